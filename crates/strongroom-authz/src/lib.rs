@@ -1,0 +1,225 @@
+//! The allow/deny decision: a vault's access policies, a caller and a required permission
+//! give a `Grant` or a `Denied`. Pure: no IO, no status codes.
+//!
+//! A `Grant<P>` is the proof a service function demands: `vault::secrets::get` takes
+//! `&Grant<perm::SecretGet>`, so it cannot be called without the check having passed.
+//! `authorize` returns `Grant<Any>`; the dispatcher narrows it to the type the service asks
+//! for, and a disagreement between the table and the service is a loud error, never a quiet
+//! over-grant.
+//!
+//! Start reading at `authorize`.
+
+use std::marker::PhantomData;
+use strongroom_model::{Caller, ObjectId, Permission, PermissionSet, SecretPermission, TenantId};
+
+/// One access-policy entry of a vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessPolicy {
+    pub tenant_id: TenantId,
+    pub object_id: ObjectId,
+    pub permissions: PermissionSet,
+}
+
+/// The decision "no": who asked and what they lacked. A value, not a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    pub caller: Caller,
+    pub missing: Permission,
+}
+
+/// Marker for a grant not yet narrowed to one permission type.
+#[derive(Debug)]
+pub enum Any {}
+
+/// Proof that a caller holds a permission. Only `authorize` creates one.
+#[derive(Debug)]
+pub struct Grant<P> {
+    caller: Caller,
+    permission: Permission,
+    _permission_type: PhantomData<fn() -> P>,
+}
+
+impl<P> Grant<P> {
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    pub fn permission(&self) -> Permission {
+        self.permission
+    }
+}
+
+/// The table and the service disagreed about which permission an operation needs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("grant for {granted} cannot be used as {wanted}")]
+pub struct GrantMismatch {
+    pub granted: Permission,
+    pub wanted: Permission,
+}
+
+impl Grant<Any> {
+    /// Turns a checked grant into the typed proof a service function asks for.
+    pub fn narrow<P: PermissionType>(self) -> Result<Grant<P>, GrantMismatch> {
+        if self.permission == P::PERMISSION {
+            Ok(Grant {
+                caller: self.caller,
+                permission: self.permission,
+                _permission_type: PhantomData,
+            })
+        } else {
+            Err(GrantMismatch {
+                granted: self.permission,
+                wanted: P::PERMISSION,
+            })
+        }
+    }
+}
+
+/// A permission as a type, so service signatures name what they require.
+pub trait PermissionType {
+    const PERMISSION: Permission;
+}
+
+/// One type per permission.
+pub mod perm {
+    use super::PermissionType;
+    use strongroom_model::{Permission, SecretPermission};
+
+    macro_rules! secret_permissions {
+        ($($ty:ident => $variant:ident),* $(,)?) => {$(
+            #[derive(Debug)]
+            pub enum $ty {}
+            impl PermissionType for $ty {
+                const PERMISSION: Permission = Permission::Secret(SecretPermission::$variant);
+            }
+        )*};
+    }
+
+    secret_permissions! {
+        SecretGet => Get,
+        SecretList => List,
+        SecretSet => Set,
+        SecretDelete => Delete,
+        SecretBackup => Backup,
+        SecretRestore => Restore,
+        SecretRecover => Recover,
+        SecretPurge => Purge,
+    }
+}
+
+/// Decides whether `caller` may exercise `required` under `policies`. Every entry for the
+/// caller's tenant and object id contributes; permissions are the union.
+pub fn authorize(
+    policies: &[AccessPolicy],
+    caller: &Caller,
+    required: Permission,
+) -> Result<Grant<Any>, Denied> {
+    let allowed = policies.iter().any(|policy| {
+        policy.tenant_id == caller.tenant_id
+            && policy.object_id == caller.object_id
+            && policy.permissions.allows(required)
+    });
+    if allowed {
+        Ok(Grant {
+            caller: caller.clone(),
+            permission: required,
+            _permission_type: PhantomData,
+        })
+    } else {
+        Err(Denied {
+            caller: caller.clone(),
+            missing: required,
+        })
+    }
+}
+
+/// Parses policy permission names as `az keyvault set-policy` accepts them; `all` expands to
+/// every permission. Returns the first unknown name as the error.
+pub fn parse_secret_permissions<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<SecretPermission>, String> {
+    let mut out: Vec<SecretPermission> = Vec::new();
+    for name in names {
+        if name.eq_ignore_ascii_case("all") {
+            out.extend(SecretPermission::ALL);
+        } else {
+            out.push(SecretPermission::parse(name).ok_or_else(|| name.to_owned())?);
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(tenant: &str, oid: &str) -> Caller {
+        Caller {
+            tenant_id: TenantId(tenant.into()),
+            object_id: ObjectId(oid.into()),
+            app_id: "app".into(),
+            issuer: "iss".into(),
+            is_admin: false,
+        }
+    }
+
+    fn policy(tenant: &str, oid: &str, perms: &[&str]) -> AccessPolicy {
+        AccessPolicy {
+            tenant_id: TenantId(tenant.into()),
+            object_id: ObjectId(oid.into()),
+            permissions: PermissionSet {
+                secrets: parse_secret_permissions(perms.iter().copied()).unwrap(),
+            },
+        }
+    }
+
+    const GET: Permission = Permission::Secret(SecretPermission::Get);
+    const LIST: Permission = Permission::Secret(SecretPermission::List);
+    const PURGE: Permission = Permission::Secret(SecretPermission::Purge);
+
+    #[track_caller]
+    fn check(policies: &[AccessPolicy], who: &Caller, required: Permission, allowed: bool) {
+        assert_eq!(authorize(policies, who, required).is_ok(), allowed);
+    }
+
+    #[test]
+    fn decisions() {
+        let alice = caller("t1", "alice");
+        let alice_other_tenant = caller("t2", "alice");
+        let bob = caller("t1", "bob");
+        let policies = [policy("t1", "alice", &["get"]), policy("t1", "alice", &["list"])];
+        check(&policies, &alice, GET, true);
+        check(&policies, &alice, LIST, true);
+        check(&policies, &alice, PURGE, false);
+        check(&policies, &bob, GET, false);
+        check(&policies, &alice_other_tenant, GET, false);
+        check(&[], &alice, GET, false);
+        check(&[policy("t1", "alice", &["all"])], &alice, PURGE, true);
+        check(&[policy("t1", "alice", &["Get"])], &alice, GET, true);
+    }
+
+    #[test]
+    fn denial_names_caller_and_permission() {
+        let alice = caller("t1", "alice");
+        let denied = authorize(&[], &alice, PURGE).unwrap_err();
+        assert_eq!(denied.missing.to_string(), "secrets purge");
+        assert_eq!(denied.caller, alice);
+    }
+
+    #[test]
+    fn narrowing_checks_the_permission() {
+        let alice = caller("t1", "alice");
+        let grant = authorize(&[policy("t1", "alice", &["all"])], &alice, GET).unwrap();
+        assert!(grant.narrow::<perm::SecretGet>().is_ok());
+        let grant = authorize(&[policy("t1", "alice", &["all"])], &alice, GET).unwrap();
+        let err = grant.narrow::<perm::SecretPurge>().unwrap_err();
+        assert_eq!(err.wanted, PURGE);
+    }
+
+    #[test]
+    fn unknown_permission_names_are_refused() {
+        assert_eq!(parse_secret_permissions(["get", "fly"]), Err("fly".to_owned()));
+    }
+}

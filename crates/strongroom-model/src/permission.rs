@@ -1,0 +1,79 @@
+//! Access-policy permissions, named as Azure names them.
+
+use std::fmt;
+
+/// One secret permission of an access policy (`az keyvault set-policy --secret-permissions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SecretPermission {
+    Get,
+    List,
+    Set,
+    Delete,
+    Backup,
+    Restore,
+    Recover,
+    Purge,
+}
+
+impl SecretPermission {
+    pub const ALL: [SecretPermission; 8] = [
+        Self::Get,
+        Self::List,
+        Self::Set,
+        Self::Delete,
+        Self::Backup,
+        Self::Restore,
+        Self::Recover,
+        Self::Purge,
+    ];
+
+    /// The name used in access policies and in Azure's 403 message (`secrets get`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "get",
+            Self::List => "list",
+            Self::Set => "set",
+            Self::Delete => "delete",
+            Self::Backup => "backup",
+            Self::Restore => "restore",
+            Self::Recover => "recover",
+            Self::Purge => "purge",
+        }
+    }
+
+    /// Parses a policy permission name, case-insensitively as ARM does.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(raw))
+    }
+}
+
+/// Any permission Strongroom checks. Keys and certificates join this enum later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    Secret(SecretPermission),
+}
+
+impl fmt::Display for Permission {
+    /// Azure's phrase in the 403 message: `secrets get`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Secret(p) => write!(f, "secrets {}", p.as_str()),
+        }
+    }
+}
+
+/// The permissions one access policy grants, per object kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PermissionSet {
+    pub secrets: Vec<SecretPermission>,
+}
+
+impl PermissionSet {
+    pub fn allows(&self, permission: Permission) -> bool {
+        match permission {
+            Permission::Secret(p) => self.secrets.contains(&p),
+        }
+    }
+}
