@@ -1,0 +1,268 @@
+//! The one place an error becomes a response. Every layer's error arrives here through a
+//! `From` written on purpose; everything else is a plain 500. Codes and messages copy Azure's,
+//! with a note on where each was observed (see `../shared/reference/AZURE-ERRORS.md`).
+
+use crate::wire::{ErrorBody, InnerError, KeyVaultError};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use strongroom_model::ObjectKind;
+use strongroom_vault::VaultError;
+
+/// Azure's not-found sentence (AZURE-ERRORS.md 4.1-4.3, 4.7).
+pub(crate) fn not_found_message(kind: ObjectKind, name_or_id: &str) -> String {
+    let noun = kind_noun(kind);
+    format!(
+        "A {noun} with (name/id) {name_or_id} was not found in this key vault. If you recently deleted this {noun} you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182"
+    )
+}
+
+fn kind_noun(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Secret => "secret",
+        ObjectKind::Key => "key",
+        ObjectKind::Certificate => "certificate",
+    }
+}
+
+fn not_found_code(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Secret => "SecretNotFound",
+        ObjectKind::Key => "KeyNotFound",
+        ObjectKind::Certificate => "CertificateNotFound",
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 with the Key Vault challenge; `challenge` is the `WWW-Authenticate` value.
+    #[error("unauthorized: {message}")]
+    Unauthorized { message: String, challenge: String },
+    /// 403 `Forbidden` (access policy denial: innererror `AccessDenied`, AZURE-ERRORS.md 3.1;
+    /// disabled secret: `SecretDisabled`, 3.4).
+    #[error("forbidden")]
+    Forbidden {
+        message: String,
+        inner: Option<&'static str>,
+    },
+    /// 404 with a kind-specific code.
+    #[error("not found")]
+    NotFound { code: &'static str, message: String },
+    /// 409 `Conflict`.
+    #[error("conflict")]
+    Conflict {
+        message: String,
+        inner: Option<&'static str>,
+    },
+    /// 400 `BadParameter` (AZURE-ERRORS.md 6.x).
+    #[error("bad parameter: {0}")]
+    BadParameter(String),
+    /// 405 `HTTP <VERB> not allowed` (AZURE-ERRORS.md 7.1).
+    #[error("method {0} not allowed")]
+    MethodNotAllowed(String),
+    /// 413: the body exceeds what any Key Vault request needs. Not captured from Azure.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 400 with the code "Malformed backup blob", spaces included (AZURE-ERRORS.md 6.13).
+    #[error("malformed backup blob")]
+    MalformedBackup,
+    /// An error with an explicit status and code (management API, ARM shapes).
+    #[error("{code}: {message}")]
+    Custom {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// Anything we did not expect. The source is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(err))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::BadParameter(_) | Self::MalformedBackup => StatusCode::BAD_REQUEST,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Custom { status, .. } => *status,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> KeyVaultError {
+        let (code, message, inner): (&str, String, Option<&str>) = match self {
+            Self::Unauthorized { message, .. } => ("Unauthorized", message.clone(), None),
+            Self::Forbidden { message, inner } => ("Forbidden", message.clone(), *inner),
+            Self::NotFound { code, message } => (code, message.clone(), None),
+            Self::Conflict { message, inner } => ("Conflict", message.clone(), *inner),
+            Self::BadParameter(message) => ("BadParameter", message.clone(), None),
+            Self::MethodNotAllowed(method) => {
+                ("MethodNotAllowed", format!("HTTP {method} not allowed"), None)
+            }
+            Self::PayloadTooLarge => (
+                "RequestEntityTooLarge",
+                "The request body is larger than the service accepts.".to_owned(),
+                None,
+            ),
+            Self::MalformedBackup => (
+                "Malformed backup blob",
+                "Backup blob contains invalid or corrupt version.".to_owned(),
+                None,
+            ),
+            Self::Custom { code, message, .. } => (code, message.clone(), None),
+            Self::Internal(_) => (
+                "InternalServerError",
+                "The server encountered an internal error.".to_owned(),
+                None,
+            ),
+        };
+        KeyVaultError {
+            error: ErrorBody {
+                code: code.to_owned(),
+                message,
+                innererror: inner.map(|code| InnerError {
+                    code: code.to_owned(),
+                }),
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, source = ?std::error::Error::source(&self), "request failed");
+        } else {
+            tracing::debug!(status = status.as_u16(), error = %self, "request refused");
+        }
+        let mut response = json_response(status, &self.body());
+        if let Self::Unauthorized { challenge, .. } = &self
+            && let Ok(value) = HeaderValue::from_str(challenge)
+        {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
+    }
+}
+
+/// A compact JSON response with Azure's content type.
+pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut response = (status, bytes).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            );
+            response
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(err: VaultError) -> Self {
+        match err {
+            VaultError::NotFound {
+                kind,
+                name,
+                version,
+            } => {
+                let name_or_id = match version {
+                    Some(version) => format!("{name}/{version}"),
+                    None => name.to_string(),
+                };
+                Self::NotFound {
+                    code: not_found_code(kind),
+                    message: not_found_message(kind, &name_or_id),
+                }
+            }
+            // AZURE-ERRORS.md 4.4-4.6: the shorter template for deleted objects.
+            VaultError::DeletedNotFound { kind, name } => Self::NotFound {
+                code: not_found_code(kind),
+                message: format!("Deleted {kind} not found: {name}"),
+            },
+            // AZURE-ERRORS.md 3.4, byte-identical in 2020 and 2022 recordings.
+            VaultError::Disabled { kind, .. } => Self::Forbidden {
+                message: format!(
+                    "Operation get is not allowed on a disabled {}.",
+                    kind_noun(kind)
+                ),
+                inner: Some(match kind {
+                    ObjectKind::Secret => "SecretDisabled",
+                    ObjectKind::Key => "KeyDisabled",
+                    ObjectKind::Certificate => "CertificateDisabled",
+                }),
+            },
+            // AZURE-ERRORS.md 5.1-5.3.
+            VaultError::DeletedButRecoverable { kind, name } => Self::Conflict {
+                message: format!(
+                    "{kind} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the {} can only be recovered or purged.",
+                    kind_noun(kind)
+                ),
+                inner: Some("ObjectIsDeletedButRecoverable"),
+            },
+            VaultError::RestoreConflict { .. } => {
+                // The message needs the vault URL; `secrets.rs` maps this case itself.
+                Self::Conflict {
+                    message: "There was a conflict restoring the object.".to_owned(),
+                    inner: None,
+                }
+            }
+            VaultError::MalformedBackup => Self::MalformedBackup,
+            VaultError::InvalidParameter(message) => Self::BadParameter(message),
+            VaultError::VaultNotFound => Self::NotFound {
+                code: "VaultNotFound",
+                message: "The vault was not found in this Strongroom deployment.".to_owned(),
+            },
+            VaultError::VaultExists => Self::Conflict {
+                message: "A vault with this name already exists.".to_owned(),
+                inner: None,
+            },
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_compact_and_ordered() {
+        let err = ApiError::Forbidden {
+            message: "no".into(),
+            inner: Some("AccessDenied"),
+        };
+        let json = serde_json::to_string(&err.body()).unwrap();
+        assert_eq!(
+            json,
+            r#"{"error":{"code":"Forbidden","message":"no","innererror":{"code":"AccessDenied"}}}"#
+        );
+        let json = serde_json::to_string(&ApiError::MethodNotAllowed("PUT".into()).body()).unwrap();
+        assert_eq!(json.len(), 70, "AZURE-ERRORS.md 6.4 records 70 bytes");
+    }
+
+    #[test]
+    fn not_found_matches_the_recording() {
+        let message = not_found_message(
+            ObjectKind::Secret,
+            "CRUDSecretName-cangetasecretNonExisting-",
+        );
+        let body = ApiError::NotFound {
+            code: "SecretNotFound",
+            message,
+        }
+        .body();
+        assert_eq!(serde_json::to_string(&body).unwrap().len(), 337);
+    }
+}

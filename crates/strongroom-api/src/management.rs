@@ -1,0 +1,490 @@
+//! The management API, shaped like Azure Resource Manager's `Microsoft.KeyVault/vaults` (so
+//! Azure's management SDK can use it later) and Microsoft Graph's `servicePrincipals`. Only
+//! deployment administrators pass. Errors are ARM-shaped: `{"error":{"code","message"}}`.
+
+use crate::body::{parse_json, read_body};
+use crate::error::{ApiError, json_response};
+use crate::pipeline::authenticate;
+use crate::state::AppState;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use strongroom_authz::{AccessPolicy, parse_secret_permissions};
+use strongroom_model::{Caller, ObjectId, PermissionSet, SecretPermission, TenantId, VaultName};
+use strongroom_store::PrincipalRow;
+use strongroom_vault::{Vault, vaults};
+
+const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
+
+pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let caller = authenticate(state, &parts.headers, &state.config.management_audiences())
+        .map_err(|_| ApiError::Custom {
+            status: StatusCode::UNAUTHORIZED,
+            code: "InvalidAuthenticationToken",
+            message: "The access token is missing or invalid.".to_owned(),
+        })?;
+    if !caller.is_admin {
+        return Err(ApiError::Custom {
+            status: StatusCode::FORBIDDEN,
+            code: "AuthorizationFailed",
+            message: format!(
+                "The client '{}' with object id '{}' does not have authorization to perform this action.",
+                caller.app_id, caller.object_id
+            ),
+        });
+    }
+    let path = parts.uri.path().to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let body = read_body(body).await?;
+    let m = &parts.method;
+    match segments.as_slice() {
+        ["subscriptions", _sub, "providers", "Microsoft.KeyVault", "vaults"]
+        | ["subscriptions", _sub, "resourceGroups", _, "providers", "Microsoft.KeyVault", "vaults"]
+            if *m == Method::GET =>
+        {
+            list_vaults(state).await
+        }
+        ["subscriptions", _sub, "resourceGroups", rg, "providers", "Microsoft.KeyVault", "vaults", name] => {
+            match *m {
+                Method::PUT => put_vault(state, &caller, rg, name, &body).await,
+                Method::GET => {
+                    let vault = find_vault(state, rg, name).await?;
+                    Ok(json_response(StatusCode::OK, &vault_resource(state, &vault)))
+                }
+                Method::DELETE => {
+                    let Ok(vault_name) = VaultName::parse(name) else {
+                        return Ok(StatusCode::NO_CONTENT.into_response());
+                    };
+                    if vaults::delete(&state.vaults, &vault_name).await? {
+                        Ok(StatusCode::OK.into_response())
+                    } else {
+                        Ok(StatusCode::NO_CONTENT.into_response())
+                    }
+                }
+                _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+            }
+        }
+        ["subscriptions", _sub, "resourceGroups", rg, "providers", "Microsoft.KeyVault", "vaults", name, "accessPolicies", kind]
+            if *m == Method::PUT =>
+        {
+            update_access_policies(state, rg, name, kind, &body).await
+        }
+        ["v1.0", "servicePrincipals"] => match *m {
+            Method::POST => create_service_principal(state, &body).await,
+            Method::GET => {
+                let principals = state.store.list_principals().await.map_err(ApiError::internal)?;
+                let value: Vec<Value> = principals.iter().map(|p| principal_json(p)).collect();
+                Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+            }
+            _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+        },
+        ["v1.0", selector] if selector.starts_with("servicePrincipals(") && *m == Method::GET => {
+            let principal = find_principal(state, selector).await?;
+            Ok(json_response(StatusCode::OK, &principal_json(&principal)))
+        }
+        ["v1.0", "servicePrincipals", id] => match *m {
+            Method::GET => {
+                let principal = find_principal(state, id).await?;
+                Ok(json_response(StatusCode::OK, &principal_json(&principal)))
+            }
+            Method::DELETE => {
+                let principal = find_principal(state, id).await?;
+                state
+                    .store
+                    .delete_principal(&principal.object_id)
+                    .await
+                    .map_err(ApiError::internal)?;
+                Ok(StatusCode::NO_CONTENT.into_response())
+            }
+            _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+        },
+        ["v1.0", "servicePrincipals", id, "addPassword"] if *m == Method::POST => {
+            add_password(state, id).await
+        }
+        ["strongroom", "dev", "clock"] if *m == Method::POST => {
+            advance_clock(state, parts.uri.query()).await
+        }
+        _ => Err(ApiError::Custom {
+            status: StatusCode::NOT_FOUND,
+            code: "NotFound",
+            message: format!("The resource path '{path}' is not served by Strongroom."),
+        }),
+    }
+}
+
+fn arm_error(status: StatusCode, code: &'static str, message: String) -> ApiError {
+    ApiError::Custom {
+        status,
+        code,
+        message,
+    }
+}
+
+fn resource_not_found(rg: &str, name: &str) -> ApiError {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "The Resource 'Microsoft.KeyVault/vaults/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+        ),
+    )
+}
+
+async fn find_vault(state: &AppState, rg: &str, name: &str) -> Result<Vault, ApiError> {
+    let vault_name = VaultName::parse(name).map_err(|_| resource_not_found(rg, name))?;
+    vaults::get(&state.vaults, &vault_name)
+        .await?
+        .ok_or_else(|| resource_not_found(rg, name))
+}
+
+/// ARM's access-policy entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccessPolicyEntry {
+    tenant_id: String,
+    object_id: String,
+    #[serde(default)]
+    permissions: Permissions,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Permissions {
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    secrets: Vec<String>,
+    #[serde(default)]
+    certificates: Vec<String>,
+}
+
+fn to_policy(entry: &AccessPolicyEntry) -> Result<AccessPolicy, ApiError> {
+    if !entry.permissions.keys.is_empty() || !entry.permissions.certificates.is_empty() {
+        return Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Strongroom does not serve keys or certificates yet; only secret permissions can be granted.".to_owned(),
+        ));
+    }
+    let secrets = parse_secret_permissions(entry.permissions.secrets.iter().map(String::as_str))
+        .map_err(|bad| {
+            arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!("Invalid value found at accessPolicies[].permissions.secrets: '{bad}'."),
+            )
+        })?;
+    Ok(AccessPolicy {
+        tenant_id: TenantId(entry.tenant_id.to_ascii_lowercase()),
+        object_id: ObjectId(entry.object_id.to_ascii_lowercase()),
+        permissions: PermissionSet { secrets },
+    })
+}
+
+fn policy_json(policy: &AccessPolicy) -> Value {
+    let secrets: Vec<&str> = policy
+        .permissions
+        .secrets
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    json!({
+        "tenantId": policy.tenant_id.0,
+        "objectId": policy.object_id.0,
+        "permissions": {"keys": [], "secrets": secrets, "certificates": []},
+    })
+}
+
+fn vault_resource(state: &AppState, vault: &Vault) -> Value {
+    let config = &state.config;
+    let policies: Vec<Value> = vault.policies.iter().map(policy_json).collect();
+    json!({
+        "id": format!(
+            "/subscriptions/{}/resourceGroups/{DEFAULT_RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{}",
+            config.subscription_id, vault.name
+        ),
+        "name": vault.name.as_str(),
+        "type": "Microsoft.KeyVault/vaults",
+        "location": "local",
+        "tags": {},
+        "properties": {
+            "tenantId": vault.tenant_id.0,
+            "sku": {"family": "A", "name": "standard"},
+            "accessPolicies": policies,
+            "vaultUri": config.vault_uri(vault.name.as_str()),
+            "enabledForDeployment": false,
+            "enableSoftDelete": true,
+            "softDeleteRetentionInDays": vault.retention_days,
+            "enableRbacAuthorization": false,
+            "provisioningState": "Succeeded",
+            "publicNetworkAccess": "Enabled",
+        },
+    })
+}
+
+async fn list_vaults(state: &AppState) -> Result<Response, ApiError> {
+    let all = vaults::list(&state.vaults).await?;
+    let value: Vec<Value> = all.iter().map(|v| vault_resource(state, v)).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultPutBody {
+    #[serde(default)]
+    properties: VaultPutProperties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultPutProperties {
+    tenant_id: Option<String>,
+    access_policies: Option<Vec<AccessPolicyEntry>>,
+    soft_delete_retention_in_days: Option<i64>,
+}
+
+async fn put_vault(
+    state: &AppState,
+    caller: &Caller,
+    rg: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let vault_name = VaultName::parse(name).map_err(|err| {
+        arm_error(
+            StatusCode::BAD_REQUEST,
+            "VaultNameNotValid",
+            format!(
+                "The vault name '{name}' is invalid ({err}). A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens."
+            ),
+        )
+    })?;
+    let put: VaultPutBody = if body.is_empty() {
+        VaultPutBody::default()
+    } else {
+        parse_json(body)?
+    };
+    let policies = put
+        .properties
+        .access_policies
+        .as_ref()
+        .map(|entries| entries.iter().map(to_policy).collect::<Result<Vec<_>, _>>())
+        .transpose()?;
+    if let Some(existing) = vaults::get(&state.vaults, &vault_name).await? {
+        let vault = match policies {
+            Some(policies) => vaults::set_policies(&state.vaults, &existing, policies).await?,
+            None => existing,
+        };
+        let _ = rg;
+        return Ok(json_response(StatusCode::OK, &vault_resource(state, &vault)));
+    }
+    let retention_days = put.properties.soft_delete_retention_in_days.unwrap_or(90);
+    if !(7..=90).contains(&retention_days) {
+        return Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The property \"softDeleteRetentionInDays\" has an invalid value. Its value must be between 7 and 90.".to_owned(),
+        ));
+    }
+    let tenant_id = put
+        .properties
+        .tenant_id
+        .map_or_else(|| state.config.tenant_id.clone(), |t| t.to_ascii_lowercase());
+    // As `az keyvault create` does: without explicit policies, the creator gets everything.
+    let policies = policies.unwrap_or_else(|| {
+        vec![AccessPolicy {
+            tenant_id: caller.tenant_id.clone(),
+            object_id: caller.object_id.clone(),
+            permissions: PermissionSet {
+                secrets: SecretPermission::ALL.to_vec(),
+            },
+        }]
+    });
+    let vault = vaults::create(
+        &state.vaults,
+        vault_name,
+        TenantId(tenant_id),
+        retention_days,
+        policies,
+    )
+    .await?;
+    Ok(json_response(StatusCode::CREATED, &vault_resource(state, &vault)))
+}
+
+#[derive(Debug, Deserialize)]
+struct PolicyUpdateBody {
+    properties: PolicyUpdateProperties,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyUpdateProperties {
+    access_policies: Vec<AccessPolicyEntry>,
+}
+
+async fn update_access_policies(
+    state: &AppState,
+    rg: &str,
+    name: &str,
+    kind: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let vault = find_vault(state, rg, name).await?;
+    let update: PolicyUpdateBody = parse_json(body)?;
+    let changes = update
+        .properties
+        .access_policies
+        .iter()
+        .map(to_policy)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut policies = vault.policies.clone();
+    let same = |a: &AccessPolicy, b: &AccessPolicy| {
+        a.tenant_id == b.tenant_id && a.object_id == b.object_id
+    };
+    match kind {
+        "add" => {
+            for change in changes {
+                if let Some(existing) = policies.iter_mut().find(|p| same(p, &change)) {
+                    existing.permissions.secrets.extend(change.permissions.secrets);
+                    existing.permissions.secrets.sort();
+                    existing.permissions.secrets.dedup();
+                } else {
+                    policies.push(change);
+                }
+            }
+        }
+        "replace" => policies = changes,
+        "remove" => policies.retain(|p| !changes.iter().any(|c| same(p, c))),
+        other => {
+            return Err(arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!("The access policy operation '{other}' is not one of add, replace, remove."),
+            ));
+        }
+    }
+    let vault = vaults::set_policies(&state.vaults, &vault, policies).await?;
+    let list: Vec<Value> = vault.policies.iter().map(policy_json).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "id": format!(
+                "/subscriptions/{}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{}/accessPolicies/{kind}",
+                state.config.subscription_id, vault.name
+            ),
+            "type": "Microsoft.KeyVault/vaults/accessPolicies",
+            "properties": {"accessPolicies": list},
+        }),
+    ))
+}
+
+fn principal_json(principal: &PrincipalRow) -> Value {
+    json!({
+        "id": principal.object_id,
+        "appId": principal.app_id,
+        "displayName": principal.display_name,
+        "appOwnerOrganizationId": principal.tenant_id,
+        "servicePrincipalType": if principal.kind == "ManagedIdentity" { "ManagedIdentity" } else { "Application" },
+        "passwordCredentials": principal.credentials.iter().map(|c| json!({
+            "keyId": c.key_id, "hint": c.hint,
+            "startDateTime": c.created.seconds(), "endDateTime": c.expires.map(|e| e.seconds()),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `{objectId}` or `servicePrincipals(appId='{appId}')`.
+async fn find_principal(state: &AppState, selector: &str) -> Result<PrincipalRow, ApiError> {
+    let by_app_id = selector
+        .strip_prefix("servicePrincipals(appId='")
+        .and_then(|s| s.strip_suffix("')"))
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned());
+    let found = match by_app_id {
+        Some(app_id) => state
+            .store
+            .get_principal_by_app_id(&app_id.to_ascii_lowercase())
+            .await,
+        None => {
+            state
+                .store
+                .get_principal_by_object_id(&selector.to_ascii_lowercase())
+                .await
+        }
+    }
+    .map_err(ApiError::internal)?;
+    found.ok_or_else(|| {
+        arm_error(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            format!("Resource '{selector}' does not exist or one of its queried reference-property objects are not present."),
+        )
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatePrincipalBody {
+    display_name: String,
+}
+
+async fn create_service_principal(state: &AppState, body: &[u8]) -> Result<Response, ApiError> {
+    let create: CreatePrincipalBody = parse_json(body)?;
+    let now = state.vaults.now();
+    let principal = strongroom_identity::create_service_principal(
+        state.store.as_ref(),
+        &state.config.tenant_id,
+        &create.display_name,
+        false,
+        now,
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(json_response(StatusCode::CREATED, &principal_json(&principal)))
+}
+
+async fn add_password(state: &AppState, id: &str) -> Result<Response, ApiError> {
+    let principal = find_principal(state, id).await?;
+    let now = state.vaults.now();
+    let (credential, secret) =
+        strongroom_identity::add_client_secret(state.store.as_ref(), &principal.object_id, now)
+            .await
+            .map_err(ApiError::internal)?;
+    // The one response that carries the secret; Graph shows it only here too.
+    let body = json!({
+        "keyId": credential.key_id,
+        "secretText": secret.expose(),
+        "hint": credential.hint,
+        "displayName": "strongroom",
+        "startDateTime": credential.created.seconds(),
+        "endDateTime": credential.expires.map(|e| e.seconds()),
+    });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn advance_clock(state: &AppState, query: Option<&str>) -> Result<Response, ApiError> {
+    let Some(clock) = &state.config.dev_clock else {
+        return Err(arm_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "The dev clock is disabled; start the server with --dev-clock.".to_owned(),
+        ));
+    };
+    let seconds = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "advanceSeconds")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .filter(|s| *s >= 0)
+        .ok_or_else(|| {
+            arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "advanceSeconds must be a non-negative integer.".to_owned(),
+            )
+        })?;
+    clock.advance_seconds(seconds);
+    let purged = strongroom_vault::janitor::run_once(&state.vaults).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"offsetSeconds": clock.offset_seconds(), "purged": purged}),
+    ))
+}

@@ -1,0 +1,282 @@
+//! Every Key Vault data-plane operation Strongroom serves, one variant per operationId of the
+//! spec, parsed from method and path, with the permission each requires. Grepping an
+//! operationId finds the variant, its dispatch arm, its service function and its tests.
+
+use crate::error::ApiError;
+use axum::http::Method;
+use percent_encoding::percent_decode_str;
+use strongroom_model::{ObjectName, Permission, SecretPermission, Version};
+
+/// A parsed data-plane operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    SetSecret { name: ObjectName },
+    GetSecret { name: ObjectName, version: Option<VersionRef> },
+    UpdateSecret { name: ObjectName, version: Option<VersionRef> },
+    GetSecrets,
+    GetSecretVersions { name: ObjectName },
+    DeleteSecret { name: ObjectName },
+    GetDeletedSecrets,
+    GetDeletedSecret { name: ObjectName },
+    PurgeDeletedSecret { name: ObjectName },
+    RecoverDeletedSecret { name: ObjectName },
+    BackupSecret { name: ObjectName },
+    RestoreSecret,
+}
+
+/// A version segment from the path: well-formed, or something that cannot name a version
+/// (Azure answers such lookups with the not-found error naming `name/version`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionRef {
+    Valid(Version),
+    Unknown(String),
+}
+
+impl Operation {
+    /// The spec's operationId.
+    pub fn operation_id(&self) -> &'static str {
+        match self {
+            Self::SetSecret { .. } => "SetSecret",
+            Self::GetSecret { .. } => "GetSecret",
+            Self::UpdateSecret { .. } => "UpdateSecret",
+            Self::GetSecrets => "GetSecrets",
+            Self::GetSecretVersions { .. } => "GetSecretVersions",
+            Self::DeleteSecret { .. } => "DeleteSecret",
+            Self::GetDeletedSecrets => "GetDeletedSecrets",
+            Self::GetDeletedSecret { .. } => "GetDeletedSecret",
+            Self::PurgeDeletedSecret { .. } => "PurgeDeletedSecret",
+            Self::RecoverDeletedSecret { .. } => "RecoverDeletedSecret",
+            Self::BackupSecret { .. } => "BackupSecret",
+            Self::RestoreSecret => "RestoreSecret",
+        }
+    }
+
+    /// The access-policy permission the operation requires (Azure's REST reference: "This
+    /// operation requires the secrets/<perm> permission").
+    pub fn required(&self) -> Permission {
+        use SecretPermission as P;
+        Permission::Secret(match self {
+            Self::SetSecret { .. } | Self::UpdateSecret { .. } => P::Set,
+            Self::GetSecret { .. } => P::Get,
+            Self::GetSecrets
+            | Self::GetSecretVersions { .. }
+            | Self::GetDeletedSecrets
+            | Self::GetDeletedSecret { .. } => P::List,
+            Self::DeleteSecret { .. } => P::Delete,
+            Self::PurgeDeletedSecret { .. } => P::Purge,
+            Self::RecoverDeletedSecret { .. } => P::Recover,
+            Self::BackupSecret { .. } => P::Backup,
+            Self::RestoreSecret => P::Restore,
+        })
+    }
+
+    /// Whether the operation reads a JSON request body.
+    pub fn has_body(&self) -> bool {
+        matches!(
+            self,
+            Self::SetSecret { .. } | Self::UpdateSecret { .. } | Self::RestoreSecret
+        )
+    }
+
+    /// The object name the operation addresses, for logs and audit.
+    pub fn object_name(&self) -> Option<&ObjectName> {
+        match self {
+            Self::SetSecret { name }
+            | Self::GetSecret { name, .. }
+            | Self::UpdateSecret { name, .. }
+            | Self::GetSecretVersions { name }
+            | Self::DeleteSecret { name }
+            | Self::GetDeletedSecret { name }
+            | Self::PurgeDeletedSecret { name }
+            | Self::RecoverDeletedSecret { name }
+            | Self::BackupSecret { name } => Some(name),
+            Self::GetSecrets | Self::GetDeletedSecrets | Self::RestoreSecret => None,
+        }
+    }
+
+    /// Parses a request path (without the query) and method.
+    pub fn parse(method: &Method, path: &str) -> Result<Self, ApiError> {
+        let raw_segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+        let mut segments = Vec::with_capacity(raw_segments.len());
+        for raw in &raw_segments {
+            let decoded = percent_decode_str(raw)
+                .decode_utf8()
+                .map_err(|_| ApiError::BadParameter(invalid_name_message(raw)))?;
+            segments.push(decoded.into_owned());
+        }
+        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let collection = segs.first().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        match collection.as_str() {
+            "secrets" => parse_secrets(method, &segs[1..]),
+            "deletedsecrets" => parse_deleted_secrets(method, &segs[1..]),
+            _ => Err(unknown_path()),
+        }
+    }
+}
+
+fn unknown_path() -> ApiError {
+    // Not captured from Azure (AZURE-ERRORS.md 7.2): a 404 in the standard envelope.
+    ApiError::NotFound {
+        code: "NotFound",
+        message: "The requested path was not found.".to_owned(),
+    }
+}
+
+fn invalid_name_message(name: &str) -> String {
+    // AZURE-ERRORS.md 6.3: the name is echoed after URL-decoding.
+    format!("The request URI contains an invalid name: {name}")
+}
+
+fn parse_name(raw: &str) -> Result<ObjectName, ApiError> {
+    ObjectName::parse(raw).map_err(|_| ApiError::BadParameter(invalid_name_message(raw)))
+}
+
+fn parse_version(raw: &str) -> Option<VersionRef> {
+    if raw.is_empty() {
+        // `/secrets/{name}/` means the latest version (CLIENT-PROTOCOL.md 8.1).
+        return None;
+    }
+    Some(match Version::parse(raw) {
+        Ok(version) => VersionRef::Valid(version),
+        Err(_) => VersionRef::Unknown(raw.to_owned()),
+    })
+}
+
+fn not_allowed(method: &Method) -> ApiError {
+    ApiError::MethodNotAllowed(method.as_str().to_owned())
+}
+
+fn parse_secrets(method: &Method, rest: &[&str]) -> Result<Operation, ApiError> {
+    match rest {
+        // `/secrets` and `/secrets/`: the collection.
+        [] | [""] => match *method {
+            Method::GET => Ok(Operation::GetSecrets),
+            _ => Err(not_allowed(method)),
+        },
+        [single] => {
+            if single.eq_ignore_ascii_case("restore") && *method == Method::POST {
+                return Ok(Operation::RestoreSecret);
+            }
+            let name = parse_name(single)?;
+            match *method {
+                Method::PUT => Ok(Operation::SetSecret { name }),
+                Method::GET => Ok(Operation::GetSecret {
+                    name,
+                    version: None,
+                }),
+                Method::PATCH => Ok(Operation::UpdateSecret {
+                    name,
+                    version: None,
+                }),
+                Method::DELETE => Ok(Operation::DeleteSecret { name }),
+                _ => Err(not_allowed(method)),
+            }
+        }
+        [first, second] => {
+            let name = parse_name(first)?;
+            let action = second.to_ascii_lowercase();
+            match (action.as_str(), method.clone()) {
+                ("versions", Method::GET) => Ok(Operation::GetSecretVersions { name }),
+                ("backup", Method::POST) => Ok(Operation::BackupSecret { name }),
+                ("versions" | "backup", _) => Err(not_allowed(method)),
+                (_, Method::GET) => Ok(Operation::GetSecret {
+                    name,
+                    version: parse_version(second),
+                }),
+                (_, Method::PATCH) => Ok(Operation::UpdateSecret {
+                    name,
+                    version: parse_version(second),
+                }),
+                // `PUT /secrets/{name}/` is still a set (an empty version segment).
+                ("", Method::PUT) => Ok(Operation::SetSecret { name }),
+                ("", Method::DELETE) => Ok(Operation::DeleteSecret { name }),
+                _ => Err(not_allowed(method)),
+            }
+        }
+        // `/secrets/{name}/{version}/` (trailing slash after a version).
+        [first, second, ""] => parse_secrets(method, &[first, second]),
+        _ => Err(unknown_path()),
+    }
+}
+
+fn parse_deleted_secrets(method: &Method, rest: &[&str]) -> Result<Operation, ApiError> {
+    match rest {
+        [] | [""] => match *method {
+            Method::GET => Ok(Operation::GetDeletedSecrets),
+            _ => Err(not_allowed(method)),
+        },
+        [single] | [single, ""] => {
+            let name = parse_name(single)?;
+            match *method {
+                Method::GET => Ok(Operation::GetDeletedSecret { name }),
+                Method::DELETE => Ok(Operation::PurgeDeletedSecret { name }),
+                _ => Err(not_allowed(method)),
+            }
+        }
+        [first, action] if action.eq_ignore_ascii_case("recover") => {
+            let name = parse_name(first)?;
+            match *method {
+                Method::POST => Ok(Operation::RecoverDeletedSecret { name }),
+                _ => Err(not_allowed(method)),
+            }
+        }
+        _ => Err(unknown_path()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use expect_test::{Expect, expect};
+
+    #[track_caller]
+    fn check(method: &str, path: &str, expect: Expect) {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let got = match Operation::parse(&method, path) {
+            Ok(op) => format!("{op:?}"),
+            Err(err) => format!("{} {err}", err.status().as_u16()),
+        };
+        expect.assert_eq(&got);
+    }
+
+    #[test]
+    fn routes() {
+        check("GET", "/secrets", expect!["GetSecrets"]);
+        check("GET", "/secrets/", expect!["GetSecrets"]);
+        check("PUT", "/secrets/", expect!["405 method PUT not allowed"]);
+        check("PUT", "/secrets/s1", expect![[r#"SetSecret { name: "s1" }"#]]);
+        check("GET", "/secrets/s1", expect![[r#"GetSecret { name: "s1", version: None }"#]]);
+        check("GET", "/secrets/s1/", expect![[r#"GetSecret { name: "s1", version: None }"#]]);
+        check(
+            "GET",
+            "/secrets/s1/4387e9f3d6e14c459867679a90fd0f79",
+            expect![[r#"GetSecret { name: "s1", version: Some(Valid("4387e9f3d6e14c459867679a90fd0f79")) }"#]],
+        );
+        check("GET", "/secrets/s1/nothex", expect![[r#"GetSecret { name: "s1", version: Some(Unknown("nothex")) }"#]]);
+        check("PATCH", "/secrets/s1/", expect![[r#"UpdateSecret { name: "s1", version: None }"#]]);
+        check("GET", "/secrets/s1/versions", expect![[r#"GetSecretVersions { name: "s1" }"#]]);
+        check("POST", "/secrets/s1/backup", expect![[r#"BackupSecret { name: "s1" }"#]]);
+        check("GET", "/secrets/s1/backup", expect!["405 method GET not allowed"]);
+        check("POST", "/secrets/restore", expect!["RestoreSecret"]);
+        check("GET", "/secrets/restore", expect![[r#"GetSecret { name: "restore", version: None }"#]]);
+        check("DELETE", "/secrets/s1", expect![[r#"DeleteSecret { name: "s1" }"#]]);
+        check("DELETE", "/secrets", expect!["405 method DELETE not allowed"]);
+        check("GET", "/deletedsecrets", expect!["GetDeletedSecrets"]);
+        check("GET", "/deletedsecrets/s1", expect![[r#"GetDeletedSecret { name: "s1" }"#]]);
+        check("DELETE", "/deletedsecrets/s1", expect![[r#"PurgeDeletedSecret { name: "s1" }"#]]);
+        check("POST", "/deletedsecrets/s1/recover", expect![[r#"RecoverDeletedSecret { name: "s1" }"#]]);
+        check("GET", "/DeletedSecrets/s1", expect![[r#"GetDeletedSecret { name: "s1" }"#]]);
+    }
+
+    #[test]
+    fn hostile_paths() {
+        check("GET", "/secrets/a_b", expect!["400 bad parameter: The request URI contains an invalid name: a_b"]);
+        check("GET", "/secrets/../../etc/passwd", expect!["404 not found"]);
+        check("GET", "/secrets/%2e%2e", expect!["400 bad parameter: The request URI contains an invalid name: .."]);
+        check("GET", "/secrets/%ff", expect!["400 bad parameter: The request URI contains an invalid name: %ff"]);
+        check("GET", "/foo", expect!["404 not found"]);
+        check("GET", "/", expect!["404 not found"]);
+        check("GET", "/secrets/a/b/c/d", expect!["404 not found"]);
+        check("GET", &format!("/secrets/{}", "a".repeat(128)), expect![[r#"400 bad parameter: The request URI contains an invalid name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"#]]);
+    }
+}

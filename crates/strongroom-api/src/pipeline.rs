@@ -1,0 +1,184 @@
+//! The request pipeline, one readable function per plane. The order of checks is part of the
+//! wire contract (AZURE-ERRORS.md B.7: authentication before routing and validation):
+//! host -> authenticate (401) -> route (404/405) -> api-version (400) -> vault -> authorise
+//! (403) -> body (400/413) -> service -> response.
+
+use crate::body::read_body;
+use crate::error::ApiError;
+use crate::host::{HostTarget, request_host, route};
+use crate::operation::Operation;
+use crate::query::DataPlaneQuery;
+use crate::secrets::{SecretRequest, dispatch};
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use std::sync::Arc;
+use strongroom_identity::TokenError;
+use strongroom_model::{Caller, VaultName};
+use tracing::Instrument;
+
+/// Every request enters here.
+pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_request_id = request
+        .headers()
+        .get("x-ms-client-request-id")
+        .cloned();
+    let host = request_host(request.uri(), request.headers());
+    let target = route(&state.config, host.as_deref());
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+        op = tracing::field::Empty,
+        vault = tracing::field::Empty,
+        caller = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    let mut response = async {
+        match target {
+            HostTarget::Vault(label) => {
+                let origin = format!("https://{}", host.as_deref().unwrap_or_default());
+                data_plane(&state, &label, &origin, request)
+                    .await
+                    .unwrap_or_else(IntoResponse::into_response)
+            }
+            HostTarget::Service => crate::service::handle(state.clone(), request).await,
+        }
+    }
+    .instrument(span.clone())
+    .await;
+    span.record("status", response.status().as_u16());
+    tracing::info!(parent: &span, status = response.status().as_u16(), "served");
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        "x-ms-keyvault-service-version",
+        HeaderValue::from_static("1.9.3019.1"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert("x-ms-request-id", value);
+    }
+    if let Some(value) = client_request_id {
+        headers.insert("x-ms-client-request-id", value);
+    }
+    response
+}
+
+async fn data_plane(
+    state: &AppState,
+    vault_label: &str,
+    origin: &str,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let caller = authenticate(state, &parts.headers, &state.config.vault_audiences())?;
+    let span = tracing::Span::current();
+    span.record("caller", tracing::field::display(&caller.object_id));
+
+    let operation = Operation::parse(&parts.method, parts.uri.path())?;
+    span.record("op", operation.operation_id());
+    let query = DataPlaneQuery::parse(parts.uri.query());
+    let api_version = query.api_version()?;
+
+    let vault_name = VaultName::parse(vault_label).map_err(|_| vault_not_found(vault_label))?;
+    span.record("vault", tracing::field::display(&vault_name));
+    let vault = strongroom_vault::vaults::get(&state.vaults, &vault_name)
+        .await?
+        .ok_or_else(|| vault_not_found(vault_label))?;
+
+    let grant = strongroom_authz::authorize(&vault.policies, &caller, operation.required())
+        .map_err(|denied| forbidden(&denied, &vault_name))?;
+
+    let body = if operation.has_body() {
+        read_body(body).await?
+    } else {
+        drop(body);
+        Bytes::new()
+    };
+    let request = SecretRequest {
+        ctx: &state.vaults,
+        vault: &vault,
+        origin,
+        query: &query,
+        api_version,
+        body,
+    };
+    dispatch(request, grant, operation).await
+}
+
+fn vault_not_found(label: &str) -> ApiError {
+    ApiError::NotFound {
+        code: "VaultNotFound",
+        message: format!("The vault '{label}' does not exist in this Strongroom deployment."),
+    }
+}
+
+/// AZURE-ERRORS.md 3.1: caller, permission phrase, `vault;location=region`, AccessDenied.
+fn forbidden(denied: &strongroom_authz::Denied, vault: &VaultName) -> ApiError {
+    ApiError::Forbidden {
+        message: format!(
+            "The user, group or application '{}' does not have {} permission on key vault '{vault};location=local'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+            denied.caller.describe(),
+            denied.missing
+        ),
+        inner: Some("AccessDenied"),
+    }
+}
+
+/// The bearer token from `Authorization`, if any (scheme matched case-insensitively).
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Verifies the bearer token for one of `audiences`, or answers the Key Vault challenge.
+pub(crate) fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    audiences: &[String],
+) -> Result<Caller, ApiError> {
+    let challenge = state.config.challenge();
+    let Some(token) = bearer_token(headers) else {
+        return Err(ApiError::Unauthorized {
+            // AZURE-ERRORS.md 1.1, the 97-byte body recorded 2022-2025.
+            message: "AKV10000: Request is missing a Bearer or PoP token.".to_owned(),
+            challenge,
+        });
+    };
+    let now = state.vaults.now();
+    state
+        .verifier
+        .verify(token, now, audiences)
+        .map_err(|err| ApiError::Unauthorized {
+            message: token_error_message(&err),
+            challenge,
+        })
+}
+
+/// Azure's messages for refused tokens (AZURE-ERRORS.md 2.x).
+fn token_error_message(err: &TokenError) -> String {
+    match err {
+        TokenError::WrongAudience { expected, found } => format!(
+            "AKV10022: Invalid audience. Expected {}, found: {found}.",
+            expected.join(" or ")
+        ),
+        TokenError::WrongIssuer { expected, found } => {
+            format!("AKV10032: Invalid issuer. Expected one of {expected}, found {found}.")
+        }
+        TokenError::Expired => "[TokenExpired] Error validating token: 'S2S12086'.".to_owned(),
+        TokenError::NotYetValid => "Token not yet valid".to_owned(),
+        TokenError::BadSignature => {
+            "AKV10046: Unable to resolve the key used for signature validation.".to_owned()
+        }
+        _ => "AKV10000: Request is missing a Bearer or PoP token.".to_owned(),
+    }
+}
+

@@ -1,0 +1,79 @@
+//! What every handler can reach: configuration, the vault service context and identity.
+
+use std::sync::Arc;
+use strongroom_identity::{TokenIssuer, TokenVerifier};
+use strongroom_model::ManualClock;
+use strongroom_store::Store;
+use strongroom_vault::VaultCtx;
+
+/// The API's part of the configuration, built once by the binary.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Vaults live at `{vault}.vault.{domain}`.
+    pub domain: String,
+    /// The port clients use (the bound port).
+    pub port: u16,
+    /// The deployment's default tenant id.
+    pub tenant_id: String,
+    /// The subscription id shown in ARM resource ids.
+    pub subscription_id: String,
+    /// Present only with `--dev-clock`: lets the management API move time.
+    pub dev_clock: Option<ManualClock>,
+}
+
+impl ApiConfig {
+    /// `https://{domain}:{port}`: identity, management, health.
+    pub fn public_origin(&self) -> String {
+        format!("https://{}:{}", self.domain, self.port)
+    }
+
+    /// The audience a vault token is issued for and the challenge's `resource`. A strict
+    /// parent of every vault host, port included, so the SDKs' challenge verification passes
+    /// (CLIENT-PROTOCOL.md 2.7).
+    pub fn vault_resource(&self) -> String {
+        format!("https://vault.{}:{}", self.domain, self.port)
+    }
+
+    pub fn vault_audiences(&self) -> Vec<String> {
+        vec![
+            self.vault_resource(),
+            format!("https://vault.{}", self.domain),
+            "https://vault.azure.net".to_owned(),
+        ]
+    }
+
+    pub fn management_audiences(&self) -> Vec<String> {
+        vec![
+            "https://management.azure.com".to_owned(),
+            "https://management.azure.com/".to_owned(),
+            "https://management.core.windows.net".to_owned(),
+            "https://management.core.windows.net/".to_owned(),
+            "https://graph.microsoft.com".to_owned(),
+            format!("https://management.{}", self.domain),
+        ]
+    }
+
+    pub fn vault_uri(&self, vault: &str) -> String {
+        format!("https://{vault}.vault.{}:{}/", self.domain, self.port)
+    }
+
+    /// The `WWW-Authenticate` value of the Key Vault challenge (CLIENT-PROTOCOL.md 1.2).
+    pub fn challenge(&self) -> String {
+        format!(
+            "Bearer authorization=\"{}/{}\", resource=\"{}\"",
+            self.public_origin(),
+            self.tenant_id,
+            self.vault_resource()
+        )
+    }
+}
+
+/// Shared state of the server.
+pub struct AppState {
+    pub config: ApiConfig,
+    pub vaults: VaultCtx,
+    pub issuer: TokenIssuer,
+    pub verifier: TokenVerifier,
+    /// Handed to identity functions (credentials, principals); the API never queries it.
+    pub store: Arc<dyn Store>,
+}

@@ -1,0 +1,455 @@
+//! The clap command tree for every subcommand except `serve`, spelled the way `az` spells it.
+//!
+//! Only the shape of the arguments lives here; `run` in `lib.rs` sends each variant to the
+//! module that executes it. Secret values are parsed straight into `SecretValue`, so a
+//! `{:?}` of a command never prints one.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
+use strongroom_model::{SecretPermission, SecretValue};
+
+/// Resource group used when `--resource-group` is not given. Vault names are unique in the
+/// whole deployment, so the group only shows up in resource ids.
+pub const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
+
+/// Everything `strongroom` does besides `serve`: the `az`-shaped verbs and `env`.
+#[derive(Debug, Subcommand)]
+pub enum CliCommand {
+    /// Manage vaults, their access policies and their secrets (like `az keyvault`)
+    #[command(subcommand)]
+    Keyvault(KeyvaultCommand),
+    /// Manage service principals (like `az ad`)
+    #[command(subcommand)]
+    Ad(AdCommand),
+    /// Print `export` lines that point Azure SDKs at this Strongroom server
+    Env(EnvArgs),
+}
+
+/// `strongroom keyvault …`
+#[derive(Debug, Subcommand)]
+pub enum KeyvaultCommand {
+    /// Create a vault (or update an existing one); the caller gets every permission on it
+    Create(CreateVaultArgs),
+    /// List the vaults of the deployment (or of one resource group)
+    List(ListVaultsArgs),
+    /// Show a vault
+    Show(VaultArgs),
+    /// Delete a vault and everything in it
+    Delete(VaultArgs),
+    /// Grant a principal secret permissions on a vault
+    SetPolicy(SetPolicyArgs),
+    /// Remove a principal's access policy from a vault
+    DeletePolicy(DeletePolicyArgs),
+    /// Manage the secrets in a vault
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+/// `--name V [--resource-group G]`: one vault through the management API.
+#[derive(Debug, Args)]
+pub struct VaultArgs {
+    /// Name of the vault
+    #[arg(long, short = 'n')]
+    pub name: String,
+    /// Resource group (any name; vault names are unique deployment-wide)
+    #[arg(long, short = 'g', default_value = DEFAULT_RESOURCE_GROUP)]
+    pub resource_group: String,
+}
+
+/// `keyvault create`
+#[derive(Debug, Args)]
+pub struct CreateVaultArgs {
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    /// Days a deleted secret stays recoverable (7-90); the server's default when left out
+    #[arg(long)]
+    pub retention_days: Option<u32>,
+    /// Location of the vault (Strongroom has one: `local`)
+    #[arg(long, short = 'l', default_value = "local")]
+    pub location: String,
+}
+
+/// `keyvault list`
+#[derive(Debug, Args)]
+pub struct ListVaultsArgs {
+    /// List only the vaults of this resource group
+    #[arg(long, short = 'g')]
+    pub resource_group: Option<String>,
+}
+
+/// Who an access policy is about: `--spn APPID` or `--object-id OID`.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct PrincipalArgs {
+    /// Application (client) id of a service principal
+    #[arg(long)]
+    pub spn: Option<String>,
+    /// Object id of a principal
+    #[arg(long)]
+    pub object_id: Option<String>,
+}
+
+/// `keyvault set-policy`
+#[derive(Debug, Args)]
+pub struct SetPolicyArgs {
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    #[command(flatten)]
+    pub principal: PrincipalArgs,
+    /// Secret permissions to add to the principal's policy
+    #[arg(long, num_args = 1.., required = true, ignore_case = true)]
+    pub secret_permissions: Vec<SecretPermissionArg>,
+}
+
+/// `keyvault delete-policy`
+#[derive(Debug, Args)]
+pub struct DeletePolicyArgs {
+    #[command(flatten)]
+    pub vault: VaultArgs,
+    #[command(flatten)]
+    pub principal: PrincipalArgs,
+}
+
+/// A value of `--secret-permissions`, as `az` accepts them (`all` means every permission).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretPermissionArg {
+    All,
+    Backup,
+    Delete,
+    Get,
+    List,
+    Purge,
+    Recover,
+    Restore,
+    Set,
+}
+
+impl SecretPermissionArg {
+    /// The model's permissions this value stands for.
+    #[must_use]
+    pub fn permissions(self) -> Vec<SecretPermission> {
+        match self {
+            Self::All => SecretPermission::ALL.to_vec(),
+            Self::Backup => vec![SecretPermission::Backup],
+            Self::Delete => vec![SecretPermission::Delete],
+            Self::Get => vec![SecretPermission::Get],
+            Self::List => vec![SecretPermission::List],
+            Self::Purge => vec![SecretPermission::Purge],
+            Self::Recover => vec![SecretPermission::Recover],
+            Self::Restore => vec![SecretPermission::Restore],
+            Self::Set => vec![SecretPermission::Set],
+        }
+    }
+}
+
+/// `strongroom keyvault secret …` (Key Vault data plane)
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Create a secret, or a new version of it
+    Set(SetSecretArgs),
+    /// Show a secret (its latest version unless `--version` is given), value included
+    Show(ShowSecretArgs),
+    /// List the secrets of a vault (without values)
+    List(ListSecretsArgs),
+    /// Delete a secret (it stays recoverable for the vault's retention period)
+    Delete(SecretArgs),
+}
+
+/// `--vault-name V --name N`: one secret.
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// Name of the vault
+    #[arg(long)]
+    pub vault_name: String,
+    /// Name of the secret
+    #[arg(long, short = 'n')]
+    pub name: String,
+}
+
+/// `keyvault secret set`
+#[derive(Debug, Args)]
+#[group(id = "secret_value_source", required = true, multiple = false, args = ["value", "file"])]
+pub struct SetSecretArgs {
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// The secret's value
+    #[arg(long, value_parser = parse_secret_value)]
+    pub value: Option<SecretValue>,
+    /// Read the secret's value from this file (UTF-8) instead of the command line
+    #[arg(long, short = 'f')]
+    pub file: Option<PathBuf>,
+    /// Content type of the value (e.g. `text/plain`)
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Tags as `key=value` (or `key` for an empty value), space-separated
+    #[arg(long, num_args = 0.., value_parser = parse_tag)]
+    pub tags: Option<Vec<(String, String)>>,
+}
+
+/// `keyvault secret show`
+#[derive(Debug, Args)]
+pub struct ShowSecretArgs {
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// A version of the secret; the latest when left out
+    #[arg(long, short = 'v')]
+    pub version: Option<String>,
+}
+
+/// `keyvault secret list`
+#[derive(Debug, Args)]
+pub struct ListSecretsArgs {
+    /// Name of the vault
+    #[arg(long)]
+    pub vault_name: String,
+}
+
+/// `strongroom ad …`
+#[derive(Debug, Subcommand)]
+pub enum AdCommand {
+    /// Manage service principals
+    #[command(subcommand)]
+    Sp(SpCommand),
+}
+
+/// `strongroom ad sp …`
+#[derive(Debug, Subcommand)]
+pub enum SpCommand {
+    /// Create a service principal with a client secret and print its credentials
+    CreateForRbac(CreateForRbacArgs),
+}
+
+/// `ad sp create-for-rbac`
+#[derive(Debug, Args)]
+pub struct CreateForRbacArgs {
+    /// Display name of the new service principal
+    #[arg(long, short = 'n')]
+    pub name: String,
+}
+
+/// `strongroom env`
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Also export `AZURE_KEYVAULT_URL` for this vault
+    #[arg(long)]
+    pub vault: Option<String>,
+}
+
+fn parse_secret_value(raw: &str) -> Result<SecretValue, std::convert::Infallible> {
+    Ok(SecretValue::new(raw.to_owned()))
+}
+
+/// `key=value` or `key` (empty value), as `az --tags` reads them.
+fn parse_tag(raw: &str) -> Result<(String, String), String> {
+    let (key, value) = raw.split_once('=').unwrap_or((raw, ""));
+    if key.is_empty() {
+        return Err(format!("tag {raw:?} has no key (expected key=value)"));
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+/// Parses `strongroom <args>` the way the binary does, for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) fn parse_for_test(args: &[&str]) -> CliCommand {
+    use clap::Parser;
+    tests::TestCli::parse_from(std::iter::once(&"strongroom").chain(args)).command
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use expect_test::{Expect, expect};
+
+    use super::CliCommand;
+
+    /// Stands in for the binary's parser: `strongroom [--data-dir D] <CliCommand>`, with the
+    /// same global flag and `--version` so `debug_assert` sees the same conflicts.
+    #[derive(Debug, Parser)]
+    #[command(name = "strongroom", version)]
+    pub(super) struct TestCli {
+        #[arg(long, default_value = "strongroom-data", global = true)]
+        data_dir: std::path::PathBuf,
+        #[command(subcommand)]
+        pub(super) command: CliCommand,
+    }
+
+    #[track_caller]
+    fn check(args: &str, expect: Expect) {
+        let argv = std::iter::once("strongroom").chain(args.split_whitespace());
+        let actual = match TestCli::try_parse_from(argv) {
+            Ok(cli) => format!("{:?}", cli.command),
+            Err(error) => format!("error: {:?}", error.kind()),
+        };
+        expect.assert_eq(&actual);
+    }
+
+    #[test]
+    fn vault_management_commands() {
+        check(
+            "keyvault create --name v1",
+            expect![[
+                r#"Keyvault(Create(CreateVaultArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, retention_days: None, location: "local" }))"#
+            ]],
+        );
+        check(
+            "keyvault create -n v1 -g rg1 --retention-days 7",
+            expect![[
+                r#"Keyvault(Create(CreateVaultArgs { vault: VaultArgs { name: "v1", resource_group: "rg1" }, retention_days: Some(7), location: "local" }))"#
+            ]],
+        );
+        check(
+            "keyvault create",
+            expect![[r#"error: MissingRequiredArgument"#]],
+        );
+        check(
+            "keyvault create --name v1 --retention-days x",
+            expect![[r#"error: ValueValidation"#]],
+        );
+        check(
+            "keyvault list",
+            expect![[r#"Keyvault(List(ListVaultsArgs { resource_group: None }))"#]],
+        );
+        check(
+            "keyvault show --name v1",
+            expect![[r#"Keyvault(Show(VaultArgs { name: "v1", resource_group: "strongroom" }))"#]],
+        );
+        check(
+            "keyvault delete --name v1",
+            expect![[
+                r#"Keyvault(Delete(VaultArgs { name: "v1", resource_group: "strongroom" }))"#
+            ]],
+        );
+    }
+
+    #[test]
+    fn policy_commands() {
+        check(
+            "keyvault set-policy --name v1 --spn app-1 --secret-permissions get list",
+            expect![[
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("app-1"), object_id: None }, secret_permissions: [Get, List] }))"#
+            ]],
+        );
+        check(
+            "keyvault set-policy --name v1 --object-id oid-1 --secret-permissions ALL",
+            expect![[
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: None, object_id: Some("oid-1") }, secret_permissions: [All] }))"#
+            ]],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a --object-id b --secret-permissions get",
+            expect![[r#"error: ArgumentConflict"#]],
+        );
+        check(
+            "keyvault set-policy --name v1 --secret-permissions get",
+            expect![[r#"error: MissingRequiredArgument"#]],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a",
+            expect![[r#"error: MissingRequiredArgument"#]],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a --secret-permissions fly",
+            expect![[r#"error: InvalidValue"#]],
+        );
+        check(
+            "keyvault delete-policy --name v1 --object-id oid-1",
+            expect![[
+                r#"Keyvault(DeletePolicy(DeletePolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: None, object_id: Some("oid-1") } }))"#
+            ]],
+        );
+    }
+
+    #[test]
+    fn secret_commands_never_print_the_value() {
+        check(
+            "keyvault secret set --vault-name v1 --name s1 --value hunter2",
+            expect![[
+                r#"Keyvault(Secret(Set(SetSecretArgs { secret: SecretArgs { vault_name: "v1", name: "s1" }, value: Some(SecretValue(<redacted>)), file: None, content_type: None, tags: None })))"#
+            ]],
+        );
+        check(
+            "keyvault secret set --vault-name v1 --name s1 --value x --content-type text/plain --tags a=1 b c=d=e",
+            expect![[
+                r#"Keyvault(Secret(Set(SetSecretArgs { secret: SecretArgs { vault_name: "v1", name: "s1" }, value: Some(SecretValue(<redacted>)), file: None, content_type: Some("text/plain"), tags: Some([("a", "1"), ("b", ""), ("c", "d=e")]) })))"#
+            ]],
+        );
+        check(
+            "keyvault secret set --vault-name v1 --name s1 --file /tmp/v",
+            expect![[
+                r#"Keyvault(Secret(Set(SetSecretArgs { secret: SecretArgs { vault_name: "v1", name: "s1" }, value: None, file: Some("/tmp/v"), content_type: None, tags: None })))"#
+            ]],
+        );
+        check(
+            "keyvault secret set --vault-name v1 --name s1",
+            expect![[r#"error: MissingRequiredArgument"#]],
+        );
+        check(
+            "keyvault secret set --vault-name v1 --name s1 --value x --file /tmp/v",
+            expect![[r#"error: ArgumentConflict"#]],
+        );
+        check(
+            "keyvault secret set --vault-name v1 --name s1 --value x --tags =1",
+            expect![[r#"error: ValueValidation"#]],
+        );
+        check(
+            "keyvault secret show --vault-name v1 --name s1",
+            expect![[
+                r#"Keyvault(Secret(Show(ShowSecretArgs { secret: SecretArgs { vault_name: "v1", name: "s1" }, version: None })))"#
+            ]],
+        );
+        check(
+            "keyvault secret show --vault-name v1 --name s1 --version 0123",
+            expect![[
+                r#"Keyvault(Secret(Show(ShowSecretArgs { secret: SecretArgs { vault_name: "v1", name: "s1" }, version: Some("0123") })))"#
+            ]],
+        );
+        check(
+            "keyvault secret list --vault-name v1",
+            expect![[r#"Keyvault(Secret(List(ListSecretsArgs { vault_name: "v1" })))"#]],
+        );
+        check(
+            "keyvault secret delete --vault-name v1 --name s1",
+            expect![[r#"Keyvault(Secret(Delete(SecretArgs { vault_name: "v1", name: "s1" })))"#]],
+        );
+    }
+
+    #[test]
+    fn principal_and_env_commands() {
+        check(
+            "ad sp create-for-rbac --name app1",
+            expect![[r#"Ad(Sp(CreateForRbac(CreateForRbacArgs { name: "app1" })))"#]],
+        );
+        check(
+            "ad sp create-for-rbac",
+            expect![[r#"error: MissingRequiredArgument"#]],
+        );
+        check("env", expect![[r#"Env(EnvArgs { vault: None })"#]]);
+        check(
+            "env --vault v1",
+            expect![[r#"Env(EnvArgs { vault: Some("v1") })"#]],
+        );
+        check("serve", expect![[r#"error: InvalidSubcommand"#]]);
+        check(
+            "keyvault show --name v1 --data-dir /d",
+            expect![[r#"Keyvault(Show(VaultArgs { name: "v1", resource_group: "strongroom" }))"#]],
+        );
+    }
+
+    #[test]
+    fn the_tree_is_consistent() {
+        use clap::CommandFactory;
+        TestCli::command().debug_assert();
+    }
+
+    #[test]
+    fn all_expands_to_every_secret_permission() {
+        let all: Vec<&str> = super::SecretPermissionArg::All
+            .permissions()
+            .into_iter()
+            .map(strongroom_model::SecretPermission::as_str)
+            .collect();
+        expect![[r#"["get", "list", "set", "delete", "backup", "restore", "recover", "purge"]"#]]
+            .assert_eq(&format!("{all:?}"));
+    }
+}

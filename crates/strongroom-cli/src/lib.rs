@@ -1,0 +1,143 @@
+//! The az-shaped command line: `strongroom keyvault …`, `strongroom ad sp …`, `strongroom env`.
+//!
+//! Owns: the clap tree for every subcommand except `serve` ([`CliCommand`]), running one
+//! command ([`run`]), `az`-like output (2-space indented JSON on stdout) and exit codes, and a
+//! small HTTPS client (`https.rs`).
+//!
+//! Must not touch: anything but the server's public HTTPS API (the identity token endpoint,
+//! the management/Graph API, the Key Vault data plane). From the data directory it reads only
+//! `admin.json`, `server.json` and `ca.pem`; it never opens the store or the keys.
+//!
+//! Invariants:
+//! - TLS trusts exactly `DATA_DIR/ca.pem`; requests go to `server.json`'s `listen` address with
+//!   SNI and `Host` set to the logical host, so `*.vault.localhost` need not resolve.
+//! - Every failure is one `ERROR: <message>` line on stderr and exit code 1, never a panic.
+//! - The client secret, tokens and secret values are `SecretValue`s; they reach stdout only
+//!   when showing them is the command's purpose (`secret show`, `create-for-rbac`, `env`).
+//!
+//! Start reading at [`run`], then `command.rs` (the tree), `session.rs` (tokens and calls),
+//! `endpoints.rs` (every URL) and `https.rs` (the wire).
+
+mod command;
+mod datadir;
+mod endpoints;
+mod env;
+mod error;
+mod https;
+mod keyvault;
+mod principals;
+mod secrets;
+mod session;
+#[cfg(test)]
+mod test_peer;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+pub use command::{
+    AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, DEFAULT_RESOURCE_GROUP,
+    DeletePolicyArgs, EnvArgs, KeyvaultCommand, ListSecretsArgs, ListVaultsArgs, PrincipalArgs,
+    SecretArgs, SecretCommand, SecretPermissionArg, SetPolicyArgs, SetSecretArgs, ShowSecretArgs,
+    SpCommand, VaultArgs,
+};
+
+use crate::datadir::DataDir;
+use crate::error::CliError;
+use crate::session::Session;
+
+/// Runs one command against the server described by `data_dir`.
+///
+/// Prints the result to stdout as `az` would (JSON via `serde_json::to_string_pretty`, or
+/// `export` lines for `env`) and returns success; on failure prints one `ERROR: <message>`
+/// line to stderr and returns exit code 1.
+pub async fn run(data_dir: &Path, command: CliCommand) -> ExitCode {
+    let result = match execute(data_dir, command).await {
+        Ok(output) => write_output(&output),
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // If stderr is gone too there is no one left to tell.
+            let _ = writeln!(std::io::stderr().lock(), "{}", error.line());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a command prints on success.
+enum Output {
+    Json(Value),
+    Text(String),
+    Nothing,
+}
+
+async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliError> {
+    let data = DataDir::load(data_dir)?;
+    match command {
+        CliCommand::Env(args) => {
+            let vault = args.vault.as_deref().map(secrets::vault_name).transpose()?;
+            Ok(Output::Text(env::export_lines(&data, vault.as_ref())))
+        }
+        CliCommand::Keyvault(command) => keyvault_command(&Session::open(data)?, command).await,
+        CliCommand::Ad(AdCommand::Sp(SpCommand::CreateForRbac(args))) => {
+            let session = Session::open(data)?;
+            Ok(Output::Json(
+                principals::create_for_rbac(&session, &args).await?,
+            ))
+        }
+    }
+}
+
+async fn keyvault_command(session: &Session, command: KeyvaultCommand) -> Result<Output, CliError> {
+    let json = match command {
+        KeyvaultCommand::Create(args) => keyvault::create(session, &args).await?,
+        KeyvaultCommand::List(args) => keyvault::list(session, &args).await?,
+        KeyvaultCommand::Show(args) => keyvault::show(session, &args).await?,
+        KeyvaultCommand::Delete(args) => {
+            keyvault::delete(session, &args).await?;
+            return Ok(Output::Nothing);
+        }
+        KeyvaultCommand::SetPolicy(args) => keyvault::set_policy(session, &args).await?,
+        KeyvaultCommand::DeletePolicy(args) => keyvault::delete_policy(session, &args).await?,
+        KeyvaultCommand::Secret(command) => match command {
+            SecretCommand::Set(args) => secrets::set(session, &args).await?,
+            SecretCommand::Show(args) => secrets::show(session, &args).await?,
+            SecretCommand::List(args) => secrets::list(session, &args).await?,
+            SecretCommand::Delete(args) => secrets::delete(session, &args).await?,
+        },
+    };
+    Ok(Output::Json(json))
+}
+
+fn write_output(output: &Output) -> Result<(), CliError> {
+    let text = render(output)?;
+    if text.is_empty() {
+        return Ok(());
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(CliError::Output)
+}
+
+/// What goes to stdout: JSON as `az` prints it (2-space indent, final newline) or the text.
+fn render(output: &Output) -> Result<String, CliError> {
+    match output {
+        Output::Json(json) => {
+            let mut text = serde_json::to_string_pretty(json)
+                .map_err(|error| CliError::Output(std::io::Error::other(error)))?;
+            text.push('\n');
+            Ok(text)
+        }
+        Output::Text(text) => Ok(text.clone()),
+        Output::Nothing => Ok(String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,55 @@
+//! `ad sp create-for-rbac`: a service principal and its first client secret, through the
+//! server's Graph-shaped endpoints.
+
+use http::Method;
+use serde_json::{Value, json};
+
+use crate::command::CreateForRbacArgs;
+use crate::endpoints::Target;
+use crate::error::CliError;
+use crate::session::{Audience, Session};
+
+/// Creates the principal, adds a password, and prints what `az` prints:
+/// `{"appId","displayName","password","tenant"}`.
+pub(crate) async fn create_for_rbac(
+    session: &Session,
+    args: &CreateForRbacArgs,
+) -> Result<Value, CliError> {
+    let token = session.token(Audience::Management).await?;
+    let principals = session.endpoints.service_principals();
+    let principal = session
+        .call_json(
+            Method::POST,
+            &principals,
+            &token,
+            &json!({ "displayName": args.name }),
+        )
+        .await?;
+    let object_id = string_field(&principal, "id", &principals)?;
+    let app_id = string_field(&principal, "appId", &principals)?;
+    let display_name = string_field(&principal, "displayName", &principals)?;
+
+    let add_password = session.endpoints.add_password(&object_id);
+    let password = session
+        .call_json(Method::POST, &add_password, &token, &json!({}))
+        .await?;
+    let secret_text = string_field(&password, "secretText", &add_password)?;
+
+    Ok(json!({
+        "appId": app_id,
+        "displayName": display_name,
+        "password": secret_text,
+        "tenant": session.data.admin.tenant_id,
+    }))
+}
+
+fn string_field(body: &Value, field: &str, target: &Target) -> Result<String, CliError> {
+    match body.get(field) {
+        Some(Value::String(value)) => Ok(value.clone()),
+        _ => Err(CliError::UnexpectedBody {
+            method: Method::POST,
+            url: target.to_string(),
+            detail: format!("no `{field}` in the answer"),
+        }),
+    }
+}

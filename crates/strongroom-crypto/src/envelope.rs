@@ -1,0 +1,233 @@
+//! Envelope encryption: the master key seals data keys; data keys seal payloads.
+//!
+//! Format of a `Sealed`: `version (1 byte) || nonce (12) || ciphertext || tag (16)`.
+//! The authenticated data is never stored: the caller rebuilds it from where the ciphertext
+//! belongs (vault, kind, name, version), so a ciphertext moved to another row will not open.
+
+use crate::{CryptoError, random_bytes};
+use aws_lc_rs::aead::{AES_256_GCM, Aad as LcAad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::hkdf;
+use std::fmt;
+use strongroom_model::{ObjectKind, Sealed, SecretBytes};
+use zeroize::Zeroizing;
+
+const FORMAT_V1: u8 = 1;
+const KEY_LEN: usize = 32;
+
+/// Authenticated data: the context a ciphertext is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aad(Vec<u8>);
+
+impl Aad {
+    /// For a vault's data key sealed by the master key.
+    pub fn data_key(vault_name: &str, vault_created: i64) -> Self {
+        Self(format!("strongroom/data-key/v1\0{vault_name}\0{vault_created}").into_bytes())
+    }
+
+    /// For an object payload sealed by its vault's data key.
+    pub fn object(vault_name: &str, kind: ObjectKind, name: &str, version: &str) -> Self {
+        Self(
+            format!(
+                "strongroom/object/v1\0{vault_name}\0{}\0{name}\0{version}",
+                kind.tag()
+            )
+            .into_bytes(),
+        )
+    }
+
+    /// For deployment-level values sealed by the master key (e.g. the token-signing key).
+    pub fn deployment(purpose: &str) -> Self {
+        Self(format!("strongroom/deployment/v1\0{purpose}").into_bytes())
+    }
+
+    /// For backup blobs: bound to the object kind and name only, so a backup restores into
+    /// any vault of the same deployment.
+    pub fn backup(kind: ObjectKind, name: &str) -> Self {
+        Self(format!("strongroom/backup/v1\0{}\0{name}", kind.tag()).into_bytes())
+    }
+}
+
+struct AeadKey(LessSafeKey);
+
+impl AeadKey {
+    fn new(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let unbound = UnboundKey::new(&AES_256_GCM, bytes).map_err(|_| CryptoError::BadKey)?;
+        Ok(Self(LessSafeKey::new(unbound)))
+    }
+
+    fn seal(&self, aad: &Aad, plaintext: &[u8]) -> Result<Sealed, CryptoError> {
+        let nonce_bytes = random_bytes::<NONCE_LEN>()?;
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + 16);
+        out.push(FORMAT_V1);
+        out.extend_from_slice(&nonce_bytes);
+        let mut in_out = plaintext.to_vec();
+        self.0.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce_bytes),
+            LcAad::from(&aad.0),
+            &mut in_out,
+        )?;
+        out.extend_from_slice(&in_out);
+        // `in_out` held plaintext before sealing; it is ciphertext now, nothing to wipe.
+        Ok(Sealed(out))
+    }
+
+    fn open(&self, aad: &Aad, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let bytes = sealed.as_bytes();
+        if bytes.len() < 1 + NONCE_LEN + 16 || bytes[0] != FORMAT_V1 {
+            return Err(CryptoError::OpenFailed);
+        }
+        let nonce = Nonce::try_assume_unique_for_key(&bytes[1..=NONCE_LEN])
+            .map_err(|_| CryptoError::OpenFailed)?;
+        let mut in_out = Zeroizing::new(bytes[1 + NONCE_LEN..].to_vec());
+        let plaintext_len = self
+            .0
+            .open_in_place(nonce, LcAad::from(&aad.0), &mut in_out)
+            .map_err(|_| CryptoError::OpenFailed)?
+            .len();
+        in_out.truncate(plaintext_len);
+        Ok(in_out)
+    }
+}
+
+/// The deployment's root key (32 random bytes in `master.key`). Seals data keys and
+/// deployment secrets; derives the backup key.
+pub struct MasterKey {
+    raw: Zeroizing<[u8; KEY_LEN]>,
+    aead: AeadKey,
+}
+
+impl MasterKey {
+    pub fn generate() -> Result<Self, CryptoError> {
+        Self::from_bytes(&random_bytes::<KEY_LEN>()?)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let raw: [u8; KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
+        let raw = Zeroizing::new(raw);
+        let aead = AeadKey::new(raw.as_ref())?;
+        Ok(Self { raw, aead })
+    }
+
+    /// The raw key, for writing `master.key` once at initialisation.
+    pub fn expose_bytes(&self) -> &[u8] {
+        self.raw.as_ref()
+    }
+
+    pub fn seal(&self, aad: &Aad, plaintext: &[u8]) -> Result<Sealed, CryptoError> {
+        self.aead.seal(aad, plaintext)
+    }
+
+    pub fn open(&self, aad: &Aad, sealed: &Sealed) -> Result<SecretBytes, CryptoError> {
+        self.aead
+            .open(aad, sealed)
+            .map(|plain| SecretBytes::new(plain.to_vec()))
+    }
+
+    /// Seals a vault's data key.
+    pub fn seal_data_key(&self, aad: &Aad, key: &DataKey) -> Result<Sealed, CryptoError> {
+        self.seal(aad, key.raw.as_ref())
+    }
+
+    /// Opens a vault's data key.
+    pub fn open_data_key(&self, aad: &Aad, sealed: &Sealed) -> Result<DataKey, CryptoError> {
+        let plain = self.aead.open(aad, sealed)?;
+        DataKey::from_bytes(&plain)
+    }
+
+    /// The key that seals backup blobs, derived so that backups from this deployment restore
+    /// into any of its vaults and nowhere else.
+    pub fn backup_key(&self) -> Result<DataKey, CryptoError> {
+        let salt = hkdf::Salt::new(hkdf::HKDF_SHA256, b"strongroom");
+        let prk = salt.extract(self.raw.as_ref());
+        let info: [&[u8]; 1] = [b"backup-key/v1"];
+        let okm = prk
+            .expand(&info, hkdf::HKDF_SHA256)
+            .map_err(|_| CryptoError::Unspecified)?;
+        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+        okm.fill(out.as_mut())
+            .map_err(|_| CryptoError::Unspecified)?;
+        DataKey::from_bytes(out.as_ref())
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(<redacted>)")
+    }
+}
+
+/// A vault's data key: seals that vault's object payloads.
+pub struct DataKey {
+    raw: Zeroizing<[u8; KEY_LEN]>,
+    aead: AeadKey,
+}
+
+impl DataKey {
+    pub fn generate() -> Result<Self, CryptoError> {
+        Self::from_bytes(&random_bytes::<KEY_LEN>()?)
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let raw: [u8; KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
+        let raw = Zeroizing::new(raw);
+        let aead = AeadKey::new(raw.as_ref())?;
+        Ok(Self { raw, aead })
+    }
+
+    pub fn seal(&self, aad: &Aad, plaintext: &[u8]) -> Result<Sealed, CryptoError> {
+        self.aead.seal(aad, plaintext)
+    }
+
+    pub fn open(&self, aad: &Aad, sealed: &Sealed) -> Result<SecretBytes, CryptoError> {
+        self.aead
+            .open(aad, sealed)
+            .map(|plain| SecretBytes::new(plain.to_vec()))
+    }
+}
+
+impl fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_context_binding() {
+        let master = MasterKey::generate().unwrap();
+        let dk = DataKey::generate().unwrap();
+        let dk_aad = Aad::data_key("v1", 100);
+        let sealed_dk = master.seal_data_key(&dk_aad, &dk).unwrap();
+        let dk2 = master.open_data_key(&dk_aad, &sealed_dk).unwrap();
+        assert!(master.open_data_key(&Aad::data_key("v2", 100), &sealed_dk).is_err());
+
+        let aad = Aad::object("v1", ObjectKind::Secret, "db-password", "abc");
+        let sealed = dk.seal(&aad, b"hunter2").unwrap();
+        assert!(!sealed.as_bytes().windows(7).any(|w| w == b"hunter2"));
+        assert_eq!(dk2.open(&aad, &sealed).unwrap().expose(), b"hunter2");
+        let moved = Aad::object("v1", ObjectKind::Secret, "other-name", "abc");
+        assert!(dk2.open(&moved, &sealed).is_err());
+        let other_key = DataKey::generate().unwrap();
+        assert!(other_key.open(&aad, &sealed).is_err());
+
+        let mut tampered = sealed.clone();
+        let last = tampered.0.len() - 1;
+        tampered.0[last] ^= 1;
+        assert!(dk.open(&aad, &tampered).is_err());
+        assert!(dk.open(&aad, &Sealed(vec![1, 2, 3])).is_err());
+    }
+
+    #[test]
+    fn backup_key_is_stable_per_master_key() {
+        let master = MasterKey::generate().unwrap();
+        let aad = Aad::backup(ObjectKind::Secret, "s");
+        let sealed = master.backup_key().unwrap().seal(&aad, b"blob").unwrap();
+        let reopened = MasterKey::from_bytes(master.expose_bytes()).unwrap();
+        assert_eq!(reopened.backup_key().unwrap().open(&aad, &sealed).unwrap().expose(), b"blob");
+        let other = MasterKey::generate().unwrap();
+        assert!(other.backup_key().unwrap().open(&aad, &sealed).is_err());
+    }
+}

@@ -1,0 +1,27 @@
+//! Every cryptographic primitive Strongroom uses, all from aws-lc-rs (and rcgen on top of it).
+//!
+//! Owns: envelope encryption (`MasterKey` seals per-vault `DataKey`s, data keys seal payloads,
+//! AES-256-GCM with authenticated data binding each ciphertext to where it belongs), random
+//! generation, client-secret hashing, the local CA and TLS certificates, RSA signing keys.
+//!
+//! Must not touch: storage, HTTP, logging of its inputs.
+//!
+//! Invariants: key material lives in zeroizing types with redacted `Debug`; every private-key
+//! operation goes through aws-lc-rs (never the `rsa` crate); a `Sealed` opens only with the
+//! same key *and* the same authenticated data it was sealed with.
+//!
+//! Start reading at `envelope.rs`.
+
+mod envelope;
+mod error;
+mod random;
+mod secret_hash;
+mod signing;
+mod tls;
+
+pub use envelope::{Aad, DataKey, MasterKey};
+pub use error::CryptoError;
+pub use random::{random_bytes, random_token};
+pub use secret_hash::{SecretHash, hash_secret, verify_secret};
+pub use signing::{RsaSigningKey, generate_rsa_signing_key, rsa_public_components};
+pub use tls::{IssuedCert, LocalCa};

@@ -1,0 +1,181 @@
+//! Tenants, service principals and their client secrets: creating them for the management
+//! API, and checking a client-credentials request at the token endpoint.
+//!
+//! Client secrets are 256-bit random strings shown once and stored only as salted hashes;
+//! a presented secret is compared in constant time against *every* stored credential, so
+//! the time taken does not say which one (if any) matched.
+
+use crate::IdentityError;
+use strongroom_crypto::{SecretHash, hash_secret, random_token, verify_secret};
+use strongroom_model::{SecretValue, UnixTime};
+use strongroom_store::{CredentialRow, PrincipalRow, Store, TenantRow};
+
+/// Tenant path segments that mean "the default tenant" (CONTRACTS.md, identity endpoints).
+pub const DEFAULT_TENANT_ALIASES: [&str; 3] = ["adfs", "organizations", "common"];
+/// The display name Entra gives a tenant nobody has renamed.
+pub const DEFAULT_TENANT_NAME: &str = "Default Directory";
+/// Lifetime of a new client secret.
+pub const CLIENT_SECRET_LIFETIME_DAYS: i64 = 365;
+/// Random bytes in a client secret (43 base64url characters).
+const CLIENT_SECRET_BYTES: usize = 32;
+/// Characters of a secret kept as its `hint`, as Entra shows them.
+const HINT_CHARS: usize = 3;
+
+/// The default tenant, created on first start with a random id.
+pub async fn ensure_default_tenant(store: &dyn Store) -> Result<TenantRow, IdentityError> {
+    let tenants = store.list_tenants().await?;
+    if let Some(default) = tenants.into_iter().find(|tenant| tenant.is_default) {
+        return Ok(default);
+    }
+    let tenant = TenantRow {
+        tenant_id: uuid::Uuid::new_v4().to_string(),
+        display_name: DEFAULT_TENANT_NAME.to_owned(),
+        is_default: true,
+    };
+    store.put_tenant(tenant.clone()).await?;
+    Ok(tenant)
+}
+
+/// The tenant a path segment names: a tenant id (any case) or an alias of the default tenant.
+pub async fn resolve_tenant(
+    store: &dyn Store,
+    tenant_path: &str,
+) -> Result<TenantRow, IdentityError> {
+    let unknown = || IdentityError::UnknownTenant {
+        tenant: tenant_path.to_owned(),
+    };
+    let wanted = tenant_path.to_ascii_lowercase();
+    if DEFAULT_TENANT_ALIASES.contains(&wanted.as_str()) {
+        let tenants = store.list_tenants().await?;
+        return tenants
+            .into_iter()
+            .find(|tenant| tenant.is_default)
+            .ok_or_else(unknown);
+    }
+    store.get_tenant(&wanted).await?.ok_or_else(unknown)
+}
+
+/// Checks a client-credentials request: the tenant exists, the application is registered
+/// in it, and the secret matches one of its credentials that has not expired.
+pub async fn authenticate_client(
+    store: &dyn Store,
+    tenant_id: &str,
+    client_id: &str,
+    client_secret: &str,
+    now: UnixTime,
+) -> Result<PrincipalRow, IdentityError> {
+    if client_id.is_empty() {
+        return Err(IdentityError::MissingParameter {
+            name: "client_id".to_owned(),
+        });
+    }
+    let tenant = resolve_tenant(store, tenant_id).await?;
+    let Some(principal) = store
+        .get_principal_by_app_id(&client_id.to_ascii_lowercase())
+        .await?
+    else {
+        return Err(IdentityError::UnknownClient {
+            client_id: client_id.to_owned(),
+            tenant: tenant.tenant_id,
+        });
+    };
+    if principal.tenant_id != tenant.tenant_id {
+        return Err(IdentityError::TenantMismatch {
+            client_id: client_id.to_owned(),
+            tenant: tenant.tenant_id,
+        });
+    }
+    if client_secret.is_empty() {
+        return Err(IdentityError::MissingParameter {
+            name: "client_secret".to_owned(),
+        });
+    }
+
+    let mut matched_live = false;
+    let mut matched_expired = false;
+    for credential in &principal.credentials {
+        let stored = SecretHash {
+            salt: credential.salt.clone(),
+            hash: credential.hash.clone(),
+        };
+        // Always compute the comparison; branch on expiry only afterwards.
+        let matches = verify_secret(&stored, client_secret);
+        let expired = credential.expires.is_some_and(|expires| expires <= now);
+        matched_live |= matches && !expired;
+        matched_expired |= matches && expired;
+    }
+    if matched_live {
+        Ok(principal)
+    } else if matched_expired {
+        Err(IdentityError::ExpiredSecret {
+            app_id: principal.app_id,
+        })
+    } else {
+        Err(IdentityError::InvalidSecret {
+            app_id: principal.app_id,
+        })
+    }
+}
+
+/// Registers a service principal in `tenant_id` with fresh random object and application ids
+/// and no credentials yet.
+pub async fn create_service_principal(
+    store: &dyn Store,
+    tenant_id: &str,
+    display_name: &str,
+    is_admin: bool,
+    now: UnixTime,
+) -> Result<PrincipalRow, IdentityError> {
+    let tenant = store
+        .get_tenant(&tenant_id.to_ascii_lowercase())
+        .await?
+        .ok_or_else(|| IdentityError::UnknownTenant {
+            tenant: tenant_id.to_owned(),
+        })?;
+    let principal = PrincipalRow {
+        object_id: uuid::Uuid::new_v4().to_string(),
+        app_id: uuid::Uuid::new_v4().to_string(),
+        tenant_id: tenant.tenant_id,
+        display_name: display_name.to_owned(),
+        kind: "ServicePrincipal".to_owned(),
+        is_admin,
+        created: now,
+        credentials: Vec::new(),
+    };
+    store.create_principal(principal.clone()).await?;
+    Ok(principal)
+}
+
+/// Adds a client secret to a principal, valid for a year. The returned `SecretValue` is the
+/// only copy of the secret; the store keeps a salted hash and a three-character hint.
+///
+/// Read-modify-write of the credential list: two concurrent calls for the same principal may
+/// keep only one of the new secrets (the management API serialises nothing here).
+pub async fn add_client_secret(
+    store: &dyn Store,
+    object_id: &str,
+    now: UnixTime,
+) -> Result<(CredentialRow, SecretValue), IdentityError> {
+    let principal = store
+        .get_principal_by_object_id(object_id)
+        .await?
+        .ok_or_else(|| IdentityError::PrincipalNotFound {
+            object_id: object_id.to_owned(),
+        })?;
+    let secret = SecretValue::new(random_token(CLIENT_SECRET_BYTES)?);
+    let hashed = hash_secret(secret.expose())?;
+    let credential = CredentialRow {
+        key_id: uuid::Uuid::new_v4().to_string(),
+        salt: hashed.salt,
+        hash: hashed.hash,
+        hint: secret.expose().chars().take(HINT_CHARS).collect(),
+        created: now,
+        expires: Some(now.plus_days(CLIENT_SECRET_LIFETIME_DAYS)),
+    };
+    let mut credentials = principal.credentials;
+    credentials.push(credential.clone());
+    store
+        .set_principal_credentials(&principal.object_id, credentials)
+        .await?;
+    Ok((credential, secret))
+}

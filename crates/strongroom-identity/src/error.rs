@@ -1,0 +1,70 @@
+//! What can go wrong in identity, in identity's words. `aad_errors.rs` turns an
+//! `IdentityError` into Entra's token-endpoint body; the API layer turns a `TokenError` into
+//! Key Vault's 401. Neither carries a secret or a token.
+
+use strongroom_crypto::CryptoError;
+use strongroom_store::StoreError;
+
+/// A failure issuing a token, authenticating a client or managing principals.
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    /// The tenant in the path is neither a known tenant id nor an alias of the default one.
+    #[error("tenant {tenant} was not found")]
+    UnknownTenant { tenant: String },
+    /// No principal has this application (client) id.
+    #[error("application {client_id} was not found in directory {tenant}")]
+    UnknownClient { client_id: String, tenant: String },
+    /// The principal exists, but in another tenant than the one asked.
+    #[error("application {client_id} is not registered in directory {tenant}")]
+    TenantMismatch { client_id: String, tenant: String },
+    /// No live credential of the application matches the presented secret.
+    #[error("invalid client secret for application {app_id}")]
+    InvalidSecret { app_id: String },
+    /// The presented secret matches only credentials that have expired.
+    #[error("the client secret of application {app_id} has expired")]
+    ExpiredSecret { app_id: String },
+    /// A required form field is absent or empty.
+    #[error("the request has no {name} parameter")]
+    MissingParameter { name: String },
+    #[error("unsupported grant type {grant_type:?}")]
+    UnsupportedGrantType { grant_type: String },
+    /// The scope is not one `<resource>/.default`, the only form client credentials accept.
+    #[error("scope {scope:?} is not a single <resource>/.default")]
+    InvalidScope { scope: String },
+    #[error("principal {object_id} was not found")]
+    PrincipalNotFound { object_id: String },
+    /// The stored token-signing key could not be opened or parsed (wrong master key?).
+    #[error("the stored token-signing key is unusable")]
+    SigningKey(#[source] CryptoError),
+    #[error("token encoding failed")]
+    Encoding(#[from] serde_json::Error),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a bearer token was refused. Each variant is one of Key Vault's 401 messages; the API
+/// layer picks the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("no bearer token")]
+    Missing,
+    /// Not three base64url parts, not JSON, or a required claim absent or of the wrong type.
+    #[error("the token is malformed")]
+    Malformed,
+    /// Not signed by our key (tampered, forged, another deployment's, or another algorithm).
+    #[error("the token signature does not verify")]
+    BadSignature,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    #[error("invalid audience: expected {}, found {found}", expected.join(" or "))]
+    WrongAudience {
+        expected: Vec<String>,
+        found: String,
+    },
+    #[error("invalid issuer: expected {expected}, found {found}")]
+    WrongIssuer { expected: String, found: String },
+}

@@ -1,0 +1,63 @@
+//! Strongroom's identity provider: who may call, proven by tokens we issue ourselves.
+//!
+//! Owns: the deployment's RS256 token-signing key (sealed in store meta), issuing access
+//! tokens (`TokenIssuer`), verifying them with a cache keyed by token hash (`TokenVerifier`),
+//! client-credentials authentication against hashed client secrets, tenants and service
+//! principals, the OIDC discovery document, the JWKS, and the token endpoint's JSON bodies
+//! (success and Entra-shaped AADSTS errors).
+//!
+//! Must not touch: HTTP framing (status lines, headers, routing), vault objects, the system
+//! clock (every function takes `now`).
+//!
+//! Invariants:
+//! - the signing key exists in the clear only in memory; at rest it is sealed by the master
+//!   key with `Aad::deployment("token-signing-key")`;
+//! - client secrets are shown once and stored only as salted hashes, compared in constant time
+//!   against every credential of the application;
+//! - the verification cache holds SHA-256 hashes of tokens, never tokens, and still checks
+//!   lifetime and audience on every hit;
+//! - a `Caller` comes only from a token whose signature and issuer verified.
+//!
+//! Start reading at `token.rs` (issuing), then `verify.rs`, `credentials.rs`.
+
+mod aad_errors;
+mod credentials;
+mod discovery;
+mod error;
+mod token;
+mod verify;
+
+pub use aad_errors::{aad_error_body, aad_error_body_with_ids};
+pub use credentials::{
+    CLIENT_SECRET_LIFETIME_DAYS, DEFAULT_TENANT_ALIASES, DEFAULT_TENANT_NAME, add_client_secret,
+    authenticate_client, create_service_principal, ensure_default_tenant, resolve_tenant,
+};
+pub use discovery::openid_configuration;
+pub use error::{IdentityError, TokenError};
+pub use token::{
+    IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer, TokenRequest,
+    resource_from_scope, token_response_v1, token_response_v2,
+};
+pub use verify::{CLOCK_SKEW_SECONDS, DEFAULT_CACHE_CAPACITY, TokenVerifier};
+
+/// What identity needs to know about the deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConfig {
+    /// The deployment's domain (`localhost`): names the token issuer.
+    pub domain: String,
+    /// Where clients reach the identity endpoints, e.g. `https://localhost:8443`.
+    pub public_origin: String,
+}
+
+impl IdentityConfig {
+    /// The `iss` of tokens for `tenant_id`: `https://sts.strongroom.{domain}/{tenant_id}/`,
+    /// shaped like Entra's v1 issuer `https://sts.windows.net/{tid}/`.
+    pub fn issuer_for(&self, tenant_id: &str) -> String {
+        format!("https://sts.strongroom.{}/{tenant_id}/", self.domain)
+    }
+
+    /// `public_origin` without a trailing slash.
+    pub fn origin(&self) -> &str {
+        self.public_origin.trim_end_matches('/')
+    }
+}

@@ -1,0 +1,505 @@
+//! Conformance checks for everything but objects: metadata, tenants, principals and their
+//! credentials, vaults and access policies, and what deleting a vault takes with it.
+
+use std::sync::Arc;
+
+use strongroom_model::{ObjectKind, Sealed, UnixTime, VaultId, VaultName};
+
+use super::{T0, assert_err, new_vault, new_version, object_name, ok, vault};
+use crate::{
+    AccessPolicyRow, CredentialRow, Deletion, PageRequest, PrincipalRow, Store, StoreError,
+    TenantRow, VaultRow,
+};
+
+pub(super) async fn meta(store: Arc<dyn Store>) {
+    let what = "meta";
+    assert_eq!(
+        ok(what, store.get_meta("absent").await),
+        None,
+        "{what}: absent key"
+    );
+    ok(what, store.put_meta("ca", b"one").await);
+    assert_eq!(
+        ok(what, store.get_meta("ca").await).as_deref(),
+        Some(&b"one"[..]),
+        "{what}: put"
+    );
+    ok(what, store.put_meta("ca", b"two").await);
+    assert_eq!(
+        ok(what, store.get_meta("ca").await).as_deref(),
+        Some(&b"two"[..]),
+        "{what}: a second put replaces the value"
+    );
+    ok(what, store.put_meta("empty", b"").await);
+    assert_eq!(
+        ok(what, store.get_meta("empty").await).as_deref(),
+        Some(&b""[..]),
+        "{what}: an empty value is a value, not an absence"
+    );
+    let every_byte: Vec<u8> = (0..=255).collect();
+    ok(what, store.put_meta("binary", &every_byte).await);
+    assert_eq!(
+        ok(what, store.get_meta("binary").await),
+        Some(every_byte),
+        "{what}: values are bytes, kept exactly"
+    );
+    assert_eq!(
+        ok(what, store.get_meta("CA").await),
+        None,
+        "{what}: keys compare exactly (case-sensitive)"
+    );
+}
+
+pub(super) async fn tenants(store: Arc<dyn Store>) {
+    let what = "tenants";
+    assert!(
+        ok(what, store.list_tenants().await).is_empty(),
+        "{what}: a new store has none"
+    );
+    assert_eq!(
+        ok(what, store.get_tenant("t1").await),
+        None,
+        "{what}: absent tenant"
+    );
+    let t1 = TenantRow {
+        tenant_id: "t1".to_owned(),
+        display_name: "First".to_owned(),
+        is_default: true,
+    };
+    let t2 = TenantRow {
+        tenant_id: "t2".to_owned(),
+        display_name: "Second".to_owned(),
+        is_default: false,
+    };
+    ok(what, store.put_tenant(t1.clone()).await);
+    ok(what, store.put_tenant(t2.clone()).await);
+    assert_eq!(
+        ok(what, store.get_tenant("t1").await),
+        Some(t1.clone()),
+        "{what}: get t1"
+    );
+    assert_eq!(
+        ok(what, store.get_tenant("t2").await),
+        Some(t2.clone()),
+        "{what}: get t2"
+    );
+    let t1_renamed = TenantRow {
+        display_name: "First, renamed".to_owned(),
+        is_default: false,
+        ..t1
+    };
+    ok(what, store.put_tenant(t1_renamed.clone()).await);
+    assert_eq!(
+        ok(what, store.get_tenant("t1").await),
+        Some(t1_renamed.clone()),
+        "{what}: put_tenant replaces an existing tenant"
+    );
+    let mut listed = ok(what, store.list_tenants().await);
+    listed.sort_by(|a, b| a.tenant_id.cmp(&b.tenant_id));
+    assert_eq!(listed, vec![t1_renamed, t2], "{what}: list");
+}
+
+fn credential(key_id: &str, expires: Option<UnixTime>) -> CredentialRow {
+    CredentialRow {
+        key_id: key_id.to_owned(),
+        salt: format!("salt of {key_id}").into_bytes(),
+        hash: [&[0, 1, 2, 255][..], key_id.as_bytes()].concat(),
+        hint: key_id.chars().take(3).collect(),
+        created: UnixTime(T0),
+        expires,
+    }
+}
+
+fn principal(object_id: &str, app_id: &str, credentials: Vec<CredentialRow>) -> PrincipalRow {
+    PrincipalRow {
+        object_id: object_id.to_owned(),
+        app_id: app_id.to_owned(),
+        tenant_id: "t1".to_owned(),
+        display_name: format!("principal {object_id}"),
+        kind: "ServicePrincipal".to_owned(),
+        is_admin: object_id == "o1",
+        created: UnixTime(T0),
+        credentials,
+    }
+}
+
+pub(super) async fn principals(store: Arc<dyn Store>) {
+    let what = "principals";
+    let p1 = principal(
+        "o1",
+        "a1",
+        vec![
+            credential("k1", Some(UnixTime(T0 + 100))),
+            credential("k2", None),
+        ],
+    );
+    let p2 = principal("o2", "a2", Vec::new());
+    assert!(
+        ok(what, store.list_principals().await).is_empty(),
+        "{what}: a new store has none"
+    );
+    ok(what, store.create_principal(p1.clone()).await);
+    ok(what, store.create_principal(p2.clone()).await);
+    assert_eq!(
+        ok(what, store.get_principal_by_app_id("a1").await),
+        Some(p1.clone()),
+        "{what}: by app id, with credentials in order"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_object_id("o1").await),
+        Some(p1.clone()),
+        "{what}: by object id"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_app_id("o1").await),
+        None,
+        "{what}: ids differ"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_object_id("absent").await),
+        None,
+        "{what}"
+    );
+
+    assert_err!(
+        store
+            .create_principal(principal("o1", "a9", vec![credential("k9", None)]))
+            .await,
+        StoreError::AlreadyExists,
+        "principals: a taken object id"
+    );
+    assert_err!(
+        store
+            .create_principal(principal("o9", "a1", vec![credential("k9", None)]))
+            .await,
+        StoreError::AlreadyExists,
+        "principals: a taken app id"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_object_id("o1").await),
+        Some(p1.clone()),
+        "{what}: a refused create changes nothing"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_object_id("o9").await),
+        None,
+        "{what}"
+    );
+    let mut listed = ok(what, store.list_principals().await);
+    listed.sort_by(|a, b| a.object_id.cmp(&b.object_id));
+    assert_eq!(listed, vec![p1.clone(), p2.clone()], "{what}: list");
+
+    let replacement = vec![credential("k3", None)];
+    ok(
+        what,
+        store
+            .set_principal_credentials("o2", replacement.clone())
+            .await,
+    );
+    ok(
+        what,
+        store.set_principal_credentials("o1", Vec::new()).await,
+    );
+    let p2_now = ok(what, store.get_principal_by_object_id("o2").await);
+    assert_eq!(
+        p2_now.map(|p| p.credentials),
+        Some(replacement.clone()),
+        "{what}: set_principal_credentials replaces the list"
+    );
+    let p1_now = ok(what, store.get_principal_by_app_id("a1").await);
+    assert_eq!(
+        p1_now.map(|p| p.credentials),
+        Some(Vec::new()),
+        "{what}: cleared credentials"
+    );
+    assert_err!(
+        store.set_principal_credentials("absent", replacement).await,
+        StoreError::NotFound,
+        "principals: credentials of an absent principal"
+    );
+
+    assert!(
+        ok(what, store.delete_principal("o1").await),
+        "{what}: delete returns true"
+    );
+    assert!(
+        !ok(what, store.delete_principal("o1").await),
+        "{what}: second delete is false"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_object_id("o1").await),
+        None,
+        "{what}"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_app_id("a1").await),
+        None,
+        "{what}"
+    );
+    let listed = ok(what, store.list_principals().await);
+    assert_eq!(
+        listed.len(),
+        1,
+        "{what}: one principal left, got {listed:?}"
+    );
+    let p1_again = principal("o1", "a1", vec![credential("k4", None)]);
+    ok(what, store.create_principal(p1_again.clone()).await);
+    assert_eq!(
+        ok(what, store.get_principal_by_object_id("o1").await),
+        Some(p1_again),
+        "{what}: a re-created principal has only its new credentials"
+    );
+}
+
+fn policy(object_id: &str, secrets: &[&str]) -> AccessPolicyRow {
+    AccessPolicyRow {
+        tenant_id: "t1".to_owned(),
+        object_id: object_id.to_owned(),
+        secrets: secrets.iter().map(|s| (*s).to_owned()).collect(),
+        keys: vec!["get".to_owned()],
+        certificates: Vec::new(),
+    }
+}
+
+#[track_caller]
+fn assert_vault(what: &str, got: &VaultRow, want: &VaultRow) {
+    let same = got.id == want.id
+        && got.name == want.name
+        && got.tenant_id == want.tenant_id
+        && got.retention_days == want.retention_days
+        && got.created == want.created
+        && got.sealed_data_key == want.sealed_data_key
+        && got.access_policies == want.access_policies;
+    assert!(
+        same,
+        "store conformance: {what}: got {got:?}, want {want:?}"
+    );
+}
+
+pub(super) async fn vaults(store: Arc<dyn Store>) {
+    let what = "vaults";
+    assert!(
+        ok(what, store.list_vaults().await).is_empty(),
+        "{what}: a new store has none"
+    );
+    let policies = vec![
+        policy("o1", &["get", "list", "set"]),
+        policy("o2", &[]),
+        policy("o3", &["all", "odd,name with spaces"]),
+    ];
+    let mut beta_new = new_vault("beta");
+    beta_new.retention_days = 7;
+    let beta = ok(what, store.create_vault(beta_new).await);
+    let mut alpha_new = new_vault("alpha");
+    alpha_new.access_policies = policies.clone();
+    let alpha = ok(what, store.create_vault(alpha_new).await);
+    assert_ne!(alpha.id, beta.id, "{what}: vaults get distinct ids");
+    assert_eq!(
+        alpha.access_policies, policies,
+        "{what}: create returns the policies"
+    );
+    assert_eq!(
+        beta.retention_days, 7,
+        "{what}: create returns the retention"
+    );
+    assert_err!(
+        store.create_vault(new_vault("alpha")).await,
+        StoreError::AlreadyExists,
+        "vaults: a taken name"
+    );
+
+    let alpha_name = VaultName::parse("alpha").unwrap_or_else(|err| panic!("{err}"));
+    let got = ok(what, store.get_vault(&alpha_name).await);
+    let got = got.unwrap_or_else(|| panic!("store conformance: {what}: alpha by name is absent"));
+    assert_vault("vaults: get by name", &got, &alpha);
+    let got = ok(what, store.get_vault_by_id(alpha.id).await);
+    let got = got.unwrap_or_else(|| panic!("store conformance: {what}: alpha by id is absent"));
+    assert_vault("vaults: get by id", &got, &alpha);
+    let absent = VaultName::parse("gamma").unwrap_or_else(|err| panic!("{err}"));
+    assert!(
+        ok(what, store.get_vault(&absent).await).is_none(),
+        "{what}: absent name"
+    );
+    let absent_id = VaultId(alpha.id.0.max(beta.id.0) + 1000);
+    assert!(
+        ok(what, store.get_vault_by_id(absent_id).await).is_none(),
+        "{what}: absent id"
+    );
+
+    let listed = ok(what, store.list_vaults().await);
+    let names: Vec<&str> = listed.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["alpha", "beta"],
+        "{what}: list_vaults is ordered by name"
+    );
+    assert_vault("vaults: listed alpha", &listed[0], &alpha);
+    assert_vault("vaults: listed beta", &listed[1], &beta);
+
+    let replaced = vec![policy("o4", &["get"])];
+    ok(
+        what,
+        store.set_access_policies(alpha.id, replaced.clone()).await,
+    );
+    let got = ok(what, store.get_vault_by_id(alpha.id).await).map(|v| v.access_policies);
+    assert_eq!(
+        got,
+        Some(replaced),
+        "{what}: set_access_policies replaces the list"
+    );
+    ok(what, store.set_access_policies(alpha.id, Vec::new()).await);
+    let got = ok(what, store.get_vault(&alpha_name).await).map(|v| v.access_policies);
+    assert_eq!(got, Some(Vec::new()), "{what}: cleared policies");
+    let got = ok(what, store.get_vault_by_id(beta.id).await).map(|v| v.sealed_data_key);
+    assert_eq!(
+        got,
+        Some(Sealed(b"data key of beta".to_vec())),
+        "{what}: other vaults keep their fields"
+    );
+    assert_err!(
+        store.set_access_policies(absent_id, Vec::new()).await,
+        StoreError::NotFound,
+        "vaults: policies of an absent vault"
+    );
+}
+
+pub(super) async fn vault_deletion_cascades(store: Arc<dyn Store>) {
+    let what = "vault deletion";
+    let doomed = vault(&*store, "doomed").await;
+    let kept = vault(&*store, "kept").await;
+    ok(
+        what,
+        store
+            .set_access_policies(doomed, vec![policy("o1", &["get"])])
+            .await,
+    );
+    for (kind, name) in [(ObjectKind::Secret, "s1"), (ObjectKind::Key, "k1")] {
+        ok(
+            what,
+            store
+                .put_version(doomed, kind, new_version(name, 1, 1))
+                .await,
+        );
+        ok(
+            what,
+            store
+                .put_version(doomed, kind, new_version(name, 1, 2))
+                .await,
+        );
+    }
+    ok(
+        what,
+        store
+            .put_version(doomed, ObjectKind::Secret, new_version("s2", 1, 3))
+            .await,
+    );
+    let deletion = Deletion {
+        deleted_date: UnixTime(T0),
+        scheduled_purge_date: UnixTime(T0 + 1),
+    };
+    let s2 = object_name("s2");
+    let deleted = store
+        .soft_delete(doomed, ObjectKind::Secret, &s2, deletion)
+        .await;
+    assert!(ok(what, deleted).is_some(), "{what}: soft delete s2");
+    ok(
+        what,
+        store
+            .put_version(kept, ObjectKind::Secret, new_version("s1", 2, 1))
+            .await,
+    );
+
+    assert!(
+        ok(what, store.delete_vault(doomed).await),
+        "{what}: delete returns true"
+    );
+    assert!(
+        !ok(what, store.delete_vault(doomed).await),
+        "{what}: second delete is false"
+    );
+    assert!(
+        ok(what, store.get_vault_by_id(doomed).await).is_none(),
+        "{what}: by id"
+    );
+    let doomed_name = VaultName::parse("doomed").unwrap_or_else(|err| panic!("{err}"));
+    assert!(
+        ok(what, store.get_vault(&doomed_name).await).is_none(),
+        "{what}: by name"
+    );
+    let listed = ok(what, store.list_vaults().await);
+    assert_eq!(listed.len(), 1, "{what}: one vault left, got {listed:?}");
+
+    let s1 = object_name("s1");
+    let all = PageRequest {
+        after: None,
+        limit: 100,
+    };
+    let got = ok(
+        what,
+        store
+            .get_version(doomed, ObjectKind::Secret, &s1, None)
+            .await,
+    );
+    assert!(
+        got.is_none(),
+        "{what}: a deleted vault's objects are gone, got {got:?}"
+    );
+    let page = ok(
+        what,
+        store
+            .list_current(doomed, ObjectKind::Key, all.clone())
+            .await,
+    );
+    assert!(page.items.is_empty(), "{what}: keys of a deleted vault");
+    let page = ok(
+        what,
+        store
+            .list_deleted(doomed, ObjectKind::Secret, all.clone())
+            .await,
+    );
+    assert!(
+        page.items.is_empty(),
+        "{what}: deleted secrets of a deleted vault"
+    );
+    let kept_s1 = ok(
+        what,
+        store.get_version(kept, ObjectKind::Secret, &s1, None).await,
+    );
+    assert!(kept_s1.is_some(), "{what}: other vaults keep their objects");
+    assert_eq!(
+        ok(what, store.purge_expired(UnixTime(T0 + 10)).await),
+        0,
+        "{what}: the deleted vault's soft-deleted names went with it"
+    );
+
+    assert_err!(
+        store
+            .put_version(doomed, ObjectKind::Secret, new_version("s9", 1, 9))
+            .await,
+        StoreError::NotFound,
+        "vault deletion: put_version into a deleted vault"
+    );
+    let again = vault(&*store, "doomed").await;
+    assert_ne!(
+        again, doomed,
+        "{what}: a new vault never reuses a deleted vault's id"
+    );
+    let got = ok(what, store.get_vault_by_id(again).await).map(|v| v.access_policies);
+    assert_eq!(
+        got,
+        Some(Vec::new()),
+        "{what}: the new vault has no old policies"
+    );
+    let got = ok(
+        what,
+        store
+            .get_version(again, ObjectKind::Secret, &s1, None)
+            .await,
+    );
+    assert!(got.is_none(), "{what}: the new vault has no old objects");
+    let page = ok(
+        what,
+        store.list_current(again, ObjectKind::Secret, all).await,
+    );
+    assert!(page.items.is_empty(), "{what}: the new vault lists nothing");
+}

@@ -1,0 +1,166 @@
+//! The conformance suite: one `run_all` that every `Store` backend must pass, so the vault
+//! layer can rely on the trait's documented behaviour whatever the backend.
+//!
+//! Each check runs on a fresh, empty store from `make_store` and panics with a message naming
+//! the check and what differed. Compiled under `cfg(test)` and the `conformance` feature; a
+//! backend calls it from its own test (SQLite: `sqlite::tests::sqlite_conforms`).
+
+mod concurrency;
+mod directory;
+mod objects;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use strongroom_model::{ObjectName, Sealed, UnixTime, VaultId, VaultName, Version};
+
+use crate::{NewVault, NewVersion, Store, StoreError, VersionAttributes, VersionRow};
+
+/// Runs every check, each on a fresh empty store from `make_store`. Panics on the first
+/// failure with a message that names the check. Needs a tokio runtime (it spawns tasks).
+pub async fn run_all<F, Fut>(mut make_store: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    macro_rules! check {
+        ($($module:ident :: $check:ident),* $(,)?) => {$(
+            eprintln!("store conformance: {}::{}", stringify!($module), stringify!($check));
+            $module::$check(make_store().await).await;
+        )*};
+    }
+    check!(
+        directory::meta,
+        directory::tenants,
+        directory::principals,
+        directory::vaults,
+        directory::vault_deletion_cascades,
+        objects::versions,
+        objects::names_ignore_case,
+        objects::fields_round_trip,
+        objects::update,
+        objects::list_current_paging,
+        objects::list_versions_paging,
+        objects::soft_delete_and_recover,
+        objects::list_deleted_paging,
+        objects::purge,
+        objects::purge_expired,
+        objects::restore,
+        concurrency::concurrent_writes,
+        concurrency::failed_writes_do_not_disturb_others,
+    );
+}
+
+// ---- assertions ----
+
+/// Unwraps a result the check expects to succeed.
+#[track_caller]
+fn ok<T>(what: &str, result: Result<T, StoreError>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(err) => panic!("store conformance: {what}: unexpected error {err:?}"),
+    }
+}
+
+/// Asserts a result is the expected error.
+macro_rules! assert_err {
+    ($result:expr, $pattern:pat, $what:expr) => {
+        match $result {
+            Err($pattern) => {}
+            other => panic!(
+                "store conformance: {}: expected Err({}), got {:?}",
+                $what,
+                stringify!($pattern),
+                other
+            ),
+        }
+    };
+}
+pub(crate) use assert_err;
+
+/// Asserts a stored row is exactly the version written (under the name `name`).
+#[track_caller]
+fn assert_row(what: &str, got: &VersionRow, name: &str, want: &NewVersion) {
+    let differs = |field: &str| -> ! {
+        panic!("store conformance: {what}: field `{field}` differs: got {got:?}, want {want:?}")
+    };
+    if got.name.as_str() != name {
+        differs("name");
+    }
+    if got.version != want.version {
+        differs("version");
+    }
+    if got.attributes != want.attributes {
+        differs("attributes");
+    }
+    if got.tags != want.tags {
+        differs("tags");
+    }
+    if got.meta != want.meta {
+        differs("meta");
+    }
+    if got.payload != want.payload {
+        differs("payload");
+    }
+}
+
+/// `name/version` of each row, for comparing lists in one message.
+fn ids(rows: &[VersionRow]) -> Vec<String> {
+    rows.iter()
+        .map(|row| format!("{}/{}", row.name, row.version))
+        .collect()
+}
+
+// ---- fixtures ----
+
+/// A fixed point in time the fixtures count from.
+const T0: i64 = 1_750_000_000;
+
+fn object_name(name: &str) -> ObjectName {
+    ObjectName::parse(name).unwrap_or_else(|err| panic!("fixture name {name:?}: {err}"))
+}
+
+/// A distinct version per (`series`, `n`); `series` keeps fixtures of one check apart.
+fn version(series: u32, n: u32) -> Version {
+    let text = format!("{series:08x}{n:024x}");
+    Version::parse(&text).unwrap_or_else(|err| panic!("fixture version {text}: {err}"))
+}
+
+/// A version of `name` whose every field says which one it is.
+fn new_version(name: &str, series: u32, n: u32) -> NewVersion {
+    let at = UnixTime(T0 + i64::from(n));
+    NewVersion {
+        name: object_name(name),
+        version: version(series, n),
+        attributes: VersionAttributes {
+            enabled: true,
+            not_before: None,
+            expires: None,
+            created: at,
+            updated: at,
+        },
+        tags: BTreeMap::from([("n".to_owned(), n.to_string())]),
+        meta: format!("meta {name} {n}").into_bytes(),
+        payload: Sealed(format!("sealed {name} {series} {n}").into_bytes()),
+    }
+}
+
+fn new_vault(name: &str) -> NewVault {
+    NewVault {
+        name: VaultName::parse(name).unwrap_or_else(|err| panic!("fixture vault {name:?}: {err}")),
+        tenant_id: "00000000-0000-0000-0000-00000000000t".to_owned(),
+        retention_days: 90,
+        created: UnixTime(T0),
+        sealed_data_key: Sealed(format!("data key of {name}").into_bytes()),
+        access_policies: Vec::new(),
+    }
+}
+
+/// Creates a vault and returns its id.
+async fn vault(store: &dyn Store, name: &str) -> VaultId {
+    ok(
+        &format!("create vault {name}"),
+        store.create_vault(new_vault(name)).await,
+    )
+    .id
+}

@@ -1,0 +1,21 @@
+//! What can go wrong in storage, in storage's words.
+
+/// A storage failure. Says what happened, never an HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("already exists")]
+    AlreadyExists,
+    #[error("not found")]
+    NotFound,
+    #[error("the name is deleted but recoverable")]
+    NameDeleted,
+    /// A paging cursor the store did not produce (a client edited its `$skiptoken`).
+    #[error("the paging cursor is not valid")]
+    InvalidCursor,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the storage backend is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
+}

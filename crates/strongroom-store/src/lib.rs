@@ -1,0 +1,183 @@
+//! Persistence: the `Store` trait, the embedded SQLite backend, and the conformance suite that
+//! every backend must pass.
+//!
+//! Must not touch: plaintext secret material (payloads arrive and leave as `Sealed`), policy
+//! decisions, HTTP, the system clock (callers pass every timestamp in).
+//!
+//! Invariants:
+//! - this crate never sees plaintext; it has no means to open a `Sealed` payload;
+//! - a write returns `Ok` only after it is durable (SQLite: WAL + `synchronous=FULL`, the
+//!   commit has returned);
+//! - objects are generic over `ObjectKind`, so secrets, keys and certificates share one
+//!   implementation of versions, soft delete, recover, purge and paging.
+//!
+//! Start reading at `Store` below, then `sqlite.rs`.
+
+mod error;
+mod rows;
+mod sqlite;
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
+pub use error::StoreError;
+pub use rows::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Version};
+
+/// Everything Strongroom persists. Object-safe, so callers hold `Arc<dyn Store>`.
+///
+/// Object operations address a vault by `VaultId` and a kind; a *name* is live (has a current
+/// version), deleted (soft-deleted, recoverable until purged), or absent. Names compare
+/// case-insensitively, as in Azure: `Foo` and `foo` are one name, and rows carry the spelling
+/// the name was first written with (until it is purged).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ---- deployment metadata (CA, sealed signing key, settings) ----
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+
+    // ---- tenants and principals ----
+    async fn put_tenant(&self, tenant: TenantRow) -> Result<(), StoreError>;
+    async fn get_tenant(&self, tenant_id: &str) -> Result<Option<TenantRow>, StoreError>;
+    async fn list_tenants(&self) -> Result<Vec<TenantRow>, StoreError>;
+    /// Fails with `AlreadyExists` when the app id or object id is taken.
+    async fn create_principal(&self, principal: PrincipalRow) -> Result<(), StoreError>;
+    async fn get_principal_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<PrincipalRow>, StoreError>;
+    async fn get_principal_by_object_id(
+        &self,
+        object_id: &str,
+    ) -> Result<Option<PrincipalRow>, StoreError>;
+    async fn list_principals(&self) -> Result<Vec<PrincipalRow>, StoreError>;
+    /// Replaces the principal's credentials (secret hashes); `NotFound` if absent.
+    async fn set_principal_credentials(
+        &self,
+        object_id: &str,
+        credentials: Vec<CredentialRow>,
+    ) -> Result<(), StoreError>;
+    async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError>;
+
+    // ---- vaults and access policies ----
+    /// Fails with `AlreadyExists` when the name is taken.
+    async fn create_vault(&self, vault: NewVault) -> Result<VaultRow, StoreError>;
+    async fn get_vault(&self, name: &VaultName) -> Result<Option<VaultRow>, StoreError>;
+    async fn get_vault_by_id(&self, id: VaultId) -> Result<Option<VaultRow>, StoreError>;
+    /// Every vault, ordered by name.
+    async fn list_vaults(&self) -> Result<Vec<VaultRow>, StoreError>;
+    /// Deletes the vault with every object, version and policy in it. A vault created later
+    /// never receives a deleted vault's id.
+    async fn delete_vault(&self, id: VaultId) -> Result<bool, StoreError>;
+    /// Replaces the vault's whole access-policy list; `NotFound` if the vault is absent.
+    async fn set_access_policies(
+        &self,
+        id: VaultId,
+        policies: Vec<AccessPolicyRow>,
+    ) -> Result<(), StoreError>;
+
+    // ---- objects: versions of live names ----
+    /// Adds a version and makes it current. `NameDeleted` if the name is soft-deleted,
+    /// `AlreadyExists` if that exact version exists, `NotFound` if the vault does not.
+    async fn put_version(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        row: NewVersion,
+    ) -> Result<VersionRow, StoreError>;
+    /// A version of a live name; `version: None` means the current one.
+    async fn get_version(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        version: Option<&Version>,
+    ) -> Result<Option<VersionRow>, StoreError>;
+    /// Changes attributes, tags and metadata of one version of a live name (not the payload).
+    async fn update_version(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        version: &Version,
+        update: VersionUpdate,
+    ) -> Result<Option<VersionRow>, StoreError>;
+    /// Current versions of live names, ordered by name (ASCII case folded, then byte order),
+    /// after the cursor.
+    async fn list_current(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        page: PageRequest,
+    ) -> Result<Page<VersionRow>, StoreError>;
+    /// Versions of one live name, oldest first (in the order they were written). An absent
+    /// name gives an empty page; `InvalidCursor` if `page.after` is not a cursor from here.
+    async fn list_versions(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        page: PageRequest,
+    ) -> Result<Page<VersionRow>, StoreError>;
+    /// Every version of a live name, oldest first (for backup).
+    async fn all_versions(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Vec<VersionRow>, StoreError>;
+
+    // ---- soft delete ----
+    /// Moves a live name (all its versions) to the deleted state. `None` if not live.
+    async fn soft_delete(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        deletion: Deletion,
+    ) -> Result<Option<DeletedRow>, StoreError>;
+    async fn get_deleted(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Option<DeletedRow>, StoreError>;
+    /// Deleted names with their current version, ordered like `list_current`.
+    async fn list_deleted(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        page: PageRequest,
+    ) -> Result<Page<DeletedRow>, StoreError>;
+    /// Makes a deleted name live again; returns its current version. `None` if not deleted.
+    async fn recover(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Option<VersionRow>, StoreError>;
+    /// Removes a deleted name and all its versions for good. `false` if not deleted.
+    async fn purge(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<bool, StoreError>;
+    /// Purges every deleted name (any vault, any kind) whose scheduled purge date is at or
+    /// before `now`; returns how many names were purged.
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError>;
+    /// Writes all versions of a name from a backup, the last one current, in one
+    /// transaction. `AlreadyExists` if the name is live or deleted (or a version repeats),
+    /// `NotFound` if the vault does not exist, `Corrupt` if `versions` is empty or one of
+    /// them carries another name.
+    async fn restore(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        versions: Vec<NewVersion>,
+    ) -> Result<VersionRow, StoreError>;
+}

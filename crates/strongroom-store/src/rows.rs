@@ -1,0 +1,162 @@
+//! The rows the `Store` trait speaks in. Plain data; no serde, no plaintext secrets.
+
+use std::collections::BTreeMap;
+use strongroom_model::{ObjectName, Sealed, UnixTime, VaultId, VaultName, Version};
+
+/// A tenant (directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRow {
+    pub tenant_id: String,
+    pub display_name: String,
+    pub is_default: bool,
+}
+
+/// A service principal or managed identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalRow {
+    pub object_id: String,
+    pub app_id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    /// `"ServicePrincipal"` or `"ManagedIdentity"`.
+    pub kind: String,
+    pub is_admin: bool,
+    pub created: UnixTime,
+    pub credentials: Vec<CredentialRow>,
+}
+
+/// One client secret, stored only as a salted hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialRow {
+    pub key_id: String,
+    pub salt: Vec<u8>,
+    pub hash: Vec<u8>,
+    /// A short non-secret hint (first characters), as Entra shows `hint`.
+    pub hint: String,
+    pub created: UnixTime,
+    pub expires: Option<UnixTime>,
+}
+
+/// A vault about to be created.
+#[derive(Debug, Clone)]
+pub struct NewVault {
+    pub name: VaultName,
+    pub tenant_id: String,
+    pub retention_days: i64,
+    pub created: UnixTime,
+    /// The vault's data key, sealed by the master key.
+    pub sealed_data_key: Sealed,
+    pub access_policies: Vec<AccessPolicyRow>,
+}
+
+/// A stored vault.
+#[derive(Debug, Clone)]
+pub struct VaultRow {
+    pub id: VaultId,
+    pub name: VaultName,
+    pub tenant_id: String,
+    pub retention_days: i64,
+    pub created: UnixTime,
+    pub sealed_data_key: Sealed,
+    pub access_policies: Vec<AccessPolicyRow>,
+}
+
+/// One access policy entry: permissions as Azure's lower-case names (`"get"`, `"list"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessPolicyRow {
+    pub tenant_id: String,
+    pub object_id: String,
+    pub secrets: Vec<String>,
+    pub keys: Vec<String>,
+    pub certificates: Vec<String>,
+}
+
+/// Attributes common to every object version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionAttributes {
+    pub enabled: bool,
+    pub not_before: Option<UnixTime>,
+    pub expires: Option<UnixTime>,
+    pub created: UnixTime,
+    pub updated: UnixTime,
+}
+
+/// A version to write.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub name: ObjectName,
+    pub version: Version,
+    pub attributes: VersionAttributes,
+    pub tags: BTreeMap<String, String>,
+    /// Kind-specific, non-secret metadata (e.g. a secret's content type), opaque here.
+    pub meta: Vec<u8>,
+    /// The secret part, sealed by the vault layer with its data key.
+    pub payload: Sealed,
+}
+
+/// A stored version.
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub name: ObjectName,
+    pub version: Version,
+    pub attributes: VersionAttributes,
+    pub tags: BTreeMap<String, String>,
+    pub meta: Vec<u8>,
+    pub payload: Sealed,
+}
+
+/// Changes to a version's non-secret fields; `None` leaves a field as it is.
+/// Build with `VersionUpdate { updated: now, ..VersionUpdate::default() }`.
+#[derive(Debug, Clone)]
+pub struct VersionUpdate {
+    pub enabled: Option<bool>,
+    /// `Some(None)` clears the date.
+    pub not_before: Option<Option<UnixTime>>,
+    pub expires: Option<Option<UnixTime>>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub meta: Option<Vec<u8>>,
+    pub updated: UnixTime,
+}
+
+// By hand: `UnixTime` has no `Default`, and `updated` is meant to be set by every caller.
+impl Default for VersionUpdate {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            not_before: None,
+            expires: None,
+            tags: None,
+            meta: None,
+            updated: UnixTime(0),
+        }
+    }
+}
+
+/// When a name was deleted and when it will be purged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deletion {
+    pub deleted_date: UnixTime,
+    pub scheduled_purge_date: UnixTime,
+}
+
+/// A soft-deleted name, with its current version at the time of deletion.
+#[derive(Debug, Clone)]
+pub struct DeletedRow {
+    pub current: VersionRow,
+    pub deletion: Deletion,
+}
+
+/// One page request: up to `limit` items strictly after `after` (an opaque cursor the store
+/// produced for the previous page). A `limit` of 0 is taken as 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+/// One page of results and the cursor for the next one (`None` on the last page).
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}

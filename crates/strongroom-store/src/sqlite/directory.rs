@@ -1,0 +1,442 @@
+//! Everything that is not a vault object, as SQL: deployment metadata, tenants, principals
+//! with their credentials, and vaults with their access policies.
+//!
+//! Reads that span several statements (a principal and its credentials, a vault and its
+//! policies) run in one read transaction so they see one committed state. Writes run on the
+//! writer thread inside its group transaction; vault deletion cascades through foreign keys.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use strongroom_model::{Sealed, UnixTime, VaultId, VaultName};
+
+use super::codec::{decode_strings, encode_strings, insert_error, to_i64};
+use crate::{
+    AccessPolicyRow, CredentialRow, NewVault, PrincipalRow, StoreError, TenantRow, VaultRow,
+};
+
+// ---- meta ----
+
+pub(super) fn get_meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row(params![key], |row| row.get(0))
+        .optional()?)
+}
+
+pub(super) fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}
+
+// ---- tenants ----
+
+macro_rules! tenant_select {
+    () => {
+        "SELECT tenant_id, display_name, is_default FROM tenants"
+    };
+}
+
+pub(super) fn put_tenant(conn: &Connection, tenant: &TenantRow) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO tenants (tenant_id, display_name, is_default) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (tenant_id) DO UPDATE SET display_name = excluded.display_name, \
+         is_default = excluded.is_default",
+    )?
+    .execute(params![
+        tenant.tenant_id,
+        tenant.display_name,
+        tenant.is_default
+    ])?;
+    Ok(())
+}
+
+pub(super) fn get_tenant(
+    conn: &Connection,
+    tenant_id: &str,
+) -> Result<Option<TenantRow>, StoreError> {
+    let sql = concat!(tenant_select!(), " WHERE tenant_id = ?1");
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row(params![tenant_id], tenant_row)
+        .optional()?)
+}
+
+pub(super) fn list_tenants(conn: &Connection) -> Result<Vec<TenantRow>, StoreError> {
+    let sql = concat!(tenant_select!(), " ORDER BY tenant_id");
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([], tenant_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn tenant_row(row: &Row<'_>) -> rusqlite::Result<TenantRow> {
+    Ok(TenantRow {
+        tenant_id: row.get(0)?,
+        display_name: row.get(1)?,
+        is_default: row.get(2)?,
+    })
+}
+
+// ---- principals ----
+
+macro_rules! principal_select {
+    () => {
+        "SELECT object_id, app_id, tenant_id, display_name, kind, is_admin, created FROM principals"
+    };
+}
+
+pub(super) fn create_principal(
+    conn: &Connection,
+    principal: &PrincipalRow,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO principals \
+         (object_id, app_id, tenant_id, display_name, kind, is_admin, created) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        principal.object_id,
+        principal.app_id,
+        principal.tenant_id,
+        principal.display_name,
+        principal.kind,
+        principal.is_admin,
+        principal.created.seconds(),
+    ])
+    .map_err(insert_error)?;
+    insert_credentials(conn, &principal.object_id, &principal.credentials)
+}
+
+pub(super) fn get_principal_by_app_id(
+    conn: &Connection,
+    app_id: &str,
+) -> Result<Option<PrincipalRow>, StoreError> {
+    get_principal(
+        conn,
+        concat!(principal_select!(), " WHERE app_id = ?1"),
+        app_id,
+    )
+}
+
+pub(super) fn get_principal_by_object_id(
+    conn: &Connection,
+    object_id: &str,
+) -> Result<Option<PrincipalRow>, StoreError> {
+    get_principal(
+        conn,
+        concat!(principal_select!(), " WHERE object_id = ?1"),
+        object_id,
+    )
+}
+
+fn get_principal(
+    conn: &Connection,
+    sql: &str,
+    value: &str,
+) -> Result<Option<PrincipalRow>, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let found = tx
+        .prepare_cached(sql)?
+        .query_row(params![value], principal_row)
+        .optional()?;
+    let Some(mut principal) = found else {
+        return Ok(None);
+    };
+    let mut stmt = tx.prepare_cached(
+        "SELECT object_id, key_id, salt, hash, hint, created, expires FROM credentials \
+         WHERE object_id = ?1 ORDER BY ordinal",
+    )?;
+    let rows = stmt.query_map(params![principal.object_id], credential_row)?;
+    for row in rows {
+        principal.credentials.push(row?.1);
+    }
+    Ok(Some(principal))
+}
+
+pub(super) fn list_principals(conn: &Connection) -> Result<Vec<PrincipalRow>, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let sql = concat!(principal_select!(), " ORDER BY created, object_id");
+    let mut principals: Vec<PrincipalRow> = tx
+        .prepare_cached(sql)?
+        .query_map([], principal_row)?
+        .collect::<Result<_, _>>()?;
+    let mut credentials: HashMap<String, Vec<CredentialRow>> = HashMap::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT object_id, key_id, salt, hash, hint, created, expires FROM credentials \
+         ORDER BY object_id, ordinal",
+    )?;
+    for row in stmt.query_map([], credential_row)? {
+        let (object_id, credential) = row?;
+        credentials.entry(object_id).or_default().push(credential);
+    }
+    for principal in &mut principals {
+        principal.credentials = credentials.remove(&principal.object_id).unwrap_or_default();
+    }
+    Ok(principals)
+}
+
+pub(super) fn set_principal_credentials(
+    conn: &Connection,
+    object_id: &str,
+    credentials: &[CredentialRow],
+) -> Result<(), StoreError> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
+        .exists(params![object_id])?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    conn.prepare_cached("DELETE FROM credentials WHERE object_id = ?1")?
+        .execute(params![object_id])?;
+    insert_credentials(conn, object_id, credentials)
+}
+
+/// Deletes the principal; its credentials go with it (foreign key cascade).
+pub(super) fn delete_principal(conn: &Connection, object_id: &str) -> Result<bool, StoreError> {
+    let n_deleted = conn
+        .prepare_cached("DELETE FROM principals WHERE object_id = ?1")?
+        .execute(params![object_id])?;
+    Ok(n_deleted > 0)
+}
+
+fn insert_credentials(
+    conn: &Connection,
+    object_id: &str,
+    credentials: &[CredentialRow],
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO credentials \
+         (object_id, ordinal, key_id, salt, hash, hint, created, expires) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (ordinal, credential) in credentials.iter().enumerate() {
+        stmt.execute(params![
+            object_id,
+            to_i64(ordinal),
+            credential.key_id,
+            credential.salt,
+            credential.hash,
+            credential.hint,
+            credential.created.seconds(),
+            credential.expires.map(UnixTime::seconds),
+        ])
+        .map_err(insert_error)?;
+    }
+    Ok(())
+}
+
+fn principal_row(row: &Row<'_>) -> rusqlite::Result<PrincipalRow> {
+    Ok(PrincipalRow {
+        object_id: row.get(0)?,
+        app_id: row.get(1)?,
+        tenant_id: row.get(2)?,
+        display_name: row.get(3)?,
+        kind: row.get(4)?,
+        is_admin: row.get(5)?,
+        created: UnixTime(row.get(6)?),
+        credentials: Vec::new(),
+    })
+}
+
+fn credential_row(row: &Row<'_>) -> rusqlite::Result<(String, CredentialRow)> {
+    Ok((
+        row.get(0)?,
+        CredentialRow {
+            key_id: row.get(1)?,
+            salt: row.get(2)?,
+            hash: row.get(3)?,
+            hint: row.get(4)?,
+            created: UnixTime(row.get(5)?),
+            expires: row.get::<_, Option<i64>>(6)?.map(UnixTime),
+        },
+    ))
+}
+
+// ---- vaults and access policies ----
+
+macro_rules! vault_select {
+    () => {
+        "SELECT id, name, tenant_id, retention_days, created, sealed_data_key FROM vaults"
+    };
+}
+
+macro_rules! policy_select {
+    () => {
+        "SELECT vault_id, tenant_id, object_id, secrets, keys, certificates FROM access_policies"
+    };
+}
+
+pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRow, StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO vaults (name, tenant_id, retention_days, created, sealed_data_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        vault.name.as_str(),
+        vault.tenant_id,
+        vault.retention_days,
+        vault.created.seconds(),
+        vault.sealed_data_key.as_bytes(),
+    ])
+    .map_err(insert_error)?;
+    let id = VaultId(conn.last_insert_rowid());
+    insert_policies(conn, id, &vault.access_policies)?;
+    Ok(VaultRow {
+        id,
+        name: vault.name,
+        tenant_id: vault.tenant_id,
+        retention_days: vault.retention_days,
+        created: vault.created,
+        sealed_data_key: vault.sealed_data_key,
+        access_policies: vault.access_policies,
+    })
+}
+
+pub(super) fn get_vault(
+    conn: &Connection,
+    name: &VaultName,
+) -> Result<Option<VaultRow>, StoreError> {
+    get_one_vault(
+        conn,
+        concat!(vault_select!(), " WHERE name = ?1"),
+        &name.as_str(),
+    )
+}
+
+pub(super) fn get_vault_by_id(
+    conn: &Connection,
+    id: VaultId,
+) -> Result<Option<VaultRow>, StoreError> {
+    get_one_vault(conn, concat!(vault_select!(), " WHERE id = ?1"), &id.0)
+}
+
+fn get_one_vault(
+    conn: &Connection,
+    sql: &str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<Option<VaultRow>, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![value])?;
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let mut vault = vault_row(row)?;
+    drop(rows);
+    let sql = concat!(policy_select!(), " WHERE vault_id = ?1 ORDER BY ordinal");
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![vault.id.0])?;
+    while let Some(row) = rows.next()? {
+        vault.access_policies.push(policy_row(row)?);
+    }
+    Ok(Some(vault))
+}
+
+pub(super) fn list_vaults(conn: &Connection) -> Result<Vec<VaultRow>, StoreError> {
+    let tx = conn.unchecked_transaction()?;
+    let sql = concat!(policy_select!(), " ORDER BY vault_id, ordinal");
+    let mut policies: HashMap<i64, Vec<AccessPolicyRow>> = HashMap::new();
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        policies
+            .entry(row.get(0)?)
+            .or_default()
+            .push(policy_row(row)?);
+    }
+    drop(rows);
+    let sql = concat!(vault_select!(), " ORDER BY name");
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut rows = stmt.query([])?;
+    let mut vaults = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut vault = vault_row(row)?;
+        vault.access_policies = policies.remove(&vault.id.0).unwrap_or_default();
+        vaults.push(vault);
+    }
+    Ok(vaults)
+}
+
+/// Deletes the vault; names, versions and policies go with it (foreign key cascade).
+pub(super) fn delete_vault(conn: &Connection, id: VaultId) -> Result<bool, StoreError> {
+    let n_deleted = conn
+        .prepare_cached("DELETE FROM vaults WHERE id = ?1")?
+        .execute(params![id.0])?;
+    Ok(n_deleted > 0)
+}
+
+pub(super) fn set_access_policies(
+    conn: &Connection,
+    id: VaultId,
+    policies: &[AccessPolicyRow],
+) -> Result<(), StoreError> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM vaults WHERE id = ?1")?
+        .exists(params![id.0])?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    conn.prepare_cached("DELETE FROM access_policies WHERE vault_id = ?1")?
+        .execute(params![id.0])?;
+    insert_policies(conn, id, policies)
+}
+
+fn insert_policies(
+    conn: &Connection,
+    id: VaultId,
+    policies: &[AccessPolicyRow],
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO access_policies \
+         (vault_id, ordinal, tenant_id, object_id, secrets, keys, certificates) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (ordinal, policy) in policies.iter().enumerate() {
+        stmt.execute(params![
+            id.0,
+            to_i64(ordinal),
+            policy.tenant_id,
+            policy.object_id,
+            encode_strings(&policy.secrets),
+            encode_strings(&policy.keys),
+            encode_strings(&policy.certificates),
+        ])
+        .map_err(insert_error)?;
+    }
+    Ok(())
+}
+
+fn vault_row(row: &Row<'_>) -> Result<VaultRow, StoreError> {
+    let name: String = row.get(1)?;
+    Ok(VaultRow {
+        id: VaultId(row.get(0)?),
+        name: VaultName::parse(&name)
+            .map_err(|err| StoreError::Corrupt(format!("stored vault name: {err}")))?,
+        tenant_id: row.get(2)?,
+        retention_days: row.get(3)?,
+        created: UnixTime(row.get(4)?),
+        sealed_data_key: Sealed(row.get(5)?),
+        access_policies: Vec::new(),
+    })
+}
+
+fn policy_row(row: &Row<'_>) -> Result<AccessPolicyRow, StoreError> {
+    let list = |index: usize| -> Result<Vec<String>, StoreError> {
+        let bytes = row
+            .get_ref(index)?
+            .as_blob()
+            .map_err(|err| StoreError::Corrupt(format!("access policy column {index}: {err}")))?;
+        decode_strings(bytes)
+    };
+    Ok(AccessPolicyRow {
+        tenant_id: row.get(1)?,
+        object_id: row.get(2)?,
+        secrets: list(3)?,
+        keys: list(4)?,
+        certificates: list(5)?,
+    })
+}

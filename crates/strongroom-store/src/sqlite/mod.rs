@@ -1,0 +1,342 @@
+//! The embedded backend: one SQLite file in WAL mode, one writer thread that commits in
+//! groups, and a pool of read-only connections.
+//!
+//! `SqliteStore` only routes: each trait method moves its arguments into a closure and runs
+//! it on a reader (`readers.rs`) or on the writer (`writer.rs`); the SQL lives in
+//! `objects.rs` and `directory.rs`, the schema and pragmas in `schema.rs`. Object names are
+//! case-insensitive (as in Azure) and keep the spelling they were first written with.
+
+mod codec;
+mod directory;
+mod objects;
+mod readers;
+mod schema;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Version};
+
+use crate::{
+    AccessPolicyRow, CredentialRow, DeletedRow, Deletion, NewVault, NewVersion, Page, PageRequest,
+    PrincipalRow, Store, StoreError, TenantRow, VaultRow, VersionRow, VersionUpdate,
+};
+use readers::Readers;
+use writer::Writer;
+
+/// Read-only connections: enough to keep a few cores busy with reads while one writes.
+const READ_CONNECTIONS: usize = 4;
+
+/// The SQLite store. Dropping it finishes the queued writes and closes the file.
+pub struct SqliteStore {
+    readers: Readers,
+    writer: Writer,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating it with mode 0600 if absent) and migrates the database at `path`.
+    /// The directory must exist. Blocks briefly; call it at start-up.
+    ///
+    /// # Errors
+    /// `Unavailable` if the file cannot be created or is from a newer build (schema version),
+    /// `Sqlite` if SQLite refuses to open or migrate it.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        schema::create_private_file(path)?;
+        let conn = schema::open_writer(path)?;
+        let readers = Readers::open(path, READ_CONNECTIONS)?;
+        let writer = Writer::spawn(conn)?;
+        Ok(SqliteStore { readers, writer })
+    }
+
+    /// How many group transactions the writer has committed since `open` (for metrics; each
+    /// one is a single fsync however many writes it carried).
+    #[must_use]
+    pub fn transactions_committed(&self) -> u64 {
+        self.writer.commits()
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_owned();
+        self.readers
+            .read(move |conn| directory::get_meta(conn, &key))
+            .await
+    }
+
+    async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let (key, value) = (key.to_owned(), value.to_vec());
+        self.writer
+            .write(move |conn| directory::put_meta(conn, &key, &value))
+            .await
+    }
+
+    async fn put_tenant(&self, tenant: TenantRow) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| directory::put_tenant(conn, &tenant))
+            .await
+    }
+
+    async fn get_tenant(&self, tenant_id: &str) -> Result<Option<TenantRow>, StoreError> {
+        let tenant_id = tenant_id.to_owned();
+        self.readers
+            .read(move |conn| directory::get_tenant(conn, &tenant_id))
+            .await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<TenantRow>, StoreError> {
+        self.readers.read(directory::list_tenants).await
+    }
+
+    async fn create_principal(&self, principal: PrincipalRow) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| directory::create_principal(conn, &principal))
+            .await
+    }
+
+    async fn get_principal_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<PrincipalRow>, StoreError> {
+        let app_id = app_id.to_owned();
+        self.readers
+            .read(move |conn| directory::get_principal_by_app_id(conn, &app_id))
+            .await
+    }
+
+    async fn get_principal_by_object_id(
+        &self,
+        object_id: &str,
+    ) -> Result<Option<PrincipalRow>, StoreError> {
+        let object_id = object_id.to_owned();
+        self.readers
+            .read(move |conn| directory::get_principal_by_object_id(conn, &object_id))
+            .await
+    }
+
+    async fn list_principals(&self) -> Result<Vec<PrincipalRow>, StoreError> {
+        self.readers.read(directory::list_principals).await
+    }
+
+    async fn set_principal_credentials(
+        &self,
+        object_id: &str,
+        credentials: Vec<CredentialRow>,
+    ) -> Result<(), StoreError> {
+        let object_id = object_id.to_owned();
+        self.writer
+            .write(move |conn| directory::set_principal_credentials(conn, &object_id, &credentials))
+            .await
+    }
+
+    async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError> {
+        let object_id = object_id.to_owned();
+        self.writer
+            .write(move |conn| directory::delete_principal(conn, &object_id))
+            .await
+    }
+
+    async fn create_vault(&self, vault: NewVault) -> Result<VaultRow, StoreError> {
+        self.writer
+            .write(move |conn| directory::create_vault(conn, vault))
+            .await
+    }
+
+    async fn get_vault(&self, name: &VaultName) -> Result<Option<VaultRow>, StoreError> {
+        let name = name.clone();
+        self.readers
+            .read(move |conn| directory::get_vault(conn, &name))
+            .await
+    }
+
+    async fn get_vault_by_id(&self, id: VaultId) -> Result<Option<VaultRow>, StoreError> {
+        self.readers
+            .read(move |conn| directory::get_vault_by_id(conn, id))
+            .await
+    }
+
+    async fn list_vaults(&self) -> Result<Vec<VaultRow>, StoreError> {
+        self.readers.read(directory::list_vaults).await
+    }
+
+    async fn delete_vault(&self, id: VaultId) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| directory::delete_vault(conn, id))
+            .await
+    }
+
+    async fn set_access_policies(
+        &self,
+        id: VaultId,
+        policies: Vec<AccessPolicyRow>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| directory::set_access_policies(conn, id, &policies))
+            .await
+    }
+
+    async fn put_version(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        row: NewVersion,
+    ) -> Result<VersionRow, StoreError> {
+        self.writer
+            .write(move |conn| objects::put_version(conn, vault, kind, row))
+            .await
+    }
+
+    async fn get_version(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        version: Option<&Version>,
+    ) -> Result<Option<VersionRow>, StoreError> {
+        let name = name.clone();
+        let version = version.cloned();
+        self.readers
+            .read(move |conn| objects::get_version(conn, vault, kind, &name, version.as_ref()))
+            .await
+    }
+
+    async fn update_version(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        version: &Version,
+        update: VersionUpdate,
+    ) -> Result<Option<VersionRow>, StoreError> {
+        let (name, version) = (name.clone(), version.clone());
+        self.writer
+            .write(move |conn| objects::update_version(conn, vault, kind, &name, &version, update))
+            .await
+    }
+
+    async fn list_current(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        page: PageRequest,
+    ) -> Result<Page<VersionRow>, StoreError> {
+        self.readers
+            .read(move |conn| objects::list_current(conn, vault, kind, &page))
+            .await
+    }
+
+    async fn list_versions(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        page: PageRequest,
+    ) -> Result<Page<VersionRow>, StoreError> {
+        let name = name.clone();
+        self.readers
+            .read(move |conn| objects::list_versions(conn, vault, kind, &name, &page))
+            .await
+    }
+
+    async fn all_versions(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Vec<VersionRow>, StoreError> {
+        let name = name.clone();
+        self.readers
+            .read(move |conn| objects::all_versions(conn, vault, kind, &name))
+            .await
+    }
+
+    async fn soft_delete(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        deletion: Deletion,
+    ) -> Result<Option<DeletedRow>, StoreError> {
+        let name = name.clone();
+        self.writer
+            .write(move |conn| objects::soft_delete(conn, vault, kind, &name, deletion))
+            .await
+    }
+
+    async fn get_deleted(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Option<DeletedRow>, StoreError> {
+        let name = name.clone();
+        self.readers
+            .read(move |conn| objects::get_deleted(conn, vault, kind, &name))
+            .await
+    }
+
+    async fn list_deleted(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        page: PageRequest,
+    ) -> Result<Page<DeletedRow>, StoreError> {
+        self.readers
+            .read(move |conn| objects::list_deleted(conn, vault, kind, &page))
+            .await
+    }
+
+    async fn recover(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Option<VersionRow>, StoreError> {
+        let name = name.clone();
+        self.writer
+            .write(move |conn| objects::recover(conn, vault, kind, &name))
+            .await
+    }
+
+    async fn purge(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<bool, StoreError> {
+        let name = name.clone();
+        self.writer
+            .write(move |conn| objects::purge(conn, vault, kind, &name))
+            .await
+    }
+
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
+        self.writer
+            .write(move |conn| objects::purge_expired(conn, now))
+            .await
+    }
+
+    async fn restore(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        versions: Vec<NewVersion>,
+    ) -> Result<VersionRow, StoreError> {
+        let name = name.clone();
+        self.writer
+            .write(move |conn| objects::restore(conn, vault, kind, &name, versions))
+            .await
+    }
+}

@@ -1,0 +1,209 @@
+//! The database file: created private (0600), opened with the pragmas durability needs, and
+//! migrated to the schema this build knows.
+//!
+//! Migrations are an append-only list; `PRAGMA user_version` records how many have run.
+//! A file from a newer build is refused rather than guessed at. Names of objects use
+//! `COLLATE NOCASE`, so lookups, uniqueness and ordering ignore ASCII case (as Azure does)
+//! while the column keeps the spelling the name was first written with.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::StoreError;
+
+/// How long a connection waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepared statements kept per connection; the store uses fewer distinct statements.
+const STATEMENT_CACHE_CAPACITY: usize = 64;
+
+/// Every migration, in order. Never edit one that has shipped; append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the initial schema.
+    r"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY NOT NULL,
+        value BLOB NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE tenants (
+        tenant_id    TEXT PRIMARY KEY NOT NULL,
+        display_name TEXT NOT NULL,
+        is_default   INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE principals (
+        object_id    TEXT PRIMARY KEY NOT NULL,
+        app_id       TEXT NOT NULL UNIQUE,
+        tenant_id    TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        is_admin     INTEGER NOT NULL,
+        created      INTEGER NOT NULL
+    );
+
+    -- Client secrets, as salted hashes; `ordinal` keeps the order they were given in.
+    CREATE TABLE credentials (
+        object_id TEXT NOT NULL REFERENCES principals (object_id) ON DELETE CASCADE,
+        ordinal   INTEGER NOT NULL,
+        key_id    TEXT NOT NULL,
+        salt      BLOB NOT NULL,
+        hash      BLOB NOT NULL,
+        hint      TEXT NOT NULL,
+        created   INTEGER NOT NULL,
+        expires   INTEGER,
+        PRIMARY KEY (object_id, ordinal)
+    ) WITHOUT ROWID;
+
+    -- AUTOINCREMENT: a deleted vault's id is never handed to a new vault.
+    CREATE TABLE vaults (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        name            TEXT NOT NULL UNIQUE,
+        tenant_id       TEXT NOT NULL,
+        retention_days  INTEGER NOT NULL,
+        created         INTEGER NOT NULL,
+        sealed_data_key BLOB NOT NULL
+    );
+
+    -- Permission lists are length-prefixed strings (codec.rs).
+    CREATE TABLE access_policies (
+        vault_id     INTEGER NOT NULL REFERENCES vaults (id) ON DELETE CASCADE,
+        ordinal      INTEGER NOT NULL,
+        tenant_id    TEXT NOT NULL,
+        object_id    TEXT NOT NULL,
+        secrets      BLOB NOT NULL,
+        keys         BLOB NOT NULL,
+        certificates BLOB NOT NULL,
+        PRIMARY KEY (vault_id, ordinal)
+    ) WITHOUT ROWID;
+
+    -- One row per name of a kind in a vault. `current_version` is the `seq` of the current
+    -- version; a name is deleted while `deleted_date` is set.
+    CREATE TABLE object_names (
+        id                   INTEGER PRIMARY KEY,
+        vault_id             INTEGER NOT NULL REFERENCES vaults (id) ON DELETE CASCADE,
+        kind                 TEXT NOT NULL,
+        name                 TEXT NOT NULL COLLATE NOCASE,
+        current_version      INTEGER,
+        deleted_date         INTEGER,
+        scheduled_purge_date INTEGER,
+        UNIQUE (vault_id, kind, name)
+    );
+    CREATE INDEX object_names_purge ON object_names (scheduled_purge_date)
+        WHERE deleted_date IS NOT NULL;
+
+    -- `seq` orders versions (oldest first); tags are length-prefixed strings (codec.rs);
+    -- `payload` is the `Sealed` ciphertext exactly as the vault layer produced it.
+    CREATE TABLE object_versions (
+        seq        INTEGER PRIMARY KEY,
+        name_id    INTEGER NOT NULL REFERENCES object_names (id) ON DELETE CASCADE,
+        version    TEXT NOT NULL,
+        enabled    INTEGER NOT NULL,
+        not_before INTEGER,
+        expires    INTEGER,
+        created    INTEGER NOT NULL,
+        updated    INTEGER NOT NULL,
+        tags       BLOB NOT NULL,
+        meta       BLOB NOT NULL,
+        payload    BLOB NOT NULL,
+        UNIQUE (name_id, version)
+    );
+    -- Entries are (name_id, seq): the versions of one name in order.
+    CREATE INDEX object_versions_by_name ON object_versions (name_id);
+    ",
+];
+
+/// The schema version this build writes.
+pub(super) fn current_version() -> i64 {
+    super::codec::to_i64(MIGRATIONS.len())
+}
+
+/// Creates the database file with mode 0600 if it is absent, and takes group and other
+/// permissions away from it and its WAL files if an older file has them.
+pub(super) fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    let unavailable =
+        |err: std::io::Error| StoreError::Unavailable(format!("{}: {err}", path.display()));
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    drop(options.open(path).map_err(unavailable)?);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        for file in [path.as_os_str(), &wal, &shm] {
+            let Ok(metadata) = std::fs::metadata(file) else {
+                continue; // WAL files appear with the first connection, already 0600
+            };
+            if metadata.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(file = %Path::new(file).display(), "making the database file private (0600)");
+                std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(unavailable)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Opens the one read-write connection, sets WAL and `synchronous=FULL`, and migrates.
+pub(super) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Unavailable(format!(
+            "{}: the database refused WAL mode (journal_mode is {mode})",
+            path.display()
+        )));
+    }
+    // FULL: in WAL mode the WAL is synced at every commit, so a commit that returned is
+    // durable across power loss, which is what acknowledging a write promises.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection; WAL lets it read while the writer writes.
+pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
+    Ok(conn)
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = current_version();
+    if found > known {
+        return Err(StoreError::Unavailable(format!(
+            "the database has schema version {found}, newer than this build knows ({known})"
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate() {
+        let version = super::codec::to_i64(index + 1);
+        if version <= found {
+            continue;
+        }
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "applied database migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! What can go wrong in a Key Vault operation, in domain words (never an HTTP status).
+
+use strongroom_crypto::CryptoError;
+use strongroom_model::{ObjectKind, ObjectName, Version};
+use strongroom_store::StoreError;
+
+/// A failed vault operation. The API layer maps each variant to Azure's status and code.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// The live object, or the requested version of it, does not exist.
+    #[error("{kind} {name}{} was not found", version_suffix(.version.as_ref()))]
+    NotFound {
+        kind: ObjectKind,
+        name: ObjectName,
+        version: Option<Version>,
+    },
+    /// No soft-deleted object has that name.
+    #[error("deleted {kind} {name} was not found")]
+    DeletedNotFound { kind: ObjectKind, name: ObjectName },
+    /// The object (version) is disabled; reading its value is refused.
+    #[error("{kind} {name} is disabled")]
+    Disabled { kind: ObjectKind, name: ObjectName },
+    /// The name is soft-deleted: it must be recovered or purged before it can be set again.
+    #[error("{kind} {name} is deleted but recoverable")]
+    DeletedButRecoverable { kind: ObjectKind, name: ObjectName },
+    /// A restore would overwrite a name in use (live or deleted).
+    #[error("{kind} {name} (backup version {version}) cannot be restored: the name is in use")]
+    RestoreConflict {
+        kind: ObjectKind,
+        name: ObjectName,
+        version: Version,
+    },
+    /// The backup blob is corrupt, truncated, of another kind, or from another deployment.
+    #[error("backup blob is malformed")]
+    MalformedBackup,
+    /// A request parameter breaks a Key Vault limit; the text says which.
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("vault not found")]
+    VaultNotFound,
+    #[error("a vault with that name already exists")]
+    VaultExists,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+fn version_suffix(version: Option<&Version>) -> String {
+    version.map_or_else(String::new, |version| format!(" version {version}"))
+}
+
+/// Stored data the vault layer cannot interpret (bad metadata, a payload that is not UTF-8).
+pub(crate) fn corrupt(what: &str) -> VaultError {
+    VaultError::Store(StoreError::Corrupt(what.to_owned()))
+}

@@ -1,0 +1,31 @@
+//! Key Vault behaviour: vaults, secret versions, update semantics, soft delete, recover,
+//! purge, backup/restore and the janitor that purges what retention has expired.
+//!
+//! Owns: what a Key Vault operation *means*. The API layer parses a request into typed names
+//! and a `Grant`, calls one function here, and turns the result into Azure's JSON.
+//!
+//! Must not touch: HTTP, wire JSON shapes (serde appears only in the internal metadata and
+//! backup formats), the system clock (every "now" comes from `VaultCtx::now`, i.e. the
+//! injected `Clock`).
+//!
+//! Invariants:
+//! - plaintext exists only in `SecretValue` / `Zeroizing` buffers; the store receives `Sealed`
+//!   payloads bound (by their authenticated data) to vault, kind, name and version;
+//! - every secret operation takes a `Grant` of the permission it needs, so it cannot be called
+//!   unauthorised;
+//! - object names are case-insensitive: the authenticated data uses the lower-cased name, so a
+//!   payload opens whatever casing the caller used.
+//!
+//! Start reading at `ctx.rs` (the context and its caches), then `secrets.rs`.
+
+mod backup;
+mod ctx;
+mod error;
+pub mod janitor;
+pub mod secrets;
+pub mod vaults;
+
+pub use ctx::{VAULT_CACHE_TTL, VaultCtx};
+pub use error::VaultError;
+pub use strongroom_store::{Page, PageRequest};
+pub use vaults::Vault;

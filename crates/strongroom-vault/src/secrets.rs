@@ -1,0 +1,621 @@
+//! Secrets: versions, update semantics, soft delete, recover, purge, backup and restore.
+//!
+//! A secret version is stored as a `Sealed` payload (the value, sealed with the vault's data
+//! key and bound to vault, kind, lower-cased name and version) plus non-secret columns
+//! (attributes, tags) and a small JSON metadata document (content type, managed, key id).
+
+use crate::backup::{self, BODY_FORMAT_V1, SecretBackupBody, SecretBackupVersion};
+use crate::error::corrupt;
+use crate::{Page, PageRequest, Vault, VaultCtx, VaultError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use strongroom_authz::{Grant, perm};
+use strongroom_crypto::{Aad, DataKey};
+use strongroom_model::{ObjectKind, ObjectName, Sealed, SecretValue, UnixTime, VaultName, Version};
+use strongroom_store::{
+    DeletedRow, Deletion, NewVersion, StoreError, VersionAttributes, VersionRow, VersionUpdate,
+};
+
+const KIND: ObjectKind = ObjectKind::Secret;
+
+/// Azure's documented limit on a secret value: 25 KiB, counted in bytes of UTF-8.
+pub const MAX_VALUE_BYTES: usize = 25 * 1024;
+/// Azure's limit on tags per object.
+pub const MAX_TAGS: usize = 15;
+/// Azure's limit on a tag name, in characters.
+pub const MAX_TAG_NAME_CHARS: usize = 512;
+/// Azure's limit on a tag value, in characters.
+pub const MAX_TAG_VALUE_CHARS: usize = 256;
+/// Azure's limit on `contentType`, in characters.
+pub const MAX_CONTENT_TYPE_CHARS: usize = 255;
+
+/// The attributes of one secret version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretAttributes {
+    pub enabled: bool,
+    pub not_before: Option<UnixTime>,
+    pub expires: Option<UnixTime>,
+    pub created: UnixTime,
+    pub updated: UnixTime,
+}
+
+/// Everything about a secret version except its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretProperties {
+    pub name: ObjectName,
+    pub version: Version,
+    pub content_type: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub attributes: SecretAttributes,
+    /// Backs a certificate (Azure's `managed`); such secrets are written by the certificate
+    /// service, not by `set`.
+    pub managed: bool,
+    /// The key backing a certificate's secret (Azure's `kid`).
+    pub key_id: Option<String>,
+}
+
+/// A secret version with its value.
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub properties: SecretProperties,
+    pub value: SecretValue,
+}
+
+/// A soft-deleted secret: its current version's properties and the deletion dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedSecret {
+    pub properties: SecretProperties,
+    pub deleted_date: UnixTime,
+    pub scheduled_purge_date: UnixTime,
+}
+
+/// `SetSecret`: a new version. Unset attributes take Azure's defaults (enabled, no dates, no
+/// tags); nothing is inherited from the previous version.
+#[derive(Debug, Clone)]
+pub struct SetSecret {
+    pub value: SecretValue,
+    pub content_type: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub enabled: Option<bool>,
+    pub not_before: Option<UnixTime>,
+    pub expires: Option<UnixTime>,
+}
+
+/// `UpdateSecret`: changes one version's non-secret fields; `None` leaves a field unchanged.
+/// Tags, when given, replace the whole set.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateSecret {
+    pub content_type: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub enabled: Option<bool>,
+    pub not_before: Option<UnixTime>,
+    pub expires: Option<UnixTime>,
+}
+
+/// The `meta` column of a secret version.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct SecretMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content_type: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    managed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key_id: Option<String>,
+}
+
+impl SecretMeta {
+    fn decode(bytes: &[u8]) -> Result<Self, VaultError> {
+        serde_json::from_slice(bytes).map_err(|_| corrupt("secret metadata is not valid"))
+    }
+
+    fn encode(&self) -> Result<Vec<u8>, VaultError> {
+        serde_json::to_vec(self).map_err(|_| corrupt("secret metadata could not be encoded"))
+    }
+}
+
+/// Sets a secret: adds a new current version.
+pub async fn set(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretSet>,
+    name: &ObjectName,
+    params: SetSecret,
+) -> Result<Secret, VaultError> {
+    if params.value.len() > MAX_VALUE_BYTES {
+        return Err(VaultError::InvalidParameter(format!(
+            "secret value is larger than {MAX_VALUE_BYTES} bytes"
+        )));
+    }
+    let tags = params.tags.unwrap_or_default();
+    check_tags(&tags)?;
+    check_content_type(params.content_type.as_deref())?;
+    check_dates(params.not_before, params.expires)?;
+
+    let data_key = ctx.data_key(vault).await?;
+    let now = ctx.now();
+    let version = Version::new_random();
+    let payload = seal_value(&data_key, &vault.name, name, &version, &params.value)?;
+    let meta = SecretMeta {
+        content_type: params.content_type,
+        managed: false,
+        key_id: None,
+    };
+    let row = ctx
+        .store()
+        .put_version(
+            vault.id,
+            KIND,
+            NewVersion {
+                name: name.clone(),
+                version,
+                attributes: VersionAttributes {
+                    enabled: params.enabled.unwrap_or(true),
+                    not_before: params.not_before,
+                    expires: params.expires,
+                    created: now,
+                    updated: now,
+                },
+                tags,
+                meta: meta.encode()?,
+                payload,
+            },
+        )
+        .await
+        .map_err(|err| match err {
+            StoreError::NameDeleted => VaultError::DeletedButRecoverable {
+                kind: KIND,
+                name: name.clone(),
+            },
+            other => VaultError::Store(other),
+        })?;
+    let (properties, _payload) = split(row)?;
+    Ok(Secret {
+        properties,
+        value: params.value,
+    })
+}
+
+/// Gets a version (the current one when `version` is `None`) with its value. A disabled
+/// version is refused; an expired one is returned, as Azure does.
+pub async fn get(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretGet>,
+    name: &ObjectName,
+    version: Option<&Version>,
+) -> Result<Secret, VaultError> {
+    let row = get_row(ctx, vault, name, version).await?;
+    let (properties, payload) = split(row)?;
+    if !properties.attributes.enabled {
+        return Err(VaultError::Disabled {
+            kind: KIND,
+            name: properties.name,
+        });
+    }
+    let data_key = ctx.data_key(vault).await?;
+    let value = open_value(
+        &data_key,
+        &vault.name,
+        &properties.name,
+        &properties.version,
+        &payload,
+    )?;
+    Ok(Secret { properties, value })
+}
+
+/// Updates a version's attributes, tags or content type (the current version when `version`
+/// is `None`). Works on disabled versions, so they can be enabled again.
+pub async fn update(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretSet>,
+    name: &ObjectName,
+    version: Option<&Version>,
+    params: UpdateSecret,
+) -> Result<SecretProperties, VaultError> {
+    if let Some(tags) = &params.tags {
+        check_tags(tags)?;
+    }
+    check_content_type(params.content_type.as_deref())?;
+    let row = get_row(ctx, vault, name, version).await?;
+    check_dates(
+        params.not_before.or(row.attributes.not_before),
+        params.expires.or(row.attributes.expires),
+    )?;
+    let meta = match params.content_type {
+        Some(content_type) => {
+            let mut meta = SecretMeta::decode(&row.meta)?;
+            meta.content_type = Some(content_type);
+            Some(meta.encode()?)
+        }
+        None => None,
+    };
+    let update = VersionUpdate {
+        enabled: params.enabled,
+        not_before: params.not_before.map(Some),
+        expires: params.expires.map(Some),
+        tags: params.tags,
+        meta,
+        updated: ctx.now(),
+    };
+    let updated = ctx
+        .store()
+        .update_version(vault.id, KIND, &row.name, &row.version, update)
+        .await?
+        .ok_or_else(|| not_found(name, version))?;
+    Ok(split(updated)?.0)
+}
+
+/// The current version of every live secret, by name.
+pub async fn list(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretList>,
+    page: PageRequest,
+) -> Result<Page<SecretProperties>, VaultError> {
+    let rows = ctx
+        .store()
+        .list_current(vault.id, KIND, page)
+        .await
+        .map_err(cursor_error)?;
+    map_page(rows, |row| Ok(split(row)?.0))
+}
+
+/// Every version of one live secret, oldest first. A missing name gives an empty page, not an
+/// error (Azure answers 200 with an empty list, AZURE-ERRORS.md §4.11).
+pub async fn list_versions(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretList>,
+    name: &ObjectName,
+    page: PageRequest,
+) -> Result<Page<SecretProperties>, VaultError> {
+    let rows = ctx
+        .store()
+        .list_versions(vault.id, KIND, name, page)
+        .await
+        .map_err(cursor_error)?;
+    map_page(rows, |row| Ok(split(row)?.0))
+}
+
+/// Soft-deletes a secret with all its versions; it is purged `retention_days` from now.
+pub async fn delete(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretDelete>,
+    name: &ObjectName,
+) -> Result<DeletedSecret, VaultError> {
+    let now = ctx.now();
+    let deletion = Deletion {
+        deleted_date: now,
+        scheduled_purge_date: now.plus_days(vault.retention_days),
+    };
+    let row = ctx
+        .store()
+        .soft_delete(vault.id, KIND, name, deletion)
+        .await?
+        .ok_or_else(|| not_found(name, None))?;
+    deleted_secret(row)
+}
+
+/// Soft-deleted secrets, by name.
+pub async fn list_deleted(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretList>,
+    page: PageRequest,
+) -> Result<Page<DeletedSecret>, VaultError> {
+    let rows = ctx
+        .store()
+        .list_deleted(vault.id, KIND, page)
+        .await
+        .map_err(cursor_error)?;
+    map_page(rows, deleted_secret)
+}
+
+/// One soft-deleted secret. Azure requires `secrets/list` for this, not `get`.
+pub async fn get_deleted(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretList>,
+    name: &ObjectName,
+) -> Result<DeletedSecret, VaultError> {
+    let row = ctx
+        .store()
+        .get_deleted(vault.id, KIND, name)
+        .await?
+        .ok_or_else(|| deleted_not_found(name))?;
+    deleted_secret(row)
+}
+
+/// Removes a soft-deleted secret for good. Live or absent names: `DeletedNotFound`.
+pub async fn purge(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretPurge>,
+    name: &ObjectName,
+) -> Result<(), VaultError> {
+    if ctx.store().purge(vault.id, KIND, name).await? {
+        Ok(())
+    } else {
+        Err(deleted_not_found(name))
+    }
+}
+
+/// Makes a soft-deleted secret live again; returns its current version's properties.
+pub async fn recover(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretRecover>,
+    name: &ObjectName,
+) -> Result<SecretProperties, VaultError> {
+    let row = ctx
+        .store()
+        .recover(vault.id, KIND, name)
+        .await?
+        .ok_or_else(|| deleted_not_found(name))?;
+    Ok(split(row)?.0)
+}
+
+/// Backs up a live secret (every version) as an opaque blob sealed with the deployment's
+/// backup key; see `backup.rs` for the format.
+pub async fn backup(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretBackup>,
+    name: &ObjectName,
+) -> Result<Vec<u8>, VaultError> {
+    let rows = ctx.store().all_versions(vault.id, KIND, name).await?;
+    let Some(first) = rows.first() else {
+        return Err(not_found(name, None));
+    };
+    // The name as stored, not as the caller spelled it: a restore recreates it verbatim.
+    let stored_name = first.name.clone();
+    let data_key = ctx.data_key(vault).await?;
+    let mut versions = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (properties, payload) = split(row)?;
+        let value = open_value(
+            &data_key,
+            &vault.name,
+            &properties.name,
+            &properties.version,
+            &payload,
+        )?;
+        versions.push(SecretBackupVersion {
+            version: properties.version.as_str().to_owned(),
+            enabled: properties.attributes.enabled,
+            not_before: properties.attributes.not_before.map(UnixTime::seconds),
+            expires: properties.attributes.expires.map(UnixTime::seconds),
+            created: properties.attributes.created.seconds(),
+            updated: properties.attributes.updated.seconds(),
+            tags: properties.tags,
+            content_type: properties.content_type,
+            managed: properties.managed,
+            key_id: properties.key_id,
+            value,
+        });
+    }
+    let body = SecretBackupBody {
+        format: BODY_FORMAT_V1,
+        name: stored_name.as_str().to_owned(),
+        versions,
+    };
+    backup::seal_secret(ctx.master(), &stored_name, &body)
+}
+
+/// Restores a backup made by any vault of this deployment into `vault`, re-sealing every
+/// version under this vault's data key. The name must be free (neither live nor deleted).
+pub async fn restore(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::SecretRestore>,
+    blob: &[u8],
+) -> Result<SecretProperties, VaultError> {
+    let (name, body) = backup::open_secret(ctx.master(), blob)?;
+    let data_key = ctx.data_key(vault).await?;
+    let mut versions = Vec::with_capacity(body.versions.len());
+    for backed_up in body.versions {
+        let version =
+            Version::parse(&backed_up.version).map_err(|_| VaultError::MalformedBackup)?;
+        let payload = seal_value(&data_key, &vault.name, &name, &version, &backed_up.value)?;
+        let meta = SecretMeta {
+            content_type: backed_up.content_type,
+            managed: backed_up.managed,
+            key_id: backed_up.key_id,
+        };
+        versions.push(NewVersion {
+            name: name.clone(),
+            version,
+            attributes: VersionAttributes {
+                enabled: backed_up.enabled,
+                not_before: backed_up.not_before.map(UnixTime),
+                expires: backed_up.expires.map(UnixTime),
+                created: UnixTime(backed_up.created),
+                updated: UnixTime(backed_up.updated),
+            },
+            tags: backed_up.tags,
+            meta: meta.encode()?,
+            payload,
+        });
+    }
+    let current_version = versions
+        .last()
+        .map(|version| version.version.clone())
+        .ok_or(VaultError::MalformedBackup)?;
+    let row = ctx
+        .store()
+        .restore(vault.id, KIND, &name, versions)
+        .await
+        .map_err(|err| match err {
+            StoreError::AlreadyExists | StoreError::NameDeleted => VaultError::RestoreConflict {
+                kind: KIND,
+                name: name.clone(),
+                version: current_version,
+            },
+            other => VaultError::Store(other),
+        })?;
+    Ok(split(row)?.0)
+}
+
+async fn get_row(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    name: &ObjectName,
+    version: Option<&Version>,
+) -> Result<VersionRow, VaultError> {
+    ctx.store()
+        .get_version(vault.id, KIND, name, version)
+        .await?
+        .ok_or_else(|| not_found(name, version))
+}
+
+/// Separates a stored version into its properties and its still-sealed payload.
+fn split(row: VersionRow) -> Result<(SecretProperties, Sealed), VaultError> {
+    let meta = SecretMeta::decode(&row.meta)?;
+    let attributes = SecretAttributes {
+        enabled: row.attributes.enabled,
+        not_before: row.attributes.not_before,
+        expires: row.attributes.expires,
+        created: row.attributes.created,
+        updated: row.attributes.updated,
+    };
+    let properties = SecretProperties {
+        name: row.name,
+        version: row.version,
+        content_type: meta.content_type,
+        tags: row.tags,
+        attributes,
+        managed: meta.managed,
+        key_id: meta.key_id,
+    };
+    Ok((properties, row.payload))
+}
+
+fn deleted_secret(row: DeletedRow) -> Result<DeletedSecret, VaultError> {
+    Ok(DeletedSecret {
+        properties: split(row.current)?.0,
+        deleted_date: row.deletion.deleted_date,
+        scheduled_purge_date: row.deletion.scheduled_purge_date,
+    })
+}
+
+/// A cursor the store did not produce came from the client (an edited `$skiptoken`).
+fn cursor_error(err: StoreError) -> VaultError {
+    match err {
+        StoreError::InvalidCursor => {
+            VaultError::InvalidParameter("the paging cursor is not valid".to_owned())
+        }
+        other => VaultError::Store(other),
+    }
+}
+
+fn map_page<T, U>(
+    page: Page<T>,
+    convert: impl Fn(T) -> Result<U, VaultError>,
+) -> Result<Page<U>, VaultError> {
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(convert)
+            .collect::<Result<_, _>>()?,
+        next: page.next,
+    })
+}
+
+/// Names are case-insensitive, so the payload is bound to the lower-cased name: it opens
+/// whichever casing the caller (or the store) uses.
+fn payload_aad(vault_name: &VaultName, name: &ObjectName, version: &Version) -> Aad {
+    Aad::object(
+        vault_name.as_str(),
+        KIND,
+        &name.as_str().to_ascii_lowercase(),
+        version.as_str(),
+    )
+}
+
+fn seal_value(
+    data_key: &DataKey,
+    vault_name: &VaultName,
+    name: &ObjectName,
+    version: &Version,
+    value: &SecretValue,
+) -> Result<Sealed, VaultError> {
+    Ok(data_key.seal(
+        &payload_aad(vault_name, name, version),
+        value.expose().as_bytes(),
+    )?)
+}
+
+fn open_value(
+    data_key: &DataKey,
+    vault_name: &VaultName,
+    name: &ObjectName,
+    version: &Version,
+    payload: &Sealed,
+) -> Result<SecretValue, VaultError> {
+    let plain = data_key.open(&payload_aad(vault_name, name, version), payload)?;
+    let text =
+        std::str::from_utf8(plain.expose()).map_err(|_| corrupt("secret payload is not UTF-8"))?;
+    Ok(SecretValue::new(text.to_owned()))
+}
+
+fn not_found(name: &ObjectName, version: Option<&Version>) -> VaultError {
+    VaultError::NotFound {
+        kind: KIND,
+        name: name.clone(),
+        version: version.cloned(),
+    }
+}
+
+fn deleted_not_found(name: &ObjectName) -> VaultError {
+    VaultError::DeletedNotFound {
+        kind: KIND,
+        name: name.clone(),
+    }
+}
+
+fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), VaultError> {
+    if tags.len() > MAX_TAGS {
+        return Err(VaultError::InvalidParameter(format!(
+            "at most {MAX_TAGS} tags are allowed, got {}",
+            tags.len()
+        )));
+    }
+    for (tag_name, tag_value) in tags {
+        if tag_name.chars().count() > MAX_TAG_NAME_CHARS {
+            return Err(VaultError::InvalidParameter(format!(
+                "tag names may be at most {MAX_TAG_NAME_CHARS} characters long"
+            )));
+        }
+        if tag_value.chars().count() > MAX_TAG_VALUE_CHARS {
+            return Err(VaultError::InvalidParameter(format!(
+                "tag values may be at most {MAX_TAG_VALUE_CHARS} characters long"
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_content_type(content_type: Option<&str>) -> Result<(), VaultError> {
+    match content_type {
+        Some(content_type) if content_type.chars().count() > MAX_CONTENT_TYPE_CHARS => {
+            Err(VaultError::InvalidParameter(format!(
+                "content type may be at most {MAX_CONTENT_TYPE_CHARS} characters long"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_dates(not_before: Option<UnixTime>, expires: Option<UnixTime>) -> Result<(), VaultError> {
+    match (not_before, expires) {
+        (Some(not_before), Some(expires)) if not_before > expires => {
+            Err(VaultError::InvalidParameter(
+                "the not-before date is later than the expiry date".into(),
+            ))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,180 @@
+//! Vaults: create, resolve (the hot path of every data-plane request), list, delete, and
+//! replace access policies. Each vault has its own data key, sealed by the master key.
+
+use crate::{VaultCtx, VaultError};
+use std::sync::Arc;
+use strongroom_authz::{AccessPolicy, parse_secret_permissions};
+use strongroom_crypto::{Aad, DataKey};
+use strongroom_model::{ObjectId, PermissionSet, TenantId, UnixTime, VaultId, VaultName};
+use strongroom_store::{AccessPolicyRow, NewVault, StoreError, VaultRow};
+
+/// Soft-delete retention Azure allows, in days (`softDeleteRetentionInDays`).
+pub const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 7..=90;
+
+/// A resolved vault (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Vault {
+    pub id: VaultId,
+    pub name: VaultName,
+    pub tenant_id: TenantId,
+    pub retention_days: i64,
+    pub created: UnixTime,
+    pub policies: Vec<AccessPolicy>,
+}
+
+impl Vault {
+    /// Azure's `recoveryLevel` for a vault with soft delete and no purge protection: the
+    /// default 90-day retention is plain `Recoverable`, anything shorter `CustomizedRecoverable`.
+    pub fn recovery_level(&self) -> &'static str {
+        if self.retention_days == 90 {
+            "Recoverable+Purgeable"
+        } else {
+            "CustomizedRecoverable+Purgeable"
+        }
+    }
+
+    /// Azure's `recoverableDays` attribute: the vault's retention.
+    pub fn recoverable_days(&self) -> i64 {
+        self.retention_days
+    }
+}
+
+/// Creates a vault with a fresh data key. Name taken: `VaultExists`; retention outside 7..=90:
+/// `InvalidParameter`.
+pub async fn create(
+    ctx: &VaultCtx,
+    name: VaultName,
+    tenant_id: TenantId,
+    retention_days: i64,
+    policies: Vec<AccessPolicy>,
+) -> Result<Vault, VaultError> {
+    if !RETENTION_DAYS.contains(&retention_days) {
+        return Err(VaultError::InvalidParameter(format!(
+            "retention must be between {} and {} days",
+            RETENTION_DAYS.start(),
+            RETENTION_DAYS.end()
+        )));
+    }
+    let created = ctx.now();
+    let data_key = DataKey::generate()?;
+    let aad = Aad::data_key(name.as_str(), created.seconds());
+    let sealed_data_key = ctx.master().seal_data_key(&aad, &data_key)?;
+    let row = ctx
+        .store()
+        .create_vault(NewVault {
+            name,
+            tenant_id: tenant_id.0,
+            retention_days,
+            created,
+            sealed_data_key,
+            access_policies: policies.iter().map(policy_to_row).collect(),
+        })
+        .await
+        .map_err(|err| match err {
+            StoreError::AlreadyExists => VaultError::VaultExists,
+            other => VaultError::Store(other),
+        })?;
+    let vault = vault_from_row(row)?;
+    ctx.remember_data_key(&vault, Arc::new(data_key));
+    ctx.cache_vault(&vault);
+    Ok(vault)
+}
+
+/// Resolves a vault by name; served from memory for up to a second.
+pub async fn get(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Vault>, VaultError> {
+    if let Some(vault) = ctx.cached_vault(name) {
+        return Ok(Some(vault));
+    }
+    let Some(row) = ctx.store().get_vault(name).await? else {
+        return Ok(None);
+    };
+    let vault = vault_from_row(row)?;
+    ctx.cache_vault(&vault);
+    Ok(Some(vault))
+}
+
+pub async fn list(ctx: &VaultCtx) -> Result<Vec<Vault>, VaultError> {
+    ctx.store()
+        .list_vaults()
+        .await?
+        .into_iter()
+        .map(vault_from_row)
+        .collect()
+}
+
+/// Deletes a vault with every object in it (no soft delete for vaults yet). `false` if absent.
+pub async fn delete(ctx: &VaultCtx, name: &VaultName) -> Result<bool, VaultError> {
+    let Some(row) = ctx.store().get_vault(name).await? else {
+        return Ok(false);
+    };
+    let vault = vault_from_row(row)?;
+    let deleted = ctx.store().delete_vault(vault.id).await?;
+    ctx.forget_vault(&vault);
+    Ok(deleted)
+}
+
+/// Replaces the vault's whole access-policy list and returns the updated vault.
+pub async fn set_policies(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    policies: Vec<AccessPolicy>,
+) -> Result<Vault, VaultError> {
+    ctx.store()
+        .set_access_policies(vault.id, policies.iter().map(policy_to_row).collect())
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => VaultError::VaultNotFound,
+            other => VaultError::Store(other),
+        })?;
+    let updated = Vault {
+        policies,
+        ..vault.clone()
+    };
+    ctx.cache_vault(&updated);
+    Ok(updated)
+}
+
+fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
+    Ok(Vault {
+        id: row.id,
+        name: row.name,
+        tenant_id: TenantId(row.tenant_id),
+        retention_days: row.retention_days,
+        created: row.created,
+        policies: row
+            .access_policies
+            .into_iter()
+            .map(policy_from_row)
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+// Key and certificate permissions have no place in `PermissionSet` yet; they are stored empty.
+fn policy_to_row(policy: &AccessPolicy) -> AccessPolicyRow {
+    AccessPolicyRow {
+        tenant_id: policy.tenant_id.0.clone(),
+        object_id: policy.object_id.0.clone(),
+        secrets: policy
+            .permissions
+            .secrets
+            .iter()
+            .map(|permission| permission.as_str().to_owned())
+            .collect(),
+        keys: Vec::new(),
+        certificates: Vec::new(),
+    }
+}
+
+fn policy_from_row(row: AccessPolicyRow) -> Result<AccessPolicy, VaultError> {
+    let secrets =
+        parse_secret_permissions(row.secrets.iter().map(String::as_str)).map_err(|unknown| {
+            VaultError::Store(StoreError::Corrupt(format!(
+                "unknown secret permission {unknown:?} in an access policy"
+            )))
+        })?;
+    Ok(AccessPolicy {
+        tenant_id: TenantId(row.tenant_id),
+        object_id: ObjectId(row.object_id),
+        permissions: PermissionSet { secrets },
+    })
+}

@@ -1,0 +1,67 @@
+//! The `strongroom` binary: `serve` runs the server; every other subcommand is the az-shaped
+//! CLI from `strongroom-cli`, which talks to a running server over HTTPS.
+
+mod config;
+mod data_dir;
+mod server;
+mod tls;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Strongroom: a self-hosted Azure Key Vault.
+#[derive(Debug, Parser)]
+#[command(name = "strongroom", version, about)]
+struct Cli {
+    /// Where Strongroom keeps its CA, keys, database and credentials.
+    #[arg(long, env = "STRONGROOM_DATA_DIR", default_value = "strongroom-data", global = true)]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (HTTPS only).
+    Serve(config::ServeArgs),
+    #[command(flatten)]
+    Cli(strongroom_cli::CliCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("ERROR: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => {
+            init_tracing();
+            match runtime.block_on(server::serve(cli.data_dir, args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("ERROR: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Cli(command) => runtime.block_on(strongroom_cli::run(&cli.data_dir, command)),
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the log filter is the one environment read outside Config"
+    )]
+    let filter = EnvFilter::try_from_env("STRONGROOM_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -1,0 +1,273 @@
+//! `strongroom serve`: open the data directory, wire the layers together, bind, and serve
+//! HTTPS (HTTP/1.1 and HTTP/2) until a shutdown signal; in-flight requests finish first, so
+//! no acknowledged write is cut off.
+
+use crate::config::ServeArgs;
+use crate::data_dir::{self, AdminCredential, DataDir};
+use anyhow::Context;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use serde_json::json;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use strongroom_api::{ApiConfig, AppState};
+use strongroom_model::{Clock, ManualClock, SystemClock};
+use strongroom_store::{SqliteStore, Store};
+use strongroom_vault::VaultCtx;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+const SUBSCRIPTION_META_KEY: &str = "subscription-id";
+const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let domain = args.domain()?;
+    let dir = DataDir::open(&data_dir)?;
+    let master = Arc::new(dir.master_key()?);
+    let ca = dir.local_ca()?;
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&dir.path(data_dir::DATABASE_FILE)).context("opening the database")?,
+    );
+    let manual_clock = args.dev_clock.then(ManualClock::default);
+    let clock: Arc<dyn Clock> = match &manual_clock {
+        Some(clock) => Arc::new(clock.clone()),
+        None => Arc::new(SystemClock),
+    };
+
+    let tenant = strongroom_identity::ensure_default_tenant(store.as_ref())
+        .await
+        .context("preparing the default tenant")?;
+    let subscription_id = subscription_id(store.as_ref()).await?;
+    let admin = ensure_admin(&dir, store.as_ref(), &tenant.tenant_id, clock.now()).await?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let local_addr = listener.local_addr()?;
+    let port = local_addr.port();
+
+    let leaf = ca
+        .issue_server_cert(
+            &[
+                format!("*.vault.{domain}"),
+                format!("vault.{domain}"),
+                domain.clone(),
+                "localhost".to_owned(),
+            ],
+            &[IpAddr::from([127, 0, 0, 1]), IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])],
+        )
+        .context("issuing the server certificate")?;
+    dir.write_private(data_dir::SERVER_KEY_FILE, leaf.key_pem.expose().as_bytes())?;
+    dir.write_public(data_dir::SERVER_CERT_FILE, leaf.cert_pem.as_bytes())?;
+    let tls = crate::tls::server_config(&leaf.cert_pem, &ca.cert_pem(), leaf.key_pem.expose())?;
+
+    let issuer = strongroom_identity::TokenIssuer::load_or_create(
+        store.as_ref(),
+        &master,
+        strongroom_identity::IdentityConfig {
+            domain: domain.clone(),
+            public_origin: format!("https://{domain}:{port}"),
+        },
+    )
+    .await
+    .context("preparing the token-signing key")?;
+    let verifier = issuer.verifier();
+
+    let config = ApiConfig {
+        domain: domain.clone(),
+        port,
+        tenant_id: tenant.tenant_id.clone(),
+        subscription_id: subscription_id.clone(),
+        dev_clock: manual_clock,
+    };
+    let vaults = VaultCtx::new(store.clone(), clock, master.clone());
+    let state = Arc::new(AppState {
+        config: config.clone(),
+        vaults,
+        issuer,
+        verifier,
+        store: store.clone(),
+    });
+    let app = strongroom_api::router(state.clone());
+
+    let ca_file = dir.path(data_dir::CA_CERT_FILE);
+    let info = json!({
+        "listen": local_addr.to_string(),
+        "port": port,
+        "domain": domain,
+        "authorityHost": config.public_origin(),
+        "tenantId": tenant.tenant_id,
+        "subscriptionId": subscription_id,
+        "caFile": ca_file.display().to_string(),
+        "pid": std::process::id(),
+    });
+    dir.write_public(data_dir::SERVER_INFO_FILE, info.to_string().as_bytes())?;
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    tokio::spawn(janitor(state.clone(), shutdown_rx.clone()));
+
+    println!("strongroom ready: {info}");
+    println!("  vaults:      https://<vault>.vault.{domain}:{port}/");
+    println!("  identity:    {}", config.public_origin());
+    println!("  local CA:    {}", ca_file.display());
+    println!("  admin:       {} (client id {})", dir.path(data_dir::ADMIN_FILE).display(), admin.client_id);
+    println!(
+        "  client settings: strongroom --data-dir {} env --vault <vault>",
+        data_dir.display()
+    );
+
+    accept_loop(listener, TlsAcceptor::from(tls), app, shutdown_rx, shutdown_signal()).await;
+    let _ = shutdown_tx.send(true);
+    Ok(())
+}
+
+async fn subscription_id(store: &dyn Store) -> anyhow::Result<String> {
+    if let Some(bytes) = store.get_meta(SUBSCRIPTION_META_KEY).await? {
+        return String::from_utf8(bytes).context("stored subscription id is not text");
+    }
+    let id = uuid_v4();
+    store.put_meta(SUBSCRIPTION_META_KEY, id.as_bytes()).await?;
+    Ok(id)
+}
+
+fn uuid_v4() -> String {
+    strongroom_model::Version::new_random()
+        .as_str()
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| {
+            let dash = matches!(i, 8 | 12 | 16 | 20).then_some('-');
+            dash.into_iter().chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// The administrator service principal of the deployment, created on first start. Its
+/// secret exists only in `admin.json` (0600) and as a hash in the store.
+async fn ensure_admin(
+    dir: &DataDir,
+    store: &dyn Store,
+    tenant_id: &str,
+    now: strongroom_model::UnixTime,
+) -> anyhow::Result<AdminCredential> {
+    if let Some(admin) = dir.admin_credential()?
+        && store
+            .get_principal_by_object_id(&admin.object_id)
+            .await?
+            .is_some_and(|p| p.is_admin)
+    {
+        return Ok(admin);
+    }
+    let principal =
+        strongroom_identity::create_service_principal(store, tenant_id, "strongroom-admin", true, now)
+            .await
+            .context("creating the administrator principal")?;
+    let (_, secret) = strongroom_identity::add_client_secret(store, &principal.object_id, now)
+        .await
+        .context("creating the administrator secret")?;
+    let admin = AdminCredential {
+        tenant_id: tenant_id.to_owned(),
+        client_id: principal.app_id,
+        client_secret: secret.expose().to_owned(),
+        object_id: principal.object_id,
+    };
+    dir.write_admin_credential(&admin)?;
+    Ok(admin)
+}
+
+async fn janitor(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(JANITOR_INTERVAL) => {}
+            _ = shutdown.changed() => return,
+        }
+        if let Err(err) = strongroom_vault::janitor::run_once(&state.vaults).await {
+            tracing::error!(error = %err, "janitor run failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = ctrl_c.await;
+}
+
+/// Accepts connections until `shutdown` completes, then waits (bounded) for every open
+/// connection to finish its in-flight requests.
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    app: axum::Router,
+    stop_rx: watch::Receiver<bool>,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let (drain_tx, mut drain_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let (close_tx, close_rx) = watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        let drain = drain_tx.clone();
+        let mut close = close_rx.clone();
+        tokio::spawn(async move {
+            let _drain = drain;
+            let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(err)) => {
+                    tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let service = TowerToHyperService::new(app);
+            let builder = auto::Builder::new(TokioExecutor::new());
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(err) = result {
+                        tracing::debug!(%peer, error = %err, "connection ended with an error");
+                    }
+                }
+                _ = close.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+    }
+    drop(stop_rx);
+    let _ = close_tx.send(true);
+    drop(drain_tx);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, drain_rx.recv()).await;
+}
