@@ -3,6 +3,7 @@
 
 use crate::error::ApiError;
 use axum::body::Body;
+use axum::http::{HeaderMap, header};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
@@ -10,7 +11,17 @@ use serde::de::DeserializeOwned;
 /// below what could hurt the server.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+/// Reads a request body of at most `MAX_BODY_BYTES`. A declared `Content-Length` over the
+/// limit is refused before the body is polled, so a client that sent `Expect: 100-continue`
+/// gets the 413 instead of an invitation to upload.
+pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)

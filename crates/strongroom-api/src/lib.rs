@@ -11,6 +11,9 @@
 //!
 //! Start reading at `pipeline.rs`, then `operation.rs`.
 
+// A request must never panic the server: fallible paths return errors.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 mod body;
 mod error;
 mod host;

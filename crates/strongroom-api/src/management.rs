@@ -38,7 +38,7 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
     }
     let path = parts.uri.path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let body = read_body(body).await?;
+    let body = read_body(&parts.headers, body).await?;
     let m = &parts.method;
     match segments.as_slice() {
         ["subscriptions", _sub, "providers", "Microsoft.KeyVault", "vaults"]
@@ -76,7 +76,7 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
             Method::POST => create_service_principal(state, &body).await,
             Method::GET => {
                 let principals = state.store.list_principals().await.map_err(ApiError::internal)?;
-                let value: Vec<Value> = principals.iter().map(|p| principal_json(p)).collect();
+                let value: Vec<Value> = principals.iter().map(principal_json).collect();
                 Ok(json_response(StatusCode::OK, &json!({ "value": value })))
             }
             _ => Err(ApiError::MethodNotAllowed(m.to_string())),

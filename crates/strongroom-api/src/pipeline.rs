@@ -4,14 +4,14 @@
 //! (403) -> body (400/413) -> service -> response.
 
 use crate::body::read_body;
-use crate::error::ApiError;
+use crate::error::{ApiError, json_response};
 use crate::host::{HostTarget, request_host, route};
 use crate::operation::Operation;
 use crate::query::DataPlaneQuery;
 use crate::secrets::{SecretRequest, dispatch};
 use crate::state::AppState;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -39,6 +39,10 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
         status = tracing::field::Empty,
     );
     let mut response = async {
+        if request.method() == Method::GET && request.uri().path() == "/healthz" {
+            // Readiness answers on every host, before authentication.
+            return json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}));
+        }
         match target {
             HostTarget::Vault(label) => {
                 let origin = format!("https://{}", host.as_deref().unwrap_or_default());
@@ -94,7 +98,7 @@ async fn data_plane(
         .map_err(|denied| forbidden(&denied, &vault_name))?;
 
     let body = if operation.has_body() {
-        read_body(body).await?
+        read_body(&parts.headers, body).await?
     } else {
         drop(body);
         Bytes::new()

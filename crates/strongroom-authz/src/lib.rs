@@ -9,6 +9,9 @@
 //!
 //! Start reading at `authorize`.
 
+// A request must never panic the server: fallible paths return errors.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 use std::marker::PhantomData;
 use strongroom_model::{Caller, ObjectId, Permission, PermissionSet, SecretPermission, TenantId};
 

@@ -11,6 +11,8 @@ pub enum NameError {
     TooLong { max: usize },
     #[error("name contains the character {0:?}")]
     InvalidChar(char),
+    #[error("name is shorter than {min} characters")]
+    TooShort { min: usize },
     #[error("name must start with a letter")]
     MustStartWithLetter,
     #[error("name must not end with a hyphen")]
@@ -66,7 +68,10 @@ impl VaultName {
         if raw.len() > Self::MAX_LEN {
             return Err(NameError::TooLong { max: Self::MAX_LEN });
         }
-        if raw.len() < Self::MIN_LEN || !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if raw.len() < Self::MIN_LEN {
+            return Err(NameError::TooShort { min: Self::MIN_LEN });
+        }
+        if !raw.starts_with(|c: char| c.is_ascii_alphabetic()) {
             return Err(NameError::MustStartWithLetter);
         }
         if raw.ends_with('-') {
@@ -163,7 +168,7 @@ mod tests {
     #[test]
     fn vault_names() {
         check_vault("MyVault", expect![[r#"Ok("myvault")"#]]);
-        check_vault("ab", expect!["Err(MustStartWithLetter)"]);
+        check_vault("ab", expect!["Err(TooShort { min: 3 })"]);
         check_vault("1abc", expect!["Err(MustStartWithLetter)"]);
         check_vault("abc-", expect!["Err(TrailingHyphen)"]);
         check_vault("a--b", expect!["Err(ConsecutiveHyphens)"]);

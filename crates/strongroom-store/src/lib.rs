@@ -13,6 +13,9 @@
 //!
 //! Start reading at `Store` below, then `sqlite.rs`.
 
+// A request must never panic the server: fallible paths return errors.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 mod error;
 mod rows;
 mod sqlite;

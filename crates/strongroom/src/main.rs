@@ -1,6 +1,9 @@
 //! The `strongroom` binary: `serve` runs the server; every other subcommand is the az-shaped
 //! CLI from `strongroom-cli`, which talks to a running server over HTTPS.
 
+// A request must never panic the server: fallible paths return errors.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod config;
 mod data_dir;
 mod server;

@@ -1,0 +1,14 @@
+//! Tests of the real `strongroom` binary, from Rust: one test binary (`cargo test -p
+//! strongroom --test it`), one module per concern. Each test starts its own server on
+//! `127.0.0.1:0` with a temporary data directory (`harness::TestServer`) and drives it with
+//! a raw HTTPS client that sends what the official SDKs never do.
+//!
+//! - `hostile`: malformed, oversized and odd requests get Azure-shaped 4xx, never a 5xx,
+//!   and the server keeps serving.
+//! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
+//! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
+
+mod challenge;
+mod durability;
+mod harness;
+mod hostile;
