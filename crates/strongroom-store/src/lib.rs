@@ -11,10 +11,14 @@
 //! - objects are generic over `ObjectKind`, so secrets, keys and certificates share one
 //!   implementation of versions, soft delete, recover, purge and paging.
 //!
-//! Start reading at `Store` below, then `sqlite.rs`.
+//! Start reading at `Store` below, then `sqlite/mod.rs`; `conformance` is the executable
+//! form of the trait's contract.
 
 // A request must never panic the server: fallible paths return errors.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod error;
 mod rows;

@@ -4,13 +4,11 @@
 
 use std::sync::Arc;
 
-use strongroom_model::ObjectKind;
 use tokio::task::JoinSet;
 
-use super::{assert_err, new_version, object_name, ok, vault, version};
+use super::{SECRET, assert_err, new_version, object_name, ok, vault, version};
 use crate::{Store, StoreError};
 
-const SECRET: ObjectKind = ObjectKind::Secret;
 const N_WRITERS: u32 = 32;
 const VERSIONS_EACH: u32 = 6;
 

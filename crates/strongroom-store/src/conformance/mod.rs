@@ -5,16 +5,27 @@
 //! the check and what differed. Compiled under `cfg(test)` and the `conformance` feature; a
 //! backend calls it from its own test (SQLite: `sqlite::tests::sqlite_conforms`).
 
+// Test support, not server code: a failed check must stop the calling test loudly.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "the conformance suite reports failures by panicking, like assert!"
+)]
+
 mod concurrency;
+mod deleted;
 mod directory;
 mod objects;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use strongroom_model::{ObjectName, Sealed, UnixTime, VaultId, VaultName, Version};
+use strongroom_model::{ObjectKind, ObjectName, Sealed, UnixTime, VaultId, VaultName, Version};
 
-use crate::{NewVault, NewVersion, Store, StoreError, VersionAttributes, VersionRow};
+use crate::{
+    Deletion, NewVault, NewVersion, PageRequest, Store, StoreError, VersionAttributes, VersionRow,
+};
 
 /// Runs every check, each on a fresh empty store from `make_store`. Panics on the first
 /// failure with a message that names the check. Needs a tokio runtime (it spawns tasks).
@@ -41,11 +52,11 @@ where
         objects::update,
         objects::list_current_paging,
         objects::list_versions_paging,
-        objects::soft_delete_and_recover,
-        objects::list_deleted_paging,
-        objects::purge,
-        objects::purge_expired,
-        objects::restore,
+        deleted::soft_delete_and_recover,
+        deleted::list_deleted_paging,
+        deleted::purge,
+        deleted::purge_expired,
+        deleted::restore,
         concurrency::concurrent_writes,
         concurrency::failed_writes_do_not_disturb_others,
     );
@@ -163,4 +174,42 @@ async fn vault(store: &dyn Store, name: &str) -> VaultId {
         store.create_vault(new_vault(name)).await,
     )
     .id
+}
+
+// ---- object helpers ----
+
+const SECRET: ObjectKind = ObjectKind::Secret;
+
+fn first_page(limit: usize) -> PageRequest {
+    PageRequest { after: None, limit }
+}
+
+fn deletion(purge_at: i64) -> Deletion {
+    Deletion {
+        deleted_date: UnixTime(purge_at - 90 * UnixTime::SECONDS_PER_DAY),
+        scheduled_purge_date: UnixTime(purge_at),
+    }
+}
+
+/// Puts a version and checks the returned row is what was written.
+async fn put(store: &dyn Store, vault: VaultId, kind: ObjectKind, new: NewVersion) -> VersionRow {
+    let what = format!("put {kind} {}/{}", new.name, new.version);
+    let row = ok(&what, store.put_version(vault, kind, new.clone()).await);
+    assert_row(&what, &row, new.name.as_str(), &new);
+    row
+}
+
+async fn current(
+    store: &dyn Store,
+    vault: VaultId,
+    kind: ObjectKind,
+    name: &str,
+) -> Option<VersionRow> {
+    let what = format!("get current {kind} {name}");
+    ok(
+        &what,
+        store
+            .get_version(vault, kind, &object_name(name), None)
+            .await,
+    )
 }

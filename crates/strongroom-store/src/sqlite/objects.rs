@@ -25,14 +25,14 @@ macro_rules! version_columns {
 /// Index of the first column after `version_columns!()`.
 const EXTRA: usize = 10;
 
-const LIVE_CURRENT: &str = concat!(
+pub(super) const LIVE_CURRENT: &str = concat!(
     "SELECT ",
     version_columns!(),
     " FROM object_names n JOIN object_versions v ON v.seq = n.current_version \
      WHERE n.vault_id = ?1 AND n.kind = ?2 AND n.name = ?3 AND n.deleted_date IS NULL"
 );
 
-const LIVE_VERSION: &str = concat!(
+pub(super) const LIVE_VERSION: &str = concat!(
     "SELECT ",
     version_columns!(),
     ", v.seq FROM object_names n JOIN object_versions v ON v.name_id = n.id \

@@ -368,3 +368,35 @@ async fn a_panicking_write_fails_alone_and_the_writer_carries_on() {
     assert_eq!(store.get_meta("half").await.unwrap(), None);
     assert_eq!(store.get_meta("after").await.unwrap(), Some(b"y".to_vec()));
 }
+
+#[tokio::test]
+async fn hot_statements_are_prepared_once() {
+    // Guards the QPSG setting in schema.rs: without it every run of a join re-prepares.
+    let dir = temp_dir();
+    let path = dir.path().join("strongroom.db");
+    let store = open(&path);
+    let vault = store.create_vault(new_vault("hot")).await.unwrap();
+    for name in ["a", "b", "c"] {
+        store
+            .put_version(vault.id, ObjectKind::Secret, new_version(name, V1, b"x"))
+            .await
+            .unwrap();
+    }
+    let conn = super::schema::open_reader(&path).unwrap();
+    let version = Version::parse(V1).unwrap();
+    for name in ["a", "b", "c", "absent"] {
+        let name = ObjectName::parse(name).unwrap();
+        super::objects::get_version(&conn, vault.id, ObjectKind::Secret, &name, None).unwrap();
+        super::objects::get_version(&conn, vault.id, ObjectKind::Secret, &name, Some(&version))
+            .unwrap();
+    }
+    for sql in [super::objects::LIVE_CURRENT, super::objects::LIVE_VERSION] {
+        let stmt = conn.prepare_cached(sql).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::Run), 4, "{sql}");
+        assert_eq!(
+            stmt.get_status(rusqlite::StatementStatus::RePrepare),
+            0,
+            "{sql}"
+        );
+    }
+}
