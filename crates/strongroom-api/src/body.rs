@@ -78,9 +78,15 @@ mod tests {
     fn errors_name_the_property_not_the_value() {
         check(br#"{"value":"x"}"#, "ok");
         check(br#"{"value":"x","unknown":1}"#, "ok");
-        check(br#"{"value":"#, "bad parameter: The request body is not valid JSON.");
+        check(
+            br#"{"value":"#,
+            "bad parameter: The request body is not valid JSON.",
+        );
         check(b"", "bad parameter: The request body is not valid JSON.");
-        check(b"\xff\xfe", "bad parameter: The request body is not valid UTF-8.");
+        check(
+            b"\xff\xfe",
+            "bad parameter: The request body is not valid UTF-8.",
+        );
         check(
             br#"{"value":"x","tags":"hunter2"}"#,
             "bad parameter: Property tags has invalid value\r\n",
@@ -89,6 +95,9 @@ mod tests {
             br#"{"value":"x","attributes":{"enabled":"hunter2"}}"#,
             "bad parameter: Property attributes.enabled has invalid value\r\n",
         );
-        check(br#""text""#, "bad parameter: Property  has invalid value\r\n");
+        check(
+            br#""text""#,
+            "bad parameter: Property  has invalid value\r\n",
+        );
     }
 }

@@ -104,9 +104,11 @@ impl ApiError {
             Self::NotFound { code, message } => (code, message.clone(), None),
             Self::Conflict { message, inner } => ("Conflict", message.clone(), *inner),
             Self::BadParameter(message) => ("BadParameter", message.clone(), None),
-            Self::MethodNotAllowed(method) => {
-                ("MethodNotAllowed", format!("HTTP {method} not allowed"), None)
-            }
+            Self::MethodNotAllowed(method) => (
+                "MethodNotAllowed",
+                format!("HTTP {method} not allowed"),
+                None,
+            ),
             Self::PayloadTooLarge => (
                 "RequestEntityTooLarge",
                 "The request body is larger than the service accepts.".to_owned(),
@@ -148,7 +150,9 @@ impl IntoResponse for ApiError {
         if let Self::Unauthorized { challenge, .. } = &self
             && let Ok(value) = HeaderValue::from_str(challenge)
         {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
         }
         response
     }

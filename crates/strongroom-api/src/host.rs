@@ -15,15 +15,12 @@ pub(crate) enum HostTarget {
 /// The request's host with port, lower-cased: the `Host` header (HTTP/1.1) or the URI
 /// authority (HTTP/2 `:authority`).
 pub(crate) fn request_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    let raw = uri
-        .authority()
-        .map(|a| a.as_str().to_owned())
-        .or_else(|| {
-            headers
-                .get(header::HOST)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        })?;
+    let raw = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
+        headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    })?;
     Some(raw.to_ascii_lowercase())
 }
 
@@ -67,11 +64,20 @@ mod tests {
     #[test]
     fn routes_by_host() {
         let c = config();
-        assert_eq!(route(&c, Some("myvault.vault.localhost:8443")), HostTarget::Vault("myvault".into()));
-        assert_eq!(route(&c, Some("myvault.vault.localhost")), HostTarget::Vault("myvault".into()));
+        assert_eq!(
+            route(&c, Some("myvault.vault.localhost:8443")),
+            HostTarget::Vault("myvault".into())
+        );
+        assert_eq!(
+            route(&c, Some("myvault.vault.localhost")),
+            HostTarget::Vault("myvault".into())
+        );
         assert_eq!(route(&c, Some("localhost:8443")), HostTarget::Service);
         assert_eq!(route(&c, Some("vault.localhost:8443")), HostTarget::Service);
-        assert_eq!(route(&c, Some("a.b.vault.localhost:8443")), HostTarget::Service);
+        assert_eq!(
+            route(&c, Some("a.b.vault.localhost:8443")),
+            HostTarget::Service
+        );
         assert_eq!(route(&c, Some("[::1]:8443")), HostTarget::Service);
         assert_eq!(route(&c, None), HostTarget::Service);
     }

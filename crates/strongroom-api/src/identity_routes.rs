@@ -30,9 +30,10 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
         | (Method::GET, [tenant, ".well-known", "openid-configuration"]) => {
             discovery(state, tenant).await
         }
-        (Method::GET, [_, "discovery", "v2.0", "keys"] | [_, "discovery", "keys"] | ["discovery", "keys"]) => {
-            Ok(json_response(StatusCode::OK, &state.issuer.jwks()))
-        }
+        (
+            Method::GET,
+            [_, "discovery", "v2.0", "keys"] | [_, "discovery", "keys"] | ["discovery", "keys"],
+        ) => Ok(json_response(StatusCode::OK, &state.issuer.jwks())),
         _ => {
             return crate::error::ApiError::NotFound {
                 code: "NotFound",
@@ -112,9 +113,10 @@ async fn token(
         now,
     )
     .await?;
-    let issued = state
-        .issuer
-        .issue(&TokenRequest::for_principal(&principal, resource.clone()), now)?;
+    let issued = state.issuer.issue(
+        &TokenRequest::for_principal(&principal, resource.clone()),
+        now,
+    )?;
     let body = match flavour {
         TokenFlavour::V2 => token_response_v2(&issued),
         TokenFlavour::V1 => token_response_v1(&issued, &resource),

@@ -12,7 +12,10 @@
 //! Start reading at `pipeline.rs`, then `operation.rs`.
 
 // A request must never panic the server: fallible paths return errors.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod body;
 mod error;
@@ -22,6 +25,7 @@ mod management;
 mod operation;
 mod pipeline;
 mod query;
+mod request_id;
 mod secrets;
 mod service;
 mod state;

@@ -20,11 +20,13 @@ const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
 
 pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let caller = authenticate(state, &parts.headers, &state.config.management_audiences())
-        .map_err(|_| ApiError::Custom {
-            status: StatusCode::UNAUTHORIZED,
-            code: "InvalidAuthenticationToken",
-            message: "The access token is missing or invalid.".to_owned(),
+    let caller =
+        authenticate(state, &parts.headers, &state.derived.management_audiences).map_err(|_| {
+            ApiError::Custom {
+                status: StatusCode::UNAUTHORIZED,
+                code: "InvalidAuthenticationToken",
+                message: "The access token is missing or invalid.".to_owned(),
+            }
         })?;
     if !caller.is_admin {
         return Err(ApiError::Custom {
@@ -41,41 +43,72 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
     let body = read_body(&parts.headers, body).await?;
     let m = &parts.method;
     match segments.as_slice() {
-        ["subscriptions", _sub, "providers", "Microsoft.KeyVault", "vaults"]
-        | ["subscriptions", _sub, "resourceGroups", _, "providers", "Microsoft.KeyVault", "vaults"]
-            if *m == Method::GET =>
-        {
-            list_vaults(state).await
-        }
-        ["subscriptions", _sub, "resourceGroups", rg, "providers", "Microsoft.KeyVault", "vaults", name] => {
-            match *m {
-                Method::PUT => put_vault(state, &caller, rg, name, &body).await,
-                Method::GET => {
-                    let vault = find_vault(state, rg, name).await?;
-                    Ok(json_response(StatusCode::OK, &vault_resource(state, &vault)))
-                }
-                Method::DELETE => {
-                    let Ok(vault_name) = VaultName::parse(name) else {
-                        return Ok(StatusCode::NO_CONTENT.into_response());
-                    };
-                    if vaults::delete(&state.vaults, &vault_name).await? {
-                        Ok(StatusCode::OK.into_response())
-                    } else {
-                        Ok(StatusCode::NO_CONTENT.into_response())
-                    }
-                }
-                _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+        [
+            "subscriptions",
+            _sub,
+            "providers",
+            "Microsoft.KeyVault",
+            "vaults",
+        ]
+        | [
+            "subscriptions",
+            _sub,
+            "resourceGroups",
+            _,
+            "providers",
+            "Microsoft.KeyVault",
+            "vaults",
+        ] if *m == Method::GET => list_vaults(state).await,
+        [
+            "subscriptions",
+            _sub,
+            "resourceGroups",
+            rg,
+            "providers",
+            "Microsoft.KeyVault",
+            "vaults",
+            name,
+        ] => match *m {
+            Method::PUT => put_vault(state, &caller, rg, name, &body).await,
+            Method::GET => {
+                let vault = find_vault(state, rg, name).await?;
+                Ok(json_response(
+                    StatusCode::OK,
+                    &vault_resource(state, &vault),
+                ))
             }
-        }
-        ["subscriptions", _sub, "resourceGroups", rg, "providers", "Microsoft.KeyVault", "vaults", name, "accessPolicies", kind]
-            if *m == Method::PUT =>
-        {
-            update_access_policies(state, rg, name, kind, &body).await
-        }
+            Method::DELETE => {
+                let Ok(vault_name) = VaultName::parse(name) else {
+                    return Ok(StatusCode::NO_CONTENT.into_response());
+                };
+                if vaults::delete(&state.vaults, &vault_name).await? {
+                    Ok(StatusCode::OK.into_response())
+                } else {
+                    Ok(StatusCode::NO_CONTENT.into_response())
+                }
+            }
+            _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+        },
+        [
+            "subscriptions",
+            _sub,
+            "resourceGroups",
+            rg,
+            "providers",
+            "Microsoft.KeyVault",
+            "vaults",
+            name,
+            "accessPolicies",
+            kind,
+        ] if *m == Method::PUT => update_access_policies(state, rg, name, kind, &body).await,
         ["v1.0", "servicePrincipals"] => match *m {
             Method::POST => create_service_principal(state, &body).await,
             Method::GET => {
-                let principals = state.store.list_principals().await.map_err(ApiError::internal)?;
+                let principals = state
+                    .store
+                    .list_principals()
+                    .await
+                    .map_err(ApiError::internal)?;
                 let value: Vec<Value> = principals.iter().map(principal_json).collect();
                 Ok(json_response(StatusCode::OK, &json!({ "value": value })))
             }
@@ -278,7 +311,10 @@ async fn put_vault(
             None => existing,
         };
         let _ = rg;
-        return Ok(json_response(StatusCode::OK, &vault_resource(state, &vault)));
+        return Ok(json_response(
+            StatusCode::OK,
+            &vault_resource(state, &vault),
+        ));
     }
     let retention_days = put.properties.soft_delete_retention_in_days.unwrap_or(90);
     if !(7..=90).contains(&retention_days) {
@@ -288,10 +324,10 @@ async fn put_vault(
             "The property \"softDeleteRetentionInDays\" has an invalid value. Its value must be between 7 and 90.".to_owned(),
         ));
     }
-    let tenant_id = put
-        .properties
-        .tenant_id
-        .map_or_else(|| state.config.tenant_id.clone(), |t| t.to_ascii_lowercase());
+    let tenant_id = put.properties.tenant_id.map_or_else(
+        || state.config.tenant_id.clone(),
+        |t| t.to_ascii_lowercase(),
+    );
     // As `az keyvault create` does: without explicit policies, the creator gets everything.
     let policies = policies.unwrap_or_else(|| {
         vec![AccessPolicy {
@@ -310,7 +346,10 @@ async fn put_vault(
         policies,
     )
     .await?;
-    Ok(json_response(StatusCode::CREATED, &vault_resource(state, &vault)))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &vault_resource(state, &vault),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -347,7 +386,10 @@ async fn update_access_policies(
         "add" => {
             for change in changes {
                 if let Some(existing) = policies.iter_mut().find(|p| same(p, &change)) {
-                    existing.permissions.secrets.extend(change.permissions.secrets);
+                    existing
+                        .permissions
+                        .secrets
+                        .extend(change.permissions.secrets);
                     existing.permissions.secrets.sort();
                     existing.permissions.secrets.dedup();
                 } else {
@@ -361,7 +403,9 @@ async fn update_access_policies(
             return Err(arm_error(
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
-                format!("The access policy operation '{other}' is not one of add, replace, remove."),
+                format!(
+                    "The access policy operation '{other}' is not one of add, replace, remove."
+                ),
             ));
         }
     }
@@ -399,12 +443,18 @@ async fn find_principal(state: &AppState, selector: &str) -> Result<PrincipalRow
     let by_app_id = selector
         .strip_prefix("servicePrincipals(appId='")
         .and_then(|s| s.strip_suffix("')"))
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned());
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
     let found = match by_app_id {
-        Some(app_id) => state
-            .store
-            .get_principal_by_app_id(&app_id.to_ascii_lowercase())
-            .await,
+        Some(app_id) => {
+            state
+                .store
+                .get_principal_by_app_id(&app_id.to_ascii_lowercase())
+                .await
+        }
         None => {
             state
                 .store
@@ -440,7 +490,10 @@ async fn create_service_principal(state: &AppState, body: &[u8]) -> Result<Respo
     )
     .await
     .map_err(ApiError::internal)?;
-    Ok(json_response(StatusCode::CREATED, &principal_json(&principal)))
+    Ok(json_response(
+        StatusCode::CREATED,
+        &principal_json(&principal),
+    ))
 }
 
 async fn add_password(state: &AppState, id: &str) -> Result<Response, ApiError> {

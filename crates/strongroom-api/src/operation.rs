@@ -10,17 +10,37 @@ use strongroom_model::{ObjectName, Permission, SecretPermission, Version};
 /// A parsed data-plane operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
-    SetSecret { name: ObjectName },
-    GetSecret { name: ObjectName, version: Option<VersionRef> },
-    UpdateSecret { name: ObjectName, version: Option<VersionRef> },
+    SetSecret {
+        name: ObjectName,
+    },
+    GetSecret {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    UpdateSecret {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
     GetSecrets,
-    GetSecretVersions { name: ObjectName },
-    DeleteSecret { name: ObjectName },
+    GetSecretVersions {
+        name: ObjectName,
+    },
+    DeleteSecret {
+        name: ObjectName,
+    },
     GetDeletedSecrets,
-    GetDeletedSecret { name: ObjectName },
-    PurgeDeletedSecret { name: ObjectName },
-    RecoverDeletedSecret { name: ObjectName },
-    BackupSecret { name: ObjectName },
+    GetDeletedSecret {
+        name: ObjectName,
+    },
+    PurgeDeletedSecret {
+        name: ObjectName,
+    },
+    RecoverDeletedSecret {
+        name: ObjectName,
+    },
+    BackupSecret {
+        name: ObjectName,
+    },
     RestoreSecret,
 }
 
@@ -105,7 +125,10 @@ impl Operation {
             segments.push(decoded.into_owned());
         }
         let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let collection = segs.first().map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        let collection = segs
+            .first()
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
         match collection.as_str() {
             "secrets" => parse_secrets(method, &segs[1..]),
             "deletedsecrets" => parse_deleted_secrets(method, &segs[1..]),
@@ -244,39 +267,119 @@ mod tests {
         check("GET", "/secrets", expect!["GetSecrets"]);
         check("GET", "/secrets/", expect!["GetSecrets"]);
         check("PUT", "/secrets/", expect!["405 method PUT not allowed"]);
-        check("PUT", "/secrets/s1", expect![[r#"SetSecret { name: "s1" }"#]]);
-        check("GET", "/secrets/s1", expect![[r#"GetSecret { name: "s1", version: None }"#]]);
-        check("GET", "/secrets/s1/", expect![[r#"GetSecret { name: "s1", version: None }"#]]);
+        check(
+            "PUT",
+            "/secrets/s1",
+            expect![[r#"SetSecret { name: "s1" }"#]],
+        );
+        check(
+            "GET",
+            "/secrets/s1",
+            expect![[r#"GetSecret { name: "s1", version: None }"#]],
+        );
+        check(
+            "GET",
+            "/secrets/s1/",
+            expect![[r#"GetSecret { name: "s1", version: None }"#]],
+        );
         check(
             "GET",
             "/secrets/s1/4387e9f3d6e14c459867679a90fd0f79",
-            expect![[r#"GetSecret { name: "s1", version: Some(Valid("4387e9f3d6e14c459867679a90fd0f79")) }"#]],
+            expect![[
+                r#"GetSecret { name: "s1", version: Some(Valid("4387e9f3d6e14c459867679a90fd0f79")) }"#
+            ]],
         );
-        check("GET", "/secrets/s1/nothex", expect![[r#"GetSecret { name: "s1", version: Some(Unknown("nothex")) }"#]]);
-        check("PATCH", "/secrets/s1/", expect![[r#"UpdateSecret { name: "s1", version: None }"#]]);
-        check("GET", "/secrets/s1/versions", expect![[r#"GetSecretVersions { name: "s1" }"#]]);
-        check("POST", "/secrets/s1/backup", expect![[r#"BackupSecret { name: "s1" }"#]]);
-        check("GET", "/secrets/s1/backup", expect!["405 method GET not allowed"]);
+        check(
+            "GET",
+            "/secrets/s1/nothex",
+            expect![[r#"GetSecret { name: "s1", version: Some(Unknown("nothex")) }"#]],
+        );
+        check(
+            "PATCH",
+            "/secrets/s1/",
+            expect![[r#"UpdateSecret { name: "s1", version: None }"#]],
+        );
+        check(
+            "GET",
+            "/secrets/s1/versions",
+            expect![[r#"GetSecretVersions { name: "s1" }"#]],
+        );
+        check(
+            "POST",
+            "/secrets/s1/backup",
+            expect![[r#"BackupSecret { name: "s1" }"#]],
+        );
+        check(
+            "GET",
+            "/secrets/s1/backup",
+            expect!["405 method GET not allowed"],
+        );
         check("POST", "/secrets/restore", expect!["RestoreSecret"]);
-        check("GET", "/secrets/restore", expect![[r#"GetSecret { name: "restore", version: None }"#]]);
-        check("DELETE", "/secrets/s1", expect![[r#"DeleteSecret { name: "s1" }"#]]);
-        check("DELETE", "/secrets", expect!["405 method DELETE not allowed"]);
+        check(
+            "GET",
+            "/secrets/restore",
+            expect![[r#"GetSecret { name: "restore", version: None }"#]],
+        );
+        check(
+            "DELETE",
+            "/secrets/s1",
+            expect![[r#"DeleteSecret { name: "s1" }"#]],
+        );
+        check(
+            "DELETE",
+            "/secrets",
+            expect!["405 method DELETE not allowed"],
+        );
         check("GET", "/deletedsecrets", expect!["GetDeletedSecrets"]);
-        check("GET", "/deletedsecrets/s1", expect![[r#"GetDeletedSecret { name: "s1" }"#]]);
-        check("DELETE", "/deletedsecrets/s1", expect![[r#"PurgeDeletedSecret { name: "s1" }"#]]);
-        check("POST", "/deletedsecrets/s1/recover", expect![[r#"RecoverDeletedSecret { name: "s1" }"#]]);
-        check("GET", "/DeletedSecrets/s1", expect![[r#"GetDeletedSecret { name: "s1" }"#]]);
+        check(
+            "GET",
+            "/deletedsecrets/s1",
+            expect![[r#"GetDeletedSecret { name: "s1" }"#]],
+        );
+        check(
+            "DELETE",
+            "/deletedsecrets/s1",
+            expect![[r#"PurgeDeletedSecret { name: "s1" }"#]],
+        );
+        check(
+            "POST",
+            "/deletedsecrets/s1/recover",
+            expect![[r#"RecoverDeletedSecret { name: "s1" }"#]],
+        );
+        check(
+            "GET",
+            "/DeletedSecrets/s1",
+            expect![[r#"GetDeletedSecret { name: "s1" }"#]],
+        );
     }
 
     #[test]
     fn hostile_paths() {
-        check("GET", "/secrets/a_b", expect!["400 bad parameter: The request URI contains an invalid name: a_b"]);
+        check(
+            "GET",
+            "/secrets/a_b",
+            expect!["400 bad parameter: The request URI contains an invalid name: a_b"],
+        );
         check("GET", "/secrets/../../etc/passwd", expect!["404 not found"]);
-        check("GET", "/secrets/%2e%2e", expect!["400 bad parameter: The request URI contains an invalid name: .."]);
-        check("GET", "/secrets/%ff", expect!["400 bad parameter: The request URI contains an invalid name: %ff"]);
+        check(
+            "GET",
+            "/secrets/%2e%2e",
+            expect!["400 bad parameter: The request URI contains an invalid name: .."],
+        );
+        check(
+            "GET",
+            "/secrets/%ff",
+            expect!["400 bad parameter: The request URI contains an invalid name: %ff"],
+        );
         check("GET", "/foo", expect!["404 not found"]);
         check("GET", "/", expect!["404 not found"]);
         check("GET", "/secrets/a/b/c/d", expect!["404 not found"]);
-        check("GET", &format!("/secrets/{}", "a".repeat(128)), expect![[r#"400 bad parameter: The request URI contains an invalid name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"#]]);
+        check(
+            "GET",
+            &format!("/secrets/{}", "a".repeat(128)),
+            expect![[
+                r#"400 bad parameter: The request URI contains an invalid name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"#
+            ]],
+        );
     }
 }

@@ -21,11 +21,8 @@ use tracing::Instrument;
 
 /// Every request enters here.
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let client_request_id = request
-        .headers()
-        .get("x-ms-client-request-id")
-        .cloned();
+    let request_id = crate::request_id::next();
+    let client_request_id = request.headers().get("x-ms-client-request-id").cloned();
     let host = request_host(request.uri(), request.headers());
     let target = route(&state.config, host.as_deref());
     let span = tracing::info_span!(
@@ -79,7 +76,7 @@ async fn data_plane(
     request: Request,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let caller = authenticate(state, &parts.headers, &state.config.vault_audiences())?;
+    let caller = authenticate(state, &parts.headers, &state.derived.vault_audiences)?;
     let span = tracing::Span::current();
     span.record("caller", tracing::field::display(&caller.object_id));
 
@@ -149,12 +146,11 @@ pub(crate) fn authenticate(
     headers: &HeaderMap,
     audiences: &[String],
 ) -> Result<Caller, ApiError> {
-    let challenge = state.config.challenge();
     let Some(token) = bearer_token(headers) else {
         return Err(ApiError::Unauthorized {
             // AZURE-ERRORS.md 1.1, the 97-byte body recorded 2022-2025.
             message: "AKV10000: Request is missing a Bearer or PoP token.".to_owned(),
-            challenge,
+            challenge: state.derived.challenge.clone(),
         });
     };
     let now = state.vaults.now();
@@ -163,7 +159,7 @@ pub(crate) fn authenticate(
         .verify(token, now, audiences)
         .map_err(|err| ApiError::Unauthorized {
             message: token_error_message(&err),
-            challenge,
+            challenge: state.derived.challenge.clone(),
         })
 }
 
@@ -185,4 +181,3 @@ fn token_error_message(err: &TokenError) -> String {
         _ => "AKV10000: Request is missing a Bearer or PoP token.".to_owned(),
     }
 }
-

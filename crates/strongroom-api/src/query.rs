@@ -152,7 +152,13 @@ mod tests {
 
     #[test]
     fn max_results_bounds() {
-        for (raw, ok) in [("1", true), ("25", true), ("0", false), ("26", false), ("x", false)] {
+        for (raw, ok) in [
+            ("1", true),
+            ("25", true),
+            ("0", false),
+            ("26", false),
+            ("x", false),
+        ] {
             let q = DataPlaneQuery::parse(Some(&format!("maxresults={raw}")));
             assert_eq!(q.max_results().is_ok(), ok, "{raw}");
         }
@@ -160,8 +166,16 @@ mod tests {
 
     #[test]
     fn next_link_round_trips_through_python_reencoding() {
-        let link = next_link("https://v.vault.localhost:8443", "/secrets", "7.4", Some("2"), "name-7");
-        assert!(link.starts_with("https://v.vault.localhost:8443/secrets?api-version=7.4&$skiptoken="));
+        let link = next_link(
+            "https://v.vault.localhost:8443",
+            "/secrets",
+            "7.4",
+            Some("2"),
+            "name-7",
+        );
+        assert!(
+            link.starts_with("https://v.vault.localhost:8443/secrets?api-version=7.4&$skiptoken=")
+        );
         let query = link.split_once('?').unwrap().1;
         let q = DataPlaneQuery::parse(Some(query));
         assert_eq!(q.cursor().unwrap().as_deref(), Some("name-7"));

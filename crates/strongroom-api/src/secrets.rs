@@ -14,9 +14,7 @@ use bytes::Bytes;
 use strongroom_authz::{Any, Grant, perm};
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, Version};
 use strongroom_store::{Page, PageRequest};
-use strongroom_vault::secrets::{
-    self, DeletedSecret, SecretProperties, SetSecret, UpdateSecret,
-};
+use strongroom_vault::secrets::{self, DeletedSecret, SecretProperties, SetSecret, UpdateSecret};
 use strongroom_vault::{Vault, VaultCtx, VaultError};
 
 /// Everything one data-plane request carries besides the operation.
@@ -40,17 +38,14 @@ pub(crate) async fn dispatch(
     op: Operation,
 ) -> Result<Response, ApiError> {
     let SecretRequest {
-        ctx,
-        vault,
-        origin,
-        ..
+        ctx, vault, origin, ..
     } = req;
     match op {
         Operation::SetSecret { name } => {
             let params: crate::wire::SecretSetParameters = parse_json(&req.body)?;
-            let value = params
-                .value
-                .ok_or_else(|| ApiError::BadParameter("Property value has invalid value\r\n".to_owned()))?;
+            let value = params.value.ok_or_else(|| {
+                ApiError::BadParameter("Property value has invalid value\r\n".to_owned())
+            })?;
             let attributes = params.attributes.unwrap_or_default();
             let set = SetSecret {
                 value,
@@ -60,7 +55,8 @@ pub(crate) async fn dispatch(
                 not_before: attributes.nbf.map(UnixTime),
                 expires: attributes.exp.map(UnixTime),
             };
-            let secret = secrets::set(ctx, vault, &narrow::<perm::SecretSet>(grant)?, &name, set).await?;
+            let secret =
+                secrets::set(ctx, vault, &narrow::<perm::SecretSet>(grant)?, &name, set).await?;
             let mut bundle = bundle(origin, vault, &secret.properties);
             bundle.value = Some(secret.value);
             Ok(json_response(StatusCode::OK, &bundle))
@@ -99,38 +95,57 @@ pub(crate) async fn dispatch(
                 update,
             )
             .await?;
-            Ok(json_response(StatusCode::OK, &bundle(origin, vault, &properties)))
+            Ok(json_response(
+                StatusCode::OK,
+                &bundle(origin, vault, &properties),
+            ))
         }
         Operation::GetSecrets => {
             let page = page_request(req.query)?;
             let page = secrets::list(ctx, vault, &narrow::<perm::SecretList>(grant)?, page).await?;
-            Ok(list_response(&req, "/secrets", page, |p| item(origin, vault, p, false)))
+            Ok(list_response(&req, "/secrets", page, |p| {
+                item(origin, vault, p, false)
+            }))
         }
         Operation::GetSecretVersions { name } => {
             let page = page_request(req.query)?;
             let path = format!("/secrets/{name}/versions");
-            let page =
-                secrets::list_versions(ctx, vault, &narrow::<perm::SecretList>(grant)?, &name, page)
-                    .await?;
-            Ok(list_response(&req, &path, page, |p| item(origin, vault, p, true)))
+            let page = secrets::list_versions(
+                ctx,
+                vault,
+                &narrow::<perm::SecretList>(grant)?,
+                &name,
+                page,
+            )
+            .await?;
+            Ok(list_response(&req, &path, page, |p| {
+                item(origin, vault, p, true)
+            }))
         }
         Operation::DeleteSecret { name } => {
             let deleted =
                 secrets::delete(ctx, vault, &narrow::<perm::SecretDelete>(grant)?, &name).await?;
-            Ok(json_response(StatusCode::OK, &deleted_bundle(origin, vault, &deleted)))
+            Ok(json_response(
+                StatusCode::OK,
+                &deleted_bundle(origin, vault, &deleted),
+            ))
         }
         Operation::GetDeletedSecrets => {
             let page = page_request(req.query)?;
-            let page =
-                secrets::list_deleted(ctx, vault, &narrow::<perm::SecretList>(grant)?, page).await?;
+            let page = secrets::list_deleted(ctx, vault, &narrow::<perm::SecretList>(grant)?, page)
+                .await?;
             Ok(list_response(&req, "/deletedsecrets", page, |d| {
                 deleted_item(origin, vault, d)
             }))
         }
         Operation::GetDeletedSecret { name } => {
             let deleted =
-                secrets::get_deleted(ctx, vault, &narrow::<perm::SecretList>(grant)?, &name).await?;
-            Ok(json_response(StatusCode::OK, &deleted_bundle(origin, vault, &deleted)))
+                secrets::get_deleted(ctx, vault, &narrow::<perm::SecretList>(grant)?, &name)
+                    .await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &deleted_bundle(origin, vault, &deleted),
+            ))
         }
         Operation::PurgeDeletedSecret { name } => {
             secrets::purge(ctx, vault, &narrow::<perm::SecretPurge>(grant)?, &name).await?;
@@ -153,7 +168,10 @@ pub(crate) async fn dispatch(
                     }
                     other => other?,
                 };
-            Ok(json_response(StatusCode::OK, &bundle(origin, vault, &properties)))
+            Ok(json_response(
+                StatusCode::OK,
+                &bundle(origin, vault, &properties),
+            ))
         }
         Operation::BackupSecret { name } => {
             let blob =
@@ -174,7 +192,10 @@ pub(crate) async fn dispatch(
                 .ok_or(ApiError::MalformedBackup)?;
             let grant = narrow::<perm::SecretRestore>(grant)?;
             match secrets::restore(ctx, vault, &grant, &blob).await {
-                Ok(properties) => Ok(json_response(StatusCode::OK, &bundle(origin, vault, &properties))),
+                Ok(properties) => Ok(json_response(
+                    StatusCode::OK,
+                    &bundle(origin, vault, &properties),
+                )),
                 Err(VaultError::RestoreConflict { name, version, .. }) => {
                     Err(restore_conflict(origin, &name, &version))
                 }
@@ -277,7 +298,10 @@ fn bundle(origin: &str, vault: &Vault, props: &SecretProperties) -> SecretBundle
 
 fn deleted_bundle(origin: &str, vault: &Vault, deleted: &DeletedSecret) -> SecretBundle {
     SecretBundle {
-        recovery_id: Some(format!("{origin}/deletedsecrets/{}", deleted.properties.name)),
+        recovery_id: Some(format!(
+            "{origin}/deletedsecrets/{}",
+            deleted.properties.name
+        )),
         deleted_date: Some(deleted.deleted_date.seconds()),
         scheduled_purge_date: Some(deleted.scheduled_purge_date.seconds()),
         ..bundle(origin, vault, &deleted.properties)
@@ -302,7 +326,10 @@ fn item(origin: &str, vault: &Vault, props: &SecretProperties, with_version: boo
 
 fn deleted_item(origin: &str, vault: &Vault, deleted: &DeletedSecret) -> SecretItem {
     SecretItem {
-        recovery_id: Some(format!("{origin}/deletedsecrets/{}", deleted.properties.name)),
+        recovery_id: Some(format!(
+            "{origin}/deletedsecrets/{}",
+            deleted.properties.name
+        )),
         deleted_date: Some(deleted.deleted_date.seconds()),
         scheduled_purge_date: Some(deleted.scheduled_purge_date.seconds()),
         ..item(origin, vault, &deleted.properties, false)

@@ -76,4 +76,36 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// Handed to identity functions (credentials, principals); the API never queries it.
     pub store: Arc<dyn Store>,
+    /// Derived from `config` once, because every request needs them.
+    pub(crate) derived: Derived,
+}
+
+pub(crate) struct Derived {
+    pub(crate) challenge: String,
+    pub(crate) vault_audiences: Vec<String>,
+    pub(crate) management_audiences: Vec<String>,
+}
+
+impl AppState {
+    pub fn new(
+        config: ApiConfig,
+        vaults: VaultCtx,
+        issuer: TokenIssuer,
+        verifier: TokenVerifier,
+        store: Arc<dyn Store>,
+    ) -> Self {
+        let derived = Derived {
+            challenge: config.challenge(),
+            vault_audiences: config.vault_audiences(),
+            management_audiences: config.management_audiences(),
+        };
+        Self {
+            config,
+            vaults,
+            issuer,
+            verifier,
+            store,
+            derived,
+        }
+    }
 }

@@ -94,7 +94,10 @@ fn every_secrets_example_routes_and_round_trips() {
     seen.dedup();
     let mut expected: Vec<String> = operations.into_iter().map(|(id, _, _)| id).collect();
     expected.sort();
-    assert_eq!(seen, expected, "every secrets operation has an example that routes");
+    assert_eq!(
+        seen, expected,
+        "every secrets operation has an example that routes"
+    );
 }
 
 /// The permission table: every operation requires exactly the access-policy permission Azure's
@@ -104,8 +107,16 @@ fn permission_table() {
     let table = [
         ("PUT", "/secrets/s", "secrets set"),
         ("GET", "/secrets/s/", "secrets get"),
-        ("GET", "/secrets/s/4387e9f3d6e14c459867679a90fd0f79", "secrets get"),
-        ("PATCH", "/secrets/s/4387e9f3d6e14c459867679a90fd0f79", "secrets set"),
+        (
+            "GET",
+            "/secrets/s/4387e9f3d6e14c459867679a90fd0f79",
+            "secrets get",
+        ),
+        (
+            "PATCH",
+            "/secrets/s/4387e9f3d6e14c459867679a90fd0f79",
+            "secrets set",
+        ),
         ("GET", "/secrets", "secrets list"),
         ("GET", "/secrets/s/versions", "secrets list"),
         ("DELETE", "/secrets/s", "secrets delete"),

@@ -10,7 +10,10 @@
 //! Start reading at `authorize`.
 
 // A request must never panic the server: fallible paths return errors.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use std::marker::PhantomData;
 use strongroom_model::{Caller, ObjectId, Permission, PermissionSet, SecretPermission, TenantId};
@@ -192,7 +195,10 @@ mod tests {
         let alice = caller("t1", "alice");
         let alice_other_tenant = caller("t2", "alice");
         let bob = caller("t1", "bob");
-        let policies = [policy("t1", "alice", &["get"]), policy("t1", "alice", &["list"])];
+        let policies = [
+            policy("t1", "alice", &["get"]),
+            policy("t1", "alice", &["list"]),
+        ];
         check(&policies, &alice, GET, true);
         check(&policies, &alice, LIST, true);
         check(&policies, &alice, PURGE, false);
@@ -223,6 +229,9 @@ mod tests {
 
     #[test]
     fn unknown_permission_names_are_refused() {
-        assert_eq!(parse_secret_permissions(["get", "fly"]), Err("fly".to_owned()));
+        assert_eq!(
+            parse_secret_permissions(["get", "fly"]),
+            Err("fly".to_owned())
+        );
     }
 }

@@ -243,7 +243,7 @@ async fn errors_are_one_line() {
         expect![[r#"
             ERROR: (SecretNotFound) A secret with (name/id) /secrets/nope was not found in this key vault.
             ERROR: invalid vault name "vault_1": name contains the character '_'
-            ERROR: invalid vault name "x": name must start with a letter"#]],
+            ERROR: invalid vault name "x": name is shorter than 3 characters"#]],
     );
 
     let admin =

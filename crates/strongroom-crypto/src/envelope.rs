@@ -202,7 +202,11 @@ mod tests {
         let dk_aad = Aad::data_key("v1", 100);
         let sealed_dk = master.seal_data_key(&dk_aad, &dk).unwrap();
         let dk2 = master.open_data_key(&dk_aad, &sealed_dk).unwrap();
-        assert!(master.open_data_key(&Aad::data_key("v2", 100), &sealed_dk).is_err());
+        assert!(
+            master
+                .open_data_key(&Aad::data_key("v2", 100), &sealed_dk)
+                .is_err()
+        );
 
         let aad = Aad::object("v1", ObjectKind::Secret, "db-password", "abc");
         let sealed = dk.seal(&aad, b"hunter2").unwrap();
@@ -226,7 +230,15 @@ mod tests {
         let aad = Aad::backup(ObjectKind::Secret, "s");
         let sealed = master.backup_key().unwrap().seal(&aad, b"blob").unwrap();
         let reopened = MasterKey::from_bytes(master.expose_bytes()).unwrap();
-        assert_eq!(reopened.backup_key().unwrap().open(&aad, &sealed).unwrap().expose(), b"blob");
+        assert_eq!(
+            reopened
+                .backup_key()
+                .unwrap()
+                .open(&aad, &sealed)
+                .unwrap()
+                .expose(),
+            b"blob"
+        );
         let other = MasterKey::generate().unwrap();
         assert!(other.backup_key().unwrap().open(&aad, &sealed).is_err());
     }

@@ -13,7 +13,10 @@
 //! Start reading at `envelope.rs`.
 
 // A request must never panic the server: fallible paths return errors.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod envelope;
 mod error;

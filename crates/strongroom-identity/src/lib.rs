@@ -21,7 +21,10 @@
 //! Start reading at `token.rs` (issuing), then `verify.rs`, `credentials.rs`.
 
 // A request must never panic the server: fallible paths return errors.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod aad_errors;
 mod credentials;

@@ -34,7 +34,10 @@ impl ObjectName {
         if raw.is_empty() {
             return Err(NameError::Empty);
         }
-        if let Some(c) = raw.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+        if let Some(c) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
             return Err(NameError::InvalidChar(c));
         }
         if raw.len() > Self::MAX_LEN {
@@ -62,7 +65,10 @@ impl VaultName {
         if raw.is_empty() {
             return Err(NameError::Empty);
         }
-        if let Some(c) = raw.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
+        if let Some(c) = raw
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
             return Err(NameError::InvalidChar(c));
         }
         if raw.len() > Self::MAX_LEN {
@@ -161,7 +167,12 @@ mod tests {
         check_object("a b", expect!["Err(InvalidChar(' '))"]);
         check_object("../etc", expect!["Err(InvalidChar('.'))"]);
         check_object("é", expect!["Err(InvalidChar('é'))"]);
-        check_object(&"a".repeat(127), expect![[r#"Ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")"#]]);
+        check_object(
+            &"a".repeat(127),
+            expect![[
+                r#"Ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")"#
+            ]],
+        );
         check_object(&"a".repeat(128), expect!["Err(TooLong { max: 127 })"]);
     }
 
@@ -178,10 +189,19 @@ mod tests {
 
     #[test]
     fn versions() {
-        check_version("4387e9f3d6e14c459867679a90fd0f79", expect![[r#"Ok("4387e9f3d6e14c459867679a90fd0f79")"#]]);
-        check_version("4387E9F3D6E14C459867679A90FD0F79", expect![[r#"Ok("4387e9f3d6e14c459867679a90fd0f79")"#]]);
+        check_version(
+            "4387e9f3d6e14c459867679a90fd0f79",
+            expect![[r#"Ok("4387e9f3d6e14c459867679a90fd0f79")"#]],
+        );
+        check_version(
+            "4387E9F3D6E14C459867679A90FD0F79",
+            expect![[r#"Ok("4387e9f3d6e14c459867679a90fd0f79")"#]],
+        );
         check_version("4387e9f3", expect!["Err(BadVersion)"]);
-        check_version("zz87e9f3d6e14c459867679a90fd0f79", expect!["Err(BadVersion)"]);
+        check_version(
+            "zz87e9f3d6e14c459867679a90fd0f79",
+            expect!["Err(BadVersion)"],
+        );
         assert!(Version::parse(Version::new_random().as_str()).is_ok());
     }
 }

@@ -19,7 +19,10 @@
 //! Start reading at `ctx.rs` (the context and its caches), then `secrets.rs`.
 
 // A request must never panic the server: fallible paths return errors.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod backup;
 mod ctx;

@@ -25,7 +25,9 @@ impl ServeArgs {
             && domain.split('.').all(|label| {
                 !label.is_empty()
                     && label.len() <= 63
-                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
             });
         anyhow::ensure!(valid, "--domain '{}' is not a valid DNS name", self.domain);
         Ok(domain)

@@ -119,7 +119,8 @@ impl DataDir {
                 LocalCa::from_pem(&cert, &key).context("loading the local CA")
             }
             _ => {
-                let ca = LocalCa::generate("Strongroom Local CA").context("generating the local CA")?;
+                let ca =
+                    LocalCa::generate("Strongroom Local CA").context("generating the local CA")?;
                 self.write_private(CA_KEY_FILE, ca.key_pem().expose().as_bytes())?;
                 self.write_public(CA_CERT_FILE, ca.cert_pem().as_bytes())?;
                 Ok(ca)

@@ -18,7 +18,12 @@ use std::process::ExitCode;
 #[command(name = "strongroom", version, about)]
 struct Cli {
     /// Where Strongroom keeps its CA, keys, database and credentials.
-    #[arg(long, env = "STRONGROOM_DATA_DIR", default_value = "strongroom-data", global = true)]
+    #[arg(
+        long,
+        env = "STRONGROOM_DATA_DIR",
+        default_value = "strongroom-data",
+        global = true
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -34,7 +39,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("ERROR: cannot start the async runtime: {err}");
@@ -62,7 +70,8 @@ fn init_tracing() {
         clippy::disallowed_methods,
         reason = "the log filter is the one environment read outside Config"
     )]
-    let filter = EnvFilter::try_from_env("STRONGROOM_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter =
+        EnvFilter::try_from_env("STRONGROOM_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

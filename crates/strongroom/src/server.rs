@@ -60,7 +60,10 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
                 domain.clone(),
                 "localhost".to_owned(),
             ],
-            &[IpAddr::from([127, 0, 0, 1]), IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1])],
+            &[
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]),
+            ],
         )
         .context("issuing the server certificate")?;
     dir.write_private(data_dir::SERVER_KEY_FILE, leaf.key_pem.expose().as_bytes())?;
@@ -87,13 +90,13 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         dev_clock: manual_clock,
     };
     let vaults = VaultCtx::new(store.clone(), clock, master.clone());
-    let state = Arc::new(AppState {
-        config: config.clone(),
+    let state = Arc::new(AppState::new(
+        config.clone(),
         vaults,
         issuer,
         verifier,
-        store: store.clone(),
-    });
+        store.clone(),
+    ));
     let app = strongroom_api::router(state.clone());
 
     let ca_file = dir.path(data_dir::CA_CERT_FILE);
@@ -116,13 +119,24 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     println!("  vaults:      https://<vault>.vault.{domain}:{port}/");
     println!("  identity:    {}", config.public_origin());
     println!("  local CA:    {}", ca_file.display());
-    println!("  admin:       {} (client id {})", dir.path(data_dir::ADMIN_FILE).display(), admin.client_id);
+    println!(
+        "  admin:       {} (client id {})",
+        dir.path(data_dir::ADMIN_FILE).display(),
+        admin.client_id
+    );
     println!(
         "  client settings: strongroom --data-dir {} env --vault <vault>",
         data_dir.display()
     );
 
-    accept_loop(listener, TlsAcceptor::from(tls), app, shutdown_rx, shutdown_signal()).await;
+    accept_loop(
+        listener,
+        TlsAcceptor::from(tls),
+        app,
+        shutdown_rx,
+        shutdown_signal(),
+    )
+    .await;
     let _ = shutdown_tx.send(true);
     Ok(())
 }
@@ -164,10 +178,15 @@ async fn ensure_admin(
     {
         return Ok(admin);
     }
-    let principal =
-        strongroom_identity::create_service_principal(store, tenant_id, "strongroom-admin", true, now)
-            .await
-            .context("creating the administrator principal")?;
+    let principal = strongroom_identity::create_service_principal(
+        store,
+        tenant_id,
+        "strongroom-admin",
+        true,
+        now,
+    )
+    .await
+    .context("creating the administrator principal")?;
     let (_, secret) = strongroom_identity::add_client_secret(store, &principal.object_id, now)
         .await
         .context("creating the administrator secret")?;
@@ -241,14 +260,15 @@ async fn accept_loop(
         let mut close = close_rx.clone();
         tokio::spawn(async move {
             let _drain = drain;
-            let tls = match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => tls,
-                Ok(Err(err)) => {
-                    tracing::debug!(%peer, error = %err, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => return,
-            };
+            let tls =
+                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => tls,
+                    Ok(Err(err)) => {
+                        tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => return,
+                };
             let service = TowerToHyperService::new(app);
             let builder = auto::Builder::new(TokioExecutor::new());
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);

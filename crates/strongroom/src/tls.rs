@@ -10,9 +10,10 @@ pub(crate) fn server_config(
     ca_pem: &str,
     key_pem: &str,
 ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
-    let mut chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(leaf_pem.as_bytes())
-        .collect::<Result<_, _>>()
-        .context("server certificate PEM")?;
+    let mut chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(leaf_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .context("server certificate PEM")?;
     chain.extend(
         CertificateDer::pem_slice_iter(ca_pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()

@@ -1,0 +1,154 @@
+"""Fixtures for the official-SDK suite: the real `strongroom` binary, driven by Microsoft's clients.
+
+- One server per session (`server`), started from `$STRONGROOM_BIN` (set by scripts/test.sh); see
+  strongroom_server.py for the process, its readiness line and the CLI.
+- `*.vault.localhost` and `localhost` resolve to 127.0.0.1 inside this test process only, by wrapping
+  `socket.getaddrinfo`. /etc/hosts is never touched.
+- The SDK credential is built from `strongroom env --vault V` output alone: its `export` lines go into
+  `os.environ`, then `DefaultAzureCredential()` and `SecretClient(AZURE_KEYVAULT_URL, cred)` with no extra flags.
+- Service principals for permission tests come from `ad sp create-for-rbac` and `keyvault set-policy --spn`, and
+  authenticate with `ClientSecretCredential("adfs", appId, password, authority=<authorityHost>)`.
+
+The suite needs only a URL and a credential per vault, so the tests can be pointed at a real vault by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from typing import Any, Iterator
+
+import pytest
+from azure.identity import ClientSecretCredential, DefaultAzureCredential
+from azure.keyvault.secrets import SecretClient
+
+from strongroom_server import Principal, StrongroomServer, Vault, running_server, unique_name
+
+# --------------------------------------------------------------------------------------------------------------
+# Name resolution inside this process only.
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _is_local_name(host: Any) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    host = host.lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def _loopback_getaddrinfo(host: Any, *args: Any, **kwargs: Any):
+    # `localhost` may resolve to ::1 first; the server listens on 127.0.0.1 only. `*.vault.localhost` does not
+    # resolve at all through glibc. TLS still sees the original name (SNI and certificate check).
+    if _is_local_name(host):
+        host = "127.0.0.1"
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def resolve_localhost_names() -> Iterator[None]:
+    socket.getaddrinfo = _loopback_getaddrinfo
+    # A proxy configured on the machine must not see loopback traffic.
+    saved_no_proxy = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
+    for name, value in saved_no_proxy.items():
+        os.environ[name] = ",".join(filter(None, [value, "localhost", ".localhost", "127.0.0.1"]))
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = _real_getaddrinfo
+        for name, value in saved_no_proxy.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="session")
+def strongroom_bin() -> str:
+    """The binary under test: `$STRONGROOM_BIN`."""
+    binary = os.environ.get("STRONGROOM_BIN")
+    if not binary:
+        pytest.exit("STRONGROOM_BIN is not set: run ./scripts/test.sh, or point it at target/debug/strongroom", 2)
+    if not os.access(binary, os.X_OK):
+        pytest.exit(f"STRONGROOM_BIN={binary} is not an executable file", 2)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def server(strongroom_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
+    """The one server the whole session shares (its clock is never moved)."""
+    with running_server(strongroom_bin, tmp_path_factory.mktemp("server-main")) as srv:
+        yield srv
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The SDK side: environment, credential, clients.
+
+
+@pytest.fixture(scope="session")
+def main_vault(server: StrongroomServer) -> str:
+    return str(server.create_vault("main")["name"])
+
+
+@pytest.fixture(scope="session")
+def sdk_env(server: StrongroomServer, main_vault: str) -> Iterator[dict[str, str]]:
+    """`strongroom env --vault <main>` exported into this process, as a user would `eval` it."""
+    with server.activated_env(main_vault) as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+def credential(sdk_env: dict[str, str]) -> DefaultAzureCredential:
+    return DefaultAzureCredential()
+
+
+@pytest.fixture(scope="session")
+def secret_client(sdk_env: dict[str, str], credential: DefaultAzureCredential) -> SecretClient:
+    return SecretClient(os.environ["AZURE_KEYVAULT_URL"], credential)
+
+
+@pytest.fixture(scope="session")
+def make_vault(server: StrongroomServer, credential: DefaultAzureCredential):
+    """Create a fresh vault with the CLI and return it with an admin SecretClient."""
+
+    def make(prefix: str = "vault", *extra: str) -> Vault:
+        resource = server.create_vault(prefix, *extra)
+        url = str(resource["properties"]["vaultUri"])
+        return Vault(str(resource["name"]), url, SecretClient(url, credential), resource)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def make_principal(server: StrongroomServer, sdk_env: dict[str, str]):
+    """`ad sp create-for-rbac`, optionally `keyvault set-policy --spn … --secret-permissions …`."""
+
+    def make(prefix: str, vault: str | None = None, secret_permissions: list[str] | None = None) -> Principal:
+        sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name(prefix))
+        if vault is not None and secret_permissions is not None:
+            server.cli_json(
+                "keyvault", "set-policy", "--name", vault, "--spn", sp["appId"],
+                "--secret-permissions", *secret_permissions,
+            )  # fmt: skip
+        credential = ClientSecretCredential("adfs", sp["appId"], sp["password"], authority=server.authority_host)
+        return Principal(sp["appId"], sp["password"], sp["tenant"], sp["displayName"], credential)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def admin_token(server: StrongroomServer, sdk_env: dict[str, str]):
+    """Tokens for the administrator in `strongroom env`, for raw requests."""
+
+    def token(scope: str) -> str:
+        return server.token(sdk_env["AZURE_CLIENT_ID"], sdk_env["AZURE_CLIENT_SECRET"], scope)
+
+    return token
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    binary = os.environ.get("STRONGROOM_BIN", "(STRONGROOM_BIN unset)")
+    return f"strongroom binary: {binary}; python {sys.version.split()[0]}"

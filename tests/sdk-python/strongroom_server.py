@@ -1,0 +1,335 @@
+"""The `strongroom` process and its CLI, as the official-SDK suite drives them (fixtures live in conftest.py).
+
+- `StrongroomServer` starts `strongroom serve --data-dir <tmp> --listen 127.0.0.1:0 --dev-clock`, reads its stdout
+  until the `strongroom ready: {json}` line (CONTRACTS.md "Start-up and readiness"), keeps draining stdout and
+  stderr into log files (test_no_leaks greps them), and stops the process at the end.
+- `StrongroomServer.cli` runs `strongroom --data-dir <tmp> …` and parses the JSON it prints.
+- `StrongroomServer.activated_env` exports `strongroom env --vault V` into `os.environ` (overriding any CA
+  variables the machine presets, CLIENT-PROTOCOL.md section 7.3) and restores the old values afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import shlex
+import subprocess
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import requests
+from azure.identity import ClientSecretCredential
+from azure.keyvault.secrets import SecretClient
+
+READY_PREFIX = b"strongroom ready: "
+READY_TIMEOUT_S = 60.0
+CLI_TIMEOUT_S = 60.0
+
+# Variables that could steer DefaultAzureCredential away from the EnvironmentCredential that `strongroom env`
+# configures. A developer machine may have them set; the suite must not depend on that.
+_FOREIGN_AZURE_VARIABLES = (
+    "AZURE_TOKEN_CREDENTIALS",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+    "AZURE_FEDERATED_TOKEN_FILE",
+)
+
+
+@dataclass
+class CliResult:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+class CliError(AssertionError):
+    pass
+
+
+def parse_env_exports(text: str) -> dict[str, str]:
+    """Parse `export NAME='value'` lines (shell-quoted) into a dict."""
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        assert line.startswith("export "), f"unexpected line in `strongroom env` output: {line!r}"
+        words = shlex.split(line[len("export ") :])
+        assert len(words) == 1 and "=" in words[0], f"not one NAME=value assignment: {line!r}"
+        name, value = words[0].split("=", 1)
+        env[name] = value
+    return env
+
+
+def unique_name(prefix: str) -> str:
+    """A vault or secret name that is unique in this run: letters first, then hex (valid for both)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class StrongroomServer:
+    """One `strongroom serve` process on a fresh data directory, plus the CLI pointed at it."""
+
+    def __init__(self, binary: str, data_dir: Path, log_dir: Path, extra_args: tuple[str, ...] = ()):
+        self.binary = binary
+        self.data_dir = data_dir
+        self.log_dir = log_dir
+        self.extra_args = extra_args
+        self.stdout_log = log_dir / "server-stdout.log"
+        self.stderr_log = log_dir / "server-stderr.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.info: dict[str, Any] = {}
+        self._ready: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._reader: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+
+    def _process_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        # Log verbosely so that test_no_leaks sees what debug logging would print.
+        env.setdefault("STRONGROOM_LOG", "info,strongroom=debug")
+        env.pop("STRONGROOM_DATA_DIR", None)
+        return env
+
+    def start(self) -> "StrongroomServer":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        args = [
+            self.binary,
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--listen",
+            "127.0.0.1:0",
+            *self.extra_args,
+        ]
+        stderr_file = open(self.stderr_log, "wb")
+        try:
+            self.proc = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr_file,
+                env=self._process_env(),
+            )
+        finally:
+            stderr_file.close()
+        self._reader = threading.Thread(target=self._drain_stdout, name="strongroom-stdout", daemon=True)
+        self._reader.start()
+        try:
+            info = self._ready.get(timeout=READY_TIMEOUT_S)
+        except queue.Empty:
+            self.stop()
+            raise RuntimeError(
+                f"strongroom printed no `strongroom ready:` line within {READY_TIMEOUT_S:.0f} s\n{self.log_tail()}"
+            ) from None
+        if info is None:
+            self.stop()
+            raise RuntimeError(f"strongroom exited before it was ready\n{self.log_tail()}")
+        self.info = info
+        return self
+
+    def _drain_stdout(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        announced = False
+        with open(self.stdout_log, "wb") as log:
+            for line in self.proc.stdout:
+                log.write(line)
+                log.flush()
+                if not announced and line.startswith(READY_PREFIX):
+                    announced = True
+                    try:
+                        self._ready.put(json.loads(line[len(READY_PREFIX) :]))
+                    except json.JSONDecodeError as err:
+                        log.write(f"\n[test harness] readiness line is not JSON: {err}\n".encode())
+                        self._ready.put(None)
+        if not announced:
+            self._ready.put(None)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+
+    def assert_running(self) -> None:
+        assert self.proc is not None and self.proc.poll() is None, (
+            f"strongroom is not running (exit code {self.proc.poll() if self.proc else None})\n{self.log_tail()}"
+        )
+
+    def log_tail(self, n_bytes: int = 4000) -> str:
+        parts = []
+        for path in (self.stdout_log, self.stderr_log):
+            if path.exists():
+                data = path.read_bytes()[-n_bytes:]
+                parts.append(f"--- {path.name} (tail) ---\n{data.decode('utf-8', 'replace')}")
+        return "\n".join(parts)
+
+    def log_bytes(self) -> bytes:
+        return b"".join(p.read_bytes() for p in (self.stdout_log, self.stderr_log) if p.exists())
+
+    # -- facts from server.json -----------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return int(self.info["port"])
+
+    @property
+    def domain(self) -> str:
+        return str(self.info.get("domain", "localhost"))
+
+    @property
+    def authority_host(self) -> str:
+        return str(self.info["authorityHost"])
+
+    @property
+    def tenant_id(self) -> str:
+        return str(self.info["tenantId"])
+
+    @property
+    def ca_file(self) -> str:
+        return str(self.info["caFile"])
+
+    def vault_url(self, vault: str) -> str:
+        return f"https://{vault}.vault.{self.domain}:{self.port}"
+
+    @property
+    def vault_audience(self) -> str:
+        return f"https://vault.{self.domain}:{self.port}"
+
+    # -- the CLI ----------------------------------------------------------------------------------------------
+
+    def cli(self, *args: str, check: bool = True, data_dir: Path | str | None = None) -> CliResult:
+        data_dir = str(data_dir if data_dir is not None else self.data_dir)
+        argv = [self.binary, "--data-dir", data_dir, *args]
+        env = dict(os.environ)
+        env["STRONGROOM_DATA_DIR"] = data_dir
+        done = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=env,
+            timeout=CLI_TIMEOUT_S,
+        )
+        res = CliResult(
+            argv,
+            done.returncode,
+            done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"),
+        )
+        if check and res.returncode != 0:
+            raise CliError(
+                f"`strongroom {' '.join(args)}` exited {res.returncode}\nstdout: {res.stdout}\nstderr: {res.stderr}"
+            )
+        return res
+
+    def cli_json(self, *args: str) -> Any:
+        res = self.cli(*args)
+        try:
+            return res.json
+        except json.JSONDecodeError as err:
+            raise CliError(f"`strongroom {' '.join(args)}` printed no JSON ({err}): {res.stdout!r}") from None
+
+    def env(self, vault: str | None = None) -> dict[str, str]:
+        args = ["env"] + (["--vault", vault] if vault else [])
+        return parse_env_exports(self.cli(*args).stdout)
+
+    def create_vault(self, prefix: str = "vault", *extra: str) -> dict[str, Any]:
+        return self.cli_json("keyvault", "create", "--name", unique_name(prefix), *extra)
+
+    @contextlib.contextmanager
+    def activated_env(self, vault: str) -> Iterator[dict[str, str]]:
+        """Put this server's `strongroom env --vault` into os.environ, restoring the previous values after."""
+        env = self.env(vault)
+        saved = {name: os.environ.get(name) for name in (*env, *_FOREIGN_AZURE_VARIABLES)}
+        for name in _FOREIGN_AZURE_VARIABLES:
+            os.environ.pop(name, None)
+        os.environ.update(env)
+        try:
+            yield env
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+    # -- raw helpers ------------------------------------------------------------------------------------------
+
+    def token(self, client_id: str, client_secret: str, scope: str) -> str:
+        """A token straight from the v2 token endpoint (for raw HTTP tests and the dev clock)."""
+        res = requests.post(
+            f"{self.authority_host}/{self.tenant_id}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "scope": scope,
+            },
+            verify=self.ca_file,
+            timeout=30,
+        )
+        assert res.status_code == 200, f"token request failed: {res.status_code} {res.text}"
+        return str(res.json()["access_token"])
+
+    def advance_clock(self, admin_token: str, seconds: int) -> dict[str, Any]:
+        res = requests.post(
+            f"{self.authority_host}/strongroom/dev/clock",
+            params={"advanceSeconds": str(seconds)},
+            headers={"Authorization": f"Bearer {admin_token}"},
+            verify=self.ca_file,
+            timeout=30,
+        )
+        assert res.status_code == 200, f"dev clock: {res.status_code} {res.text}"
+        return res.json()
+
+
+@contextlib.contextmanager
+def running_server(
+    binary: str, root: Path, extra_args: tuple[str, ...] = ("--dev-clock",)
+) -> Iterator[StrongroomServer]:
+    """A server on `root/data`, logging to `root/logs`; `root` comes from pytest's tmp_path_factory, which keeps
+    the directories of the last three runs for a look after a failure."""
+    server = StrongroomServer(binary, root / "data", root / "logs", extra_args).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Vault:
+    name: str
+    url: str
+    client: SecretClient
+    resource: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Principal:
+    app_id: str
+    password: str
+    tenant: str
+    display_name: str
+    credential: ClientSecretCredential
+
+    def client(self, vault_url: str) -> SecretClient:
+        return SecretClient(vault_url, self.credential)
