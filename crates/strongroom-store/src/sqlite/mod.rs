@@ -2,11 +2,13 @@
 //! groups, and a pool of read-only connections.
 //!
 //! `SqliteStore` only routes: each trait method moves its arguments into a closure and runs
-//! it on a reader (`readers.rs`) or on the writer (`writer.rs`); the SQL lives in
+//! it on a reader (`readers.rs`) or on the writer (`writer.rs`), with current versions cached
+//! in `current_cache.rs` and invalidated by every object write; the SQL lives in
 //! `objects.rs` and `directory.rs`, the schema and pragmas in `schema.rs`. Object names are
 //! case-insensitive (as in Azure) and keep the spelling they were first written with.
 
 mod codec;
+mod current_cache;
 mod directory;
 mod objects;
 mod readers;
@@ -25,6 +27,7 @@ use crate::{
     AccessPolicyRow, CredentialRow, DeletedRow, Deletion, NewVault, NewVersion, Page, PageRequest,
     PrincipalRow, Store, StoreError, TenantRow, VaultRow, VersionRow, VersionUpdate,
 };
+use current_cache::CurrentVersions;
 use readers::Readers;
 use writer::Writer;
 
@@ -35,6 +38,7 @@ const READ_CONNECTIONS: usize = 4;
 pub struct SqliteStore {
     readers: Readers,
     writer: Writer,
+    current: CurrentVersions,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -55,7 +59,11 @@ impl SqliteStore {
         let conn = schema::open_writer(path)?;
         let readers = Readers::open(path, READ_CONNECTIONS)?;
         let writer = Writer::spawn(conn)?;
-        Ok(SqliteStore { readers, writer })
+        Ok(SqliteStore {
+            readers,
+            writer,
+            current: CurrentVersions::default(),
+        })
     }
 
     /// How many group transactions the writer has committed since `open` (for metrics; each
@@ -171,9 +179,12 @@ impl Store for SqliteStore {
     }
 
     async fn delete_vault(&self, id: VaultId) -> Result<bool, StoreError> {
-        self.writer
+        let result = self
+            .writer
             .write(move |conn| directory::delete_vault(conn, id))
-            .await
+            .await;
+        self.current.invalidate_all();
+        result
     }
 
     async fn set_access_policies(
@@ -192,9 +203,13 @@ impl Store for SqliteStore {
         kind: ObjectKind,
         row: NewVersion,
     ) -> Result<VersionRow, StoreError> {
-        self.writer
+        let name = row.name.clone();
+        let result = self
+            .writer
             .write(move |conn| objects::put_version(conn, vault, kind, row))
-            .await
+            .await;
+        self.current.invalidate(vault, kind, &name);
+        result
     }
 
     async fn get_version(
@@ -204,11 +219,25 @@ impl Store for SqliteStore {
         name: &ObjectName,
         version: Option<&Version>,
     ) -> Result<Option<VersionRow>, StoreError> {
-        let name = name.clone();
+        let generation = match version {
+            Some(_) => None,
+            None => match self.current.get(vault, kind, name) {
+                Ok(row) => return Ok(Some(row)),
+                Err(generation) => Some(generation),
+            },
+        };
+        let owned_name = name.clone();
         let version = version.cloned();
-        self.readers
-            .read(move |conn| objects::get_version(conn, vault, kind, &name, version.as_ref()))
-            .await
+        let row = self
+            .readers
+            .read(move |conn| {
+                objects::get_version(conn, vault, kind, &owned_name, version.as_ref())
+            })
+            .await?;
+        if let (Some(row), Some(generation)) = (&row, generation) {
+            self.current.insert(vault, kind, row, generation);
+        }
+        Ok(row)
     }
 
     async fn update_version(
@@ -219,10 +248,15 @@ impl Store for SqliteStore {
         version: &Version,
         update: VersionUpdate,
     ) -> Result<Option<VersionRow>, StoreError> {
-        let (name, version) = (name.clone(), version.clone());
-        self.writer
-            .write(move |conn| objects::update_version(conn, vault, kind, &name, &version, update))
-            .await
+        let (owned_name, version) = (name.clone(), version.clone());
+        let result = self
+            .writer
+            .write(move |conn| {
+                objects::update_version(conn, vault, kind, &owned_name, &version, update)
+            })
+            .await;
+        self.current.invalidate(vault, kind, name);
+        result
     }
 
     async fn list_current(
@@ -268,10 +302,13 @@ impl Store for SqliteStore {
         name: &ObjectName,
         deletion: Deletion,
     ) -> Result<Option<DeletedRow>, StoreError> {
-        let name = name.clone();
-        self.writer
-            .write(move |conn| objects::soft_delete(conn, vault, kind, &name, deletion))
-            .await
+        let owned_name = name.clone();
+        let result = self
+            .writer
+            .write(move |conn| objects::soft_delete(conn, vault, kind, &owned_name, deletion))
+            .await;
+        self.current.invalidate(vault, kind, name);
+        result
     }
 
     async fn get_deleted(
@@ -303,10 +340,13 @@ impl Store for SqliteStore {
         kind: ObjectKind,
         name: &ObjectName,
     ) -> Result<Option<VersionRow>, StoreError> {
-        let name = name.clone();
-        self.writer
-            .write(move |conn| objects::recover(conn, vault, kind, &name))
-            .await
+        let owned_name = name.clone();
+        let result = self
+            .writer
+            .write(move |conn| objects::recover(conn, vault, kind, &owned_name))
+            .await;
+        self.current.invalidate(vault, kind, name);
+        result
     }
 
     async fn purge(
@@ -315,16 +355,22 @@ impl Store for SqliteStore {
         kind: ObjectKind,
         name: &ObjectName,
     ) -> Result<bool, StoreError> {
-        let name = name.clone();
-        self.writer
-            .write(move |conn| objects::purge(conn, vault, kind, &name))
-            .await
+        let owned_name = name.clone();
+        let result = self
+            .writer
+            .write(move |conn| objects::purge(conn, vault, kind, &owned_name))
+            .await;
+        self.current.invalidate(vault, kind, name);
+        result
     }
 
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
-        self.writer
+        let result = self
+            .writer
             .write(move |conn| objects::purge_expired(conn, now))
-            .await
+            .await;
+        self.current.invalidate_all();
+        result
     }
 
     async fn restore(
@@ -334,9 +380,12 @@ impl Store for SqliteStore {
         name: &ObjectName,
         versions: Vec<NewVersion>,
     ) -> Result<VersionRow, StoreError> {
-        let name = name.clone();
-        self.writer
-            .write(move |conn| objects::restore(conn, vault, kind, &name, versions))
-            .await
+        let owned_name = name.clone();
+        let result = self
+            .writer
+            .write(move |conn| objects::restore(conn, vault, kind, &owned_name, versions))
+            .await;
+        self.current.invalidate(vault, kind, name);
+        result
     }
 }
