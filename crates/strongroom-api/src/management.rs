@@ -42,65 +42,41 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let body = read_body(&parts.headers, body).await?;
     let m = &parts.method;
-    match segments.as_slice() {
-        [
-            "subscriptions",
-            _sub,
-            "providers",
-            "Microsoft.KeyVault",
-            "vaults",
-        ]
-        | [
-            "subscriptions",
-            _sub,
-            "resourceGroups",
-            _,
-            "providers",
-            "Microsoft.KeyVault",
-            "vaults",
-        ] if *m == Method::GET => list_vaults(state).await,
-        [
-            "subscriptions",
-            _sub,
-            "resourceGroups",
-            rg,
-            "providers",
-            "Microsoft.KeyVault",
-            "vaults",
-            name,
-        ] => match *m {
-            Method::PUT => put_vault(state, &caller, rg, name, &body).await,
-            Method::GET => {
+    if let Some((rg, rest)) = arm_vault_path(&segments) {
+        let rg = rg.unwrap_or(DEFAULT_RESOURCE_GROUP);
+        return match (rest, m.clone()) {
+            ([], Method::GET) => list_vaults(state).await,
+            ([name], Method::PUT) => put_vault(state, &caller, rg, name, &body).await,
+            ([name], Method::GET) => {
                 let vault = find_vault(state, rg, name).await?;
                 Ok(json_response(
                     StatusCode::OK,
                     &vault_resource(state, &vault),
                 ))
             }
-            Method::DELETE => {
-                let Ok(vault_name) = VaultName::parse(name) else {
-                    return Ok(StatusCode::NO_CONTENT.into_response());
+            ([name], Method::DELETE) => {
+                let deleted = match VaultName::parse(name) {
+                    Ok(vault_name) => vaults::delete(&state.vaults, &vault_name).await?,
+                    Err(_) => false,
                 };
-                if vaults::delete(&state.vaults, &vault_name).await? {
-                    Ok(StatusCode::OK.into_response())
+                // ARM: 200 when something was deleted, 204 when there was nothing.
+                let status = if deleted {
+                    StatusCode::OK
                 } else {
-                    Ok(StatusCode::NO_CONTENT.into_response())
-                }
+                    StatusCode::NO_CONTENT
+                };
+                Ok(status.into_response())
             }
-            _ => Err(ApiError::MethodNotAllowed(m.to_string())),
-        },
-        [
-            "subscriptions",
-            _sub,
-            "resourceGroups",
-            rg,
-            "providers",
-            "Microsoft.KeyVault",
-            "vaults",
-            name,
-            "accessPolicies",
-            kind,
-        ] if *m == Method::PUT => update_access_policies(state, rg, name, kind, &body).await,
+            ([name, "accessPolicies", kind], Method::PUT) => {
+                update_access_policies(state, rg, name, kind, &body).await
+            }
+            ([] | [_] | [_, "accessPolicies", _], _) => {
+                Err(ApiError::MethodNotAllowed(m.to_string()))
+            }
+            _ => Err(not_served(&path)),
+        };
+    }
+    match segments.as_slice() {
         ["v1.0", "servicePrincipals"] => match *m {
             Method::POST => create_service_principal(state, &body).await,
             Method::GET => {
@@ -140,11 +116,33 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
         ["strongroom", "dev", "clock"] if *m == Method::POST => {
             advance_clock(state, parts.uri.query()).await
         }
-        _ => Err(ApiError::Custom {
-            status: StatusCode::NOT_FOUND,
-            code: "NotFound",
-            message: format!("The resource path '{path}' is not served by Strongroom."),
-        }),
+        _ => Err(not_served(&path)),
+    }
+}
+
+fn not_served(path: &str) -> ApiError {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        format!("The resource path '{path}' is not served by Strongroom."),
+    )
+}
+
+/// Splits `/subscriptions/{sub}[/resourceGroups/{rg}]/providers/Microsoft.KeyVault/vaults/...`
+/// into the resource group (if named) and what follows `vaults`.
+fn arm_vault_path<'a>(segments: &'a [&'a str]) -> Option<(Option<&'a str>, &'a [&'a str])> {
+    let (rg, rest) = match segments {
+        ["subscriptions", _sub, "resourceGroups", rg, rest @ ..] => (Some(*rg), rest),
+        ["subscriptions", _sub, rest @ ..] => (None, rest),
+        _ => return None,
+    };
+    match rest {
+        ["providers", provider, "vaults", tail @ ..]
+            if provider.eq_ignore_ascii_case("Microsoft.KeyVault") =>
+        {
+            Some((rg, tail))
+        }
+        _ => None,
     }
 }
 
