@@ -1,0 +1,112 @@
+//! The bare endpoint: the stack's limit. Same TLS and HTTP stack as `strongroom serve`
+//! (tokio multi-thread runtime with its default workers, rustls on aws-lc-rs with an ECDSA
+//! P-256 leaf from a local CA plus the CA in the chain, ALPN h2 + http/1.1, hyper-util's auto
+//! connection builder, TCP_NODELAY) answering every request with one fixed body and doing
+//! nothing else: no routing, no authentication, no storage.
+//!
+//! It runs as a child process of the benchmark (this binary's hidden `bare-serve`), exactly as
+//! the real server does, so both get a process of their own, the same runtime configuration and
+//! CPU time that can be read from `/proc/PID/stat`. It prints `bare ready: {"port":N}` when
+//! listening and writes the CA it trusts to `DIR/ca.pem`.
+
+use anyhow::Context;
+use bytes::Bytes;
+use clap::Args;
+use http::{HeaderValue, Request, Response, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::convert::Infallible;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use strongroom_crypto::LocalCa;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+pub(crate) const READY_PREFIX: &str = "bare ready: ";
+/// The name the bare endpoint's certificate is for (and the client's SNI / `Host`).
+pub(crate) const HOST: &str = "bench.vault.localhost";
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct BareServeArgs {
+    /// Where to write `ca.pem`.
+    #[arg(long)]
+    dir: PathBuf,
+    /// The fixed response body.
+    #[arg(long)]
+    body_file: PathBuf,
+}
+
+/// Entry point of `strongroom-bench bare-serve`; runs until killed.
+pub(crate) fn serve_main(args: &BareServeArgs) -> anyhow::Result<()> {
+    // The same runtime `strongroom` builds: multi-thread, default worker count.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    runtime.block_on(serve(args))
+}
+
+async fn serve(args: &BareServeArgs) -> anyhow::Result<()> {
+    let body = Bytes::from(
+        std::fs::read(&args.body_file)
+            .with_context(|| format!("reading {}", args.body_file.display()))?,
+    );
+    let ca = LocalCa::generate("Strongroom bench bare CA")?;
+    let leaf = ca.issue_server_cert(
+        &[HOST.to_owned(), "localhost".to_owned()],
+        &[IpAddr::from([127, 0, 0, 1])],
+    )?;
+    let ca_pem = ca.cert_pem();
+    std::fs::write(args.dir.join("ca.pem"), &ca_pem).context("writing ca.pem")?;
+
+    let mut chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(leaf.cert_pem.as_bytes())
+            .collect::<Result<_, _>>()
+            .context("leaf PEM")?;
+    chain.push(CertificateDer::from(ca.cert_der().to_vec()));
+    let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.expose().as_bytes()).context("key PEM")?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS protocol versions")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("certificate and key")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let acceptor = TlsAcceptor::from(Arc::new(config));
+
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    let port = listener.local_addr()?.port();
+    println!("{READY_PREFIX}{}", serde_json::json!({ "port": port }));
+
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let body = body.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = acceptor.accept(stream).await else {
+                return;
+            };
+            let service = service_fn(move |_request: Request<Incoming>| {
+                let mut response = Response::new(Full::new(body.clone()));
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                );
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let _ = auto::Builder::new(TokioExecutor::new())
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .await;
+        });
+    }
+}

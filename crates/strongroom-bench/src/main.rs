@@ -1,0 +1,205 @@
+//! `strongroom-bench`: Strongroom's benchmarks, run by hand or by `scripts/bench.sh`, never by
+//! the test suite.
+//!
+//! - `http` starts the real `strongroom` binary in a temporary data directory, gets a real token,
+//!   and drives secret GET and SET over HTTPS with keep-alive; in the same run it drives a bare
+//!   rustls endpoint (this binary's hidden `bare-serve`, same TLS stack, fixed body) with the same
+//!   client, which is the ceiling the stack allows. It also measures the durable-commit rate of
+//!   SQLite as the store configures it (WAL, `synchronous=FULL`).
+//! - `crypto` times the primitives on the request path (AES-256-GCM, secret hashing, RS256,
+//!   ECDSA P-256) with warm-up and many iterations.
+//! - `all` runs both; `--write-markdown FILE` rewrites FILE (BENCHMARKS.md) with the results,
+//!   the machine and the exact command.
+//!
+//! Every loop is bounded by a count and a time; all traffic stays on 127.0.0.1.
+//! Start reading at `http.rs`.
+
+mod bare;
+mod commit;
+mod crypto;
+mod http;
+mod load;
+mod machine;
+mod process;
+mod report;
+mod stats;
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Strongroom's benchmarks (HTTPS load, durable-commit ceiling, crypto micro-benchmarks).
+#[derive(Debug, Parser)]
+#[command(name = "strongroom-bench", about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// HTTPS load: secret GET and SET against the real server, and the bare rustls endpoint.
+    Http {
+        #[command(flatten)]
+        http: HttpArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Crypto micro-benchmarks (ns/op).
+    Crypto {
+        #[command(flatten)]
+        crypto: CryptoArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// `http` and `crypto` in one run, one report.
+    All {
+        #[command(flatten)]
+        http: HttpArgs,
+        #[command(flatten)]
+        crypto: CryptoArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// The bare endpoint as a child process (started by `http`; not for direct use).
+    #[command(hide = true)]
+    BareServe(bare::BareServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct HttpArgs {
+    /// The `strongroom` binary to benchmark (build it with `cargo build --release -p strongroom`).
+    #[arg(long, default_value = "target/release/strongroom")]
+    pub(crate) server_bin: PathBuf,
+    /// Measured time of each load phase (after the warm-up), e.g. `10s`, `500ms`.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub(crate) duration: Duration,
+    /// Warm-up before each load phase, not measured.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub(crate) warmup: Duration,
+    /// Concurrent keep-alive HTTP/1.1 connections per phase.
+    #[arg(long, default_value_t = 32)]
+    pub(crate) connections: usize,
+    /// Tokio worker threads of the load generator (the server keeps its default runtime).
+    /// One leaves the server most of a 2-CPU machine.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) client_threads: usize,
+    /// Alternating bare/GET rounds; the report takes the median of each.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) rounds: usize,
+    /// Where the temporary data directories go (default: the system temp dir). Put it on the
+    /// disk you want the commit figures for.
+    #[arg(long)]
+    pub(crate) work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub(crate) struct CryptoArgs {
+    /// Measured time per operation (split into samples; the median sample is reported).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub(crate) crypto_time: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+struct OutputArgs {
+    /// Rewrite this Markdown file (BENCHMARKS.md) with the results.
+    #[arg(long)]
+    write_markdown: Option<PathBuf>,
+}
+
+/// `10s`, `1500ms`, `2m`, or plain seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, scale_ms) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (text, 1000.0)
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 10s or 500ms"))?;
+    if !(value.is_finite() && value >= 0.0 && value * scale_ms <= 3_600_000.0) {
+        return Err(format!("{text:?} is out of range (0 to 1 hour)"));
+    }
+    Ok(Duration::from_secs_f64(value * scale_ms / 1000.0))
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let command_line = machine::command_line();
+    match cli.command {
+        Command::BareServe(args) => bare::serve_main(&args),
+        Command::Crypto { crypto, output } => {
+            let results = crypto::run(&crypto)?;
+            finish(
+                &report::Report {
+                    command_line,
+                    http: None,
+                    crypto: Some(results),
+                },
+                &output,
+            )
+        }
+        Command::Http { http, output } => {
+            let results = http::run(&http)?;
+            finish(
+                &report::Report {
+                    command_line,
+                    http: Some(results),
+                    crypto: None,
+                },
+                &output,
+            )
+        }
+        Command::All {
+            http,
+            crypto,
+            output,
+        } => {
+            let crypto_results = crypto::run(&crypto)?;
+            let http_results = http::run(&http)?;
+            finish(
+                &report::Report {
+                    command_line,
+                    http: Some(http_results),
+                    crypto: Some(crypto_results),
+                },
+                &output,
+            )
+        }
+    }
+}
+
+fn finish(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> {
+    let markdown = report::markdown(report, &machine::Machine::probe());
+    if let Some(path) = &output.write_markdown {
+        std::fs::write(path, &markdown)
+            .map_err(|err| anyhow::anyhow!("writing {}: {err}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+    } else {
+        println!("{markdown}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("2h").is_err());
+    }
+}
