@@ -11,15 +11,23 @@ use serde::de::DeserializeOwned;
 /// below what could hurt the server.
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Reads a request body of at most `MAX_BODY_BYTES`. A declared `Content-Length` over the
-/// limit is refused before the body is polled, so a client that sent `Expect: 100-continue`
-/// gets the 413 instead of an invitation to upload.
+/// Reads a request body of at most `MAX_BODY_BYTES`.
+///
+/// A client that sent `Expect: 100-continue` with a declared `Content-Length` over the limit
+/// gets the 413 before the body is polled (polling is what makes hyper send `100 Continue`),
+/// so it never uploads. Any other client is read up to the limit first: answering before it
+/// has finished writing would make the server close a connection with unread data, and the
+/// resulting reset can swallow the 413 on the client's side.
 pub(crate) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    let expects_continue = headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"));
+    if expects_continue && declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
     axum::body::to_bytes(body, MAX_BODY_BYTES)
