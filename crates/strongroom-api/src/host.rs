@@ -1,19 +1,88 @@
-//! Host routing: `{vault}.vault.{domain}` goes to the Key Vault data plane, every other host
-//! to identity, management and health.
+//! Host routing: `{vault}.vault.{domain}` and Azure's vault names (`{vault}.vault.azure.net`
+//! and the other clouds' suffixes) go to the Key Vault data plane, Azure's login hosts to the
+//! identity provider, `169.254.169.254` to IMDS, every other host to identity, management and
+//! health. The same table decides which names the transparent proxy intercepts.
 
 use crate::state::ApiConfig;
 use axum::http::{HeaderMap, Uri, header};
 
+/// One Azure cloud's public names, as the SDKs and tutorials hard-code them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct AzureCloud {
+    /// Vaults are `{vault}.{vault_suffix}`; the challenge resource is `https://{vault_suffix}`.
+    pub vault_suffix: &'static str,
+    /// The Entra host tokens come from (the challenge's `authorization`).
+    pub login_host: &'static str,
+    /// Every login host of this cloud (instance discovery's `aliases`), `login_host` first.
+    pub login_aliases: &'static [&'static str],
+    /// The alias MSAL files this cloud's tokens under (instance discovery's `preferred_cache`).
+    pub preferred_cache: &'static str,
+}
+
+impl AzureCloud {
+    /// The challenge `resource` and token audience of this cloud's vaults.
+    pub fn vault_resource(&self) -> String {
+        format!("https://{}", self.vault_suffix)
+    }
+}
+
+/// The clouds whose names Strongroom serves in transparent mode.
+pub const AZURE_CLOUDS: [AzureCloud; 4] = [
+    AzureCloud {
+        vault_suffix: "vault.azure.net",
+        login_host: "login.microsoftonline.com",
+        login_aliases: &[
+            "login.microsoftonline.com",
+            "login.windows.net",
+            "login.microsoft.com",
+            "sts.windows.net",
+        ],
+        preferred_cache: "login.windows.net",
+    },
+    AzureCloud {
+        vault_suffix: "vault.azure.cn",
+        login_host: "login.chinacloudapi.cn",
+        login_aliases: &["login.chinacloudapi.cn", "login.partner.microsoftonline.cn"],
+        preferred_cache: "login.chinacloudapi.cn",
+    },
+    AzureCloud {
+        vault_suffix: "vault.usgovcloudapi.net",
+        login_host: "login.microsoftonline.us",
+        login_aliases: &["login.microsoftonline.us", "login.usgovcloudapi.net"],
+        preferred_cache: "login.microsoftonline.us",
+    },
+    AzureCloud {
+        vault_suffix: "vault.microsoftazure.de",
+        login_host: "login.microsoftonline.de",
+        login_aliases: &["login.microsoftonline.de"],
+        preferred_cache: "login.microsoftonline.de",
+    },
+];
+
+/// The address of the instance metadata service (IMDS) on every Azure VM.
+pub const IMDS_HOST: &str = "169.254.169.254";
+
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum HostTarget {
-    /// The raw vault label (validated later, after authentication).
-    Vault(String),
+    /// The raw vault label (validated later, after authentication) and whose names it uses.
+    Vault(String, Zone),
+    /// One of Azure's login hosts: the identity provider under Entra's name.
+    Login(&'static AzureCloud),
+    /// `169.254.169.254`: the managed-identity token endpoint.
+    Imds,
     Service,
 }
 
+/// Whose names a vault host uses: ours (`{vault}.vault.{domain}`) or an Azure cloud's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Zone {
+    Local,
+    Azure(&'static AzureCloud),
+}
+
 /// The request's host with port, lower-cased: the `Host` header (HTTP/1.1) or the URI
-/// authority (HTTP/2 `:authority`).
+/// authority (HTTP/2 `:authority`, proxy absolute-form).
 pub(crate) fn request_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
     let raw = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
         headers
@@ -24,7 +93,8 @@ pub(crate) fn request_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
     Some(raw.to_ascii_lowercase())
 }
 
-fn strip_port(host: &str) -> &str {
+/// `host` without its `:port` (IPv6 literals keep their brackets).
+pub fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.split(']').next().map_or(host, |h| &host[..=h.len()]);
     }
@@ -33,18 +103,56 @@ fn strip_port(host: &str) -> &str {
         .map_or(host, |(name, _)| name)
 }
 
+/// The single label in front of `.{suffix}`, if `name` is exactly `{label}.{suffix}`.
+fn label_before<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
+    let label = name.strip_suffix(suffix)?.strip_suffix('.')?;
+    (!label.is_empty() && !label.contains('.')).then_some(label)
+}
+
+/// The Azure cloud whose login host (or alias) `name` is.
+pub(crate) fn login_cloud(name: &str) -> Option<&'static AzureCloud> {
+    AZURE_CLOUDS
+        .iter()
+        .find(|cloud| cloud.login_aliases.contains(&name))
+}
+
 pub(crate) fn route(config: &ApiConfig, host: Option<&str>) -> HostTarget {
     let Some(host) = host else {
         return HostTarget::Service;
     };
     let name = strip_port(host).trim_end_matches('.');
-    let suffix = format!(".vault.{}", config.domain);
-    match name.strip_suffix(&suffix) {
-        Some(label) if !label.is_empty() && !label.contains('.') => {
-            HostTarget::Vault(label.to_owned())
-        }
-        _ => HostTarget::Service,
+    let local_suffix = format!("vault.{}", config.domain);
+    if let Some(label) = label_before(name, &local_suffix) {
+        return HostTarget::Vault(label.to_owned(), Zone::Local);
     }
+    for cloud in &AZURE_CLOUDS {
+        if let Some(label) = label_before(name, cloud.vault_suffix) {
+            return HostTarget::Vault(label.to_owned(), Zone::Azure(cloud));
+        }
+    }
+    if let Some(cloud) = login_cloud(name) {
+        return HostTarget::Login(cloud);
+    }
+    if name == IMDS_HOST {
+        return HostTarget::Imds;
+    }
+    HostTarget::Service
+}
+
+/// Whether the transparent proxy terminates TLS for `name` (a host name without port): the
+/// Azure names above and our own domain's names. Everything else is refused: Strongroom is
+/// never an open proxy.
+pub fn intercepts(domain: &str, name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let own = name == domain
+        || name == "localhost"
+        || name
+            .strip_suffix(domain)
+            .is_some_and(|prefix| prefix.ends_with('.'));
+    own || login_cloud(&name).is_some()
+        || AZURE_CLOUDS
+            .iter()
+            .any(|cloud| label_before(&name, cloud.vault_suffix).is_some())
 }
 
 #[cfg(test)]
@@ -66,11 +174,11 @@ mod tests {
         let c = config();
         assert_eq!(
             route(&c, Some("myvault.vault.localhost:8443")),
-            HostTarget::Vault("myvault".into())
+            HostTarget::Vault("myvault".into(), Zone::Local)
         );
         assert_eq!(
             route(&c, Some("myvault.vault.localhost")),
-            HostTarget::Vault("myvault".into())
+            HostTarget::Vault("myvault".into(), Zone::Local)
         );
         assert_eq!(route(&c, Some("localhost:8443")), HostTarget::Service);
         assert_eq!(route(&c, Some("vault.localhost:8443")), HostTarget::Service);
@@ -80,5 +188,57 @@ mod tests {
         );
         assert_eq!(route(&c, Some("[::1]:8443")), HostTarget::Service);
         assert_eq!(route(&c, None), HostTarget::Service);
+    }
+
+    #[test]
+    fn routes_azure_names() {
+        let c = config();
+        assert_eq!(
+            route(&c, Some("myvault.vault.azure.net")),
+            HostTarget::Vault("myvault".into(), Zone::Azure(&AZURE_CLOUDS[0]))
+        );
+        assert_eq!(
+            route(&c, Some("cn.vault.azure.cn:443")),
+            HostTarget::Vault("cn".into(), Zone::Azure(&AZURE_CLOUDS[1]))
+        );
+        assert_eq!(route(&c, Some("vault.azure.net")), HostTarget::Service);
+        assert_eq!(route(&c, Some("a.b.vault.azure.net")), HostTarget::Service);
+        assert_eq!(
+            route(&c, Some("login.microsoftonline.com")),
+            HostTarget::Login(&AZURE_CLOUDS[0])
+        );
+        assert_eq!(
+            route(&c, Some("login.windows.net:443")),
+            HostTarget::Login(&AZURE_CLOUDS[0])
+        );
+        assert_eq!(route(&c, Some("169.254.169.254")), HostTarget::Imds);
+        assert_eq!(route(&c, Some("169.254.169.254:80")), HostTarget::Imds);
+    }
+
+    #[test]
+    fn intercepts_only_served_names() {
+        for name in [
+            "myvault.vault.azure.net",
+            "x.vault.usgovcloudapi.net",
+            "login.microsoftonline.com",
+            "login.windows.net",
+            "login.microsoftonline.us",
+            "login.chinacloudapi.cn",
+            "localhost",
+            "v.vault.localhost",
+            "LOGIN.MICROSOFTONLINE.COM.",
+        ] {
+            assert!(intercepts("localhost", name), "{name}");
+        }
+        for name in [
+            "example.com",
+            "vault.azure.net.example.com",
+            "a.b.vault.azure.net",
+            "management.azure.com",
+            "evillocalhost",
+            "169.254.169.254",
+        ] {
+            assert!(!intercepts("localhost", name), "{name}");
+        }
     }
 }

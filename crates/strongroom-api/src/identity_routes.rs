@@ -1,12 +1,15 @@
-//! The identity provider's HTTP edge: the OAuth2 token endpoints (v2 and v1), OIDC discovery
-//! and JWKS. Bodies and Entra-shaped errors (`{"error","error_description","error_codes"}`,
+//! The identity provider's HTTP edge: the OAuth2 token endpoints (v2 and v1), OIDC discovery,
+//! JWKS and, on Azure's login hosts (transparent mode), Entra's instance discovery. Bodies and
+//! Entra-shaped errors (`{"error","error_description","error_codes"}`,
 //! CLIENT-PROTOCOL.md 3.7) come from `strongroom-identity`; this module only frames them.
 
 use crate::error::json_response;
+use crate::host::{AZURE_CLOUDS, login_cloud, request_host, strip_port};
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use serde_json::{Value, json};
 use strongroom_identity::{
     IdentityError, TokenRequest, aad_error_body, authenticate_client, openid_configuration,
     resolve_tenant, resource_from_scope, token_response_v1, token_response_v2,
@@ -28,8 +31,10 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
         }
         (Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"])
         | (Method::GET, [tenant, ".well-known", "openid-configuration"]) => {
-            discovery(state, tenant).await
+            let origin = public_origin(state, &request);
+            discovery(state, &origin, tenant).await
         }
+        (Method::GET, [_, "discovery", "instance"]) => Ok(instance_discovery(state, &request)),
         (
             Method::GET,
             [_, "discovery", "v2.0", "keys"] | [_, "discovery", "keys"] | ["discovery", "keys"],
@@ -51,10 +56,97 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
     })
 }
 
-async fn discovery(state: &AppState, tenant: &str) -> Result<Response, IdentityError> {
+/// Where the client reached the identity provider: `https://{host}` on Azure's login hosts
+/// (transparent mode, so MSAL posts back through the proxy), else our configured origin.
+fn public_origin(state: &AppState, request: &Request) -> String {
+    match request_host(request.uri(), request.headers()) {
+        Some(host) if login_cloud(strip_port(&host)).is_some() => format!("https://{host}"),
+        _ => state.issuer.config().origin().to_owned(),
+    }
+}
+
+async fn discovery(
+    state: &AppState,
+    origin: &str,
+    tenant: &str,
+) -> Result<Response, IdentityError> {
     let row = resolve_tenant(state.store.as_ref(), tenant).await?;
-    let document = openid_configuration(state.issuer.config(), tenant, &row.tenant_id);
+    let mut config = state.issuer.config().clone();
+    origin.clone_into(&mut config.public_origin);
+    let document = openid_configuration(&config, tenant, &row.tenant_id);
     Ok(json_response(StatusCode::OK, &document))
+}
+
+/// Entra's instance discovery (`GET /common/discovery/instance?authorization_endpoint=…`),
+/// which MSAL calls on `login.microsoftonline.com` for a tenant GUID (CLIENT-PROTOCOL.md 3.3).
+/// The authority must be one we serve: an Azure login host (answered under that host) or our
+/// own domain (answered with our origin, since MSAL drops the port); others are
+/// `invalid_instance`, as Entra answers for hosts it does not know.
+fn instance_discovery(state: &AppState, request: &Request) -> Response {
+    let query = request.uri().query().unwrap_or_default();
+    let param = |name: &str| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.into_owned())
+    };
+    let api_version = param("api-version").unwrap_or_else(|| "1.1".to_owned());
+    let Some(endpoint) = param("authorization_endpoint") else {
+        return entra_error(
+            "invalid_request",
+            90014,
+            "AADSTS90014: The required field 'authorization_endpoint' is missing from the request.",
+        );
+    };
+    let rest = endpoint
+        .strip_prefix("https://")
+        .unwrap_or(endpoint.as_str());
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let authority = authority.to_ascii_lowercase();
+    let tenant = path.split('/').next().filter(|t| !t.is_empty());
+    let host = strip_port(&authority);
+    let origin = if login_cloud(host).is_some() {
+        format!("https://{authority}")
+    } else if host == state.config.domain {
+        state.config.public_origin()
+    } else {
+        return entra_error(
+            "invalid_instance",
+            50049,
+            "AADSTS50049: Unknown or invalid instance.",
+        );
+    };
+    let tenant = tenant.unwrap_or("common");
+    let metadata: Vec<Value> = AZURE_CLOUDS
+        .iter()
+        .map(|cloud| {
+            json!({
+                "preferred_network": cloud.login_host,
+                "preferred_cache": cloud.preferred_cache,
+                "aliases": cloud.login_aliases,
+            })
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "tenant_discovery_endpoint":
+                format!("{origin}/{tenant}/v2.0/.well-known/openid-configuration"),
+            "api-version": api_version,
+            "metadata": metadata,
+        }),
+    )
+}
+
+/// An Entra error body for the few errors that are not an `IdentityError`.
+fn entra_error(error: &str, code: u32, description: &str) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({
+            "error": error,
+            "error_description": description,
+            "error_codes": [code],
+        }),
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! All of Strongroom's HTTP server code: host routing, the request pipeline, the Key Vault
-//! `Operation` table, wire DTOs, the one error edge, the identity provider's endpoints and
-//! the management API.
+//! `Operation` table, wire DTOs, the one error edge, the identity provider's endpoints,
+//! the management API, and for transparent mode the Azure names, IMDS and proxy credentials
+//! (the binary frames the proxy protocol itself and asks `intercepts` what it may serve).
 //!
 //! Must not touch: SQL, crypto primitives, storage internals. Domain types come from
 //! `strongroom-vault` and are converted to wire DTOs by hand here.
@@ -21,6 +22,7 @@ mod body;
 mod error;
 mod host;
 mod identity_routes;
+mod imds;
 mod management;
 mod operation;
 mod pipeline;
@@ -32,6 +34,8 @@ mod state;
 pub mod wire;
 
 pub use error::ApiError;
+pub use host::{AZURE_CLOUDS, AzureCloud, IMDS_HOST, intercepts, strip_port};
+pub use imds::{ProxyCredentialsRefused, ProxyIdentity, authenticate_proxy};
 pub use operation::Operation;
 pub use state::{ApiConfig, AppState};
 

@@ -1,6 +1,8 @@
 //! The management API, shaped like Azure Resource Manager's `Microsoft.KeyVault/vaults` (so
-//! Azure's management SDK can use it later) and Microsoft Graph's `servicePrincipals`. Only
-//! deployment administrators pass. Errors are ARM-shaped: `{"error":{"code","message"}}`.
+//! Azure's management SDK can use it later), `Microsoft.ManagedIdentity/userAssignedIdentities`
+//! and the system-assigned identities of `Microsoft.Compute/virtualMachines`, and Microsoft
+//! Graph's `servicePrincipals`. Only deployment administrators pass. Errors are ARM-shaped:
+//! `{"error":{"code","message"}}`.
 
 use crate::body::{parse_json, read_body};
 use crate::error::{ApiError, json_response};
@@ -42,7 +44,59 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let body = read_body(&parts.headers, body).await?;
     let m = &parts.method;
-    if let Some((rg, rest)) = arm_vault_path(&segments) {
+    if let Some((rg, rest)) = arm_resource_path(
+        &segments,
+        "Microsoft.ManagedIdentity",
+        "userAssignedIdentities",
+    ) {
+        let rg = rg.unwrap_or(DEFAULT_RESOURCE_GROUP);
+        return match (rest, m.clone()) {
+            ([], Method::GET) => list_identities(state).await,
+            ([name], Method::PUT) => put_identity(state, name).await,
+            ([name], Method::GET) => {
+                let identity = find_identity(state, rg, name).await?;
+                Ok(json_response(
+                    StatusCode::OK,
+                    &identity_resource(state, &identity),
+                ))
+            }
+            ([name], Method::DELETE) => delete_identity(state, name).await,
+            ([] | [_], _) => Err(ApiError::MethodNotAllowed(m.to_string())),
+            _ => Err(not_served(&path)),
+        };
+    }
+    if let Some((rg, rest)) = arm_resource_path(&segments, "Microsoft.Compute", "virtualMachines") {
+        let rg = rg.unwrap_or(DEFAULT_RESOURCE_GROUP);
+        return match (rest, m.clone()) {
+            ([host], Method::PATCH) => patch_host(state, host, &body).await,
+            ([host], Method::GET) => {
+                // Strongroom knows a host only by its identity.
+                let identity = match find_identity(state, rg, host).await {
+                    Ok(identity) => identity,
+                    Err(ApiError::Custom {
+                        status: StatusCode::NOT_FOUND,
+                        ..
+                    }) => {
+                        return Err(arm_error(
+                            StatusCode::NOT_FOUND,
+                            "ResourceNotFound",
+                            format!(
+                                "The Resource 'Microsoft.Compute/virtualMachines/{host}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+                            ),
+                        ));
+                    }
+                    Err(other) => return Err(other),
+                };
+                Ok(json_response(
+                    StatusCode::OK,
+                    &host_resource(state, host, Some(&identity)),
+                ))
+            }
+            ([_], _) => Err(ApiError::MethodNotAllowed(m.to_string())),
+            _ => Err(not_served(&path)),
+        };
+    }
+    if let Some((rg, rest)) = arm_resource_path(&segments, "Microsoft.KeyVault", "vaults") {
         let rg = rg.unwrap_or(DEFAULT_RESOURCE_GROUP);
         return match (rest, m.clone()) {
             ([], Method::GET) => list_vaults(state).await,
@@ -128,17 +182,22 @@ fn not_served(path: &str) -> ApiError {
     )
 }
 
-/// Splits `/subscriptions/{sub}[/resourceGroups/{rg}]/providers/Microsoft.KeyVault/vaults/...`
-/// into the resource group (if named) and what follows `vaults`.
-fn arm_vault_path<'a>(segments: &'a [&'a str]) -> Option<(Option<&'a str>, &'a [&'a str])> {
+/// Splits `/subscriptions/{sub}[/resourceGroups/{rg}]/providers/{provider}/{kind}/...` (e.g.
+/// `Microsoft.KeyVault`, `vaults`) into the resource group (if named) and what follows `kind`.
+fn arm_resource_path<'a>(
+    segments: &'a [&'a str],
+    provider: &str,
+    kind: &str,
+) -> Option<(Option<&'a str>, &'a [&'a str])> {
     let (rg, rest) = match segments {
         ["subscriptions", _sub, "resourceGroups", rg, rest @ ..] => (Some(*rg), rest),
         ["subscriptions", _sub, rest @ ..] => (None, rest),
         _ => return None,
     };
     match rest {
-        ["providers", provider, "vaults", tail @ ..]
-            if provider.eq_ignore_ascii_case("Microsoft.KeyVault") =>
+        ["providers", found_provider, found_kind, tail @ ..]
+            if found_provider.eq_ignore_ascii_case(provider)
+                && found_kind.eq_ignore_ascii_case(kind) =>
         {
             Some((rg, tail))
         }
@@ -537,5 +596,196 @@ async fn advance_clock(state: &AppState, query: Option<&str>) -> Result<Response
     Ok(json_response(
         StatusCode::OK,
         &json!({"offsetSeconds": clock.offset_seconds(), "purged": purged}),
+    ))
+}
+
+/// Whether `name` can name a user-assigned identity or a host: 1 to 128 ASCII letters, digits,
+/// `-`, `_` or `.`, starting with a letter or digit.
+fn valid_identity_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+fn invalid_identity_name(name: &str) -> ApiError {
+    arm_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidResourceName",
+        format!(
+            "Resource name '{name}' is invalid. The name can be up to 128 characters long and can contain only letters, digits, '-', '_' and '.', starting with a letter or digit."
+        ),
+    )
+}
+
+fn identity_not_found(rg: &str, name: &str) -> ApiError {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+        ),
+    )
+}
+
+/// The managed identity named `name` (user-assigned, or a host's system-assigned one).
+async fn find_identity(state: &AppState, rg: &str, name: &str) -> Result<PrincipalRow, ApiError> {
+    if !valid_identity_name(name) {
+        return Err(identity_not_found(rg, name));
+    }
+    strongroom_identity::find_managed_identity(state.store.as_ref(), name)
+        .await
+        .map_err(ApiError::internal)?
+        // Only by name: a client or principal id is not a resource name.
+        .filter(|identity| identity.display_name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| identity_not_found(rg, name))
+}
+
+fn identity_resource(state: &AppState, identity: &PrincipalRow) -> Value {
+    json!({
+        "id": format!(
+            "/subscriptions/{}/resourceGroups/{DEFAULT_RESOURCE_GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}",
+            state.config.subscription_id, identity.display_name
+        ),
+        "name": identity.display_name,
+        "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+        "location": "local",
+        "tags": {},
+        "properties": {
+            "tenantId": identity.tenant_id,
+            "principalId": identity.object_id,
+            "clientId": identity.app_id,
+        },
+    })
+}
+
+async fn list_identities(state: &AppState) -> Result<Response, ApiError> {
+    let all = strongroom_identity::list_managed_identities(state.store.as_ref())
+        .await
+        .map_err(ApiError::internal)?;
+    let value: Vec<Value> = all.iter().map(|i| identity_resource(state, i)).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
+
+/// The identity named `name`, created if absent; `true` when it was created.
+async fn ensure_identity(state: &AppState, name: &str) -> Result<(PrincipalRow, bool), ApiError> {
+    if !valid_identity_name(name) {
+        return Err(invalid_identity_name(name));
+    }
+    let store = state.store.as_ref();
+    let existing = strongroom_identity::find_managed_identity(store, name)
+        .await
+        .map_err(ApiError::internal)?
+        .filter(|identity| identity.display_name.eq_ignore_ascii_case(name));
+    if let Some(identity) = existing {
+        return Ok((identity, false));
+    }
+    let identity = strongroom_identity::create_managed_identity(
+        store,
+        &state.config.tenant_id,
+        name,
+        state.vaults.now(),
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    Ok((identity, true))
+}
+
+/// `PUT …/userAssignedIdentities/{name}`: 201 when created, 200 when it existed (unchanged).
+async fn put_identity(state: &AppState, name: &str) -> Result<Response, ApiError> {
+    let (identity, created) = ensure_identity(state, name).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &identity_resource(state, &identity)))
+}
+
+/// `DELETE …/userAssignedIdentities/{name}`: deletes the principal and with it every
+/// credential; 200 when something was deleted, 204 when there was nothing.
+async fn delete_identity(state: &AppState, name: &str) -> Result<Response, ApiError> {
+    let found = if valid_identity_name(name) {
+        strongroom_identity::find_managed_identity(state.store.as_ref(), name)
+            .await
+            .map_err(ApiError::internal)?
+            .filter(|identity| identity.display_name.eq_ignore_ascii_case(name))
+    } else {
+        None
+    };
+    let Some(identity) = found else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    state
+        .store
+        .delete_principal(&identity.object_id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(StatusCode::OK.into_response())
+}
+
+fn host_resource(state: &AppState, host: &str, identity: Option<&PrincipalRow>) -> Value {
+    let identity = match identity {
+        Some(identity) => json!({
+            "type": "SystemAssigned",
+            "principalId": identity.object_id,
+            "tenantId": identity.tenant_id,
+        }),
+        None => json!({"type": "None"}),
+    };
+    json!({
+        "id": format!(
+            "/subscriptions/{}/resourceGroups/{DEFAULT_RESOURCE_GROUP}/providers/Microsoft.Compute/virtualMachines/{host}",
+            state.config.subscription_id
+        ),
+        "name": host,
+        "type": "Microsoft.Compute/virtualMachines",
+        "location": "local",
+        "identity": identity,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct HostPatchBody {
+    identity: HostIdentity,
+}
+
+#[derive(Debug, Deserialize)]
+struct HostIdentity {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// `PATCH …/virtualMachines/{host}` with `{"identity":{"type":"SystemAssigned"}}` gives the
+/// host its system-assigned identity (created on the first call, the same one afterwards);
+/// `{"identity":{"type":"None"}}` deletes it.
+async fn patch_host(state: &AppState, host: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let patch: HostPatchBody = parse_json(body)?;
+    let kinds: Vec<&str> = patch.identity.kind.split(',').map(str::trim).collect();
+    if kinds
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case("SystemAssigned"))
+    {
+        let (identity, _) = ensure_identity(state, host).await?;
+        return Ok(json_response(
+            StatusCode::OK,
+            &host_resource(state, host, Some(&identity)),
+        ));
+    }
+    if kinds == ["None"] {
+        delete_identity(state, host).await?;
+        return Ok(json_response(
+            StatusCode::OK,
+            &host_resource(state, host, None),
+        ));
+    }
+    Err(arm_error(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        format!(
+            "The identity type '{}' is not supported; use SystemAssigned or None.",
+            patch.identity.kind
+        ),
     ))
 }

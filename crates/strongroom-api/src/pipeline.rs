@@ -5,7 +5,7 @@
 
 use crate::body::read_body;
 use crate::error::{ApiError, json_response};
-use crate::host::{HostTarget, request_host, route};
+use crate::host::{HostTarget, Zone, request_host, route};
 use crate::operation::Operation;
 use crate::query::DataPlaneQuery;
 use crate::secrets::{SecretRequest, dispatch};
@@ -41,13 +41,16 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
             return json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}));
         }
         match target {
-            HostTarget::Vault(label) => {
+            HostTarget::Vault(label, zone) => {
                 let origin = format!("https://{}", host.as_deref().unwrap_or_default());
-                data_plane(&state, &label, &origin, request)
+                data_plane(&state, &label, zone, &origin, request)
                     .await
                     .unwrap_or_else(IntoResponse::into_response)
             }
-            HostTarget::Service => crate::service::handle(state.clone(), request).await,
+            HostTarget::Imds => crate::imds::handle(&state, request).await,
+            HostTarget::Login(_) | HostTarget::Service => {
+                crate::service::handle(state.clone(), request).await
+            }
         }
     }
     .instrument(span.clone())
@@ -72,11 +75,20 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
 async fn data_plane(
     state: &AppState,
     vault_label: &str,
+    zone: Zone,
     origin: &str,
     request: Request,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let caller = authenticate(state, &parts.headers, &state.derived.vault_audiences)?;
+    let caller = match zone {
+        Zone::Local => authenticate(state, &parts.headers, &state.derived.vault_audiences)?,
+        Zone::Azure(cloud) => authenticate_with_challenge(
+            state,
+            &parts.headers,
+            &state.derived.vault_audiences,
+            || state.config.azure_challenge(cloud),
+        )?,
+    };
     let span = tracing::Span::current();
     span.record("caller", tracing::field::display(&caller.object_id));
 
@@ -146,11 +158,23 @@ pub(crate) fn authenticate(
     headers: &HeaderMap,
     audiences: &[String],
 ) -> Result<Caller, ApiError> {
+    authenticate_with_challenge(state, headers, audiences, || {
+        state.derived.challenge.clone()
+    })
+}
+
+/// As `authenticate`, with the `WWW-Authenticate` value of the host the request used.
+fn authenticate_with_challenge(
+    state: &AppState,
+    headers: &HeaderMap,
+    audiences: &[String],
+    challenge: impl FnOnce() -> String,
+) -> Result<Caller, ApiError> {
     let Some(token) = bearer_token(headers) else {
         return Err(ApiError::Unauthorized {
             // AZURE-ERRORS.md 1.1, the 97-byte body recorded 2022-2025.
             message: "AKV10000: Request is missing a Bearer or PoP token.".to_owned(),
-            challenge: state.derived.challenge.clone(),
+            challenge: challenge(),
         });
     };
     let now = state.vaults.now();
@@ -159,7 +183,7 @@ pub(crate) fn authenticate(
         .verify(token, now, audiences)
         .map_err(|err| ApiError::Unauthorized {
             message: token_error_message(&err),
-            challenge: state.derived.challenge.clone(),
+            challenge: challenge(),
         })
 }
 

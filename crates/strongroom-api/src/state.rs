@@ -38,8 +38,10 @@ impl ApiConfig {
         vec![
             self.vault_resource(),
             format!("https://vault.{}", self.domain),
-            "https://vault.azure.net".to_owned(),
         ]
+        .into_iter()
+        .chain(crate::host::AZURE_CLOUDS.iter().map(|c| c.vault_resource()))
+        .collect()
     }
 
     pub fn management_audiences(&self) -> Vec<String> {
@@ -64,6 +66,18 @@ impl ApiConfig {
             self.public_origin(),
             self.tenant_id,
             self.vault_resource()
+        )
+    }
+
+    /// The challenge on an Azure vault name (transparent mode): Entra's authority for our
+    /// tenant and the cloud's resource, exactly as Azure sends it, so the SDKs' resource
+    /// verification passes unchanged (CLIENT-PROTOCOL.md 2.7).
+    pub fn azure_challenge(&self, cloud: &crate::host::AzureCloud) -> String {
+        format!(
+            "Bearer authorization=\"https://{}/{}\", resource=\"{}\"",
+            cloud.login_host,
+            self.tenant_id,
+            cloud.vault_resource()
         )
     }
 }

@@ -22,8 +22,72 @@ pub enum CliCommand {
     /// Manage service principals (like `az ad`)
     #[command(subcommand)]
     Ad(AdCommand),
+    /// Manage user-assigned managed identities (like `az identity`)
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Manage the system-assigned identities of hosts (like `az vm identity`)
+    #[command(subcommand)]
+    Vm(VmCommand),
     /// Print `export` lines that point Azure SDKs at this Strongroom server
     Env(EnvArgs),
+}
+
+/// `strongroom identity …`
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create a user-assigned identity (or show it when it exists)
+    Create(IdentityArgs),
+    /// Show a user-assigned identity
+    Show(IdentityArgs),
+    /// List the user-assigned identities
+    List(ListIdentitiesArgs),
+    /// Delete an identity and every credential it has
+    Delete(IdentityArgs),
+}
+
+/// `--name N [--resource-group G]`: one identity.
+#[derive(Debug, Args)]
+pub struct IdentityArgs {
+    /// Name of the identity
+    #[arg(long, short = 'n')]
+    pub name: String,
+    /// Resource group (any name; identity names are unique deployment-wide)
+    #[arg(long, short = 'g', default_value = DEFAULT_RESOURCE_GROUP)]
+    pub resource_group: String,
+}
+
+/// `identity list`
+#[derive(Debug, Args)]
+pub struct ListIdentitiesArgs {
+    /// Resource group (accepted for `az` compatibility; every identity is listed)
+    #[arg(long, short = 'g')]
+    pub resource_group: Option<String>,
+}
+
+/// `strongroom vm …`
+#[derive(Debug, Subcommand)]
+pub enum VmCommand {
+    /// Manage a host's system-assigned identity
+    #[command(subcommand)]
+    Identity(VmIdentityCommand),
+}
+
+/// `strongroom vm identity …`
+#[derive(Debug, Subcommand)]
+pub enum VmIdentityCommand {
+    /// Give a host its system-assigned identity (the same one when it has one)
+    Assign(HostArgs),
+}
+
+/// `--name HOST [--resource-group G]`
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// Name of the host
+    #[arg(long, short = 'n')]
+    pub name: String,
+    /// Resource group (any name)
+    #[arg(long, short = 'g', default_value = DEFAULT_RESOURCE_GROUP)]
+    pub resource_group: String,
 }
 
 /// `strongroom keyvault …`
@@ -218,6 +282,24 @@ pub enum AdCommand {
 pub enum SpCommand {
     /// Create a service principal with a client secret and print its credentials
     CreateForRbac(CreateForRbacArgs),
+    /// Manage a service principal's credentials
+    #[command(subcommand)]
+    Credential(SpCredentialCommand),
+}
+
+/// `strongroom ad sp credential …`
+#[derive(Debug, Subcommand)]
+pub enum SpCredentialCommand {
+    /// Add a new client secret to a principal and print it (older secrets stay valid)
+    Reset(CredentialResetArgs),
+}
+
+/// `ad sp credential reset`
+#[derive(Debug, Args)]
+pub struct CredentialResetArgs {
+    /// Application (client) id of the principal (a managed identity's clientId works too)
+    #[arg(long)]
+    pub id: String,
 }
 
 /// `ad sp create-for-rbac`
@@ -234,6 +316,25 @@ pub struct EnvArgs {
     /// Also export `AZURE_KEYVAULT_URL` for this vault
     #[arg(long)]
     pub vault: Option<String>,
+    /// Managed identity through `strongroom agent` (App Service protocol) instead of the
+    /// administrator's client secret
+    #[arg(long, conflicts_with = "proxy")]
+    pub agent: bool,
+    /// With --agent: the Azure Arc protocol (`IDENTITY_ENDPOINT` + `IMDS_ENDPOINT`)
+    #[arg(long, requires = "agent")]
+    pub arc: bool,
+    /// With --agent: the agent's directory (default: DATA_DIR/agent)
+    #[arg(long, requires = "agent")]
+    pub agent_dir: Option<PathBuf>,
+    /// With --agent: the agent's port (default: the port in the agent's agent.json)
+    #[arg(long, requires = "agent")]
+    pub port: Option<u16>,
+    /// Transparent mode: `HTTPS_PROXY`/`HTTP_PROXY` with proxy credentials
+    #[arg(long)]
+    pub proxy: bool,
+    /// With --proxy: the managed identity the proxy credentials prove (a new client secret)
+    #[arg(long, requires = "proxy")]
+    pub identity: Option<String>,
 }
 
 fn parse_secret_value(raw: &str) -> Result<SecretValue, std::convert::Infallible> {
@@ -424,10 +525,59 @@ mod tests {
             "ad sp create-for-rbac",
             expect![[r#"error: MissingRequiredArgument"#]],
         );
-        check("env", expect![[r#"Env(EnvArgs { vault: None })"#]]);
+        check(
+            "env",
+            expect![[
+                r#"Env(EnvArgs { vault: None, agent: false, arc: false, agent_dir: None, port: None, proxy: false, identity: None })"#
+            ]],
+        );
         check(
             "env --vault v1",
-            expect![[r#"Env(EnvArgs { vault: Some("v1") })"#]],
+            expect![[
+                r#"Env(EnvArgs { vault: Some("v1"), agent: false, arc: false, agent_dir: None, port: None, proxy: false, identity: None })"#
+            ]],
+        );
+        check(
+            "env --agent --port 7 --agent-dir /a --arc",
+            expect![[
+                r#"Env(EnvArgs { vault: None, agent: true, arc: true, agent_dir: Some("/a"), port: Some(7), proxy: false, identity: None })"#
+            ]],
+        );
+        check(
+            "env --proxy --identity web",
+            expect![[
+                r#"Env(EnvArgs { vault: None, agent: false, arc: false, agent_dir: None, port: None, proxy: true, identity: Some("web") })"#
+            ]],
+        );
+        check(
+            "env --port 7",
+            expect![[r#"error: MissingRequiredArgument"#]],
+        );
+        check(
+            "env --identity web",
+            expect![[r#"error: MissingRequiredArgument"#]],
+        );
+        check(
+            "env --agent --proxy",
+            expect![[r#"error: ArgumentConflict"#]],
+        );
+        check(
+            "identity create --name web -g rg",
+            expect![[r#"Identity(Create(IdentityArgs { name: "web", resource_group: "rg" }))"#]],
+        );
+        check(
+            "identity list",
+            expect![[r#"Identity(List(ListIdentitiesArgs { resource_group: None }))"#]],
+        );
+        check(
+            "vm identity assign --name host1",
+            expect![[
+                r#"Vm(Identity(Assign(HostArgs { name: "host1", resource_group: "strongroom" })))"#
+            ]],
+        );
+        check(
+            "ad sp credential reset --id app-1",
+            expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1" }))))"#]],
         );
         check("serve", expect![[r#"error: InvalidSubcommand"#]]);
         check(

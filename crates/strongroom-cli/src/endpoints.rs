@@ -16,6 +16,10 @@ use crate::datadir::ServerInfo;
 pub(crate) const DATA_PLANE_API_VERSION: &str = "2025-07-01";
 /// ARM api-version for `Microsoft.KeyVault/vaults`; the server accepts any.
 pub(crate) const MANAGEMENT_API_VERSION: &str = "2023-07-01";
+/// ARM api-version for `Microsoft.ManagedIdentity`; the server accepts any.
+pub(crate) const IDENTITY_API_VERSION: &str = "2023-01-31";
+/// ARM api-version for `Microsoft.Compute/virtualMachines`; the server accepts any.
+pub(crate) const COMPUTE_API_VERSION: &str = "2024-07-01";
 /// Scope for management and Graph calls: the server accepts `management.azure.com` tokens for both.
 pub(crate) const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
 
@@ -170,6 +174,41 @@ impl Endpoints {
         )
     }
 
+    /// `…/Microsoft.ManagedIdentity/userAssignedIdentities/{name}` in `resource_group`.
+    pub(crate) fn identity_resource(&self, resource_group: &str, name: &str) -> Target {
+        self.identity(format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{}?api-version={IDENTITY_API_VERSION}",
+            segment(&self.subscription_id),
+            segment(resource_group),
+            segment(name)
+        ))
+    }
+
+    /// User-assigned identities of the subscription, or of one resource group.
+    pub(crate) fn identities(&self, resource_group: Option<&str>) -> Target {
+        let scope = match resource_group {
+            Some(resource_group) => format!(
+                "/subscriptions/{}/resourceGroups/{}",
+                segment(&self.subscription_id),
+                segment(resource_group)
+            ),
+            None => format!("/subscriptions/{}", segment(&self.subscription_id)),
+        };
+        self.identity(format!(
+            "{scope}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version={IDENTITY_API_VERSION}"
+        ))
+    }
+
+    /// `…/Microsoft.Compute/virtualMachines/{host}`: a host's system-assigned identity.
+    pub(crate) fn host_resource(&self, resource_group: &str, host: &str) -> Target {
+        self.identity(format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.Compute/virtualMachines/{}?api-version={COMPUTE_API_VERSION}",
+            segment(&self.subscription_id),
+            segment(resource_group),
+            segment(host)
+        ))
+    }
+
     /// `POST /v1.0/servicePrincipals`
     pub(crate) fn service_principals(&self) -> Target {
         self.identity("/v1.0/servicePrincipals".to_owned())
@@ -251,6 +290,10 @@ mod tests {
             e.service_principal_by_app_id("3fa85f64-5717-4562-b3fc-2c963f66afa6"),
             e.service_principal_by_app_id("o'neil/x"),
             e.add_password("3fa85f64"),
+            e.identity_resource("rg", "web id"),
+            e.identities(None),
+            e.identities(Some("rg")),
+            e.host_resource("rg", "web-01"),
             e.secret(&v1, "db-password", None),
             e.secret(&v1, "db-password", Some("0123456789abcdef0123456789abcdef")),
             e.secret(&v1, "a/b?c", Some("")),
@@ -271,6 +314,10 @@ mod tests {
             https://localhost:4443/v1.0/servicePrincipals(appId='3fa85f64-5717-4562-b3fc-2c963f66afa6')
             https://localhost:4443/v1.0/servicePrincipals(appId='o''neil%2Fx')
             https://localhost:4443/v1.0/servicePrincipals/3fa85f64/addPassword
+            https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/web%20id?api-version=2023-01-31
+            https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2023-01-31
+            https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=2023-01-31
+            https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/web-01?api-version=2024-07-01
             https://my-vault.vault.localhost:4443/secrets/db-password?api-version=2025-07-01
             https://my-vault.vault.localhost:4443/secrets/db-password/0123456789abcdef0123456789abcdef?api-version=2025-07-01
             https://my-vault.vault.localhost:4443/secrets/a%2Fb%3Fc/?api-version=2025-07-01

@@ -24,12 +24,14 @@ mod endpoints;
 mod env;
 mod error;
 mod https;
+mod identities;
 mod keyvault;
 mod principals;
 mod secrets;
 mod session;
 #[cfg(test)]
 mod test_peer;
+mod workload;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -38,11 +40,22 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 pub use command::{
-    AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, DEFAULT_RESOURCE_GROUP,
-    DeletePolicyArgs, EnvArgs, KeyvaultCommand, ListSecretsArgs, ListVaultsArgs, PrincipalArgs,
+    AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
+    DEFAULT_RESOURCE_GROUP, DeletePolicyArgs, EnvArgs, HostArgs, IdentityArgs, IdentityCommand,
+    KeyvaultCommand, ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs, PrincipalArgs,
     SecretArgs, SecretCommand, SecretPermissionArg, SetPolicyArgs, SetSecretArgs, ShowSecretArgs,
-    SpCommand, VaultArgs,
+    SpCommand, SpCredentialCommand, VaultArgs, VmCommand, VmIdentityCommand,
 };
+pub use env::{APP_SERVICE_PATH, ARC_PATH};
+pub use workload::{
+    AGENT_FILE, AgentInfo, FetchedToken, TokenClient, WorkloadCredential, WorkloadError,
+    create_agent_dir, new_workload_credential, write_private_file,
+};
+
+/// The agent's directory when `--agent-dir` is not given: `DATA_DIR/agent`.
+pub fn default_agent_dir(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("agent")
+}
 
 use crate::datadir::DataDir;
 use crate::error::CliError;
@@ -80,7 +93,58 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
     match command {
         CliCommand::Env(args) => {
             let vault = args.vault.as_deref().map(secrets::vault_name).transpose()?;
+            if args.agent {
+                let agent_dir = args
+                    .agent_dir
+                    .clone()
+                    .unwrap_or_else(|| default_agent_dir(data_dir));
+                let agent = workload::AgentInfo::read(&agent_dir)?;
+                return Ok(Output::Text(env::agent_lines(
+                    &data,
+                    &agent,
+                    args.port,
+                    args.arc,
+                    vault.as_ref(),
+                )));
+            }
+            if args.proxy {
+                let Some(identity) = &args.identity else {
+                    return Ok(Output::Text(env::proxy_lines(&data, None, vault.as_ref())));
+                };
+                let session = Session::open(data)?;
+                let credential = workload::issue(&session, identity).await?;
+                return Ok(Output::Text(env::proxy_lines(
+                    &session.data,
+                    Some((&credential.client_id, credential.secret.expose())),
+                    vault.as_ref(),
+                )));
+            }
             Ok(Output::Text(env::export_lines(&data, vault.as_ref())))
+        }
+        CliCommand::Identity(command) => {
+            let session = Session::open(data)?;
+            let json = match command {
+                IdentityCommand::Create(args) => identities::create(&session, &args).await?,
+                IdentityCommand::Show(args) => identities::show(&session, &args).await?,
+                IdentityCommand::List(args) => identities::list(&session, &args).await?,
+                IdentityCommand::Delete(args) => {
+                    identities::delete(&session, &args).await?;
+                    return Ok(Output::Nothing);
+                }
+            };
+            Ok(Output::Json(json))
+        }
+        CliCommand::Vm(VmCommand::Identity(VmIdentityCommand::Assign(args))) => {
+            let session = Session::open(data)?;
+            Ok(Output::Json(
+                identities::assign_host(&session, &args).await?,
+            ))
+        }
+        CliCommand::Ad(AdCommand::Sp(SpCommand::Credential(SpCredentialCommand::Reset(args)))) => {
+            let session = Session::open(data)?;
+            Ok(Output::Json(
+                identities::reset_credential(&session, &args).await?,
+            ))
         }
         CliCommand::Keyvault(command) => keyvault_command(&Session::open(data)?, command).await,
         CliCommand::Ad(AdCommand::Sp(SpCommand::CreateForRbac(args))) => {

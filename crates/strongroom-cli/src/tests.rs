@@ -104,6 +104,19 @@ fn script(seen: &Seen) -> (u16, String) {
             let bundle = json!({"value":body["value"],"id":"https://vault1.vault.localhost/secrets/s1/0123","attributes":{"enabled":true}});
             (200, bundle.to_string())
         }
+        ("localhost", "PUT" | "GET", uri) if uri.contains("/userAssignedIdentities/web?") => {
+            let resource = json!({
+                "id": "/subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.ManagedIdentity/userAssignedIdentities/web",
+                "name": "web", "type": "Microsoft.ManagedIdentity/userAssignedIdentities",
+                "location": "local", "tags": {},
+                "properties": {"tenantId": "tid", "principalId": "oid-9", "clientId": "app-9"},
+            });
+            (200, resource.to_string())
+        }
+        ("localhost", "PATCH", uri) if uri.contains("/virtualMachines/host1?") => {
+            let host = json!({"name": "host1", "identity": {"type": body["identity"]["type"], "principalId": "oid-h", "tenantId": "tid"}});
+            (200, host.to_string())
+        }
         ("localhost", "GET", "/v1.0/servicePrincipals(appId='app-9')") => {
             (200, json!({"id":"oid-9","appId":"app-9"}).to_string())
         }
@@ -289,5 +302,60 @@ async fn delete_prints_nothing() {
         sni=localhost DELETE /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.KeyVault/vaults/vault1?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=- length=0 body=
         sni=localhost POST /tid/oauth2/v2.0/token host=localhost:PORT auth=- type=application/x-www-form-urlencoded length=122 body=grant_type=client_credentials&client_id=admin-app&client_secret=s3cret&scope=https%3A%2F%2Fmanagement.azure.com%2F.default
         sni=localhost DELETE /subscriptions/sub/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v2?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=- length=0 body="#]],
+    );
+}
+
+#[tokio::test]
+async fn identity_commands_print_what_az_prints() {
+    let fixture = Fixture::start().await;
+    let created = fixture.run("identity create --name web -g rg1").await;
+    check(
+        &created,
+        expect![[r#"
+            {
+              "clientId": "app-9",
+              "id": "/subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.ManagedIdentity/userAssignedIdentities/web",
+              "location": "local",
+              "name": "web",
+              "principalId": "oid-9",
+              "resourceGroup": "strongroom",
+              "tags": {},
+              "tenantId": "tid",
+              "type": "Microsoft.ManagedIdentity/userAssignedIdentities"
+            }
+        "#]],
+    );
+    check(
+        &fixture.run("vm identity assign --name host1").await,
+        expect![[r#"
+            {
+              "systemAssignedIdentity": "oid-h",
+              "userAssignedIdentities": {}
+            }
+        "#]],
+    );
+    check(
+        &fixture.run("ad sp credential reset --id app-9").await,
+        expect![[r#"
+            {
+              "appId": "app-9",
+              "password": "pw-9",
+              "tenant": "tid"
+            }
+        "#]],
+    );
+    let requests: Vec<String> = fixture
+        .requests()
+        .lines()
+        .filter(|line| !line.contains("/oauth2/v2.0/token"))
+        .map(str::to_owned)
+        .collect();
+    check(
+        &requests.join("\n"),
+        expect![[r#"
+            sni=localhost PUT /subscriptions/sub/resourceGroups/rg1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/web?api-version=2023-01-31 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=20 body={"location":"local"}
+            sni=localhost PATCH /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.Compute/virtualMachines/host1?api-version=2024-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=38 body={"identity":{"type":"SystemAssigned"}}
+            sni=localhost GET /v1.0/servicePrincipals(appId='app-9') host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=- length=0 body=
+            sni=localhost POST /v1.0/servicePrincipals/oid-9/addPassword host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=2 body={}"#]],
     );
 }

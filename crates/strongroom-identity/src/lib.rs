@@ -4,7 +4,8 @@
 //! tokens (`TokenIssuer`), verifying them with a cache keyed by token hash (`TokenVerifier`),
 //! client-credentials authentication against hashed client secrets, tenants and service
 //! principals, the OIDC discovery document, the JWKS, and the token endpoint's JSON bodies
-//! (success and Entra-shaped AADSTS errors).
+//! (success and Entra-shaped AADSTS errors), managed identities and the token bodies of the
+//! managed-identity protocols (IMDS, App Service, Azure Arc).
 //!
 //! Must not touch: HTTP framing (status lines, headers, routing), vault objects, the system
 //! clock (every function takes `now`).
@@ -30,6 +31,7 @@ mod aad_errors;
 mod credentials;
 mod discovery;
 mod error;
+mod managed;
 mod token;
 mod verify;
 
@@ -40,6 +42,11 @@ pub use credentials::{
 };
 pub use discovery::openid_configuration;
 pub use error::{IdentityError, TokenError};
+pub use managed::{
+    IdentitySelector, MANAGED_IDENTITY_KIND, app_service_token_response, create_managed_identity,
+    find_managed_identity, imds_error, imds_token_response, list_managed_identities,
+    selects_identity,
+};
 pub use token::{
     IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer, TokenRequest,
     resource_from_scope, token_response_v1, token_response_v2,

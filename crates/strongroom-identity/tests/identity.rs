@@ -607,3 +607,53 @@ async fn shareable_across_tasks() {
     assert_send(&create_service_principal(store, "t", "n", false, NOW));
     assert_send(&ensure_default_tenant(store));
 }
+
+#[tokio::test]
+async fn managed_identities() {
+    use strongroom_identity::{
+        MANAGED_IDENTITY_KIND, create_managed_identity, find_managed_identity,
+        list_managed_identities,
+    };
+    let deployment = deployment().await;
+    let store: &dyn Store = &deployment.store;
+    let service = deployment.principal(false).await;
+    let web = create_managed_identity(store, &deployment.tenant.tenant_id, "web-id", NOW)
+        .await
+        .unwrap();
+    assert_eq!(web.kind, MANAGED_IDENTITY_KIND);
+    assert!(!web.is_admin);
+    assert_eq!(web.tenant_id, deployment.tenant.tenant_id);
+
+    for key in [
+        "web-id".to_owned(),
+        "WEB-ID".to_owned(),
+        web.app_id.clone(),
+        web.object_id.to_ascii_uppercase(),
+    ] {
+        assert_eq!(
+            find_managed_identity(store, &key).await.unwrap().as_ref(),
+            Some(&web),
+            "{key}"
+        );
+    }
+    // Service principals are not managed identities, by name or by id.
+    for key in [&service.display_name, &service.app_id, &service.object_id] {
+        assert_eq!(find_managed_identity(store, key).await.unwrap(), None);
+    }
+    assert_eq!(
+        list_managed_identities(store).await.unwrap(),
+        vec![web.clone()]
+    );
+
+    // A managed identity authenticates with a client secret like any principal.
+    let (_, secret) = add_client_secret(store, &web.object_id, NOW).await.unwrap();
+    let authenticated = authenticate_client(store, "adfs", &web.app_id, secret.expose(), NOW)
+        .await
+        .unwrap();
+    assert_eq!(authenticated.object_id, web.object_id);
+
+    assert!(matches!(
+        create_managed_identity(store, "no-such-tenant", "x", NOW).await,
+        Err(IdentityError::UnknownTenant { .. })
+    ));
+}

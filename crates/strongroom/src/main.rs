@@ -1,11 +1,14 @@
-//! The `strongroom` binary: `serve` runs the server; every other subcommand is the az-shaped
-//! CLI from `strongroom-cli`, which talks to a running server over HTTPS.
+//! The `strongroom` binary: `serve` runs the server; `agent` serves a managed identity's tokens
+//! on a workload host (`agent.rs`); every other subcommand is the az-shaped CLI from
+//! `strongroom-cli`, which talks to a running server over HTTPS.
 
 // A request must never panic the server: fallible paths return errors.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod agent;
 mod config;
 mod data_dir;
+mod proxy;
 mod server;
 mod tls;
 
@@ -38,6 +41,8 @@ struct Cli {
 enum Command {
     /// Run the server (HTTPS only).
     Serve(config::ServeArgs),
+    /// Serve a managed identity's tokens to local programs (App Service, Azure Arc, IMDS).
+    Agent(agent::AgentArgs),
     #[command(flatten)]
     Cli(strongroom_cli::CliCommand),
 }
@@ -58,6 +63,16 @@ fn main() -> ExitCode {
         Command::Serve(args) => {
             init_tracing();
             match runtime.block_on(server::serve(cli.data_dir, args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("ERROR: {err:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Agent(args) => {
+            init_tracing();
+            match runtime.block_on(agent::run(&cli.data_dir, args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("ERROR: {err:#}");

@@ -1,9 +1,11 @@
 //! `strongroom serve`: open the data directory, wire the layers together, bind, and serve
 //! HTTPS (HTTP/1.1 and HTTP/2) until a shutdown signal; in-flight requests finish first, so
-//! no acknowledged write is cut off.
+//! no acknowledged write is cut off. The first byte of each connection decides: a TLS
+//! handshake is served directly, anything else is a proxy request (`proxy.rs`).
 
 use crate::config::ServeArgs;
 use crate::data_dir::{self, AdminCredential, DataDir};
+use crate::proxy::{self, Proxy};
 use anyhow::Context;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -17,14 +19,17 @@ use strongroom_api::{ApiConfig, AppState};
 use strongroom_model::{Clock, ManualClock, SystemClock};
 use strongroom_store::{SqliteStore, Store};
 use strongroom_vault::VaultCtx;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 const SUBSCRIPTION_META_KEY: &str = "subscription-id";
 const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// The first byte of a TLS record carrying a handshake (ClientHello).
+const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 
 pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<()> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
@@ -69,6 +74,14 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     dir.write_private(data_dir::SERVER_KEY_FILE, leaf.key_pem.expose().as_bytes())?;
     dir.write_public(data_dir::SERVER_CERT_FILE, leaf.cert_pem.as_bytes())?;
     let tls = crate::tls::server_config(&leaf.cert_pem, &ca.cert_pem(), leaf.key_pem.expose())?;
+    let loopback_only = args.listen.ip().is_loopback();
+    let resolver = crate::tls::MintingResolver::new(
+        ca,
+        domain.clone(),
+        &leaf.cert_pem,
+        leaf.key_pem.expose(),
+    )?;
+    let tunnel_tls = crate::tls::intercept_config(Arc::new(resolver))?;
 
     let issuer = strongroom_identity::TokenIssuer::load_or_create(
         store.as_ref(),
@@ -120,6 +133,9 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     println!("  identity:    {}", config.public_origin());
     println!("  local CA:    {}", ca_file.display());
     println!(
+        "  proxy:       HTTPS_PROXY=http://<clientId>:<secret>@{local_addr} (Azure's names: *.vault.azure.net, login.microsoftonline.com, IMDS)"
+    );
+    println!(
         "  admin:       {} (client id {})",
         dir.path(data_dir::ADMIN_FILE).display(),
         admin.client_id
@@ -129,10 +145,17 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         data_dir.display()
     );
 
+    let proxy = Arc::new(Proxy {
+        state: state.clone(),
+        app: app.clone(),
+        tunnel_tls: TlsAcceptor::from(tunnel_tls),
+        credentials_required: !loopback_only,
+    });
     accept_loop(
         listener,
         TlsAcceptor::from(tls),
         app,
+        proxy,
         shutdown_rx,
         shutdown_signal(),
     )
@@ -229,16 +252,25 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
+/// What every connection task holds: a clone of the drain sender (so shutdown knows when the
+/// last one ended) and the signal to finish in-flight requests and close.
+#[derive(Clone)]
+pub(crate) struct ConnectionGuard {
+    _drain: mpsc::Sender<()>,
+    pub(crate) close: watch::Receiver<bool>,
+}
+
 /// Accepts connections until `shutdown` completes, then waits (bounded) for every open
 /// connection to finish its in-flight requests.
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     app: axum::Router,
+    proxy: Arc<Proxy>,
     stop_rx: watch::Receiver<bool>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let (drain_tx, mut drain_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let (drain_tx, mut drain_rx) = mpsc::channel::<()>(1);
     let (close_tx, close_rx) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
@@ -256,10 +288,21 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let app = app.clone();
-        let drain = drain_tx.clone();
-        let mut close = close_rx.clone();
+        let proxy = proxy.clone();
+        let guard = ConnectionGuard {
+            _drain: drain_tx.clone(),
+            close: close_rx.clone(),
+        };
         tokio::spawn(async move {
-            let _drain = drain;
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
+                Ok(Ok(1..)) => {}
+                _ => return,
+            }
+            if first[0] != TLS_HANDSHAKE_RECORD {
+                proxy::serve_connection(proxy, stream, peer, guard).await;
+                return;
+            }
             let tls =
                 match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                     Ok(Ok(tls)) => tls,
@@ -269,25 +312,40 @@ async fn accept_loop(
                     }
                     Err(_) => return,
                 };
-            let service = TowerToHyperService::new(app);
-            let builder = auto::Builder::new(TokioExecutor::new());
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-            tokio::pin!(connection);
-            tokio::select! {
-                result = connection.as_mut() => {
-                    if let Err(err) = result {
-                        tracing::debug!(%peer, error = %err, "connection ended with an error");
-                    }
-                }
-                _ = close.changed() => {
-                    connection.as_mut().graceful_shutdown();
-                    let _ = connection.await;
-                }
-            }
+            serve_app(tls, app, guard, peer).await;
         });
     }
     drop(stop_rx);
     let _ = close_tx.send(true);
     drop(drain_tx);
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, drain_rx.recv()).await;
+}
+
+/// Serves the application on an established (TLS) stream, HTTP/1.1 or HTTP/2, until the
+/// client closes it or shutdown asks it to finish its in-flight requests.
+pub(crate) async fn serve_app<S>(
+    stream: S,
+    app: axum::Router,
+    guard: ConnectionGuard,
+    peer: std::net::SocketAddr,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let mut close = guard.close.clone();
+    let service = TowerToHyperService::new(app);
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(err) = result {
+                tracing::debug!(%peer, error = %err, "connection ended with an error");
+            }
+        }
+        _ = close.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+    drop(guard);
 }

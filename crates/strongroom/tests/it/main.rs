@@ -7,8 +7,11 @@
 //!   and the server keeps serving.
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
+//! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
+//!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
 mod challenge;
 mod durability;
 mod harness;
 mod hostile;
+mod proxy;

@@ -1,0 +1,208 @@
+//! Transparent mode: the listener's plain-HTTP side, an HTTP/1.1 proxy that serves Azure's
+//! names itself (CONTRACTS.md "Managed identities and transparent mode").
+//!
+//! - `CONNECT host:port` for a name `strongroom_api::intercepts` accepts: `200`, then TLS is
+//!   terminated in the tunnel with a leaf minted for that name (`tls::MintingResolver`) and the
+//!   same application serves the inner connection. Nothing is ever forwarded anywhere.
+//! - Absolute-form `GET http://169.254.169.254/metadata/identity/oauth2/token…`: IMDS, for the
+//!   identity in the proxy credentials (attached as a `ProxyIdentity` extension).
+//! - Anything else: `403` (never an open proxy).
+//!
+//! Proxy credentials (`Proxy-Authorization: Basic`, clientId:secret) are required for IMDS
+//! always and for `CONNECT` unless the listener is loopback-only; missing or wrong: `407`.
+
+use crate::server::{ConnectionGuard, serve_app};
+use axum::body::Body;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use strongroom_api::{AppState, ProxyIdentity, authenticate_proxy, intercepts};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the proxy side of the listener needs; one per server.
+pub(crate) struct Proxy {
+    pub(crate) state: Arc<AppState>,
+    pub(crate) app: axum::Router,
+    /// TLS inside tunnels: certificates chosen by SNI, minted on demand.
+    pub(crate) tunnel_tls: TlsAcceptor,
+    /// Whether `CONNECT` needs proxy credentials (the listener is not loopback-only).
+    pub(crate) credentials_required: bool,
+}
+
+/// Serves one plain-HTTP connection (its first byte was not a TLS handshake).
+pub(crate) async fn serve_connection(
+    proxy: Arc<Proxy>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    guard: ConnectionGuard,
+) {
+    let mut close = guard.close.clone();
+    let service = hyper::service::service_fn(move |request| {
+        let proxy = proxy.clone();
+        let guard = guard.clone();
+        async move { Ok::<_, Infallible>(handle(proxy, request, peer, guard).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(err) = result {
+                tracing::debug!(%peer, error = %err, "proxy connection ended with an error");
+            }
+        }
+        _ = close.changed() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
+    }
+}
+
+async fn handle(
+    proxy: Arc<Proxy>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    guard: ConnectionGuard,
+) -> Response<Body> {
+    let method = request.method().clone();
+    // Host and port only: an authority may carry userinfo, which is never logged.
+    let target = request.uri().authority().map_or_else(
+        || request.uri().path().to_owned(),
+        |a| match a.port_u16() {
+            Some(port) => format!("{}:{port}", a.host()),
+            None => a.host().to_owned(),
+        },
+    );
+    match answer(proxy, request, peer, guard).await {
+        // The application logged it (IMDS).
+        Answered::ByApp(response) => response,
+        Answered::ByProxy(response) => {
+            let status = response.status().as_u16();
+            tracing::info!(%peer, %method, target = %target, status, "proxy request");
+            response
+        }
+    }
+}
+
+/// Who produced a response, so that each request is logged once.
+enum Answered {
+    ByProxy(Response<Body>),
+    ByApp(Response<Body>),
+}
+
+async fn answer(
+    proxy: Arc<Proxy>,
+    mut request: Request<Incoming>,
+    peer: SocketAddr,
+    guard: ConnectionGuard,
+) -> Answered {
+    let identity = match authenticate_proxy(&proxy.state, request.headers()).await {
+        Ok(identity) => identity,
+        Err(_) => {
+            return Answered::ByProxy(proxy_auth_required("the proxy credentials are not valid"));
+        }
+    };
+    if request.method() == Method::CONNECT {
+        let Some(authority) = request.uri().authority().cloned() else {
+            return Answered::ByProxy(refuse(StatusCode::BAD_REQUEST, "CONNECT needs host:port"));
+        };
+        if identity.is_none() && proxy.credentials_required {
+            return Answered::ByProxy(proxy_auth_required("proxy credentials are required"));
+        }
+        if !intercepts(&proxy.state.config.domain, authority.host()) {
+            return Answered::ByProxy(not_served(authority.host()));
+        }
+        let on_upgrade = hyper::upgrade::on(&mut request);
+        let tls = proxy.tunnel_tls.clone();
+        let app = proxy.app.clone();
+        tokio::spawn(async move {
+            let upgraded = match on_upgrade.await {
+                Ok(upgraded) => upgraded,
+                Err(err) => {
+                    tracing::debug!(%peer, error = %err, "CONNECT upgrade failed");
+                    return;
+                }
+            };
+            let accepted =
+                tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(TokioIo::new(upgraded)))
+                    .await;
+            match accepted {
+                Ok(Ok(stream)) => serve_app(stream, app, guard, peer).await,
+                Ok(Err(err)) => {
+                    tracing::debug!(%peer, host = authority.host(), error = %err, "tunnel TLS handshake failed");
+                }
+                Err(_) => tracing::debug!(%peer, "tunnel TLS handshake timed out"),
+            }
+        });
+        return Answered::ByProxy(Response::new(Body::empty()));
+    }
+
+    let is_imds =
+        request.uri().authority().is_some_and(|a| {
+            a.host() == strongroom_api::IMDS_HOST && a.port_u16().unwrap_or(80) == 80
+        }) && request.uri().scheme_str() == Some("http");
+    if !is_imds {
+        return Answered::ByProxy(match request.uri().authority() {
+            Some(authority) => not_served(authority.host()),
+            None => refuse(
+                StatusCode::BAD_REQUEST,
+                "this port speaks HTTPS; plain HTTP is accepted only as proxy requests",
+            ),
+        });
+    }
+    let Some(identity) = identity else {
+        return Answered::ByProxy(proxy_auth_required(
+            "IMDS needs proxy credentials that name a workload identity",
+        ));
+    };
+    request.headers_mut().remove(header::PROXY_AUTHORIZATION);
+    request.extensions_mut().insert::<ProxyIdentity>(identity);
+    let request = request.map(Body::new);
+    match proxy.app.clone().oneshot(request).await {
+        Ok(response) => Answered::ByApp(response),
+        Err(never) => match never {},
+    }
+}
+
+fn not_served(host: &str) -> Response<Body> {
+    refuse(
+        StatusCode::FORBIDDEN,
+        &format!(
+            "strongroom proxy: {host} is not served here. Strongroom intercepts only Azure Key Vault and login names (*.vault.azure.net and the other clouds' vault names, login.microsoftonline.com, ...), IMDS at 169.254.169.254 and its own domain; it is not an open proxy."
+        ),
+    )
+}
+
+fn proxy_auth_required(why: &str) -> Response<Body> {
+    let mut response = refuse(
+        StatusCode::PROXY_AUTHENTICATION_REQUIRED,
+        &format!(
+            "strongroom proxy: {why}; use http://<clientId>:<secret>@host:port from `strongroom env --proxy`"
+        ),
+    );
+    response.headers_mut().insert(
+        header::PROXY_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"strongroom\""),
+    );
+    response
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = Response::new(Body::from(format!("{message}\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

@@ -1,0 +1,246 @@
+//! Transparent mode's proxy protocol on the raw wire (CONTRACTS.md "Managed identities and
+//! transparent mode"): the listener answers plain HTTP as a proxy, refuses hosts it does not
+//! serve, demands proxy credentials for IMDS, and terminates `CONNECT` tunnels for Azure's
+//! names with a leaf that our CA minted for exactly that name.
+
+use crate::harness::TestServer;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+const IMDS_REQUEST_TARGET: &str = "http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https%3A%2F%2Fvault.azure.net";
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One HTTP/1.1 response: status, lower-cased headers, body.
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+            panic!("not JSON ({err}): {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+}
+
+/// Writes `request` and reads one response (headers, then `Content-Length` bytes).
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, request: &str) -> Reply {
+    let read = async {
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut data = Vec::new();
+        let mut buf = [0u8; 8192];
+        let header_end = loop {
+            if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "connection closed before the response headers");
+            data.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8_lossy(&data[..header_end]).into_owned();
+        let mut body = data[header_end + 4..].to_vec();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {head:?}"));
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .map_or(0, |(_, v)| v.parse::<usize>().expect("content-length"));
+        while body.len() < length {
+            let n = stream.read(&mut buf).await.expect("read body");
+            assert!(n > 0, "connection closed inside the body");
+            body.extend_from_slice(&buf[..n]);
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    };
+    tokio::time::timeout(TIMEOUT, read)
+        .await
+        .expect("the proxy answered in time")
+}
+
+async fn connect(server: &TestServer) -> TcpStream {
+    TcpStream::connect(("127.0.0.1", server.port))
+        .await
+        .expect("connecting to the listener")
+}
+
+/// `Proxy-Authorization: Basic` for `user:password` (standard base64, padded).
+fn basic(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let input = format!("{user}:{password}").into_bytes();
+    let mut encoded = String::new();
+    for chunk in input.chunks(3) {
+        let bytes = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(bytes[0]) << 16) | (u32::from(bytes[1]) << 8) | u32::from(bytes[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                encoded.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                encoded.push('=');
+            }
+        }
+    }
+    format!("Basic {encoded}")
+}
+
+fn admin_proxy_credentials(server: &TestServer) -> (String, String) {
+    let admin = server.admin_credential();
+    (
+        admin["clientId"].as_str().expect("clientId").to_owned(),
+        admin["clientSecret"]
+            .as_str()
+            .expect("clientSecret")
+            .to_owned(),
+    )
+}
+
+fn tls_connector(server: &TestServer) -> TlsConnector {
+    let pem = std::fs::read(server.data_dir().join("ca.pem")).expect("reading ca.pem");
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(&pem) {
+        roots.add(certificate.expect("PEM")).expect("trust anchor");
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    TlsConnector::from(Arc::new(config))
+}
+
+/// `CONNECT host:443` (loopback listener: no proxy credentials needed), answered 200.
+async fn open_tunnel(server: &TestServer, host: &str) -> TcpStream {
+    let mut stream = connect(server).await;
+    let reply = exchange(
+        &mut stream,
+        &format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "CONNECT {host}:443");
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hosts_we_do_not_serve_are_refused() {
+    let server = TestServer::start();
+    for request in [
+        "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+        "CONNECT vault.azure.net.example.com:443 HTTP/1.1\r\nHost: vault.azure.net.example.com:443\r\n\r\n",
+        "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n",
+    ] {
+        let reply = exchange(&mut connect(&server).await, request).await;
+        assert_eq!(reply.status, 403, "{request}");
+        assert!(
+            String::from_utf8_lossy(&reply.body).contains("not an open proxy"),
+            "{request}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imds_needs_proxy_credentials_and_answers_for_their_identity() {
+    let server = TestServer::start();
+    let (client_id, secret) = admin_proxy_credentials(&server);
+    let imds = |credentials: Option<String>| {
+        let auth = credentials
+            .map(|c| format!("Proxy-Authorization: {c}\r\n"))
+            .unwrap_or_default();
+        format!(
+            "GET {IMDS_REQUEST_TARGET} HTTP/1.1\r\nHost: 169.254.169.254\r\nMetadata: true\r\n{auth}\r\n"
+        )
+    };
+
+    for credentials in [None, Some(basic(&client_id, "wrong-secret"))] {
+        let reply = exchange(&mut connect(&server).await, &imds(credentials.clone())).await;
+        assert_eq!(reply.status, 407, "credentials {credentials:?}");
+        assert_eq!(
+            reply.header("proxy-authenticate"),
+            Some(r#"Basic realm="strongroom""#)
+        );
+    }
+
+    let reply = exchange(
+        &mut connect(&server).await,
+        &imds(Some(basic(&client_id, &secret))),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let body = reply.json();
+    assert_eq!(body["client_id"], client_id.as_str());
+    assert_eq!(body["resource"], "https://vault.azure.net");
+    assert!(body["expires_in"].is_string(), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tunnel_to_an_azure_vault_name_gets_a_leaf_for_that_name_from_our_ca() {
+    let server = TestServer::start();
+    let connector = tls_connector(&server);
+
+    // The client trusts only ca.pem and checks the name: the handshake proves both.
+    let tunnel = open_tunnel(&server, "x.vault.azure.net").await;
+    let name = ServerName::try_from("x.vault.azure.net").expect("DNS name");
+    let mut tls = tokio::time::timeout(TIMEOUT, connector.connect(name, tunnel))
+        .await
+        .expect("handshake in time")
+        .expect("a certificate for x.vault.azure.net signed by our CA");
+    let reply = exchange(
+        &mut tls,
+        "GET /secrets/s?api-version=7.4 HTTP/1.1\r\nHost: x.vault.azure.net\r\n\r\n",
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.header("www-authenticate").map(str::to_owned),
+        Some(format!(
+            r#"Bearer authorization="https://login.microsoftonline.com/{}", resource="https://vault.azure.net""#,
+            server.tenant_id
+        ))
+    );
+
+    // Inside a tunnel, a name we do not serve gets no certificate at all.
+    let tunnel = open_tunnel(&server, "x.vault.azure.net").await;
+    let other = ServerName::try_from("example.com").expect("DNS name");
+    let refused = tokio::time::timeout(TIMEOUT, connector.connect(other, tunnel))
+        .await
+        .expect("handshake in time");
+    assert!(refused.is_err(), "example.com got a certificate");
+}
