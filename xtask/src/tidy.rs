@@ -89,6 +89,8 @@ const EXPOSE_ALLOWED: &[&str] = &[
     "crates/strongroom-cli/src/https.rs",
     "crates/strongroom-cli/src/secrets.rs",
     "crates/strongroom-cli/src/session.rs",
+    // `--create-cert`: the new certificate's private key goes into its 0600 PEM file.
+    "crates/strongroom-cli/src/certificates.rs",
     // Workload credentials: the identity's secret goes to the token endpoint, the agent's
     // identity header into its 0600 agent.json.
     "crates/strongroom-cli/src/workload.rs",

@@ -11,8 +11,9 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 use strongroom_identity::{
-    IdentityError, TokenRequest, aad_error_body, authenticate_client, openid_configuration,
-    resolve_tenant, resource_from_scope, token_response_v1, token_response_v2,
+    CLIENT_ASSERTION_TYPE_JWT, IdentityError, TokenRequest, aad_error_body, authenticate_client,
+    authenticate_client_assertion, openid_configuration, resolve_tenant, resource_from_scope,
+    token_response_v1, token_response_v2,
 };
 
 /// Token requests are small forms; anything bigger is refused before parsing.
@@ -163,7 +164,13 @@ async fn token(
     request: Request,
     flavour: TokenFlavour,
 ) -> Result<Response, IdentityError> {
-    let tenant = resolve_tenant(state.store.as_ref(), tenant).await?;
+    let tenant_path = tenant;
+    let tenant = resolve_tenant(state.store.as_ref(), tenant_path).await?;
+    let audiences = assertion_audiences(
+        &public_origin(state, &request),
+        state.issuer.config().origin(),
+        &[tenant_path, tenant.tenant_id.as_str()],
+    );
     let missing = |name: &str| IdentityError::MissingParameter {
         name: name.to_owned(),
     };
@@ -188,7 +195,24 @@ async fn token(
         None => return Err(missing("grant_type")),
     }
     let client_id = field("client_id").ok_or_else(|| missing("client_id"))?;
-    let client_secret = field("client_secret").ok_or_else(|| missing("client_secret"))?;
+    // A client proves itself with a secret or (certificate credentials) an assertion, not both.
+    let assertion = match (field("client_assertion_type"), field("client_assertion")) {
+        (None, None) => None,
+        (Some(CLIENT_ASSERTION_TYPE_JWT), Some(assertion)) if field("client_secret").is_none() => {
+            Some(assertion)
+        }
+        (Some(CLIENT_ASSERTION_TYPE_JWT), None) => return Err(missing("client_assertion")),
+        (None, Some(_)) => return Err(missing("client_assertion_type")),
+        _ => {
+            return Err(IdentityError::ClientAssertion {
+                code: 50_027,
+                message: format!(
+                    "JWT token is invalid or malformed. The client_assertion_type must be \
+                     '{CLIENT_ASSERTION_TYPE_JWT}', without a client_secret."
+                ),
+            });
+        }
+    };
     let resource = match flavour {
         TokenFlavour::V2 => resource_from_scope(field("scope").unwrap_or(""))?,
         TokenFlavour::V1 => field("resource")
@@ -197,14 +221,30 @@ async fn token(
             .ok_or_else(|| missing("resource"))?,
     };
     let now = state.vaults.now();
-    let principal = authenticate_client(
-        state.store.as_ref(),
-        &tenant.tenant_id,
-        client_id,
-        client_secret,
-        now,
-    )
-    .await?;
+    let principal = match assertion {
+        Some(assertion) => {
+            authenticate_client_assertion(
+                state.store.as_ref(),
+                &tenant.tenant_id,
+                client_id,
+                assertion,
+                &audiences,
+                now,
+            )
+            .await?
+        }
+        None => {
+            let client_secret = field("client_secret").ok_or_else(|| missing("client_secret"))?;
+            authenticate_client(
+                state.store.as_ref(),
+                &tenant.tenant_id,
+                client_id,
+                client_secret,
+                now,
+            )
+            .await?
+        }
+    };
     let issued = state.issuer.issue(
         &TokenRequest::for_principal(&principal, resource.clone()),
         now,
@@ -214,4 +254,23 @@ async fn token(
         TokenFlavour::V1 => token_response_v1(&issued, &resource),
     };
     Ok(json_response(StatusCode::OK, &body))
+}
+
+/// The `aud` values a client assertion posted here may carry: the token endpoints (v2 and v1)
+/// under the origin the client reached, our configured origin and Entra's own login host, for
+/// the tenant as the path named it and as its id (MSAL uses the discovery document's
+/// `token_endpoint`, which keeps the path's tenant).
+fn assertion_audiences(reached: &str, configured: &str, tenants: &[&str]) -> Vec<String> {
+    let mut audiences = Vec::new();
+    for origin in [reached, configured, "https://login.microsoftonline.com"] {
+        for tenant in tenants {
+            for path in ["oauth2/v2.0/token", "oauth2/token"] {
+                let audience = format!("{}/{tenant}/{path}", origin.trim_end_matches('/'));
+                if !audiences.contains(&audience) {
+                    audiences.push(audience);
+                }
+            }
+        }
+    }
+    audiences
 }

@@ -164,6 +164,9 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
             }
             _ => Err(ApiError::MethodNotAllowed(m.to_string())),
         },
+        ["v1.0", "servicePrincipals", id, "addCertificate"] if *m == Method::POST => {
+            add_certificate(state, id, &body).await
+        }
         ["v1.0", "servicePrincipals", id, "addPassword"] if *m == Method::POST => {
             add_password(state, id).await
         }
@@ -568,6 +571,49 @@ async fn add_password(state: &AppState, id: &str) -> Result<Response, ApiError> 
         "displayName": "strongroom",
         "startDateTime": credential.created.seconds(),
         "endDateTime": credential.expires.map(|e| e.seconds()),
+    });
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+#[derive(Debug, Deserialize)]
+struct AddCertificateBody {
+    /// PEM, or base64 of the DER; only the public certificate (a private key is ignored).
+    certificate: String,
+}
+
+/// Registers a public certificate as a credential: client assertions signed with its key
+/// authenticate the principal until the certificate expires.
+async fn add_certificate(state: &AppState, id: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let add: AddCertificateBody = parse_json(body)?;
+    let principal = find_principal(state, id).await?;
+    let now = state.vaults.now();
+    let (credential, info) = match strongroom_identity::add_client_certificate(
+        state.store.as_ref(),
+        &principal.object_id,
+        &add.certificate,
+        now,
+    )
+    .await
+    {
+        Ok(added) => added,
+        Err(strongroom_identity::IdentityError::InvalidCertificate) => {
+            return Err(arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "The certificate is not a valid, unexpired RSA X.509 certificate (PEM or \
+                 base64 DER)."
+                    .to_owned(),
+            ));
+        }
+        Err(err) => return Err(ApiError::internal(err)),
+    };
+    let body = json!({
+        "keyId": credential.key_id,
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+        "thumbprint": strongroom_identity::certificate_thumbprint(&info),
+        "startDateTime": info.not_before.seconds(),
+        "endDateTime": info.not_after.seconds(),
     });
     Ok(json_response(StatusCode::OK, &body))
 }

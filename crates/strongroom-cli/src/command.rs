@@ -300,6 +300,21 @@ pub struct CredentialResetArgs {
     /// Application (client) id of the principal (a managed identity's clientId works too)
     #[arg(long)]
     pub id: String,
+    #[command(flatten)]
+    pub cert: CreateCertArgs,
+}
+
+/// `--create-cert [--cert-dir D]`: a certificate credential instead of a client secret.
+#[derive(Debug, Args)]
+pub struct CreateCertArgs {
+    /// Create a self-signed certificate (RSA-2048, one year) and register it instead of a
+    /// client secret; the private key is written only to a local PEM file (0600)
+    #[arg(long)]
+    pub create_cert: bool,
+    /// Directory for the PEM file with the certificate and its private key (default: the
+    /// current directory)
+    #[arg(long, requires = "create_cert")]
+    pub cert_dir: Option<std::path::PathBuf>,
 }
 
 /// `ad sp create-for-rbac`
@@ -308,6 +323,8 @@ pub struct CreateForRbacArgs {
     /// Display name of the new service principal
     #[arg(long, short = 'n')]
     pub name: String,
+    #[command(flatten)]
+    pub cert: CreateCertArgs,
 }
 
 /// `strongroom env`
@@ -519,7 +536,9 @@ mod tests {
     fn principal_and_env_commands() {
         check(
             "ad sp create-for-rbac --name app1",
-            expect![[r#"Ad(Sp(CreateForRbac(CreateForRbacArgs { name: "app1" })))"#]],
+            expect![[
+                r#"Ad(Sp(CreateForRbac(CreateForRbacArgs { name: "app1", cert: CreateCertArgs { create_cert: false, cert_dir: None } })))"#
+            ]],
         );
         check(
             "ad sp create-for-rbac",
@@ -577,7 +596,19 @@ mod tests {
         );
         check(
             "ad sp credential reset --id app-1",
-            expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1" }))))"#]],
+            expect![[
+                r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#
+            ]],
+        );
+        check(
+            "ad sp credential reset --id app-1 --create-cert --cert-dir /certs",
+            expect![[
+                r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", cert: CreateCertArgs { create_cert: true, cert_dir: Some("/certs") } }))))"#
+            ]],
+        );
+        check(
+            "ad sp create-for-rbac --name app1 --cert-dir /certs",
+            expect![[r#"error: MissingRequiredArgument"#]],
         );
         check("serve", expect![[r#"error: InvalidSubcommand"#]]);
         check(

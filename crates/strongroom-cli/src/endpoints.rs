@@ -231,6 +231,15 @@ impl Endpoints {
         ))
     }
 
+    /// Graph `POST /v1.0/servicePrincipals/{id}/addCertificate` (Strongroom's shortcut for
+    /// `keyCredentials`): registers a public certificate.
+    pub(crate) fn add_certificate(&self, object_id: &str) -> Target {
+        self.identity(format!(
+            "/v1.0/servicePrincipals/{}/addCertificate",
+            segment(object_id)
+        ))
+    }
+
     /// `/secrets/{name}[/{version}]` on the vault's host.
     pub(crate) fn secret(&self, vault: &VaultName, name: &str, version: Option<&str>) -> Target {
         let version = version.map(|version| format!("/{}", segment(version)));

@@ -57,6 +57,10 @@ pub(crate) enum CliError {
     /// Arguments clap let through but the command cannot use.
     #[error("{0}")]
     Usage(String),
+    #[error("cannot create the certificate: {0}")]
+    Certificate(String),
+    #[error("cannot write the certificate file {}: {source}", path.display())]
+    CertFile { path: PathBuf, source: io::Error },
     #[error("cannot write the output: {0}")]
     Output(io::Error),
 }

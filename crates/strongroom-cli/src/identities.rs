@@ -72,7 +72,9 @@ pub(crate) async fn assign_host(session: &Session, args: &HostArgs) -> Result<Va
 }
 
 /// `ad sp credential reset --id APPID`: a new client secret for the principal, printed as
-/// `{"appId","password","tenant"}`. Unlike `az`, older secrets are not removed.
+/// `{"appId","password","tenant"}`, or with `--create-cert` a new certificate credential,
+/// `{"appId","fileWithCertAndPrivateKey","password":null,"tenant"}`. Unlike `az`, older
+/// credentials are not removed.
 pub(crate) async fn reset_credential(
     session: &Session,
     args: &CredentialResetArgs,
@@ -82,6 +84,24 @@ pub(crate) async fn reset_credential(
     let principal = session.call(Method::GET, &lookup, &token).await?;
     let object_id = string_at(&principal, &["id"], &lookup)?;
     let app_id = string_at(&principal, &["appId"], &lookup)?;
+    if args.cert.create_cert {
+        let display_name = string_at(&principal, &["displayName"], &lookup)?;
+        let file = crate::certificates::add_certificate(
+            session,
+            &token,
+            &object_id,
+            &app_id,
+            &display_name,
+            args.cert.cert_dir.as_deref(),
+        )
+        .await?;
+        return Ok(json!({
+            "appId": app_id,
+            "fileWithCertAndPrivateKey": file,
+            "password": null,
+            "tenant": session.data.admin.tenant_id,
+        }));
+    }
     let add_password = session.endpoints.add_password(&object_id);
     let password = session
         .call_json(Method::POST, &add_password, &token, &json!({}))

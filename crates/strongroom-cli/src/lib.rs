@@ -18,6 +18,7 @@
 //! Start reading at [`run`], then `command.rs` (the tree), `session.rs` (tokens and calls),
 //! `endpoints.rs` (every URL) and `https.rs` (the wire).
 
+mod certificates;
 mod command;
 mod datadir;
 mod endpoints;

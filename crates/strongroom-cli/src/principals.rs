@@ -1,5 +1,5 @@
-//! `ad sp create-for-rbac`: a service principal and its first client secret, through the
-//! server's Graph-shaped endpoints.
+//! `ad sp create-for-rbac`: a service principal and its first credential (a client secret, or
+//! with `--create-cert` a certificate), through the server's Graph-shaped endpoints.
 
 use http::Method;
 use serde_json::{Value, json};
@@ -10,7 +10,8 @@ use crate::error::CliError;
 use crate::session::{Audience, Session};
 
 /// Creates the principal, adds a password, and prints what `az` prints:
-/// `{"appId","displayName","password","tenant"}`.
+/// `{"appId","displayName","password","tenant"}`; with `--create-cert`, a certificate instead:
+/// `{"appId","displayName","fileWithCertAndPrivateKey","password":null,"tenant"}`.
 pub(crate) async fn create_for_rbac(
     session: &Session,
     args: &CreateForRbacArgs,
@@ -28,6 +29,25 @@ pub(crate) async fn create_for_rbac(
     let object_id = string_field(&principal, "id", &principals)?;
     let app_id = string_field(&principal, "appId", &principals)?;
     let display_name = string_field(&principal, "displayName", &principals)?;
+
+    if args.cert.create_cert {
+        let file = crate::certificates::add_certificate(
+            session,
+            &token,
+            &object_id,
+            &app_id,
+            &display_name,
+            args.cert.cert_dir.as_deref(),
+        )
+        .await?;
+        return Ok(json!({
+            "appId": app_id,
+            "displayName": display_name,
+            "fileWithCertAndPrivateKey": file,
+            "password": null,
+            "tenant": session.data.admin.tenant_id,
+        }));
+    }
 
     let add_password = session.endpoints.add_password(&object_id);
     let password = session

@@ -2,7 +2,8 @@
 //!
 //! Owns: envelope encryption (`MasterKey` seals per-vault `DataKey`s, data keys seal payloads,
 //! AES-256-GCM with authenticated data binding each ciphertext to where it belongs), random
-//! generation, client-secret hashing, the local CA and TLS certificates, RSA signing keys.
+//! generation, client-secret hashing, the local CA and TLS certificates, RSA signing keys,
+//! client certificates and the verification of client-assertion signatures.
 //!
 //! Must not touch: storage, HTTP, logging of its inputs.
 //!
@@ -18,6 +19,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod client_cert;
 mod envelope;
 mod error;
 mod random;
@@ -25,6 +27,10 @@ mod secret_hash;
 mod signing;
 mod tls;
 
+pub use client_cert::{
+    AssertionAlgorithm, CLIENT_CERT_VALIDITY_DAYS, CertificateInfo, ClientCertificate,
+    certificate_der_from_text, generate_client_certificate, parse_client_certificate,
+};
 pub use envelope::{Aad, DataKey, MasterKey};
 pub use error::CryptoError;
 pub use random::{random_bytes, random_token};

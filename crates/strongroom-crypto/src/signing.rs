@@ -52,6 +52,18 @@ impl RsaSigningKey {
         Ok(signature)
     }
 
+    /// The PS256 (RSASSA-PSS, SHA-256) signature of `message`.
+    pub fn sign_ps256(&self, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let mut signature = vec![0u8; self.key.public_modulus_len()];
+        self.key.sign(
+            &aws_lc_rs::signature::RSA_PSS_SHA256,
+            &SystemRandom::new(),
+            message,
+            &mut signature,
+        )?;
+        Ok(signature)
+    }
+
     /// `(n, e)`, big-endian without leading zeros.
     pub fn public_components(&self) -> (Vec<u8>, Vec<u8>) {
         let public = self.key.public_key();

@@ -45,18 +45,18 @@ pub struct IssuedCert {
     pub key_der: SecretBytes,
 }
 
-fn certificate_error(err: rcgen::Error) -> CryptoError {
+pub(crate) fn certificate_error(err: rcgen::Error) -> CryptoError {
     CryptoError::Certificate(err.to_string())
 }
 
-fn common_name(name: &str) -> DistinguishedName {
+pub(crate) fn common_name(name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, name);
     dn
 }
 
 /// A random positive 128-bit serial number (RFC 5280 allows up to 20 octets).
-fn random_serial() -> Result<SerialNumber, CryptoError> {
+pub(crate) fn random_serial() -> Result<SerialNumber, CryptoError> {
     let mut serial = random_bytes::<16>()?;
     serial[0] &= 0x7f;
     serial[0] |= 0x01; // never a leading zero octet, so the encoding is always 16 bytes
@@ -71,7 +71,7 @@ fn cert_seconds(time: UnixTime) -> Result<u64, CryptoError> {
 }
 
 /// Sets `not_before = now - 1 h` and `not_after = now + days`.
-fn set_validity(
+pub(crate) fn set_validity(
     params: &mut CertificateParams,
     now: UnixTime,
     days: i64,

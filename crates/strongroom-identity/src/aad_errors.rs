@@ -88,6 +88,22 @@ fn classify(err: &IdentityError) -> AadError {
             900_144,
             format!("The request body must contain the following parameter: '{name}'."),
         ),
+        IdentityError::ClientAssertion { code, message } => (
+            if *code == 50_027 { 400 } else { 401 },
+            if *code == 50_027 {
+                "invalid_request"
+            } else {
+                "invalid_client"
+            },
+            *code,
+            message.clone(),
+        ),
+        IdentityError::InvalidCertificate => (
+            400,
+            "invalid_request",
+            50_027,
+            "The certificate is not a valid, unexpired RSA X.509 certificate.".to_owned(),
+        ),
         IdentityError::UnsupportedGrantType { grant_type } => (
             400,
             "unsupported_grant_type",

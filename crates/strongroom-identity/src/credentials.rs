@@ -1,12 +1,16 @@
-//! Tenants, service principals and their client secrets: creating them for the management
-//! API, and checking a client-credentials request at the token endpoint.
+//! Tenants, service principals and their credentials (client secrets and certificates):
+//! creating them for the management API, and checking a client-credentials request with a
+//! secret at the token endpoint (assertions signed with a certificate: `assertion.rs`).
 //!
 //! Client secrets are 256-bit random strings shown once and stored only as salted hashes;
 //! a presented secret is compared in constant time against *every* stored credential, so
 //! the time taken does not say which one (if any) matched.
 
 use crate::IdentityError;
-use strongroom_crypto::{SecretHash, hash_secret, random_token, verify_secret};
+use strongroom_crypto::{
+    CertificateInfo, SecretHash, certificate_der_from_text, hash_secret, parse_client_certificate,
+    random_token, verify_secret,
+};
 use strongroom_model::{SecretValue, UnixTime};
 use strongroom_store::{CredentialRow, PrincipalRow, Store, TenantRow};
 
@@ -64,27 +68,7 @@ pub async fn authenticate_client(
     client_secret: &str,
     now: UnixTime,
 ) -> Result<PrincipalRow, IdentityError> {
-    if client_id.is_empty() {
-        return Err(IdentityError::MissingParameter {
-            name: "client_id".to_owned(),
-        });
-    }
-    let tenant = resolve_tenant(store, tenant_id).await?;
-    let Some(principal) = store
-        .get_principal_by_app_id(&client_id.to_ascii_lowercase())
-        .await?
-    else {
-        return Err(IdentityError::UnknownClient {
-            client_id: client_id.to_owned(),
-            tenant: tenant.tenant_id,
-        });
-    };
-    if principal.tenant_id != tenant.tenant_id {
-        return Err(IdentityError::TenantMismatch {
-            client_id: client_id.to_owned(),
-            tenant: tenant.tenant_id,
-        });
-    }
+    let principal = find_client(store, tenant_id, client_id).await?;
     if client_secret.is_empty() {
         return Err(IdentityError::MissingParameter {
             name: "client_secret".to_owned(),
@@ -93,7 +77,12 @@ pub async fn authenticate_client(
 
     let mut matched_live = false;
     let mut matched_expired = false;
-    for credential in &principal.credentials {
+    // Certificate credentials have no hash; a secret never matches them.
+    for credential in principal
+        .credentials
+        .iter()
+        .filter(|c| c.certificate.is_none())
+    {
         let stored = SecretHash {
             salt: credential.salt.clone(),
             hash: credential.hash.clone(),
@@ -115,6 +104,36 @@ pub async fn authenticate_client(
             app_id: principal.app_id,
         })
     }
+}
+
+/// The principal registered as `client_id` in the tenant `tenant_id` names.
+pub(crate) async fn find_client(
+    store: &dyn Store,
+    tenant_id: &str,
+    client_id: &str,
+) -> Result<PrincipalRow, IdentityError> {
+    if client_id.is_empty() {
+        return Err(IdentityError::MissingParameter {
+            name: "client_id".to_owned(),
+        });
+    }
+    let tenant = resolve_tenant(store, tenant_id).await?;
+    let Some(principal) = store
+        .get_principal_by_app_id(&client_id.to_ascii_lowercase())
+        .await?
+    else {
+        return Err(IdentityError::UnknownClient {
+            client_id: client_id.to_owned(),
+            tenant: tenant.tenant_id,
+        });
+    };
+    if principal.tenant_id != tenant.tenant_id {
+        return Err(IdentityError::TenantMismatch {
+            client_id: client_id.to_owned(),
+            tenant: tenant.tenant_id,
+        });
+    }
+    Ok(principal)
 }
 
 /// Registers a service principal in `tenant_id` with fresh random object and application ids
@@ -171,6 +190,7 @@ pub async fn add_client_secret(
         hint: secret.expose().chars().take(HINT_CHARS).collect(),
         created: now,
         expires: Some(now.plus_days(CLIENT_SECRET_LIFETIME_DAYS)),
+        certificate: None,
     };
     let mut credentials = principal.credentials;
     credentials.push(credential.clone());
@@ -178,4 +198,44 @@ pub async fn add_client_secret(
         .set_principal_credentials(&principal.object_id, credentials)
         .await?;
     Ok((credential, secret))
+}
+
+/// Registers a public certificate (PEM, or base64 of its DER) as a credential of a principal: client assertions
+/// signed with its key authenticate the principal until the certificate expires. Returns the
+/// new credential and what the certificate says (thumbprints, dates). Read-modify-write as
+/// `add_client_secret`.
+pub async fn add_client_certificate(
+    store: &dyn Store,
+    object_id: &str,
+    certificate: &str,
+    now: UnixTime,
+) -> Result<(CredentialRow, CertificateInfo), IdentityError> {
+    let certificate_der =
+        certificate_der_from_text(certificate).map_err(|_| IdentityError::InvalidCertificate)?;
+    let info = parse_client_certificate(&certificate_der)
+        .map_err(|_| IdentityError::InvalidCertificate)?;
+    if info.not_after <= now {
+        return Err(IdentityError::InvalidCertificate);
+    }
+    let principal = store
+        .get_principal_by_object_id(object_id)
+        .await?
+        .ok_or_else(|| IdentityError::PrincipalNotFound {
+            object_id: object_id.to_owned(),
+        })?;
+    let credential = CredentialRow {
+        key_id: uuid::Uuid::new_v4().to_string(),
+        salt: Vec::new(),
+        hash: Vec::new(),
+        hint: String::new(),
+        created: now,
+        expires: Some(info.not_after),
+        certificate: Some(certificate_der),
+    };
+    let mut credentials = principal.credentials;
+    credentials.push(credential.clone());
+    store
+        .set_principal_credentials(&principal.object_id, credentials)
+        .await?;
+    Ok((credential, info))
 }

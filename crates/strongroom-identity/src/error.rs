@@ -31,6 +31,12 @@ pub enum IdentityError {
     /// The scope is not one `<resource>/.default`, the only form client credentials accept.
     #[error("scope {scope:?} is not a single <resource>/.default")]
     InvalidScope { scope: String },
+    /// A client assertion was refused; `code` is the AADSTS number, `message` Entra's text.
+    #[error("client assertion refused (AADSTS{code})")]
+    ClientAssertion { code: u32, message: String },
+    /// A certificate offered as a credential is not an RSA X.509 certificate, or has expired.
+    #[error("the certificate is not a valid, unexpired RSA X.509 certificate")]
+    InvalidCertificate,
     #[error("principal {object_id} was not found")]
     PrincipalNotFound { object_id: String },
     /// The stored token-signing key could not be opened or parsed (wrong master key?).

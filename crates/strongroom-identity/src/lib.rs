@@ -2,7 +2,8 @@
 //!
 //! Owns: the deployment's RS256 token-signing key (sealed in store meta), issuing access
 //! tokens (`TokenIssuer`), verifying them with a cache keyed by token hash (`TokenVerifier`),
-//! client-credentials authentication against hashed client secrets, tenants and service
+//! client-credentials authentication against hashed client secrets or certificate-signed
+//! client assertions, tenants and service
 //! principals, the OIDC discovery document, the JWKS, and the token endpoint's JSON bodies
 //! (success and Entra-shaped AADSTS errors), managed identities and the token bodies of the
 //! managed-identity protocols (IMDS, App Service, Azure Arc).
@@ -19,7 +20,8 @@
 //!   lifetime and audience on every hit;
 //! - a `Caller` comes only from a token whose signature and issuer verified.
 //!
-//! Start reading at `token.rs` (issuing), then `verify.rs`, `credentials.rs`.
+//! Start reading at `token.rs` (issuing), then `verify.rs`, `credentials.rs`, `assertion.rs`
+//! (client assertions signed with a registered certificate).
 
 // A request must never panic the server: fallible paths return errors.
 #![cfg_attr(
@@ -28,6 +30,7 @@
 )]
 
 mod aad_errors;
+mod assertion;
 mod credentials;
 mod discovery;
 mod error;
@@ -36,9 +39,13 @@ mod token;
 mod verify;
 
 pub use aad_errors::{aad_error_body, aad_error_body_with_ids};
+pub use assertion::{
+    CLIENT_ASSERTION_TYPE_JWT, authenticate_client_assertion, certificate_thumbprint,
+};
 pub use credentials::{
-    CLIENT_SECRET_LIFETIME_DAYS, DEFAULT_TENANT_ALIASES, DEFAULT_TENANT_NAME, add_client_secret,
-    authenticate_client, create_service_principal, ensure_default_tenant, resolve_tenant,
+    CLIENT_SECRET_LIFETIME_DAYS, DEFAULT_TENANT_ALIASES, DEFAULT_TENANT_NAME,
+    add_client_certificate, add_client_secret, authenticate_client, create_service_principal,
+    ensure_default_tenant, resolve_tenant,
 };
 pub use discovery::openid_configuration;
 pub use error::{IdentityError, TokenError};

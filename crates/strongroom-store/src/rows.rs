@@ -25,7 +25,8 @@ pub struct PrincipalRow {
     pub credentials: Vec<CredentialRow>,
 }
 
-/// One client secret, stored only as a salted hash.
+/// One credential of a principal: a client secret, stored only as a salted hash, or (with
+/// `certificate`) a public certificate whose key signs client assertions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CredentialRow {
     pub key_id: String,
@@ -35,6 +36,9 @@ pub struct CredentialRow {
     pub hint: String,
     pub created: UnixTime,
     pub expires: Option<UnixTime>,
+    /// DER of the registered public certificate for a certificate credential (`salt` and
+    /// `hash` are then empty); `None` for a client secret.
+    pub certificate: Option<Vec<u8>>,
 }
 
 /// A vault about to be created.

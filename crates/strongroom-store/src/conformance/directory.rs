@@ -107,6 +107,20 @@ fn credential(key_id: &str, expires: Option<UnixTime>) -> CredentialRow {
         hint: key_id.chars().take(3).collect(),
         created: UnixTime(T0),
         expires,
+        certificate: None,
+    }
+}
+
+/// A certificate credential: no hash, the certificate's DER (with a zero byte) round-trips.
+fn certificate_credential(key_id: &str) -> CredentialRow {
+    CredentialRow {
+        key_id: key_id.to_owned(),
+        salt: Vec::new(),
+        hash: Vec::new(),
+        hint: String::new(),
+        created: UnixTime(T0),
+        expires: Some(UnixTime(T0 + 200)),
+        certificate: Some([&[0x30, 0x82, 0, 255][..], key_id.as_bytes()].concat()),
     }
 }
 
@@ -130,6 +144,7 @@ pub(super) async fn principals(store: Arc<dyn Store>) {
         "a1",
         vec![
             credential("k1", Some(UnixTime(T0 + 100))),
+            certificate_credential("c1"),
             credential("k2", None),
         ],
     );

@@ -147,7 +147,7 @@ fn get_principal(
         return Ok(None);
     };
     let mut stmt = tx.prepare_cached(
-        "SELECT object_id, key_id, salt, hash, hint, created, expires FROM credentials \
+        "SELECT object_id, key_id, salt, hash, hint, created, expires, certificate FROM credentials \
          WHERE object_id = ?1 ORDER BY ordinal",
     )?;
     let rows = stmt.query_map(params![principal.object_id], credential_row)?;
@@ -166,7 +166,7 @@ pub(super) fn list_principals(conn: &Connection) -> Result<Vec<PrincipalRow>, St
         .collect::<Result<_, _>>()?;
     let mut credentials: HashMap<String, Vec<CredentialRow>> = HashMap::new();
     let mut stmt = tx.prepare_cached(
-        "SELECT object_id, key_id, salt, hash, hint, created, expires FROM credentials \
+        "SELECT object_id, key_id, salt, hash, hint, created, expires, certificate FROM credentials \
          ORDER BY object_id, ordinal",
     )?;
     for row in stmt.query_map([], credential_row)? {
@@ -210,8 +210,8 @@ fn insert_credentials(
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO credentials \
-         (object_id, ordinal, key_id, salt, hash, hint, created, expires) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         (object_id, ordinal, key_id, salt, hash, hint, created, expires, certificate) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for (ordinal, credential) in credentials.iter().enumerate() {
         stmt.execute(params![
@@ -223,6 +223,7 @@ fn insert_credentials(
             credential.hint,
             credential.created.seconds(),
             credential.expires.map(UnixTime::seconds),
+            credential.certificate,
         ])
         .map_err(insert_error)?;
     }
@@ -252,6 +253,7 @@ fn credential_row(row: &Row<'_>) -> rusqlite::Result<(String, CredentialRow)> {
             hint: row.get(4)?,
             created: UnixTime(row.get(5)?),
             expires: row.get::<_, Option<i64>>(6)?.map(UnixTime),
+            certificate: row.get(7)?,
         },
     ))
 }

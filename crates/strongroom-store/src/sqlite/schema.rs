@@ -21,7 +21,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const STATEMENT_CACHE_CAPACITY: usize = 64;
 
 /// Every migration, in order. Never edit one that has shipped; append a new one.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: the initial schema.
     r"
     CREATE TABLE meta (
@@ -113,6 +113,11 @@ const MIGRATIONS: &[&str] = &[
     );
     -- Entries are (name_id, seq): the versions of one name in order.
     CREATE INDEX object_versions_by_name ON object_versions (name_id);
+    ",
+    // 2: certificate credentials. A row with `certificate` (the public certificate's DER) is a
+    // certificate credential and has empty `salt` and `hash`; without it, a client secret.
+    r"
+    ALTER TABLE credentials ADD COLUMN certificate BLOB;
     ",
 ];
 

@@ -245,6 +245,41 @@ async fn migrations_run_once_and_newer_schemas_are_refused() {
     );
 }
 
+#[tokio::test]
+async fn credentials_written_before_certificates_existed_read_as_secrets() {
+    let dir = temp_dir();
+    let path = dir.path().join("strongroom.db");
+    // A file as the first schema left it, with one client secret.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(super::schema::MIGRATIONS[0]).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.execute_batch(
+        "INSERT INTO principals VALUES ('o1', 'a1', 't1', 'old', 'ServicePrincipal', 0, 5);
+         INSERT INTO credentials VALUES ('o1', 0, 'k1', x'0102', x'0304', 'abc', 5, 99);",
+    )
+    .unwrap();
+    drop(conn);
+
+    let store = open(&path);
+    let principal = store.get_principal_by_app_id("a1").await.unwrap().unwrap();
+    let credential = &principal.credentials[0];
+    assert_eq!(principal.credentials.len(), 1);
+    assert_eq!(
+        (
+            credential.key_id.as_str(),
+            credential.salt.as_slice(),
+            credential.hash.as_slice()
+        ),
+        ("k1", &[1u8, 2][..], &[3u8, 4][..])
+    );
+    assert_eq!(credential.hint, "abc");
+    assert_eq!(credential.expires, Some(UnixTime(99)));
+    assert_eq!(
+        credential.certificate, None,
+        "an old row is a client secret"
+    );
+}
+
 /// Holds the writer inside a transaction until `release` is sent; returns its reply.
 fn block_writer(
     store: &SqliteStore,

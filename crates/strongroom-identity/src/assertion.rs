@@ -1,0 +1,224 @@
+//! Client assertions (RFC 7523): a service principal proves itself with a JWT signed by the
+//! private key of a certificate registered as one of its credentials
+//! (`client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`), as MSAL
+//! and `ClientCertificateCredential` send it.
+//!
+//! Checks, in order: the JWT's shape (`AADSTS50027`); `iss` and `sub` are the client id
+//! (`AADSTS700021`); `aud` is one of the token endpoints the caller may have posted to
+//! (`AADSTS50027`); the header's `x5t#S256` or `x5t` names a registered certificate
+//! (`AADSTS700027`), which has not expired (`AADSTS700027`) and whose key verifies the
+//! signature, `RS256` or `PS256` (`AADSTS700027`); `exp` and `nbf` hold now, with
+//! `CLOCK_SKEW_SECONDS` of tolerance (`AADSTS700024`).
+
+use crate::credentials::find_client;
+use crate::{CLOCK_SKEW_SECONDS, IdentityError};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use strongroom_crypto::{AssertionAlgorithm, CertificateInfo, parse_client_certificate};
+use strongroom_model::UnixTime;
+use strongroom_store::{PrincipalRow, Store};
+
+/// The `client_assertion_type` of a JWT client assertion.
+pub const CLIENT_ASSERTION_TYPE_JWT: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    x5t: Option<String>,
+    #[serde(default, rename = "x5t#S256")]
+    x5t_s256: Option<String>,
+}
+
+/// `aud` is a string or, as JWT allows, a list of strings.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+    aud: Audience,
+    exp: f64,
+    #[serde(default)]
+    nbf: Option<f64>,
+}
+
+fn malformed(detail: &str) -> IdentityError {
+    IdentityError::ClientAssertion {
+        code: 50_027,
+        message: format!("JWT token is invalid or malformed. {detail}"),
+    }
+}
+
+fn decode_json<T: for<'de> Deserialize<'de>>(part: &str, what: &str) -> Result<T, IdentityError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|_| malformed(&format!("The {what} is not base64url.")))?;
+    serde_json::from_slice(&bytes).map_err(|_| malformed(&format!("The {what} is not valid.")))
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Azure's thumbprint of a certificate: hex SHA-1 of its DER, upper case.
+pub fn certificate_thumbprint(info: &CertificateInfo) -> String {
+    hex_upper(&info.sha1)
+}
+
+/// Checks a client-credentials request that carries a client assertion instead of a secret.
+/// `audiences` are the token endpoint URLs the request may have been meant for (the API
+/// layer knows under which names it was reached); they compare ASCII case-insensitively.
+pub async fn authenticate_client_assertion(
+    store: &dyn Store,
+    tenant_id: &str,
+    client_id: &str,
+    assertion: &str,
+    audiences: &[String],
+    now: UnixTime,
+) -> Result<PrincipalRow, IdentityError> {
+    let principal = find_client(store, tenant_id, client_id).await?;
+    if assertion.is_empty() {
+        return Err(IdentityError::MissingParameter {
+            name: "client_assertion".to_owned(),
+        });
+    }
+    let mut parts = assertion.split('.');
+    let (Some(header_b64), Some(claims_b64), Some(signature_b64), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed("The assertion is not a signed JWT."));
+    };
+    let header: Header = decode_json(header_b64, "header")?;
+    let claims: Claims = decode_json(claims_b64, "payload")?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature_b64)
+        .map_err(|_| malformed("The signature is not base64url."))?;
+    let algorithm = match header.alg.as_str() {
+        "RS256" => AssertionAlgorithm::Rs256,
+        "PS256" => AssertionAlgorithm::Ps256,
+        other => {
+            return Err(malformed(&format!(
+                "The algorithm '{other}' is not supported; use RS256 or PS256."
+            )));
+        }
+    };
+
+    let app_id = &principal.app_id;
+    if !claims.iss.eq_ignore_ascii_case(app_id) || !claims.sub.eq_ignore_ascii_case(app_id) {
+        return Err(IdentityError::ClientAssertion {
+            code: 700_021,
+            message: "Client assertion application identifier doesn't match 'client_id' \
+                      parameter. Review the documentation at \
+                      https://learn.microsoft.com/entra/identity-platform/certificate-credentials ."
+                .to_owned(),
+        });
+    }
+    let presented = match &claims.aud {
+        Audience::One(one) => vec![one.as_str()],
+        Audience::Many(many) => many.iter().map(String::as_str).collect(),
+    };
+    let audience_ok = presented.iter().any(|aud| {
+        audiences
+            .iter()
+            .any(|accepted| accepted.eq_ignore_ascii_case(aud.trim_end_matches('/')))
+    });
+    if !audience_ok {
+        return Err(malformed(&format!(
+            "The audience '{}' of the client assertion is not this token endpoint.",
+            presented.join(" ")
+        )));
+    }
+
+    // The thumbprint the client named: `x5t#S256` (SHA-256) first, else `x5t` (SHA-1).
+    let decode_thumbprint = |value: &str| URL_SAFE_NO_PAD.decode(value.trim_end_matches('='));
+    let wanted: Option<(bool, Vec<u8>)> = match (&header.x5t_s256, &header.x5t) {
+        (Some(s256), _) => decode_thumbprint(s256).ok().map(|t| (true, t)),
+        (None, Some(sha1)) => decode_thumbprint(sha1).ok().map(|t| (false, t)),
+        (None, None) => None,
+    };
+    let Some((is_sha256, thumbprint)) = wanted else {
+        return Err(malformed(
+            "The assertion's header names no certificate (x5t or x5t#S256).",
+        ));
+    };
+    let registered = principal
+        .credentials
+        .iter()
+        .filter_map(|credential| {
+            let der = credential.certificate.as_deref()?;
+            let info = parse_client_certificate(der).ok()?;
+            let matches = if is_sha256 {
+                info.sha256.as_slice() == thumbprint.as_slice()
+            } else {
+                info.sha1.as_slice() == thumbprint.as_slice()
+            };
+            matches.then_some((credential, info))
+        })
+        .next();
+    let client_thumbprint = hex_upper(&thumbprint);
+    let Some((credential, info)) = registered else {
+        return Err(IdentityError::ClientAssertion {
+            code: 700_027,
+            message: format!(
+                "Client assertion contains an invalid signature. [Reason - The key was not \
+                 found., Thumbprint of key used by client: '{client_thumbprint}', Please visit \
+                 the Azure Portal, Graph Explorer or directly use MS Graph to see configured \
+                 keys for app Id '{app_id}'.]"
+            ),
+        });
+    };
+    let expired = credential.expires.is_some_and(|expires| expires <= now)
+        || info.not_after <= now
+        || info.not_before.plus_seconds(-CLOCK_SKEW_SECONDS) > now;
+    if expired {
+        return Err(IdentityError::ClientAssertion {
+            code: 700_027,
+            message: format!(
+                "Client assertion contains an invalid signature. [Reason - The key used is \
+                 expired., Thumbprint of key used by client: '{client_thumbprint}', Found key \
+                 'Start={}, End={}']",
+                info.not_before.seconds(),
+                info.not_after.seconds()
+            ),
+        });
+    }
+    let signed = &assertion[..header_b64.len() + 1 + claims_b64.len()];
+    if !info.verifies(algorithm, signed.as_bytes(), &signature) {
+        return Err(IdentityError::ClientAssertion {
+            code: 700_027,
+            message: format!(
+                "Client assertion contains an invalid signature. [Reason - The provided \
+                 signature value did not match the expected signature value., Thumbprint of \
+                 key used by client: '{client_thumbprint}']"
+            ),
+        });
+    }
+
+    let now_seconds = now.seconds() as f64;
+    let skew = CLOCK_SKEW_SECONDS as f64;
+    let not_yet = claims.nbf.is_some_and(|nbf| nbf > now_seconds + skew);
+    if claims.exp + skew <= now_seconds || not_yet {
+        return Err(IdentityError::ClientAssertion {
+            code: 700_024,
+            message: format!(
+                "Client assertion is not within its valid time range. Current time: {}, \
+                 assertion valid from {}, expiry time of assertion {}. Review the \
+                 documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+                now.seconds(),
+                claims
+                    .nbf
+                    .map_or_else(|| "-".to_owned(), |nbf| format!("{nbf:.0}")),
+                format_args!("{:.0}", claims.exp),
+            ),
+        });
+    }
+    Ok(principal)
+}
