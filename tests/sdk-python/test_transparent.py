@@ -11,8 +11,9 @@ changes, no client flags (issue 4, CONTRACTS.md "Managed identities and transpar
 - The proxy's refusals: hosts it does not serve (403), wrong proxy credentials (407), and a token minted for one
   identity cannot read another identity's vault.
 
-The workload identity is a service principal made with `ad sp create-for-rbac`; its client id and secret are the
-proxy credentials, exactly as `strongroom env --proxy --identity` prints them for a managed identity.
+The tutorial tests use a managed identity (`identity create`) and take the subprocess's whole proxy configuration
+from `strongroom env --proxy --identity`; the other tests use a service principal made with `ad sp create-for-rbac`,
+whose client id and secret are proxy credentials of the same kind.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from strongroom_server import StrongroomServer, unique_name
+from strongroom_server import StrongroomServer, parse_env_exports, unique_name
 
 SUBPROCESS_TIMEOUT_S = 120
 
@@ -111,6 +112,21 @@ def make_workload(server: StrongroomServer, prefix: str) -> Workload:
     user = urllib.parse.quote(sp["appId"], safe="")
     password = urllib.parse.quote(sp["password"], safe="")
     return Workload(sp["appId"], sp["password"], f"http://{user}:{password}@127.0.0.1:{server.port}")
+
+
+def managed_identity_env(server: StrongroomServer, prefix: str) -> tuple[str, dict[str, str]]:
+    """A user-assigned identity and the environment the tutorial program gets: exactly HTTP_PROXY, HTTPS_PROXY and
+    REQUESTS_CA_BUNDLE as `strongroom env --proxy --identity` prints them (plus PATH and HOME to start Python)."""
+    name = unique_name(prefix)
+    identity = server.cli_json("identity", "create", "--name", name)
+    exported = parse_env_exports(server.cli("env", "--proxy", "--identity", name).stdout)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+    }
+    for variable in ("HTTP_PROXY", "HTTPS_PROXY", "REQUESTS_CA_BUNDLE"):
+        env[variable] = exported[variable]
+    return str(identity["principalId"]), env
 
 
 def grant(server: StrongroomServer, vault: str, workload: Workload, *permissions: str) -> None:
@@ -195,10 +211,12 @@ def basic(user: str, password: str) -> str:
 
 def test_the_vm_tutorial_program_prints_the_secret(server: StrongroomServer, tmp_path: Path) -> None:
     vault, name, value = make_vault_with_secret(server, "tutorial")
-    workload = make_workload(server, "tutorial-vm")
-    grant(server, vault, workload, "get", "list")
+    principal_id, env = managed_identity_env(server, "tutorial-vm")
+    server.cli_json(
+        "keyvault", "set-policy", "--name", vault, "--object-id", principal_id, "--secret-permissions", "get", "list"
+    )  # fmt: skip
 
-    done = run_program(tmp_path, fill(TUTORIAL_PROGRAM, vault, name), proxy_env(server, workload))
+    done = run_program(tmp_path, fill(TUTORIAL_PROGRAM, vault, name), env)
 
     assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
     assert done.stdout == value + "\n"
@@ -206,9 +224,9 @@ def test_the_vm_tutorial_program_prints_the_secret(server: StrongroomServer, tmp
 
 def test_the_tutorial_identity_without_a_policy_gets_403(server: StrongroomServer, tmp_path: Path) -> None:
     vault, name, _ = make_vault_with_secret(server, "nopolicy")
-    workload = make_workload(server, "tutorial-nopolicy")
+    _, env = managed_identity_env(server, "tutorial-nopolicy")
 
-    done = run_program(tmp_path, fill(PROBE_PROGRAM, vault, name), proxy_env(server, workload))
+    done = run_program(tmp_path, fill(PROBE_PROGRAM, vault, name), env)
 
     assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
     report = json.loads(done.stdout)

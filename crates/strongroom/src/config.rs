@@ -15,6 +15,10 @@ pub(crate) struct ServeArgs {
     /// Lets administrators move the server's clock forward (for tests of retention and expiry).
     #[arg(long, env = "STRONGROOM_DEV_CLOCK")]
     pub dev_clock: bool,
+    /// Transparent mode: hosts (`host` or `host:port`, comma-separated) whose `CONNECT` tunnels
+    /// are relayed to the real host. Every other name Strongroom does not serve is refused.
+    #[arg(long, env = "STRONGROOM_PROXY_PASSTHROUGH", value_delimiter = ',')]
+    pub proxy_passthrough: Vec<String>,
 }
 
 impl ServeArgs {

@@ -6,6 +6,8 @@
 //!   same application serves the inner connection. Nothing is ever forwarded anywhere.
 //! - Absolute-form `GET http://169.254.169.254/metadata/identity/oauth2/token…`: IMDS, for the
 //!   identity in the proxy credentials (attached as a `ProxyIdentity` extension).
+//! - `CONNECT` to a destination the operator listed in `--proxy-passthrough`: relayed to the
+//!   real host, byte for byte.
 //! - Anything else: `403` (never an open proxy).
 //!
 //! Proxy credentials (`Proxy-Authorization: Basic`, clientId:secret) are required for IMDS
@@ -36,6 +38,39 @@ pub(crate) struct Proxy {
     pub(crate) tunnel_tls: TlsAcceptor,
     /// Whether `CONNECT` needs proxy credentials (the listener is not loopback-only).
     pub(crate) credentials_required: bool,
+    /// Names the operator allowed to be relayed (`--proxy-passthrough`); empty by default.
+    pub(crate) passthrough: Passthrough,
+}
+
+/// The operator's explicit list of `CONNECT` destinations that are relayed, byte for byte, to
+/// the real host. Entries are `host` (any port) or `host:port`, compared case-insensitively.
+#[derive(Debug, Default)]
+pub(crate) struct Passthrough {
+    entries: Vec<(String, Option<u16>)>,
+}
+
+impl Passthrough {
+    pub(crate) fn new(entries: &[String]) -> Self {
+        let entries = entries
+            .iter()
+            .map(|entry| entry.trim().to_ascii_lowercase())
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| match entry.rsplit_once(':') {
+                Some((host, port)) if port.parse::<u16>().is_ok() => {
+                    (host.to_owned(), port.parse::<u16>().ok())
+                }
+                _ => (entry, None),
+            })
+            .collect();
+        Self { entries }
+    }
+
+    fn allows(&self, host: &str, port: u16) -> bool {
+        let host = host.to_ascii_lowercase();
+        self.entries.iter().any(|(allowed, allowed_port)| {
+            *allowed == host && allowed_port.is_none_or(|p| p == port)
+        })
+    }
 }
 
 /// Serves one plain-HTTP connection (its first byte was not a TLS handshake).
@@ -120,6 +155,10 @@ async fn answer(
             return Answered::ByProxy(proxy_auth_required("proxy credentials are required"));
         }
         if !intercepts(&proxy.state.config.domain, authority.host()) {
+            let port = authority.port_u16().unwrap_or(443);
+            if proxy.passthrough.allows(authority.host(), port) {
+                return Answered::ByProxy(relay(request, authority.host().to_owned(), port, peer));
+            }
             return Answered::ByProxy(not_served(authority.host()));
         }
         let on_upgrade = hyper::upgrade::on(&mut request);
@@ -174,6 +213,32 @@ async fn answer(
     }
 }
 
+/// Answers an allowed `CONNECT` and relays the tunnel to the real host. The target is
+/// connected only after the client's upgrade, so a refused connection ends the tunnel.
+fn relay(
+    mut request: Request<Incoming>,
+    host: String,
+    port: u16,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        let mut client = TokioIo::new(upgraded);
+        match TcpStream::connect((host.as_str(), port)).await {
+            Ok(mut upstream) => {
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            }
+            Err(err) => {
+                tracing::info!(%peer, host = %host, port, error = %err, "passthrough connect failed");
+            }
+        }
+    });
+    Response::new(Body::empty())
+}
+
 fn not_served(host: &str) -> Response<Body> {
     refuse(
         StatusCode::FORBIDDEN,
@@ -205,4 +270,24 @@ fn refuse(status: StatusCode, message: &str) -> Response<Body> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Passthrough;
+
+    #[test]
+    fn passthrough_allows_only_listed_destinations() {
+        let passthrough = Passthrough::new(&[
+            "Example.com".to_owned(),
+            "api.example.net:8443".to_owned(),
+            " ".to_owned(),
+        ]);
+        assert!(passthrough.allows("example.com", 443));
+        assert!(passthrough.allows("EXAMPLE.COM", 8443));
+        assert!(passthrough.allows("api.example.net", 8443));
+        assert!(!passthrough.allows("api.example.net", 443));
+        assert!(!passthrough.allows("other.example.com", 443));
+        assert!(!Passthrough::default().allows("example.com", 443));
+    }
 }

@@ -150,6 +150,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         app: app.clone(),
         tunnel_tls: TlsAcceptor::from(tunnel_tls),
         credentials_required: !loopback_only,
+        passthrough: crate::proxy::Passthrough::new(&args.proxy_passthrough),
     });
     accept_loop(
         listener,

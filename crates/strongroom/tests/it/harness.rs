@@ -42,6 +42,8 @@ pub(crate) const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default
 /// A running `strongroom serve` on a temporary data directory.
 pub(crate) struct TestServer {
     data_dir: TempDir,
+    /// Flags added to `serve` (kept for `restart`).
+    extra_args: Vec<String>,
     child: Option<Child>,
     /// The JSON after `strongroom ready: ` (the content of `server.json`).
     pub(crate) ready: Value,
@@ -54,9 +56,15 @@ pub(crate) struct TestServer {
 impl TestServer {
     /// Starts the binary on a fresh data directory and waits until it is ready.
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts the binary with extra `serve` flags.
+    pub(crate) fn start_with(extra_args: &[&str]) -> Self {
         let data_dir = tempfile::tempdir().expect("creating a temporary data directory");
         let mut server = Self {
             data_dir,
+            extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
             child: None,
             ready: Value::Null,
             port: 0,
@@ -98,6 +106,7 @@ impl TestServer {
             .arg("--data-dir")
             .arg(self.data_dir.path())
             .args(["--listen", "127.0.0.1:0", "--dev-clock"])
+            .args(&self.extra_args)
             .env_remove("STRONGROOM_DATA_DIR")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -244,3 +244,59 @@ async fn a_tunnel_to_an_azure_vault_name_gets_a_leaf_for_that_name_from_our_ca()
         .expect("handshake in time");
     assert!(refused.is_err(), "example.com got a certificate");
 }
+
+/// `--proxy-passthrough` relays exactly the listed destinations; without it they are refused.
+/// The destination is a local echo server (the only kind of "real host" a test may reach).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passthrough_relays_only_what_the_operator_listed() {
+    let echo = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding the echo server");
+    let echo_port = echo.local_addr().expect("echo address").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = echo.accept().await {
+            tokio::spawn(async move {
+                let (mut reader, mut writer) = stream.split();
+                let _ = tokio::io::copy(&mut reader, &mut writer).await;
+            });
+        }
+    });
+    let connect_request =
+        format!("CONNECT 127.0.0.1:{echo_port} HTTP/1.1\r\nHost: 127.0.0.1:{echo_port}\r\n\r\n");
+
+    let refusing = TestServer::start();
+    let reply = exchange(&mut connect(&refusing).await, &connect_request).await;
+    assert_eq!(reply.status, 403, "not listed, so not relayed");
+
+    let other_port = echo_port.wrapping_add(1);
+    let relaying = TestServer::start_with(&[
+        "--proxy-passthrough",
+        &format!("127.0.0.1:{echo_port},example.invalid"),
+    ]);
+    let reply = exchange(
+        &mut connect(&relaying).await,
+        &format!("CONNECT 127.0.0.1:{other_port} HTTP/1.1\r\nHost: 127.0.0.1:{other_port}\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(
+        reply.status, 403,
+        "another port of a listed host is not listed"
+    );
+
+    let mut tunnel = connect(&relaying).await;
+    let reply = exchange(&mut tunnel, &connect_request).await;
+    assert_eq!(reply.status, 200, "listed destination");
+    let relayed = async {
+        tunnel
+            .write_all(b"ping through the tunnel")
+            .await
+            .expect("write");
+        let mut echoed = vec![0u8; b"ping through the tunnel".len()];
+        tunnel.read_exact(&mut echoed).await.expect("read echo");
+        echoed
+    };
+    let echoed = tokio::time::timeout(TIMEOUT, relayed)
+        .await
+        .expect("the relay answered in time");
+    assert_eq!(echoed, b"ping through the tunnel");
+}
