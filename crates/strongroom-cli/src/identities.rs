@@ -84,33 +84,24 @@ pub(crate) async fn reset_credential(
     let principal = session.call(Method::GET, &lookup, &token).await?;
     let object_id = string_at(&principal, &["id"], &lookup)?;
     let app_id = string_at(&principal, &["appId"], &lookup)?;
-    if args.cert.create_cert {
-        let display_name = string_at(&principal, &["displayName"], &lookup)?;
-        let file = crate::certificates::add_certificate(
-            session,
-            &token,
-            &object_id,
-            &app_id,
-            &display_name,
-            args.cert.cert_dir.as_deref(),
-        )
-        .await?;
-        return Ok(json!({
-            "appId": app_id,
-            "fileWithCertAndPrivateKey": file,
-            "password": null,
-            "tenant": session.data.admin.tenant_id,
-        }));
-    }
-    let add_password = session.endpoints.add_password(&object_id);
-    let password = session
-        .call_json(Method::POST, &add_password, &token, &json!({}))
-        .await?;
-    Ok(json!({
-        "appId": app_id,
-        "password": string_at(&password, &["secretText"], &add_password)?,
-        "tenant": session.data.admin.tenant_id,
-    }))
+    // Only a certificate needs the name (it becomes the subject).
+    let display_name = if args.cert.create_cert {
+        string_at(&principal, &["displayName"], &lookup)?
+    } else {
+        String::new()
+    };
+    let mut output = json!({ "appId": app_id });
+    crate::principals::add_credential(
+        session,
+        &token,
+        &object_id,
+        &app_id,
+        &display_name,
+        &args.cert,
+        &mut output,
+    )
+    .await?;
+    Ok(output)
 }
 
 /// An ARM identity resource as `az identity` prints it: the properties lifted to the top,

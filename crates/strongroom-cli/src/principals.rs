@@ -4,10 +4,11 @@
 use http::Method;
 use serde_json::{Value, json};
 
-use crate::command::CreateForRbacArgs;
+use crate::command::{CreateCertArgs, CreateForRbacArgs};
 use crate::endpoints::Target;
 use crate::error::CliError;
 use crate::session::{Audience, Session};
+use strongroom_model::SecretValue;
 
 /// Creates the principal, adds a password, and prints what `az` prints:
 /// `{"appId","displayName","password","tenant"}`; with `--create-cert`, a certificate instead:
@@ -30,37 +31,53 @@ pub(crate) async fn create_for_rbac(
     let app_id = string_field(&principal, "appId", &principals)?;
     let display_name = string_field(&principal, "displayName", &principals)?;
 
-    if args.cert.create_cert {
+    let mut output = json!({ "appId": app_id, "displayName": display_name });
+    add_credential(
+        session,
+        &token,
+        &object_id,
+        &app_id,
+        &display_name,
+        &args.cert,
+        &mut output,
+    )
+    .await?;
+    Ok(output)
+}
+
+/// Adds the principal's new credential and writes what `az` prints for it into `output`:
+/// with `--create-cert` a certificate made locally (`fileWithCertAndPrivateKey`, `password`
+/// null), otherwise a client secret (`password`); and the `tenant`.
+pub(crate) async fn add_credential(
+    session: &Session,
+    token: &SecretValue,
+    object_id: &str,
+    app_id: &str,
+    display_name: &str,
+    cert: &CreateCertArgs,
+    output: &mut Value,
+) -> Result<(), CliError> {
+    if cert.create_cert {
         let file = crate::certificates::add_certificate(
             session,
-            &token,
-            &object_id,
-            &app_id,
-            &display_name,
-            args.cert.cert_dir.as_deref(),
+            token,
+            object_id,
+            app_id,
+            display_name,
+            cert.cert_dir.as_deref(),
         )
         .await?;
-        return Ok(json!({
-            "appId": app_id,
-            "displayName": display_name,
-            "fileWithCertAndPrivateKey": file,
-            "password": null,
-            "tenant": session.data.admin.tenant_id,
-        }));
+        output["fileWithCertAndPrivateKey"] = json!(file);
+        output["password"] = Value::Null;
+    } else {
+        let add_password = session.endpoints.add_password(object_id);
+        let password = session
+            .call_json(Method::POST, &add_password, token, &json!({}))
+            .await?;
+        output["password"] = json!(string_field(&password, "secretText", &add_password)?);
     }
-
-    let add_password = session.endpoints.add_password(&object_id);
-    let password = session
-        .call_json(Method::POST, &add_password, &token, &json!({}))
-        .await?;
-    let secret_text = string_field(&password, "secretText", &add_password)?;
-
-    Ok(json!({
-        "appId": app_id,
-        "displayName": display_name,
-        "password": secret_text,
-        "tenant": session.data.admin.tenant_id,
-    }))
+    output["tenant"] = json!(session.data.admin.tenant_id);
+    Ok(())
 }
 
 fn string_field(body: &Value, field: &str, target: &Target) -> Result<String, CliError> {
