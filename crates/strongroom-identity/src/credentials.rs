@@ -166,10 +166,8 @@ pub async fn create_service_principal(
 }
 
 /// Adds a client secret to a principal, valid for a year. The returned `SecretValue` is the
-/// only copy of the secret; the store keeps a salted hash and a three-character hint.
-///
-/// Read-modify-write of the credential list: two concurrent calls for the same principal may
-/// keep only one of the new secrets (the management API serialises nothing here).
+/// only copy of the secret; the store keeps a salted hash and a three-character hint. The
+/// store appends it atomically, so concurrent additions for one principal all survive.
 pub async fn add_client_secret(
     store: &dyn Store,
     object_id: &str,
@@ -192,18 +190,15 @@ pub async fn add_client_secret(
         expires: Some(now.plus_days(CLIENT_SECRET_LIFETIME_DAYS)),
         certificate: None,
     };
-    let mut credentials = principal.credentials;
-    credentials.push(credential.clone());
     store
-        .set_principal_credentials(&principal.object_id, credentials)
+        .add_principal_credential(&principal.object_id, credential.clone())
         .await?;
     Ok((credential, secret))
 }
 
 /// Registers a public certificate (PEM, or base64 of its DER) as a credential of a principal: client assertions
 /// signed with its key authenticate the principal until the certificate expires. Returns the
-/// new credential and what the certificate says (thumbprints, dates). Read-modify-write as
-/// `add_client_secret`.
+/// new credential and what the certificate says (thumbprints, dates).
 pub async fn add_client_certificate(
     store: &dyn Store,
     object_id: &str,
@@ -232,10 +227,8 @@ pub async fn add_client_certificate(
         expires: Some(info.not_after),
         certificate: Some(certificate_der),
     };
-    let mut credentials = principal.credentials;
-    credentials.push(credential.clone());
     store
-        .set_principal_credentials(&principal.object_id, credentials)
+        .add_principal_credential(&principal.object_id, credential.clone())
         .await?;
     Ok((credential, info))
 }

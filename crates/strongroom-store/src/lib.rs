@@ -67,6 +67,13 @@ pub trait Store: Send + Sync + 'static {
         object_id: &str,
         credentials: Vec<CredentialRow>,
     ) -> Result<(), StoreError>;
+    /// Appends one credential to the principal's list in one transaction, so concurrent
+    /// additions never lose each other; `NotFound` if the principal is absent.
+    async fn add_principal_credential(
+        &self,
+        object_id: &str,
+        credential: CredentialRow,
+    ) -> Result<(), StoreError>;
     async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError>;
 
     // ---- vaults and access policies ----

@@ -291,6 +291,51 @@ fn assert_vault(what: &str, got: &VaultRow, want: &VaultRow) {
     );
 }
 
+/// `add_principal_credential` appends after what is there, and concurrent appends for one
+/// principal all survive (the bug a read-modify-write would have).
+pub(super) async fn credentials_append_concurrently(store: Arc<dyn Store>) {
+    let what = "credentials append";
+    ok(
+        what,
+        store
+            .create_principal(principal("o1", "a1", vec![credential("k0", None)]))
+            .await,
+    );
+    let n_appends = 16;
+    let mut tasks = Vec::new();
+    for i in 0..n_appends {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .add_principal_credential("o1", credential(&format!("k{}", i + 1), None))
+                .await
+        }));
+    }
+    for task in tasks {
+        let result = task.await.expect("append task");
+        assert!(result.is_ok(), "{what}: append failed: {result:?}");
+    }
+    let stored = ok(what, store.get_principal_by_object_id("o1").await)
+        .map(|p| p.credentials)
+        .unwrap_or_default();
+    assert_eq!(stored.len(), n_appends + 1, "{what}: every append survives");
+    assert_eq!(
+        stored[0].key_id, "k0",
+        "{what}: appends go after what was there"
+    );
+    let mut key_ids: Vec<String> = stored.iter().map(|c| c.key_id.clone()).collect();
+    key_ids.sort();
+    key_ids.dedup();
+    assert_eq!(key_ids.len(), n_appends + 1, "{what}: no duplicates");
+    assert_err!(
+        store
+            .add_principal_credential("absent", credential("kx", None))
+            .await,
+        StoreError::NotFound,
+        "{what}: an absent principal"
+    );
+}
+
 pub(super) async fn vaults(store: Arc<dyn Store>) {
     let what = "vaults";
     assert!(

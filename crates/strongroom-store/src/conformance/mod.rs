@@ -44,6 +44,7 @@ where
         directory::meta,
         directory::tenants,
         directory::principals,
+        directory::credentials_append_concurrently,
         directory::vaults,
         directory::vault_deletion_cascades,
         objects::versions,

@@ -195,6 +195,27 @@ pub(super) fn set_principal_credentials(
     insert_credentials(conn, object_id, credentials)
 }
 
+/// Appends a credential after the principal's last one (inside the writer's transaction, so
+/// the ordinal read and the insert cannot interleave with another writer).
+pub(super) fn add_principal_credential(
+    conn: &Connection,
+    object_id: &str,
+    credential: &CredentialRow,
+) -> Result<(), StoreError> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
+        .exists(params![object_id])?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let next_ordinal: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(ordinal) + 1, 0) FROM credentials WHERE object_id = ?1",
+        )?
+        .query_row(params![object_id], |row| row.get(0))?;
+    insert_credential(conn, object_id, next_ordinal, credential)
+}
+
 /// Deletes the principal; its credentials go with it (foreign key cascade).
 pub(super) fn delete_principal(conn: &Connection, object_id: &str) -> Result<bool, StoreError> {
     let n_deleted = conn
@@ -208,25 +229,35 @@ fn insert_credentials(
     object_id: &str,
     credentials: &[CredentialRow],
 ) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
+    for (ordinal, credential) in credentials.iter().enumerate() {
+        insert_credential(conn, object_id, to_i64(ordinal), credential)?;
+    }
+    Ok(())
+}
+
+fn insert_credential(
+    conn: &Connection,
+    object_id: &str,
+    ordinal: i64,
+    credential: &CredentialRow,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
         "INSERT INTO credentials \
          (object_id, ordinal, key_id, salt, hash, hint, created, expires, certificate) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    for (ordinal, credential) in credentials.iter().enumerate() {
-        stmt.execute(params![
-            object_id,
-            to_i64(ordinal),
-            credential.key_id,
-            credential.salt,
-            credential.hash,
-            credential.hint,
-            credential.created.seconds(),
-            credential.expires.map(UnixTime::seconds),
-            credential.certificate,
-        ])
-        .map_err(insert_error)?;
-    }
+    )?
+    .execute(params![
+        object_id,
+        ordinal,
+        credential.key_id,
+        credential.salt,
+        credential.hash,
+        credential.hint,
+        credential.created.seconds(),
+        credential.expires.map(UnixTime::seconds),
+        credential.certificate,
+    ])
+    .map_err(insert_error)?;
     Ok(())
 }
 

@@ -148,6 +148,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn add_principal_credential(
+        &self,
+        object_id: &str,
+        credential: CredentialRow,
+    ) -> Result<(), StoreError> {
+        let object_id = object_id.to_owned();
+        self.writer
+            .write(move |conn| directory::add_principal_credential(conn, &object_id, &credential))
+            .await
+    }
+
     async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError> {
         let object_id = object_id.to_owned();
         self.writer
