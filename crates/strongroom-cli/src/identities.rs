@@ -127,13 +127,23 @@ fn flatten(resource: &Value, target: &Target) -> Result<Value, CliError> {
     }))
 }
 
-/// The string at `path` in `body`, or an error naming the call.
+/// The string at `path` in the answer to a GET of `target`, or an error naming the call.
 pub(crate) fn string_at(body: &Value, path: &[&str], target: &Target) -> Result<String, CliError> {
+    string_in_answer(Method::GET, body, path, target)
+}
+
+/// The string at `path` in the JSON answer to `method target`, or an error naming the request.
+pub(crate) fn string_in_answer(
+    method: Method,
+    body: &Value,
+    path: &[&str],
+    target: &Target,
+) -> Result<String, CliError> {
     let found = path.iter().try_fold(body, |value, key| value.get(key));
     match found {
         Some(Value::String(value)) => Ok(value.clone()),
         _ => Err(CliError::UnexpectedBody {
-            method: Method::GET,
+            method,
             url: target.to_string(),
             detail: format!("no `{}` in the answer", path.join(".")),
         }),

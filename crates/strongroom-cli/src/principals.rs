@@ -80,13 +80,7 @@ pub(crate) async fn add_credential(
     Ok(())
 }
 
+/// A string field of the answer to a POST (creating the principal, adding a password).
 fn string_field(body: &Value, field: &str, target: &Target) -> Result<String, CliError> {
-    match body.get(field) {
-        Some(Value::String(value)) => Ok(value.clone()),
-        _ => Err(CliError::UnexpectedBody {
-            method: Method::POST,
-            url: target.to_string(),
-            detail: format!("no `{field}` in the answer"),
-        }),
-    }
+    crate::identities::string_in_answer(Method::POST, body, &[field], target)
 }
