@@ -13,10 +13,12 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use strongroom_authz::{AccessPolicy, parse_secret_permissions};
-use strongroom_model::{Caller, ObjectId, PermissionSet, SecretPermission, TenantId, VaultName};
+use strongroom_authz::{AccessPolicy, parse_key_permissions, parse_secret_permissions};
+use strongroom_model::{
+    Caller, KeyPermission, ObjectId, PermissionSet, SecretPermission, TenantId, VaultName,
+};
 use strongroom_store::PrincipalRow;
-use strongroom_vault::{Vault, vaults};
+use strongroom_vault::{Vault, VaultSku, vaults};
 
 const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
 
@@ -254,25 +256,28 @@ struct Permissions {
 }
 
 fn to_policy(entry: &AccessPolicyEntry) -> Result<AccessPolicy, ApiError> {
-    if !entry.permissions.keys.is_empty() || !entry.permissions.certificates.is_empty() {
+    if !entry.permissions.certificates.is_empty() {
         return Err(arm_error(
             StatusCode::BAD_REQUEST,
             "BadRequest",
-            "Strongroom does not serve keys or certificates yet; only secret permissions can be granted.".to_owned(),
+            "Strongroom does not serve certificates yet; only secret and key permissions can be granted.".to_owned(),
         ));
     }
+    let invalid = |field: &str, bad: &str| {
+        arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("Invalid value found at accessPolicies[].permissions.{field}: '{bad}'."),
+        )
+    };
     let secrets = parse_secret_permissions(entry.permissions.secrets.iter().map(String::as_str))
-        .map_err(|bad| {
-            arm_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                format!("Invalid value found at accessPolicies[].permissions.secrets: '{bad}'."),
-            )
-        })?;
+        .map_err(|bad| invalid("secrets", &bad))?;
+    let keys = parse_key_permissions(entry.permissions.keys.iter().map(String::as_str))
+        .map_err(|bad| invalid("keys", &bad))?;
     Ok(AccessPolicy {
         tenant_id: TenantId(entry.tenant_id.to_ascii_lowercase()),
         object_id: ObjectId(entry.object_id.to_ascii_lowercase()),
-        permissions: PermissionSet { secrets },
+        permissions: PermissionSet { secrets, keys },
     })
 }
 
@@ -283,10 +288,11 @@ fn policy_json(policy: &AccessPolicy) -> Value {
         .iter()
         .map(|p| p.as_str())
         .collect();
+    let keys: Vec<&str> = policy.permissions.keys.iter().map(|p| p.as_str()).collect();
     json!({
         "tenantId": policy.tenant_id.0,
         "objectId": policy.object_id.0,
-        "permissions": {"keys": [], "secrets": secrets, "certificates": []},
+        "permissions": {"keys": keys, "secrets": secrets, "certificates": []},
     })
 }
 
@@ -304,7 +310,7 @@ fn vault_resource(state: &AppState, vault: &Vault) -> Value {
         "tags": {},
         "properties": {
             "tenantId": vault.tenant_id.0,
-            "sku": {"family": "A", "name": "standard"},
+            "sku": {"family": "A", "name": vault.sku.as_str()},
             "accessPolicies": policies,
             "vaultUri": config.vault_uri(vault.name.as_str()),
             "enabledForDeployment": false,
@@ -336,6 +342,13 @@ struct VaultPutProperties {
     tenant_id: Option<String>,
     access_policies: Option<Vec<AccessPolicyEntry>>,
     soft_delete_retention_in_days: Option<i64>,
+    sku: Option<SkuBody>,
+}
+
+/// ARM's `properties.sku`: `{"family":"A","name":"standard"|"premium"}`.
+#[derive(Debug, Default, Deserialize)]
+struct SkuBody {
+    name: Option<String>,
 }
 
 async fn put_vault(
@@ -384,6 +397,19 @@ async fn put_vault(
             "The property \"softDeleteRetentionInDays\" has an invalid value. Its value must be between 7 and 90.".to_owned(),
         ));
     }
+    let sku_name = put
+        .properties
+        .sku
+        .as_ref()
+        .and_then(|sku| sku.name.as_deref())
+        .unwrap_or("standard");
+    let sku = VaultSku::parse(sku_name).ok_or_else(|| {
+        arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("The value '{sku_name}' of property 'sku.name' is not valid. Valid values are 'standard' and 'premium'."),
+        )
+    })?;
     let tenant_id = put.properties.tenant_id.map_or_else(
         || state.config.tenant_id.clone(),
         |t| t.to_ascii_lowercase(),
@@ -395,6 +421,7 @@ async fn put_vault(
             object_id: caller.object_id.clone(),
             permissions: PermissionSet {
                 secrets: SecretPermission::ALL.to_vec(),
+                keys: KeyPermission::ALL.to_vec(),
             },
         }]
     });
@@ -403,6 +430,7 @@ async fn put_vault(
         vault_name,
         TenantId(tenant_id),
         retention_days,
+        sku,
         policies,
     )
     .await?;
@@ -446,12 +474,13 @@ async fn update_access_policies(
         "add" => {
             for change in changes {
                 if let Some(existing) = policies.iter_mut().find(|p| same(p, &change)) {
-                    existing
-                        .permissions
-                        .secrets
-                        .extend(change.permissions.secrets);
-                    existing.permissions.secrets.sort();
-                    existing.permissions.secrets.dedup();
+                    let permissions = &mut existing.permissions;
+                    permissions.secrets.extend(change.permissions.secrets);
+                    permissions.secrets.sort();
+                    permissions.secrets.dedup();
+                    permissions.keys.extend(change.permissions.keys);
+                    permissions.keys.sort();
+                    permissions.keys.dedup();
                 } else {
                     policies.push(change);
                 }

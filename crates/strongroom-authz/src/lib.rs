@@ -16,7 +16,9 @@
 )]
 
 use std::marker::PhantomData;
-use strongroom_model::{Caller, ObjectId, Permission, PermissionSet, SecretPermission, TenantId};
+use strongroom_model::{
+    Caller, KeyPermission, ObjectId, Permission, PermissionSet, SecretPermission, TenantId,
+};
 
 /// One access-policy entry of a vault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +91,7 @@ pub trait PermissionType {
 /// One type per permission.
 pub mod perm {
     use super::PermissionType;
-    use strongroom_model::{Permission, SecretPermission};
+    use strongroom_model::{KeyPermission, Permission, SecretPermission};
 
     macro_rules! secret_permissions {
         ($($ty:ident => $variant:ident),* $(,)?) => {$(
@@ -110,6 +112,39 @@ pub mod perm {
         SecretRestore => Restore,
         SecretRecover => Recover,
         SecretPurge => Purge,
+    }
+
+    macro_rules! key_permissions {
+        ($($ty:ident => $variant:ident),* $(,)?) => {$(
+            #[derive(Debug)]
+            pub enum $ty {}
+            impl PermissionType for $ty {
+                const PERMISSION: Permission = Permission::Key(KeyPermission::$variant);
+            }
+        )*};
+    }
+
+    key_permissions! {
+        KeyGet => Get,
+        KeyList => List,
+        KeyUpdate => Update,
+        KeyCreate => Create,
+        KeyImport => Import,
+        KeyDelete => Delete,
+        KeyRecover => Recover,
+        KeyBackup => Backup,
+        KeyRestore => Restore,
+        KeyPurge => Purge,
+        KeyDecrypt => Decrypt,
+        KeyEncrypt => Encrypt,
+        KeyUnwrapKey => UnwrapKey,
+        KeyWrapKey => WrapKey,
+        KeyVerify => Verify,
+        KeySign => Sign,
+        KeyRelease => Release,
+        KeyRotate => Rotate,
+        KeyGetRotationPolicy => GetRotationPolicy,
+        KeySetRotationPolicy => SetRotationPolicy,
     }
 }
 
@@ -144,12 +179,27 @@ pub fn authorize(
 pub fn parse_secret_permissions<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<SecretPermission>, String> {
-    let mut out: Vec<SecretPermission> = Vec::new();
+    parse_permissions(names, &SecretPermission::ALL, SecretPermission::parse)
+}
+
+/// As `parse_secret_permissions`, for `--key-permissions`.
+pub fn parse_key_permissions<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<KeyPermission>, String> {
+    parse_permissions(names, &KeyPermission::ALL, KeyPermission::parse)
+}
+
+fn parse_permissions<'a, P: Copy + Ord>(
+    names: impl IntoIterator<Item = &'a str>,
+    all: &[P],
+    parse: fn(&str) -> Option<P>,
+) -> Result<Vec<P>, String> {
+    let mut out: Vec<P> = Vec::new();
     for name in names {
         if name.eq_ignore_ascii_case("all") {
-            out.extend(SecretPermission::ALL);
+            out.extend_from_slice(all);
         } else {
-            out.push(SecretPermission::parse(name).ok_or_else(|| name.to_owned())?);
+            out.push(parse(name).ok_or_else(|| name.to_owned())?);
         }
     }
     out.sort();
@@ -177,6 +227,7 @@ mod tests {
             object_id: ObjectId(oid.into()),
             permissions: PermissionSet {
                 secrets: parse_secret_permissions(perms.iter().copied()).unwrap(),
+                keys: Vec::new(),
             },
         }
     }
@@ -225,6 +276,41 @@ mod tests {
         let grant = authorize(&[policy("t1", "alice", &["all"])], &alice, GET).unwrap();
         let err = grant.narrow::<perm::SecretPurge>().unwrap_err();
         assert_eq!(err.wanted, PURGE);
+    }
+
+    #[test]
+    fn key_permissions_are_separate_from_secret_permissions() {
+        let alice = caller("t1", "alice");
+        let sign = Permission::Key(KeyPermission::Sign);
+        let keys_only = AccessPolicy {
+            permissions: PermissionSet {
+                secrets: Vec::new(),
+                keys: parse_key_permissions(["sign", "UnwrapKey"]).unwrap(),
+            },
+            ..policy("t1", "alice", &[])
+        };
+        check(std::slice::from_ref(&keys_only), &alice, sign, true);
+        check(
+            std::slice::from_ref(&keys_only),
+            &alice,
+            Permission::Key(KeyPermission::UnwrapKey),
+            true,
+        );
+        check(std::slice::from_ref(&keys_only), &alice, GET, false);
+        check(
+            &[keys_only],
+            &alice,
+            Permission::Key(KeyPermission::Decrypt),
+            false,
+        );
+        check(&[policy("t1", "alice", &["get"])], &alice, sign, false);
+        let denied = authorize(&[], &alice, sign).unwrap_err();
+        assert_eq!(denied.missing.to_string(), "keys sign");
+        assert_eq!(
+            parse_key_permissions(["all"]).unwrap().len(),
+            KeyPermission::ALL.len()
+        );
+        assert_eq!(parse_key_permissions(["set"]), Err("set".to_owned()));
     }
 
     #[test]

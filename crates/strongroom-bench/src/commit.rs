@@ -169,6 +169,7 @@ pub(crate) fn measure_store(
                 tenant_id: "bench".to_owned(),
                 retention_days: 90,
                 created: UnixTime(0),
+                sku: "standard".to_owned(),
                 sealed_data_key: Sealed(vec![0; 61]),
                 access_policies: Vec::new(),
             })

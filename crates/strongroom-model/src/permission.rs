@@ -49,17 +49,103 @@ impl SecretPermission {
     }
 }
 
-/// Any permission Strongroom checks. Keys and certificates join this enum later.
+/// One key permission of an access policy (`az keyvault set-policy --key-permissions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyPermission {
+    Get,
+    List,
+    Update,
+    Create,
+    Import,
+    Delete,
+    Recover,
+    Backup,
+    Restore,
+    Purge,
+    Decrypt,
+    Encrypt,
+    UnwrapKey,
+    WrapKey,
+    Verify,
+    Sign,
+    Release,
+    Rotate,
+    GetRotationPolicy,
+    SetRotationPolicy,
+}
+
+impl KeyPermission {
+    pub const ALL: [KeyPermission; 20] = [
+        Self::Get,
+        Self::List,
+        Self::Update,
+        Self::Create,
+        Self::Import,
+        Self::Delete,
+        Self::Recover,
+        Self::Backup,
+        Self::Restore,
+        Self::Purge,
+        Self::Decrypt,
+        Self::Encrypt,
+        Self::UnwrapKey,
+        Self::WrapKey,
+        Self::Verify,
+        Self::Sign,
+        Self::Release,
+        Self::Rotate,
+        Self::GetRotationPolicy,
+        Self::SetRotationPolicy,
+    ];
+
+    /// The name ARM uses in access policies (`unwrapKey`, `getrotationpolicy`), which is also
+    /// the word in Azure's 403 message (`keys sign`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "get",
+            Self::List => "list",
+            Self::Update => "update",
+            Self::Create => "create",
+            Self::Import => "import",
+            Self::Delete => "delete",
+            Self::Recover => "recover",
+            Self::Backup => "backup",
+            Self::Restore => "restore",
+            Self::Purge => "purge",
+            Self::Decrypt => "decrypt",
+            Self::Encrypt => "encrypt",
+            Self::UnwrapKey => "unwrapKey",
+            Self::WrapKey => "wrapKey",
+            Self::Verify => "verify",
+            Self::Sign => "sign",
+            Self::Release => "release",
+            Self::Rotate => "rotate",
+            Self::GetRotationPolicy => "getrotationpolicy",
+            Self::SetRotationPolicy => "setrotationpolicy",
+        }
+    }
+
+    /// Parses a policy permission name, case-insensitively as ARM does.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(raw))
+    }
+}
+
+/// Any permission Strongroom checks. Certificates join this enum later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     Secret(SecretPermission),
+    Key(KeyPermission),
 }
 
 impl fmt::Display for Permission {
-    /// Azure's phrase in the 403 message: `secrets get`.
+    /// Azure's phrase in the 403 message: `secrets get`, `keys sign`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Secret(p) => write!(f, "secrets {}", p.as_str()),
+            Self::Key(p) => write!(f, "keys {}", p.as_str()),
         }
     }
 }
@@ -68,12 +154,14 @@ impl fmt::Display for Permission {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PermissionSet {
     pub secrets: Vec<SecretPermission>,
+    pub keys: Vec<KeyPermission>,
 }
 
 impl PermissionSet {
     pub fn allows(&self, permission: Permission) -> bool {
         match permission {
             Permission::Secret(p) => self.secrets.contains(&p),
+            Permission::Key(p) => self.keys.contains(&p),
         }
     }
 }

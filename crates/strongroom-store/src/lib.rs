@@ -194,4 +194,24 @@ pub trait Store: Send + Sync + 'static {
         name: &ObjectName,
         versions: Vec<NewVersion>,
     ) -> Result<VersionRow, StoreError>;
+
+    // ---- per-name policies (a key's rotation policy) ----
+    /// Replaces the policy document of a live name. `NotFound` if the name is not live. The
+    /// policy stays with the name through soft delete and recover and is removed by purge.
+    async fn put_name_policy(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        policy: Vec<u8>,
+    ) -> Result<(), StoreError>;
+    /// The policy document of a live name; `None` if the name is absent, deleted, or has none.
+    async fn get_name_policy(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every live name of `kind`, in any vault, that has a policy document.
+    async fn list_name_policies(&self, kind: ObjectKind) -> Result<Vec<NamePolicyRow>, StoreError>;
 }

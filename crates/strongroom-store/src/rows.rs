@@ -50,6 +50,8 @@ pub struct NewVault {
     pub created: UnixTime,
     /// The vault's data key, sealed by the master key.
     pub sealed_data_key: Sealed,
+    /// The pricing tier as ARM names it (`standard`, `premium`); opaque here.
+    pub sku: String,
     pub access_policies: Vec<AccessPolicyRow>,
 }
 
@@ -62,6 +64,7 @@ pub struct VaultRow {
     pub retention_days: i64,
     pub created: UnixTime,
     pub sealed_data_key: Sealed,
+    pub sku: String,
     pub access_policies: Vec<AccessPolicyRow>,
 }
 
@@ -163,4 +166,13 @@ pub struct PageRequest {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<String>,
+}
+
+/// The policy document of one live name (a key's rotation policy), for the scheduler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamePolicyRow {
+    pub vault: VaultId,
+    pub name: ObjectName,
+    /// Kind-specific, non-secret, opaque here.
+    pub policy: Vec<u8>,
 }

@@ -34,4 +34,4 @@ pub mod vaults;
 pub use ctx::{VAULT_CACHE_TTL, VaultCtx};
 pub use error::VaultError;
 pub use strongroom_store::{Page, PageRequest};
-pub use vaults::Vault;
+pub use vaults::{Vault, VaultSku};

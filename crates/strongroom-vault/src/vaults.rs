@@ -3,13 +3,38 @@
 
 use crate::{VaultCtx, VaultError};
 use std::sync::Arc;
-use strongroom_authz::{AccessPolicy, parse_secret_permissions};
+use strongroom_authz::{AccessPolicy, parse_key_permissions, parse_secret_permissions};
 use strongroom_crypto::{Aad, DataKey};
 use strongroom_model::{ObjectId, PermissionSet, TenantId, UnixTime, VaultId, VaultName};
 use strongroom_store::{AccessPolicyRow, NewVault, StoreError, VaultRow};
 
 /// Soft-delete retention Azure allows, in days (`softDeleteRetentionInDays`).
 pub const RETENTION_DAYS: std::ops::RangeInclusive<i64> = 7..=90;
+
+/// A vault's pricing tier. `Premium` allows HSM-protected (`-HSM`) and symmetric (`oct`)
+/// keys; Strongroom backs them in software like every other key, and documents that.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VaultSku {
+    Standard,
+    Premium,
+}
+
+impl VaultSku {
+    /// ARM's `properties.sku.name`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Premium => "premium",
+        }
+    }
+
+    /// Parses ARM's SKU name, case-insensitively as ARM does.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Standard, Self::Premium]
+            .into_iter()
+            .find(|sku| sku.as_str().eq_ignore_ascii_case(raw))
+    }
+}
 
 /// A resolved vault (cheap to clone).
 #[derive(Clone, Debug)]
@@ -19,6 +44,7 @@ pub struct Vault {
     pub tenant_id: TenantId,
     pub retention_days: i64,
     pub created: UnixTime,
+    pub sku: VaultSku,
     pub policies: Vec<AccessPolicy>,
 }
 
@@ -46,6 +72,7 @@ pub async fn create(
     name: VaultName,
     tenant_id: TenantId,
     retention_days: i64,
+    sku: VaultSku,
     policies: Vec<AccessPolicy>,
 ) -> Result<Vault, VaultError> {
     if !RETENTION_DAYS.contains(&retention_days) {
@@ -67,6 +94,7 @@ pub async fn create(
             retention_days,
             created,
             sealed_data_key,
+            sku: sku.as_str().to_owned(),
             access_policies: policies.iter().map(policy_to_row).collect(),
         })
         .await
@@ -141,6 +169,12 @@ fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
         tenant_id: TenantId(row.tenant_id),
         retention_days: row.retention_days,
         created: row.created,
+        sku: VaultSku::parse(&row.sku).ok_or_else(|| {
+            VaultError::Store(StoreError::Corrupt(format!(
+                "unknown vault sku {:?}",
+                row.sku
+            )))
+        })?,
         policies: row
             .access_policies
             .into_iter()
@@ -149,7 +183,7 @@ fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
     })
 }
 
-// Key and certificate permissions have no place in `PermissionSet` yet; they are stored empty.
+// Certificate permissions have no place in `PermissionSet` yet; they are stored empty.
 fn policy_to_row(policy: &AccessPolicy) -> AccessPolicyRow {
     AccessPolicyRow {
         tenant_id: policy.tenant_id.0.clone(),
@@ -160,7 +194,12 @@ fn policy_to_row(policy: &AccessPolicy) -> AccessPolicyRow {
             .iter()
             .map(|permission| permission.as_str().to_owned())
             .collect(),
-        keys: Vec::new(),
+        keys: policy
+            .permissions
+            .keys
+            .iter()
+            .map(|permission| permission.as_str().to_owned())
+            .collect(),
         certificates: Vec::new(),
     }
 }
@@ -172,9 +211,14 @@ fn policy_from_row(row: AccessPolicyRow) -> Result<AccessPolicy, VaultError> {
                 "unknown secret permission {unknown:?} in an access policy"
             )))
         })?;
+    let keys = parse_key_permissions(row.keys.iter().map(String::as_str)).map_err(|unknown| {
+        VaultError::Store(StoreError::Corrupt(format!(
+            "unknown key permission {unknown:?} in an access policy"
+        )))
+    })?;
     Ok(AccessPolicy {
         tenant_id: TenantId(row.tenant_id),
         object_id: ObjectId(row.object_id),
-        permissions: PermissionSet { secrets },
+        permissions: PermissionSet { secrets, keys },
     })
 }

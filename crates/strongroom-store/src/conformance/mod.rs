@@ -16,6 +16,7 @@
 mod concurrency;
 mod deleted;
 mod directory;
+mod name_policies;
 mod objects;
 
 use std::collections::BTreeMap;
@@ -58,6 +59,8 @@ where
         deleted::purge,
         deleted::purge_expired,
         deleted::restore,
+        name_policies::follow_their_name,
+        name_policies::listed_for_the_scheduler,
         concurrency::concurrent_writes,
         concurrency::failed_writes_do_not_disturb_others,
     );
@@ -164,6 +167,7 @@ fn new_vault(name: &str) -> NewVault {
         retention_days: 90,
         created: UnixTime(T0),
         sealed_data_key: Sealed(format!("data key of {name}").into_bytes()),
+        sku: "standard".to_owned(),
         access_policies: Vec::new(),
     }
 }

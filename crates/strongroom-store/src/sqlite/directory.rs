@@ -293,7 +293,7 @@ fn credential_row(row: &Row<'_>) -> rusqlite::Result<(String, CredentialRow)> {
 
 macro_rules! vault_select {
     () => {
-        "SELECT id, name, tenant_id, retention_days, created, sealed_data_key FROM vaults"
+        "SELECT id, name, tenant_id, retention_days, created, sealed_data_key, sku FROM vaults"
     };
 }
 
@@ -305,8 +305,8 @@ macro_rules! policy_select {
 
 pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRow, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO vaults (name, tenant_id, retention_days, created, sealed_data_key) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO vaults (name, tenant_id, retention_days, created, sealed_data_key, sku) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         vault.name.as_str(),
@@ -314,6 +314,7 @@ pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRo
         vault.retention_days,
         vault.created.seconds(),
         vault.sealed_data_key.as_bytes(),
+        vault.sku,
     ])
     .map_err(insert_error)?;
     let id = VaultId(conn.last_insert_rowid());
@@ -325,6 +326,7 @@ pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRo
         retention_days: vault.retention_days,
         created: vault.created,
         sealed_data_key: vault.sealed_data_key,
+        sku: vault.sku,
         access_policies: vault.access_policies,
     })
 }
@@ -453,6 +455,7 @@ fn vault_row(row: &Row<'_>) -> Result<VaultRow, StoreError> {
         retention_days: row.get(3)?,
         created: UnixTime(row.get(4)?),
         sealed_data_key: Sealed(row.get(5)?),
+        sku: row.get(6)?,
         access_policies: Vec::new(),
     })
 }

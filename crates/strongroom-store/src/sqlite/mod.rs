@@ -10,6 +10,7 @@
 mod codec;
 mod current_cache;
 mod directory;
+mod name_policies;
 mod objects;
 mod readers;
 mod schema;
@@ -24,8 +25,9 @@ use async_trait::async_trait;
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Version};
 
 use crate::{
-    AccessPolicyRow, CredentialRow, DeletedRow, Deletion, NewVault, NewVersion, Page, PageRequest,
-    PrincipalRow, Store, StoreError, TenantRow, VaultRow, VersionRow, VersionUpdate,
+    AccessPolicyRow, CredentialRow, DeletedRow, Deletion, NamePolicyRow, NewVault, NewVersion,
+    Page, PageRequest, PrincipalRow, Store, StoreError, TenantRow, VaultRow, VersionRow,
+    VersionUpdate,
 };
 use current_cache::CurrentVersions;
 use readers::Readers;
@@ -398,5 +400,36 @@ impl Store for SqliteStore {
             .await;
         self.current.invalidate(vault, kind, name);
         result
+    }
+
+    async fn put_name_policy(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+        policy: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let owned_name = name.clone();
+        self.writer
+            .write(move |conn| name_policies::put(conn, vault, kind, &owned_name, &policy))
+            .await
+    }
+
+    async fn get_name_policy(
+        &self,
+        vault: VaultId,
+        kind: ObjectKind,
+        name: &ObjectName,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let owned_name = name.clone();
+        self.readers
+            .read(move |conn| name_policies::get(conn, vault, kind, &owned_name))
+            .await
+    }
+
+    async fn list_name_policies(&self, kind: ObjectKind) -> Result<Vec<NamePolicyRow>, StoreError> {
+        self.readers
+            .read(move |conn| name_policies::list(conn, kind))
+            .await
     }
 }

@@ -119,6 +119,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE credentials ADD COLUMN certificate BLOB;
     ",
+    // 3: vault SKUs (`premium` allows HSM-protected and symmetric keys) and per-name policy
+    // documents (a key's rotation policy). A policy belongs to its name: it survives soft
+    // delete and recover, and goes with the name when that is purged (cascade).
+    r"
+    ALTER TABLE vaults ADD COLUMN sku TEXT NOT NULL DEFAULT 'standard';
+
+    CREATE TABLE name_policies (
+        name_id INTEGER PRIMARY KEY NOT NULL REFERENCES object_names (id) ON DELETE CASCADE,
+        policy  BLOB NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

@@ -28,6 +28,7 @@ fn new_vault(name: &str) -> NewVault {
         retention_days: 90,
         created: UnixTime(1_700_000_000),
         sealed_data_key: Sealed(b"sealed data key".to_vec()),
+        sku: "standard".to_owned(),
         access_policies: Vec::new(),
     }
 }

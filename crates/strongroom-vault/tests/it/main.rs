@@ -134,6 +134,7 @@ pub(crate) async fn create_vault(ctx: &VaultCtx, vault_name: &str, retention_day
         VaultName::parse(vault_name).unwrap(),
         TenantId(TENANT.to_owned()),
         retention_days,
+        strongroom_vault::VaultSku::Standard,
         vec![policy_all()],
     )
     .await
@@ -156,6 +157,7 @@ pub(crate) fn policy_all() -> AccessPolicy {
         object_id: ObjectId(CALLER_OID.to_owned()),
         permissions: PermissionSet {
             secrets: parse_secret_permissions(["all"]).unwrap(),
+            keys: strongroom_authz::parse_key_permissions(["all"]).unwrap(),
         },
     }
 }

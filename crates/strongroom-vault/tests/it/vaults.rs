@@ -17,6 +17,7 @@ fn policy(object_id: &str, permissions: &[&str]) -> AccessPolicy {
         object_id: ObjectId(object_id.to_owned()),
         permissions: PermissionSet {
             secrets: parse_secret_permissions(permissions.iter().copied()).unwrap(),
+            keys: Vec::new(),
         },
     }
 }
@@ -73,6 +74,7 @@ async fn create_refuses_taken_names_and_bad_retention() {
             vault_name(raw),
             TenantId(TENANT.to_owned()),
             retention_days,
+            strongroom_vault::VaultSku::Standard,
             Vec::new(),
         )
     };
