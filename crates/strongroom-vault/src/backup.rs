@@ -73,10 +73,33 @@ pub(crate) fn seal_secret(
         .iter()
         .map(|version| 2 * version.value.len() + 1024)
         .sum();
-    let mut json = Zeroizing::new(Vec::with_capacity(estimate + 256));
+    seal_body(master, ObjectKind::Secret, name, body, estimate + 256)
+}
+
+/// Serialises any kind's backup body into a wiped buffer of about `size_hint` bytes (sized
+/// up front so the plaintext JSON is unlikely to be reallocated) and seals it.
+pub(crate) fn seal_body<T: Serialize>(
+    master: &MasterKey,
+    kind: ObjectKind,
+    name: &ObjectName,
+    body: &T,
+    size_hint: usize,
+) -> Result<Vec<u8>, VaultError> {
+    let mut json = Zeroizing::new(Vec::with_capacity(size_hint));
     serde_json::to_writer(&mut *json, body)
         .map_err(|_| crate::error::corrupt("backup body could not be serialised"))?;
-    seal(master, ObjectKind::Secret, name, &json)
+    seal(master, kind, name, &json)
+}
+
+/// Opens a blob of `kind` and parses its body; anything that does not is `MalformedBackup`.
+pub(crate) fn open_body<T: serde::de::DeserializeOwned>(
+    master: &MasterKey,
+    kind: ObjectKind,
+    blob: &[u8],
+) -> Result<(ObjectName, T), VaultError> {
+    let (name, json) = open(master, kind, blob)?;
+    let body: T = serde_json::from_slice(&json).map_err(|_| VaultError::MalformedBackup)?;
+    Ok((name, body))
 }
 
 /// Opens and parses a secret backup. The returned name is the clear-text one, which the
@@ -85,9 +108,8 @@ pub(crate) fn open_secret(
     master: &MasterKey,
     blob: &[u8],
 ) -> Result<(ObjectName, SecretBackupBody), VaultError> {
-    let (name, json) = open(master, ObjectKind::Secret, blob)?;
-    let body: SecretBackupBody =
-        serde_json::from_slice(&json).map_err(|_| VaultError::MalformedBackup)?;
+    let (name, body): (ObjectName, SecretBackupBody) =
+        open_body(master, ObjectKind::Secret, blob)?;
     if body.format != BODY_FORMAT_V1 || body.name != name.as_str() || body.versions.is_empty() {
         return Err(VaultError::MalformedBackup);
     }

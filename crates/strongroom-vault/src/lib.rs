@@ -28,6 +28,7 @@ mod backup;
 mod ctx;
 mod error;
 pub mod janitor;
+pub mod lifecycle;
 pub mod secrets;
 pub mod vaults;
 

@@ -6,26 +6,20 @@
 
 use crate::backup::{self, BODY_FORMAT_V1, SecretBackupBody, SecretBackupVersion};
 use crate::error::corrupt;
+use crate::lifecycle::{self, check_dates, check_tags};
 use crate::{Page, PageRequest, Vault, VaultCtx, VaultError};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use strongroom_authz::{Grant, perm};
 use strongroom_crypto::{Aad, DataKey};
 use strongroom_model::{ObjectKind, ObjectName, Sealed, SecretValue, UnixTime, VaultName, Version};
-use strongroom_store::{
-    DeletedRow, Deletion, NewVersion, StoreError, VersionAttributes, VersionRow, VersionUpdate,
-};
+use strongroom_store::{DeletedRow, NewVersion, VersionAttributes, VersionRow, VersionUpdate};
 
 const KIND: ObjectKind = ObjectKind::Secret;
 
 /// Azure's documented limit on a secret value: 25 KiB, counted in bytes of UTF-8.
 pub const MAX_VALUE_BYTES: usize = 25 * 1024;
-/// Azure's limit on tags per object.
-pub const MAX_TAGS: usize = 15;
-/// Azure's limit on a tag name, in characters.
-pub const MAX_TAG_NAME_CHARS: usize = 512;
-/// Azure's limit on a tag value, in characters.
-pub const MAX_TAG_VALUE_CHARS: usize = 256;
+pub use crate::lifecycle::{MAX_TAG_NAME_CHARS, MAX_TAG_VALUE_CHARS, MAX_TAGS};
 /// Azure's limit on `contentType`, in characters.
 pub const MAX_CONTENT_TYPE_CHARS: usize = 255;
 
@@ -140,34 +134,26 @@ pub async fn set(
         managed: false,
         key_id: None,
     };
-    let row = ctx
-        .store()
-        .put_version(
-            vault.id,
-            KIND,
-            NewVersion {
-                name: name.clone(),
-                version,
-                attributes: VersionAttributes {
-                    enabled: params.enabled.unwrap_or(true),
-                    not_before: params.not_before,
-                    expires: params.expires,
-                    created: now,
-                    updated: now,
-                },
-                tags,
-                meta: meta.encode()?,
-                payload,
+    let row = lifecycle::put_version(
+        ctx,
+        vault,
+        KIND,
+        NewVersion {
+            name: name.clone(),
+            version,
+            attributes: VersionAttributes {
+                enabled: params.enabled.unwrap_or(true),
+                not_before: params.not_before,
+                expires: params.expires,
+                created: now,
+                updated: now,
             },
-        )
-        .await
-        .map_err(|err| match err {
-            StoreError::NameDeleted => VaultError::DeletedButRecoverable {
-                kind: KIND,
-                name: name.clone(),
-            },
-            other => VaultError::Store(other),
-        })?;
+            tags,
+            meta: meta.encode()?,
+            payload,
+        },
+    )
+    .await?;
     let (properties, _payload) = split(row)?;
     Ok(Secret {
         properties,
@@ -253,12 +239,7 @@ pub async fn list(
     _grant: &Grant<perm::SecretList>,
     page: PageRequest,
 ) -> Result<Page<SecretProperties>, VaultError> {
-    let rows = ctx
-        .store()
-        .list_current(vault.id, KIND, page)
-        .await
-        .map_err(cursor_error)?;
-    map_page(rows, |row| Ok(split(row)?.0))
+    lifecycle::list(ctx, vault, KIND, page, |row| Ok(split(row)?.0)).await
 }
 
 /// Every version of one live secret, oldest first. A missing name gives an empty page, not an
@@ -270,12 +251,7 @@ pub async fn list_versions(
     name: &ObjectName,
     page: PageRequest,
 ) -> Result<Page<SecretProperties>, VaultError> {
-    let rows = ctx
-        .store()
-        .list_versions(vault.id, KIND, name, page)
-        .await
-        .map_err(cursor_error)?;
-    map_page(rows, |row| Ok(split(row)?.0))
+    lifecycle::list_versions(ctx, vault, KIND, name, page, |row| Ok(split(row)?.0)).await
 }
 
 /// Soft-deletes a secret with all its versions; it is purged `retention_days` from now.
@@ -285,17 +261,7 @@ pub async fn delete(
     _grant: &Grant<perm::SecretDelete>,
     name: &ObjectName,
 ) -> Result<DeletedSecret, VaultError> {
-    let now = ctx.now();
-    let deletion = Deletion {
-        deleted_date: now,
-        scheduled_purge_date: now.plus_days(vault.retention_days),
-    };
-    let row = ctx
-        .store()
-        .soft_delete(vault.id, KIND, name, deletion)
-        .await?
-        .ok_or_else(|| not_found(name, None))?;
-    deleted_secret(row)
+    deleted_secret(lifecycle::delete(ctx, vault, KIND, name).await?)
 }
 
 /// Soft-deleted secrets, by name.
@@ -305,12 +271,7 @@ pub async fn list_deleted(
     _grant: &Grant<perm::SecretList>,
     page: PageRequest,
 ) -> Result<Page<DeletedSecret>, VaultError> {
-    let rows = ctx
-        .store()
-        .list_deleted(vault.id, KIND, page)
-        .await
-        .map_err(cursor_error)?;
-    map_page(rows, deleted_secret)
+    lifecycle::list_deleted(ctx, vault, KIND, page, deleted_secret).await
 }
 
 /// One soft-deleted secret. Azure requires `secrets/list` for this, not `get`.
@@ -320,12 +281,7 @@ pub async fn get_deleted(
     _grant: &Grant<perm::SecretList>,
     name: &ObjectName,
 ) -> Result<DeletedSecret, VaultError> {
-    let row = ctx
-        .store()
-        .get_deleted(vault.id, KIND, name)
-        .await?
-        .ok_or_else(|| deleted_not_found(name))?;
-    deleted_secret(row)
+    deleted_secret(lifecycle::get_deleted(ctx, vault, KIND, name).await?)
 }
 
 /// Removes a soft-deleted secret for good. Live or absent names: `DeletedNotFound`.
@@ -335,11 +291,7 @@ pub async fn purge(
     _grant: &Grant<perm::SecretPurge>,
     name: &ObjectName,
 ) -> Result<(), VaultError> {
-    if ctx.store().purge(vault.id, KIND, name).await? {
-        Ok(())
-    } else {
-        Err(deleted_not_found(name))
-    }
+    lifecycle::purge(ctx, vault, KIND, name).await
 }
 
 /// Makes a soft-deleted secret live again; returns its current version's properties.
@@ -349,12 +301,7 @@ pub async fn recover(
     _grant: &Grant<perm::SecretRecover>,
     name: &ObjectName,
 ) -> Result<SecretProperties, VaultError> {
-    let row = ctx
-        .store()
-        .recover(vault.id, KIND, name)
-        .await?
-        .ok_or_else(|| deleted_not_found(name))?;
-    Ok(split(row)?.0)
+    Ok(split(lifecycle::recover(ctx, vault, KIND, name).await?)?.0)
 }
 
 /// Backs up a live secret (every version) as an opaque blob sealed with the deployment's
@@ -439,22 +386,7 @@ pub async fn restore(
             payload,
         });
     }
-    let current_version = versions
-        .last()
-        .map(|version| version.version.clone())
-        .ok_or(VaultError::MalformedBackup)?;
-    let row = ctx
-        .store()
-        .restore(vault.id, KIND, &name, versions)
-        .await
-        .map_err(|err| match err {
-            StoreError::AlreadyExists | StoreError::NameDeleted => VaultError::RestoreConflict {
-                kind: KIND,
-                name: name.clone(),
-                version: current_version,
-            },
-            other => VaultError::Store(other),
-        })?;
+    let row = lifecycle::restore(ctx, vault, KIND, &name, versions).await?;
     Ok(split(row)?.0)
 }
 
@@ -464,10 +396,7 @@ async fn get_row(
     name: &ObjectName,
     version: Option<&Version>,
 ) -> Result<VersionRow, VaultError> {
-    ctx.store()
-        .get_version(vault.id, KIND, name, version)
-        .await?
-        .ok_or_else(|| not_found(name, version))
+    lifecycle::get_row(ctx, vault, KIND, name, version).await
 }
 
 /// Separates a stored version into its properties and its still-sealed payload.
@@ -500,39 +429,8 @@ fn deleted_secret(row: DeletedRow) -> Result<DeletedSecret, VaultError> {
     })
 }
 
-/// A cursor the store did not produce came from the client (an edited `$skiptoken`).
-fn cursor_error(err: StoreError) -> VaultError {
-    match err {
-        StoreError::InvalidCursor => {
-            VaultError::InvalidParameter("the paging cursor is not valid".to_owned())
-        }
-        other => VaultError::Store(other),
-    }
-}
-
-fn map_page<T, U>(
-    page: Page<T>,
-    convert: impl Fn(T) -> Result<U, VaultError>,
-) -> Result<Page<U>, VaultError> {
-    Ok(Page {
-        items: page
-            .items
-            .into_iter()
-            .map(convert)
-            .collect::<Result<_, _>>()?,
-        next: page.next,
-    })
-}
-
-/// Names are case-insensitive, so the payload is bound to the lower-cased name: it opens
-/// whichever casing the caller (or the store) uses.
 fn payload_aad(vault_name: &VaultName, name: &ObjectName, version: &Version) -> Aad {
-    Aad::object(
-        vault_name.as_str(),
-        KIND,
-        &name.as_str().to_ascii_lowercase(),
-        version.as_str(),
-    )
+    lifecycle::payload_aad(vault_name, KIND, name, version)
 }
 
 fn seal_value(
@@ -562,40 +460,7 @@ fn open_value(
 }
 
 fn not_found(name: &ObjectName, version: Option<&Version>) -> VaultError {
-    VaultError::NotFound {
-        kind: KIND,
-        name: name.clone(),
-        version: version.cloned(),
-    }
-}
-
-fn deleted_not_found(name: &ObjectName) -> VaultError {
-    VaultError::DeletedNotFound {
-        kind: KIND,
-        name: name.clone(),
-    }
-}
-
-fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), VaultError> {
-    if tags.len() > MAX_TAGS {
-        return Err(VaultError::InvalidParameter(format!(
-            "at most {MAX_TAGS} tags are allowed, got {}",
-            tags.len()
-        )));
-    }
-    for (tag_name, tag_value) in tags {
-        if tag_name.chars().count() > MAX_TAG_NAME_CHARS {
-            return Err(VaultError::InvalidParameter(format!(
-                "tag names may be at most {MAX_TAG_NAME_CHARS} characters long"
-            )));
-        }
-        if tag_value.chars().count() > MAX_TAG_VALUE_CHARS {
-            return Err(VaultError::InvalidParameter(format!(
-                "tag values may be at most {MAX_TAG_VALUE_CHARS} characters long"
-            )));
-        }
-    }
-    Ok(())
+    lifecycle::not_found(KIND, name, version)
 }
 
 fn check_content_type(content_type: Option<&str>) -> Result<(), VaultError> {
@@ -604,17 +469,6 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), VaultError> {
             Err(VaultError::InvalidParameter(format!(
                 "content type may be at most {MAX_CONTENT_TYPE_CHARS} characters long"
             )))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn check_dates(not_before: Option<UnixTime>, expires: Option<UnixTime>) -> Result<(), VaultError> {
-    match (not_before, expires) {
-        (Some(not_before), Some(expires)) if not_before > expires => {
-            Err(VaultError::InvalidParameter(
-                "the not-before date is later than the expiry date".into(),
-            ))
         }
         _ => Ok(()),
     }
