@@ -25,6 +25,8 @@ mod kw;
 mod material;
 mod oct;
 mod rsa;
+#[cfg(test)]
+mod tests;
 
 pub use algorithms::{Curve, EncryptionAlgorithm, KeyFamily, SignatureAlgorithm};
 pub use error::KeyError;
