@@ -46,7 +46,7 @@ const STORED_OCT: u8 = 6;
 
 /// A Key Vault key with its private (or secret) part, ready for every operation.
 /// No `Display`, no `Serialize`, redacted `Debug`; key bytes we hold are wiped on drop
-/// (and aws-lc frees its own key objects with `BN_clear_free`).
+/// (and aws-lc's `OPENSSL_free` cleanses its own key objects' memory when they are freed).
 pub struct PrivateKey {
     inner: Inner,
 }

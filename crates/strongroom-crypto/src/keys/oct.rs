@@ -4,6 +4,9 @@
 //! An `OctKey` keeps the expanded aws-lc keys for GCM and CBC, built once. Key wrap builds its
 //! key per call because aws-lc-rs's `KeyEncryptionKey::wrap` consumes it.
 //!
+//! GCM encryption uses a caller's iv as given (repeating one under the same key breaks GCM)
+//! and draws a random 12-byte iv when there is none, which is the safe default.
+//!
 //! CBC-PAD decryption reports a bad padding as `DecryptionFailed`, like any other failure;
 //! unauthenticated CBC is inherently malleable, and Key Vault offers it for compatibility.
 

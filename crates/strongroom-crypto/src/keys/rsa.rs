@@ -5,6 +5,10 @@
 //! An `RsaKey` is parsed once and keeps every aws-lc object an operation needs (signing pair,
 //! OAEP and PKCS#1 decrypting and encrypting keys, verifiers parsed on first use), so a cached
 //! key signs with one RSA operation and no parsing.
+//!
+//! A failed RSA1_5 decryption is `DecryptionFailed` like any other, but PKCS#1 v1.5 padding is
+//! a Bleichenbacher oracle wherever failures are observable; Key Vault offers it for
+//! compatibility, and RSA-OAEP(-256) is the one to recommend.
 
 use super::algorithms::Mode;
 use super::{EncryptionAlgorithm, KeyError, KeyFamily, KeyMaterial, PublicKey, SignatureAlgorithm};
