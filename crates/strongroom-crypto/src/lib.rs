@@ -3,7 +3,8 @@
 //! Owns: envelope encryption (`MasterKey` seals per-vault `DataKey`s, data keys seal payloads,
 //! AES-256-GCM with authenticated data binding each ciphertext to where it belongs), random
 //! generation, client-secret hashing, the local CA and TLS certificates, RSA signing keys,
-//! client certificates and the verification of client-assertion signatures.
+//! client certificates, the verification of client-assertion signatures, and Key Vault keys
+//! (`keys`: RSA, EC and oct keys and every operation Key Vault offers on them).
 //!
 //! Must not touch: storage, HTTP, logging of its inputs.
 //!
@@ -22,6 +23,7 @@
 mod client_cert;
 mod envelope;
 mod error;
+pub mod keys;
 mod random;
 mod secret_hash;
 mod signing;
