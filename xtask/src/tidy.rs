@@ -82,7 +82,7 @@ const EXPOSE_ALLOWED: &[&str] = &[
     // Writes a generated client secret once, in the management API's response.
     "crates/strongroom-api/src/management.rs",
     // The response DTO writes the secret value through a `serialize_with` helper.
-    "crates/strongroom-api/src/wire.rs",
+    "crates/strongroom-api/src/wire/mod.rs",
     // The CLI: reads/writes admin.json, prints `env` exports, sends the bearer and values.
     "crates/strongroom-cli/src/datadir.rs",
     "crates/strongroom-cli/src/env.rs",
@@ -107,6 +107,8 @@ const EXPOSE_ALLOWED: &[&str] = &[
     // Values are sealed and opened here.
     "crates/strongroom-vault/src/backup.rs",
     "crates/strongroom-vault/src/secrets.rs",
+    // A key version's private material is unsealed here to be parsed.
+    "crates/strongroom-vault/src/keys/mod.rs",
     // The binary writes admin.json and the server key file, and hands the key to rustls.
     "crates/strongroom/src/data_dir.rs",
     "crates/strongroom/src/server.rs",

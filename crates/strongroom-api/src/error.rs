@@ -16,7 +16,7 @@ pub(crate) fn not_found_message(kind: ObjectKind, name_or_id: &str) -> String {
     )
 }
 
-fn kind_noun(kind: ObjectKind) -> &'static str {
+pub(crate) fn kind_noun(kind: ObjectKind) -> &'static str {
     match kind {
         ObjectKind::Secret => "secret",
         ObjectKind::Key => "key",
@@ -24,7 +24,7 @@ fn kind_noun(kind: ObjectKind) -> &'static str {
     }
 }
 
-fn not_found_code(kind: ObjectKind) -> &'static str {
+pub(crate) fn not_found_code(kind: ObjectKind) -> &'static str {
     match kind {
         ObjectKind::Secret => "SecretNotFound",
         ObjectKind::Key => "KeyNotFound",
@@ -57,6 +57,12 @@ pub enum ApiError {
     /// 400 `BadParameter` (AZURE-ERRORS.md 6.x).
     #[error("bad parameter: {0}")]
     BadParameter(String),
+    /// 400 `BadParameter` with an innererror code (`KeyTypeNotSupported`, AZURE-ERRORS.md 6.8).
+    #[error("bad parameter: {message}")]
+    BadParameterInner {
+        message: String,
+        inner: &'static str,
+    },
     /// 405 `HTTP <VERB> not allowed` (AZURE-ERRORS.md 7.1).
     #[error("method {0} not allowed")]
     MethodNotAllowed(String),
@@ -89,7 +95,9 @@ impl ApiError {
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::BadParameter(_) | Self::MalformedBackup => StatusCode::BAD_REQUEST,
+            Self::BadParameter(_) | Self::BadParameterInner { .. } | Self::MalformedBackup => {
+                StatusCode::BAD_REQUEST
+            }
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Custom { status, .. } => *status,
@@ -104,6 +112,9 @@ impl ApiError {
             Self::NotFound { code, message } => (code, message.clone(), None),
             Self::Conflict { message, inner } => ("Conflict", message.clone(), *inner),
             Self::BadParameter(message) => ("BadParameter", message.clone(), None),
+            Self::BadParameterInner { message, inner } => {
+                ("BadParameter", message.clone(), Some(*inner))
+            }
             Self::MethodNotAllowed(method) => (
                 "MethodNotAllowed",
                 format!("HTTP {method} not allowed"),
@@ -232,9 +243,79 @@ impl From<VaultError> for ApiError {
                 message: "A vault with this name already exists.".to_owned(),
                 inner: None,
             },
+            // AZURE-ERRORS.md 6.8.
+            VaultError::KeyTypeNotSupported { kty } => Self::BadParameterInner {
+                message: format!("Invalid kty value: {kty}"),
+                inner: "KeyTypeNotSupported",
+            },
+            // AZURE-ERRORS.md 6.9: the message as reported; status and code inferred.
+            VaultError::HsmNotAllowed => Self::BadParameter(
+                "Hardware key operation not allowed on standard vault".to_owned(),
+            ),
+            // AZURE-ERRORS.md 3.4's wording with the operation named.
+            VaultError::KeyDisabled { operation } => Self::Forbidden {
+                message: format!("Operation {operation} is not allowed on a disabled key."),
+                inner: Some("KeyDisabled"),
+            },
+            // AZURE-ERRORS.md 3.5, documented.
+            VaultError::KeyOperationForbidden { operation } => Self::Forbidden {
+                message: format!("Operation {operation} is not permitted on this key."),
+                inner: Some("KeyOperationForbidden"),
+            },
+            // AZURE-ERRORS.md 6.18 (not captured): 403 Forbidden in the 3.5 style.
+            VaultError::KeyNotYetValid { operation } => Self::Forbidden {
+                message: format!(
+                    "Operation {operation} is not allowed: the key is not yet valid (nbf)."
+                ),
+                inner: Some("KeyNotYetValid"),
+            },
+            VaultError::KeyExpired { operation } => Self::Forbidden {
+                message: format!(
+                    "Operation {operation} is not allowed: the key has expired (exp)."
+                ),
+                inner: Some("KeyExpired"),
+            },
+            VaultError::NotSupported(message) => Self::BadParameter(message),
+            VaultError::Key(err) => key_error(&err),
             other => Self::internal(other),
         }
     }
+}
+
+/// The crypto library's refusals, in Azure's words where recorded (AZURE-ERRORS.md 6.10,
+/// 6.11, 6.16) and in the same plain style otherwise. Never carries key material.
+fn key_error(err: &strongroom_vault::keys::KeyError) -> ApiError {
+    use strongroom_vault::keys::KeyError as E;
+    let message = match err {
+        E::UnsupportedKeySize { bits } => format!("The key size {bits} is not supported."),
+        E::UnsupportedExponent => "The public exponent must be 65537.".to_owned(),
+        E::InvalidKeyMaterial(what) => format!("The key material is not valid: {what}."),
+        E::AlgorithmNotForKey { algorithm, family } => format!(
+            "The algorithm '{algorithm}' cannot be used with a key of type {}.",
+            family.as_str()
+        ),
+        E::CurveMismatch { algorithm, curve } => format!(
+            "Key and signing algorithm are incompatible. The key uses curve '{}', and algorithm '{}' cannot be used with it.",
+            curve.as_str(),
+            algorithm.as_str()
+        ),
+        E::KeySizeMismatch { algorithm, bits } => format!(
+            "The algorithm '{}' cannot be used with a {bits}-bit key.",
+            algorithm.as_str()
+        ),
+        E::DigestLength {
+            algorithm,
+            expected,
+            actual,
+        } => format!(
+            "Invalid length of the digest for algorithm '{}': expected {expected} bytes, got {actual}.",
+            algorithm.as_str()
+        ),
+        E::InvalidInput(what) => format!("The request is not valid: {what}."),
+        E::DecryptionFailed => "The parameter is incorrect.\r\n".to_owned(),
+        E::Library => return ApiError::internal(err.clone()),
+    };
+    ApiError::BadParameter(message)
 }
 
 #[cfg(test)]

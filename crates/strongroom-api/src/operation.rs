@@ -5,7 +5,9 @@
 use crate::error::ApiError;
 use axum::http::Method;
 use percent_encoding::percent_decode_str;
-use strongroom_model::{ObjectName, Permission, SecretPermission, Version};
+use strongroom_model::{
+    KeyPermission, ObjectKind, ObjectName, Permission, SecretPermission, Version,
+};
 
 /// A parsed data-plane operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +44,92 @@ pub enum Operation {
         name: ObjectName,
     },
     RestoreSecret,
+
+    CreateKey {
+        name: ObjectName,
+    },
+    ImportKey {
+        name: ObjectName,
+    },
+    GetKey {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    UpdateKey {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    GetKeys,
+    GetKeyVersions {
+        name: ObjectName,
+    },
+    DeleteKey {
+        name: ObjectName,
+    },
+    GetDeletedKeys,
+    GetDeletedKey {
+        name: ObjectName,
+    },
+    PurgeDeletedKey {
+        name: ObjectName,
+    },
+    RecoverDeletedKey {
+        name: ObjectName,
+    },
+    BackupKey {
+        name: ObjectName,
+    },
+    RestoreKey,
+    Encrypt {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    Decrypt {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    Sign {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    Verify {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    WrapKey {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    UnwrapKey {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    Release {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    GetKeyAttestation {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    SecureWrapKey {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    SecureUnwrapKey {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    RotateKey {
+        name: ObjectName,
+    },
+    GetKeyRotationPolicy {
+        name: ObjectName,
+    },
+    UpdateKeyRotationPolicy {
+        name: ObjectName,
+    },
+    GetRandomBytes,
 }
 
 /// A version segment from the path: well-formed, or something that cannot name a version
@@ -68,33 +156,135 @@ impl Operation {
             Self::RecoverDeletedSecret { .. } => "RecoverDeletedSecret",
             Self::BackupSecret { .. } => "BackupSecret",
             Self::RestoreSecret => "RestoreSecret",
+            Self::CreateKey { .. } => "CreateKey",
+            Self::ImportKey { .. } => "ImportKey",
+            Self::GetKey { .. } => "GetKey",
+            Self::UpdateKey { .. } => "UpdateKey",
+            Self::GetKeys => "GetKeys",
+            Self::GetKeyVersions { .. } => "GetKeyVersions",
+            Self::DeleteKey { .. } => "DeleteKey",
+            Self::GetDeletedKeys => "GetDeletedKeys",
+            Self::GetDeletedKey { .. } => "GetDeletedKey",
+            Self::PurgeDeletedKey { .. } => "PurgeDeletedKey",
+            Self::RecoverDeletedKey { .. } => "RecoverDeletedKey",
+            Self::BackupKey { .. } => "BackupKey",
+            Self::RestoreKey => "RestoreKey",
+            Self::Encrypt { .. } => "encrypt",
+            Self::Decrypt { .. } => "decrypt",
+            Self::Sign { .. } => "sign",
+            Self::Verify { .. } => "verify",
+            Self::WrapKey { .. } => "wrapKey",
+            Self::UnwrapKey { .. } => "unwrapKey",
+            Self::Release { .. } => "release",
+            Self::GetKeyAttestation { .. } => "GetKeyAttestation",
+            Self::SecureWrapKey { .. } => "securewrapkey",
+            Self::SecureUnwrapKey { .. } => "secureunwrapkey",
+            Self::RotateKey { .. } => "RotateKey",
+            Self::GetKeyRotationPolicy { .. } => "GetKeyRotationPolicy",
+            Self::UpdateKeyRotationPolicy { .. } => "UpdateKeyRotationPolicy",
+            Self::GetRandomBytes => "GetRandomBytes",
+        }
+    }
+
+    /// The kind of object the operation works on; `pipeline.rs` dispatches on it.
+    pub fn kind(&self) -> ObjectKind {
+        match self.required() {
+            Permission::Secret(_) => ObjectKind::Secret,
+            Permission::Key(_) => ObjectKind::Key,
         }
     }
 
     /// The access-policy permission the operation requires (Azure's REST reference: "This
     /// operation requires the secrets/<perm> permission").
     pub fn required(&self) -> Permission {
+        use KeyPermission as K;
         use SecretPermission as P;
-        Permission::Secret(match self {
-            Self::SetSecret { .. } | Self::UpdateSecret { .. } => P::Set,
-            Self::GetSecret { .. } => P::Get,
+        let secret = |permission| Permission::Secret(permission);
+        let key = |permission| Permission::Key(permission);
+        match self {
+            Self::SetSecret { .. } | Self::UpdateSecret { .. } => secret(P::Set),
+            Self::GetSecret { .. } => secret(P::Get),
             Self::GetSecrets
             | Self::GetSecretVersions { .. }
             | Self::GetDeletedSecrets
-            | Self::GetDeletedSecret { .. } => P::List,
-            Self::DeleteSecret { .. } => P::Delete,
-            Self::PurgeDeletedSecret { .. } => P::Purge,
-            Self::RecoverDeletedSecret { .. } => P::Recover,
-            Self::BackupSecret { .. } => P::Backup,
-            Self::RestoreSecret => P::Restore,
-        })
+            | Self::GetDeletedSecret { .. } => secret(P::List),
+            Self::DeleteSecret { .. } => secret(P::Delete),
+            Self::PurgeDeletedSecret { .. } => secret(P::Purge),
+            Self::RecoverDeletedSecret { .. } => secret(P::Recover),
+            Self::BackupSecret { .. } => secret(P::Backup),
+            Self::RestoreSecret => secret(P::Restore),
+
+            Self::CreateKey { .. } => key(K::Create),
+            Self::ImportKey { .. } => key(K::Import),
+            // Attestation is documented as needing keys/get; so is GetRandomBytes here: a
+            // Managed HSM checks its own rng action, which access policies do not have.
+            Self::GetKey { .. } | Self::GetKeyAttestation { .. } | Self::GetRandomBytes => {
+                key(K::Get)
+            }
+            Self::UpdateKey { .. } => key(K::Update),
+            Self::GetKeys
+            | Self::GetKeyVersions { .. }
+            | Self::GetDeletedKeys
+            | Self::GetDeletedKey { .. } => key(K::List),
+            Self::DeleteKey { .. } => key(K::Delete),
+            Self::PurgeDeletedKey { .. } => key(K::Purge),
+            Self::RecoverDeletedKey { .. } => key(K::Recover),
+            Self::BackupKey { .. } => key(K::Backup),
+            Self::RestoreKey => key(K::Restore),
+            Self::Encrypt { .. } => key(K::Encrypt),
+            Self::Decrypt { .. } => key(K::Decrypt),
+            Self::Sign { .. } => key(K::Sign),
+            Self::Verify { .. } => key(K::Verify),
+            Self::WrapKey { .. } | Self::SecureWrapKey { .. } => key(K::WrapKey),
+            Self::UnwrapKey { .. } | Self::SecureUnwrapKey { .. } => key(K::UnwrapKey),
+            Self::Release { .. } => key(K::Release),
+            Self::RotateKey { .. } => key(K::Rotate),
+            // The spec text says keys/get and keys/update; Azure's access policies have had
+            // their own rotation-policy permissions since they were introduced.
+            Self::GetKeyRotationPolicy { .. } => key(K::GetRotationPolicy),
+            Self::UpdateKeyRotationPolicy { .. } => key(K::SetRotationPolicy),
+        }
+    }
+
+    /// Whether the operation is a cryptographic operation of a key version (`key_ops.rs`).
+    pub fn is_key_crypto(&self) -> bool {
+        matches!(
+            self,
+            Self::Encrypt { .. }
+                | Self::Decrypt { .. }
+                | Self::Sign { .. }
+                | Self::Verify { .. }
+                | Self::WrapKey { .. }
+                | Self::UnwrapKey { .. }
+                | Self::Release { .. }
+                | Self::SecureWrapKey { .. }
+                | Self::SecureUnwrapKey { .. }
+                | Self::GetRandomBytes
+        )
     }
 
     /// Whether the operation reads a JSON request body.
     pub fn has_body(&self) -> bool {
         matches!(
             self,
-            Self::SetSecret { .. } | Self::UpdateSecret { .. } | Self::RestoreSecret
+            Self::SetSecret { .. }
+                | Self::UpdateSecret { .. }
+                | Self::RestoreSecret
+                | Self::CreateKey { .. }
+                | Self::ImportKey { .. }
+                | Self::UpdateKey { .. }
+                | Self::RestoreKey
+                | Self::Encrypt { .. }
+                | Self::Decrypt { .. }
+                | Self::Sign { .. }
+                | Self::Verify { .. }
+                | Self::WrapKey { .. }
+                | Self::UnwrapKey { .. }
+                | Self::Release { .. }
+                | Self::SecureWrapKey { .. }
+                | Self::SecureUnwrapKey { .. }
+                | Self::UpdateKeyRotationPolicy { .. }
+                | Self::GetRandomBytes
         )
     }
 
@@ -109,8 +299,37 @@ impl Operation {
             | Self::GetDeletedSecret { name }
             | Self::PurgeDeletedSecret { name }
             | Self::RecoverDeletedSecret { name }
-            | Self::BackupSecret { name } => Some(name),
-            Self::GetSecrets | Self::GetDeletedSecrets | Self::RestoreSecret => None,
+            | Self::BackupSecret { name }
+            | Self::CreateKey { name }
+            | Self::ImportKey { name }
+            | Self::GetKey { name, .. }
+            | Self::UpdateKey { name, .. }
+            | Self::GetKeyVersions { name }
+            | Self::DeleteKey { name }
+            | Self::GetDeletedKey { name }
+            | Self::PurgeDeletedKey { name }
+            | Self::RecoverDeletedKey { name }
+            | Self::BackupKey { name }
+            | Self::Encrypt { name, .. }
+            | Self::Decrypt { name, .. }
+            | Self::Sign { name, .. }
+            | Self::Verify { name, .. }
+            | Self::WrapKey { name, .. }
+            | Self::UnwrapKey { name, .. }
+            | Self::Release { name, .. }
+            | Self::GetKeyAttestation { name, .. }
+            | Self::SecureWrapKey { name, .. }
+            | Self::SecureUnwrapKey { name, .. }
+            | Self::RotateKey { name }
+            | Self::GetKeyRotationPolicy { name }
+            | Self::UpdateKeyRotationPolicy { name } => Some(name),
+            Self::GetSecrets
+            | Self::GetDeletedSecrets
+            | Self::RestoreSecret
+            | Self::GetKeys
+            | Self::GetDeletedKeys
+            | Self::RestoreKey
+            | Self::GetRandomBytes => None,
         }
     }
 
@@ -132,12 +351,19 @@ impl Operation {
         match collection.as_str() {
             "secrets" => parse_secrets(method, &segs[1..]),
             "deletedsecrets" => parse_deleted_secrets(method, &segs[1..]),
+            "keys" => crate::key_routes::parse_keys(method, &segs[1..]),
+            "deletedkeys" => crate::key_routes::parse_deleted_keys(method, &segs[1..]),
+            "rng" => match (method.clone(), &segs[1..]) {
+                (Method::POST, [] | [""]) => Ok(Operation::GetRandomBytes),
+                (_, [] | [""]) => Err(not_allowed(method)),
+                _ => Err(unknown_path()),
+            },
             _ => Err(unknown_path()),
         }
     }
 }
 
-fn unknown_path() -> ApiError {
+pub(crate) fn unknown_path() -> ApiError {
     // Not captured from Azure (AZURE-ERRORS.md 7.2): a 404 in the standard envelope.
     ApiError::NotFound {
         code: "NotFound",
@@ -150,11 +376,11 @@ fn invalid_name_message(name: &str) -> String {
     format!("The request URI contains an invalid name: {name}")
 }
 
-fn parse_name(raw: &str) -> Result<ObjectName, ApiError> {
+pub(crate) fn parse_name(raw: &str) -> Result<ObjectName, ApiError> {
     ObjectName::parse(raw).map_err(|_| ApiError::BadParameter(invalid_name_message(raw)))
 }
 
-fn parse_version(raw: &str) -> Option<VersionRef> {
+pub(crate) fn parse_version(raw: &str) -> Option<VersionRef> {
     if raw.is_empty() {
         // `/secrets/{name}/` means the latest version (CLIENT-PROTOCOL.md 8.1).
         return None;
@@ -165,7 +391,7 @@ fn parse_version(raw: &str) -> Option<VersionRef> {
     })
 }
 
-fn not_allowed(method: &Method) -> ApiError {
+pub(crate) fn not_allowed(method: &Method) -> ApiError {
     ApiError::MethodNotAllowed(method.as_str().to_owned())
 }
 

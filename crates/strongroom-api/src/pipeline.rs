@@ -6,9 +6,9 @@
 use crate::body::read_body;
 use crate::error::{ApiError, json_response};
 use crate::host::{HostTarget, Zone, request_host, route};
+use crate::objects::DataRequest;
 use crate::operation::Operation;
 use crate::query::DataPlaneQuery;
-use crate::secrets::{SecretRequest, dispatch};
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::sync::Arc;
 use strongroom_identity::TokenError;
-use strongroom_model::{Caller, VaultName};
+use strongroom_model::{Caller, ObjectKind, VaultName};
 use tracing::Instrument;
 
 /// Every request enters here.
@@ -112,7 +112,7 @@ async fn data_plane(
         drop(body);
         Bytes::new()
     };
-    let request = SecretRequest {
+    let request = DataRequest {
         ctx: &state.vaults,
         vault: &vault,
         origin,
@@ -120,7 +120,16 @@ async fn data_plane(
         api_version,
         body,
     };
-    dispatch(request, grant, operation).await
+    match operation.kind() {
+        ObjectKind::Secret => crate::secrets::dispatch(request, grant, operation).await,
+        ObjectKind::Key if operation.is_key_crypto() => {
+            crate::key_ops::dispatch(request, grant, operation).await
+        }
+        ObjectKind::Key => crate::keys::dispatch(request, grant, operation).await,
+        ObjectKind::Certificate => Err(ApiError::internal(std::io::Error::other(
+            "certificate operations are not routed yet",
+        ))),
+    }
 }
 
 fn vault_not_found(label: &str) -> ApiError {

@@ -3,41 +3,28 @@
 
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
+use crate::objects::{
+    DataRequest, decode_blob, list_response, narrow, page_request, restore_conflict,
+};
 use crate::operation::{Operation, VersionRef};
-use crate::query::{DataPlaneQuery, next_link};
-use crate::wire::{BackupBlob, SecretAttributes, SecretBundle, SecretItem, SecretListResult};
+use crate::wire::{BackupBlob, SecretAttributes, SecretBundle, SecretItem};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use bytes::Bytes;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use strongroom_authz::{Any, Grant, perm};
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, Version};
-use strongroom_store::{Page, PageRequest};
 use strongroom_vault::secrets::{self, DeletedSecret, SecretProperties, SetSecret, UpdateSecret};
-use strongroom_vault::{Vault, VaultCtx, VaultError};
+use strongroom_vault::{Vault, VaultError};
 
-/// Everything one data-plane request carries besides the operation.
-pub(crate) struct SecretRequest<'a> {
-    pub ctx: &'a VaultCtx,
-    pub vault: &'a Vault,
-    /// `https://{host}` exactly as the client addressed the vault; ids are built from it.
-    pub origin: &'a str,
-    pub query: &'a DataPlaneQuery,
-    pub api_version: &'a str,
-    pub body: Bytes,
-}
-
-fn narrow<P: strongroom_authz::PermissionType>(grant: Grant<Any>) -> Result<Grant<P>, ApiError> {
-    grant.narrow::<P>().map_err(ApiError::internal)
-}
+const KIND: ObjectKind = ObjectKind::Secret;
 
 pub(crate) async fn dispatch(
-    req: SecretRequest<'_>,
+    req: DataRequest<'_>,
     grant: Grant<Any>,
     op: Operation,
 ) -> Result<Response, ApiError> {
-    let SecretRequest {
+    let DataRequest {
         ctx, vault, origin, ..
     } = req;
     match op {
@@ -197,31 +184,16 @@ pub(crate) async fn dispatch(
                     &bundle(origin, vault, &properties),
                 )),
                 Err(VaultError::RestoreConflict { name, version, .. }) => {
-                    Err(restore_conflict(origin, &name, &version))
+                    Err(restore_conflict(origin, KIND, &name, &version))
                 }
                 Err(err) => Err(err.into()),
             }
         }
+        other => Err(ApiError::internal(std::io::Error::other(format!(
+            "{} is not a secret operation",
+            other.operation_id()
+        )))),
     }
-}
-
-/// AZURE-ERRORS.md 5.7: the id in the message is the full versioned id from the backup.
-fn restore_conflict(origin: &str, name: &ObjectName, version: &Version) -> ApiError {
-    let id = format!("{origin}/secrets/{name}/{version}");
-    ApiError::Conflict {
-        message: format!(
-            "There was a conflict restoring the secret '{id}'. This can happen if either: a second secret with the same name was created after the first secret was deleted; thus trying to restore a secret whose name is already in use. To fix this, rename the second secret to something else so that the restore works. The second probable cause of this exception is when multiple operations are performed in parallel against the secret. To avoid this error, perform operations against a secret in a sequential manner."
-        ),
-        inner: None,
-    }
-}
-
-fn decode_blob(raw: &str) -> Option<Vec<u8>> {
-    let trimmed = raw.trim_end_matches('=');
-    URL_SAFE_NO_PAD
-        .decode(trimmed)
-        .ok()
-        .or_else(|| STANDARD.decode(raw).ok())
 }
 
 /// A malformed version segment can name no version: Azure's not-found names `name/version`.
@@ -229,41 +201,7 @@ fn resolve_version(
     name: &ObjectName,
     version: Option<VersionRef>,
 ) -> Result<Option<Version>, ApiError> {
-    match version {
-        None => Ok(None),
-        Some(VersionRef::Valid(version)) => Ok(Some(version)),
-        Some(VersionRef::Unknown(raw)) => Err(ApiError::NotFound {
-            code: "SecretNotFound",
-            message: crate::error::not_found_message(ObjectKind::Secret, &format!("{name}/{raw}")),
-        }),
-    }
-}
-
-fn page_request(query: &DataPlaneQuery) -> Result<PageRequest, ApiError> {
-    Ok(PageRequest {
-        after: query.cursor()?,
-        limit: query.max_results()?,
-    })
-}
-
-fn list_response<T>(
-    req: &SecretRequest<'_>,
-    path: &str,
-    page: Page<T>,
-    to_item: impl Fn(&T) -> SecretItem,
-) -> Response {
-    let max_results = req
-        .query
-        .max_results
-        .as_deref()
-        .filter(|raw| !raw.is_empty());
-    let result = SecretListResult {
-        value: page.items.iter().map(to_item).collect(),
-        next_link: page
-            .next
-            .map(|cursor| next_link(req.origin, path, req.api_version, max_results, &cursor)),
-    };
-    json_response(StatusCode::OK, &result)
+    crate::objects::resolve_version(KIND, name, version)
 }
 
 fn attributes(vault: &Vault, props: &SecretProperties) -> SecretAttributes {

@@ -108,8 +108,7 @@ pub(crate) fn open_secret(
     master: &MasterKey,
     blob: &[u8],
 ) -> Result<(ObjectName, SecretBackupBody), VaultError> {
-    let (name, body): (ObjectName, SecretBackupBody) =
-        open_body(master, ObjectKind::Secret, blob)?;
+    let (name, body): (ObjectName, SecretBackupBody) = open_body(master, ObjectKind::Secret, blob)?;
     if body.format != BODY_FORMAT_V1 || body.name != name.as_str() || body.versions.is_empty() {
         return Err(VaultError::MalformedBackup);
     }

@@ -7,6 +7,10 @@
 //! - Opened data keys are cached per vault for the life of the process. The cache key includes
 //!   the vault's name and creation time (the data key's authenticated data), so a vault that
 //!   is deleted and re-created, even under a reused id, never meets the old key.
+//! - Parsed private keys (a key version's unsealed, parsed material) are cached by vault,
+//!   name and version, at most `KEY_CACHE_CAPACITY` of them, so a hot key skips the unseal
+//!   and parse on every operation. A version's material never changes; every operation still
+//!   reads the version's row first, so a deleted, purged or disabled key is never used.
 
 use crate::VaultError;
 use crate::vaults::Vault;
@@ -14,12 +18,17 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+use strongroom_crypto::keys::PrivateKey;
 use strongroom_crypto::{Aad, DataKey, MasterKey};
-use strongroom_model::{Clock, UnixTime, VaultId, VaultName};
+use strongroom_model::{Clock, ObjectName, UnixTime, VaultId, VaultName, Version};
 use strongroom_store::Store;
 
 /// How long a resolved vault is served from memory before the store is asked again.
 pub const VAULT_CACHE_TTL: Duration = Duration::from_secs(1);
+
+/// How many parsed private keys are kept; past that the cache starts over (a simple bound:
+/// hot keys come back after one miss each).
+pub(crate) const KEY_CACHE_CAPACITY: usize = 4096;
 
 /// Everything a vault operation needs. Built once at start-up and shared (`Arc<VaultCtx>`).
 pub struct VaultCtx {
@@ -29,6 +38,16 @@ pub struct VaultCtx {
     vault_cache_ttl: Duration,
     vaults: Mutex<HashMap<VaultName, CachedVault>>,
     data_keys: Mutex<HashMap<DataKeyId, Arc<DataKey>>>,
+    private_keys: Mutex<HashMap<PrivateKeyId, Arc<PrivateKey>>>,
+}
+
+/// Identifies one key version's material: its vault (as `DataKeyId`) and lower-cased name
+/// and version.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PrivateKeyId {
+    vault: DataKeyId,
+    name: String,
+    version: Version,
 }
 
 struct CachedVault {
@@ -70,6 +89,7 @@ impl VaultCtx {
             vault_cache_ttl: VAULT_CACHE_TTL,
             vaults: Mutex::new(HashMap::new()),
             data_keys: Mutex::new(HashMap::new()),
+            private_keys: Mutex::new(HashMap::new()),
         }
     }
 
@@ -117,10 +137,38 @@ impl VaultCtx {
         );
     }
 
-    /// Forgets a vault and its data key (after delete).
+    /// Forgets a vault, its data key and its parsed keys (after delete).
     pub(crate) fn forget_vault(&self, vault: &Vault) {
         lock(&self.vaults).remove(&vault.name);
-        lock(&self.data_keys).remove(&DataKeyId::of(vault));
+        let id = DataKeyId::of(vault);
+        lock(&self.data_keys).remove(&id);
+        lock(&self.private_keys).retain(|key, _| key.vault != id);
+    }
+
+    /// A key version's parsed private key, from the cache or from `open` (which unseals and
+    /// parses the stored material) once.
+    pub(crate) fn private_key(
+        &self,
+        vault: &Vault,
+        name: &ObjectName,
+        version: &Version,
+        open: impl FnOnce() -> Result<PrivateKey, VaultError>,
+    ) -> Result<Arc<PrivateKey>, VaultError> {
+        let id = PrivateKeyId {
+            vault: DataKeyId::of(vault),
+            name: name.as_str().to_ascii_lowercase(),
+            version: version.clone(),
+        };
+        if let Some(key) = lock(&self.private_keys).get(&id) {
+            return Ok(Arc::clone(key));
+        }
+        let key = Arc::new(open()?);
+        let mut cache = lock(&self.private_keys);
+        if cache.len() >= KEY_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(id, Arc::clone(&key));
+        Ok(key)
     }
 
     pub(crate) fn remember_data_key(&self, vault: &Vault, key: Arc<DataKey>) {

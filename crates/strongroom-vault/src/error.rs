@@ -40,6 +40,32 @@ pub enum VaultError {
     VaultNotFound,
     #[error("a vault with that name already exists")]
     VaultExists,
+    /// `kty` names a type this vault cannot hold (soft `oct` on a standard vault, an unknown
+    /// type).
+    #[error("key type {kty} is not supported here")]
+    KeyTypeNotSupported { kty: String },
+    /// An HSM-protected key type on a standard vault.
+    #[error("HSM-protected keys need a premium vault")]
+    HsmNotAllowed,
+    /// A cryptographic operation on a disabled key version.
+    #[error("operation {operation} is not allowed on a disabled key")]
+    KeyDisabled { operation: &'static str },
+    /// The key's `key_ops` do not include the operation.
+    #[error("operation {operation} is not permitted on this key")]
+    KeyOperationForbidden { operation: &'static str },
+    /// A date-controlled operation before the key's `nbf`.
+    #[error("operation {operation} is not allowed before the key's not-before date")]
+    KeyNotYetValid { operation: &'static str },
+    /// A date-controlled operation after the key's `exp`.
+    #[error("operation {operation} is not allowed on an expired key")]
+    KeyExpired { operation: &'static str },
+    /// What this deployment does not do (an operation only a Managed HSM offers).
+    #[error("{0}")]
+    NotSupported(String),
+    /// The cryptographic library refused the input (wrong digest length, algorithm for
+    /// another key type, failed decryption, ...).
+    #[error(transparent)]
+    Key(#[from] strongroom_crypto::keys::KeyError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

@@ -121,6 +121,15 @@ pub async fn get(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Vault>, Vaul
     Ok(Some(vault))
 }
 
+/// Resolves a vault by id (background work that holds ids, not names).
+pub(crate) async fn by_id(ctx: &VaultCtx, id: VaultId) -> Result<Option<Vault>, VaultError> {
+    ctx.store()
+        .get_vault_by_id(id)
+        .await?
+        .map(vault_from_row)
+        .transpose()
+}
+
 pub async fn list(ctx: &VaultCtx) -> Result<Vec<Vault>, VaultError> {
     ctx.store()
         .list_vaults()

@@ -1,6 +1,10 @@
-//! Wire DTOs: the JSON shapes of the Key Vault secrets API, named as the OpenAPI spec names
-//! them (`SecretBundle`, `SecretSetParameters`, ...). Only this module knows field casing and
-//! that timestamps are Unix seconds. Domain types are converted by hand in `secrets.rs`.
+//! Wire DTOs: the JSON shapes of the Key Vault API, named as the OpenAPI spec names them
+//! (`SecretBundle`, `SecretSetParameters`, `KeyBundle`, ...). Only this module knows field
+//! casing and that timestamps are Unix seconds. Domain types are converted by hand in
+//! `secrets.rs`, `keys.rs` and `key_ops.rs`. Keys live in `wire/keys.rs`.
+
+mod keys;
+pub use keys::*;
 
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
