@@ -91,6 +91,10 @@ const EXPOSE_ALLOWED: &[&str] = &[
     "crates/strongroom-cli/src/session.rs",
     // `--create-cert`: the new certificate's private key goes into its 0600 PEM file.
     "crates/strongroom-cli/src/certificates.rs",
+    // `keyvault key import` turns the PEM private key into the JWK it sends; `key encrypt`
+    // sends the plaintext it was given.
+    "crates/strongroom-cli/src/key_import.rs",
+    "crates/strongroom-cli/src/key_crypto.rs",
     // Workload credentials: the identity's secret goes to the token endpoint, the agent's
     // identity header into its 0600 agent.json.
     "crates/strongroom-cli/src/workload.rs",

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use strongroom_model::{SecretPermission, SecretValue};
 
+use crate::key_command::KeyCommand;
+
 /// Resource group used when `--resource-group` is not given. Vault names are unique in the
 /// whole deployment, so the group only shows up in resource ids.
 pub const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
@@ -101,13 +103,17 @@ pub enum KeyvaultCommand {
     Show(VaultArgs),
     /// Delete a vault and everything in it
     Delete(VaultArgs),
-    /// Grant a principal secret permissions on a vault
+    /// Grant a principal secret and key permissions on a vault
     SetPolicy(SetPolicyArgs),
     /// Remove a principal's access policy from a vault
     DeletePolicy(DeletePolicyArgs),
     /// Manage the secrets in a vault
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Manage the keys in a vault and use them
+    // Boxed: its arguments dwarf every other command's.
+    #[command(subcommand)]
+    Key(Box<KeyCommand>),
 }
 
 /// `--name V [--resource-group G]`: one vault through the management API.
@@ -132,6 +138,27 @@ pub struct CreateVaultArgs {
     /// Location of the vault (Strongroom has one: `local`)
     #[arg(long, short = 'l', default_value = "local")]
     pub location: String,
+    /// Pricing tier of the vault (`premium` allows HSM-protected keys)
+    #[arg(long, value_enum, ignore_case = true, default_value = "standard")]
+    pub sku: SkuArg,
+}
+
+/// A value of `keyvault create --sku` (ARM `properties.sku.name`, family `A`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SkuArg {
+    Standard,
+    Premium,
+}
+
+impl SkuArg {
+    /// The ARM name: `standard` or `premium`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Premium => "premium",
+        }
+    }
 }
 
 /// `keyvault list`
@@ -154,16 +181,20 @@ pub struct PrincipalArgs {
     pub object_id: Option<String>,
 }
 
-/// `keyvault set-policy`
+/// `keyvault set-policy`: at least one of `--secret-permissions`, `--key-permissions` (as az).
 #[derive(Debug, Args)]
+#[group(id = "permissions", required = true, multiple = true, args = ["secret_permissions", "key_permissions"])]
 pub struct SetPolicyArgs {
     #[command(flatten)]
     pub vault: VaultArgs,
     #[command(flatten)]
     pub principal: PrincipalArgs,
     /// Secret permissions to add to the principal's policy
-    #[arg(long, num_args = 1.., required = true, ignore_case = true)]
+    #[arg(long, num_args = 1.., ignore_case = true)]
     pub secret_permissions: Vec<SecretPermissionArg>,
+    /// Key permissions to add to the principal's policy
+    #[arg(long, num_args = 1.., ignore_case = true)]
+    pub key_permissions: Vec<KeyPermissionArg>,
 }
 
 /// `keyvault delete-policy`
@@ -203,6 +234,91 @@ impl SecretPermissionArg {
             Self::Recover => vec![SecretPermission::Recover],
             Self::Restore => vec![SecretPermission::Restore],
             Self::Set => vec![SecretPermission::Set],
+        }
+    }
+}
+
+/// A value of `--key-permissions`, as az accepts them (any case; `all` means every permission).
+/// Names are ARM's: `unwrapKey`, `wrapKey`, `getrotationpolicy`, `setrotationpolicy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyPermissionArg {
+    All,
+    Get,
+    List,
+    Update,
+    Create,
+    Import,
+    Delete,
+    Recover,
+    Backup,
+    Restore,
+    Purge,
+    Decrypt,
+    Encrypt,
+    #[value(name = "unwrapKey")]
+    UnwrapKey,
+    #[value(name = "wrapKey")]
+    WrapKey,
+    Verify,
+    Sign,
+    Release,
+    Rotate,
+    #[value(name = "getrotationpolicy")]
+    GetRotationPolicy,
+    #[value(name = "setrotationpolicy")]
+    SetRotationPolicy,
+}
+
+impl KeyPermissionArg {
+    /// Every key permission `all` stands for, in Azure's order.
+    pub const EVERY: [KeyPermissionArg; 20] = [
+        Self::Get,
+        Self::List,
+        Self::Update,
+        Self::Create,
+        Self::Import,
+        Self::Delete,
+        Self::Recover,
+        Self::Backup,
+        Self::Restore,
+        Self::Purge,
+        Self::Decrypt,
+        Self::Encrypt,
+        Self::UnwrapKey,
+        Self::WrapKey,
+        Self::Verify,
+        Self::Sign,
+        Self::Release,
+        Self::Rotate,
+        Self::GetRotationPolicy,
+        Self::SetRotationPolicy,
+    ];
+
+    /// The ARM names this value stands for (`all` expands to every permission).
+    #[must_use]
+    pub fn names(self) -> Vec<&'static str> {
+        match self {
+            Self::All => Self::EVERY.iter().flat_map(|p| p.names()).collect(),
+            Self::Get => vec!["get"],
+            Self::List => vec!["list"],
+            Self::Update => vec!["update"],
+            Self::Create => vec!["create"],
+            Self::Import => vec!["import"],
+            Self::Delete => vec!["delete"],
+            Self::Recover => vec!["recover"],
+            Self::Backup => vec!["backup"],
+            Self::Restore => vec!["restore"],
+            Self::Purge => vec!["purge"],
+            Self::Decrypt => vec!["decrypt"],
+            Self::Encrypt => vec!["encrypt"],
+            Self::UnwrapKey => vec!["unwrapKey"],
+            Self::WrapKey => vec!["wrapKey"],
+            Self::Verify => vec!["verify"],
+            Self::Sign => vec!["sign"],
+            Self::Release => vec!["release"],
+            Self::Rotate => vec!["rotate"],
+            Self::GetRotationPolicy => vec!["getrotationpolicy"],
+            Self::SetRotationPolicy => vec!["setrotationpolicy"],
         }
     }
 }
@@ -359,7 +475,7 @@ fn parse_secret_value(raw: &str) -> Result<SecretValue, std::convert::Infallible
 }
 
 /// `key=value` or `key` (empty value), as `az --tags` reads them.
-fn parse_tag(raw: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_tag(raw: &str) -> Result<(String, String), String> {
     let (key, value) = raw.split_once('=').unwrap_or((raw, ""));
     if key.is_empty() {
         return Err(format!("tag {raw:?} has no key (expected key=value)"));
@@ -407,13 +523,13 @@ mod tests {
         check(
             "keyvault create --name v1",
             expect![[
-                r#"Keyvault(Create(CreateVaultArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, retention_days: None, location: "local" }))"#
+                r#"Keyvault(Create(CreateVaultArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, retention_days: None, location: "local", sku: Standard }))"#
             ]],
         );
         check(
             "keyvault create -n v1 -g rg1 --retention-days 7",
             expect![[
-                r#"Keyvault(Create(CreateVaultArgs { vault: VaultArgs { name: "v1", resource_group: "rg1" }, retention_days: Some(7), location: "local" }))"#
+                r#"Keyvault(Create(CreateVaultArgs { vault: VaultArgs { name: "v1", resource_group: "rg1" }, retention_days: Some(7), location: "local", sku: Standard }))"#
             ]],
         );
         check(
@@ -445,13 +561,13 @@ mod tests {
         check(
             "keyvault set-policy --name v1 --spn app-1 --secret-permissions get list",
             expect![[
-                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("app-1"), object_id: None }, secret_permissions: [Get, List] }))"#
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("app-1"), object_id: None }, secret_permissions: [Get, List], key_permissions: [] }))"#
             ]],
         );
         check(
             "keyvault set-policy --name v1 --object-id oid-1 --secret-permissions ALL",
             expect![[
-                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: None, object_id: Some("oid-1") }, secret_permissions: [All] }))"#
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: None, object_id: Some("oid-1") }, secret_permissions: [All], key_permissions: [] }))"#
             ]],
         );
         check(
@@ -615,6 +731,147 @@ mod tests {
             "keyvault show --name v1 --data-dir /d",
             expect![[r#"Keyvault(Show(VaultArgs { name: "v1", resource_group: "strongroom" }))"#]],
         );
+    }
+
+    #[test]
+    fn vault_sku_and_key_permissions() {
+        check(
+            "keyvault create --name v1 --sku PREMIUM",
+            expect![[
+                r#"Keyvault(Create(CreateVaultArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, retention_days: None, location: "local", sku: Premium }))"#
+            ]],
+        );
+        check(
+            "keyvault create --name v1 --sku free",
+            expect!["error: InvalidValue"],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a --key-permissions get UNWRAPKEY wrapkey GetRotationPolicy",
+            expect![[
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("a"), object_id: None }, secret_permissions: [], key_permissions: [Get, UnwrapKey, WrapKey, GetRotationPolicy] }))"#
+            ]],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a --key-permissions all --secret-permissions get",
+            expect![[
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("a"), object_id: None }, secret_permissions: [Get], key_permissions: [All] }))"#
+            ]],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a --key-permissions export",
+            expect!["error: InvalidValue"],
+        );
+    }
+
+    #[test]
+    fn key_commands() {
+        check(
+            "keyvault key create --vault-name v1 -n k1",
+            expect![[
+                r#"Keyvault(Key(Create(CreateKeyArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, kty: None, size: None, curve: None, attributes: NewKeyArgs { ops: None, protection: None, disabled: None, expires: None, not_before: None, exportable: None, policy: ReleasePolicyArgs { policy: None, immutable: None }, tags: None } })))"#
+            ]],
+        );
+        check(
+            "keyvault key create --vault-name v1 -n k1 --kty rsa-hsm --size 3072 --ops ENCRYPT wrapkey --disabled --expires 2030-01-01 --not-before 2025-01-01T10:00Z --exportable false --policy {} --immutable --tags a=1 -p hsm",
+            expect![[
+                r#"Keyvault(Key(Create(CreateKeyArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, kty: Some("RSA-HSM"), size: Some(3072), curve: None, attributes: NewKeyArgs { ops: Some(["encrypt", "wrapKey"]), protection: Some("hsm"), disabled: Some(true), expires: Some(1893456000), not_before: Some(1735725600), exportable: Some(false), policy: ReleasePolicyArgs { policy: Some("{}"), immutable: Some(true) }, tags: Some([("a", "1")]) } })))"#
+            ]],
+        );
+        check(
+            "keyvault key create --vault-name v1 -n k1 --curve p-256k",
+            expect![[
+                r#"Keyvault(Key(Create(CreateKeyArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, kty: None, size: None, curve: Some("P-256K"), attributes: NewKeyArgs { ops: None, protection: None, disabled: None, expires: None, not_before: None, exportable: None, policy: ReleasePolicyArgs { policy: None, immutable: None }, tags: None } })))"#
+            ]],
+        );
+        check(
+            "keyvault key create --vault-name v1 -n k1 --kty DSA",
+            expect!["error: InvalidValue"],
+        );
+        check(
+            "keyvault key create --vault-name v1 -n k1 --expires tomorrow",
+            expect!["error: ValueValidation"],
+        );
+        check(
+            "keyvault key create --vault-name v1 -n k1 --ops fly",
+            expect!["error: InvalidValue"],
+        );
+        check(
+            "keyvault key import --vault-name v1 -n k1 --pem-file /k.pem --pem-password pw",
+            expect![[
+                r#"Keyvault(Key(Import(ImportKeyArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, pem_file: Some("/k.pem"), pem_string: None, pem_password: Some(SecretValue(<redacted>)), byok_file: None, byok_string: None, kty: "RSA", curve: None, attributes: NewKeyArgs { ops: None, protection: None, disabled: None, expires: None, not_before: None, exportable: None, policy: ReleasePolicyArgs { policy: None, immutable: None }, tags: None } })))"#
+            ]],
+        );
+        check(
+            "keyvault key import --vault-name v1 -n k1 --pem-file /k.pem --byok-file /b",
+            expect!["error: ArgumentConflict"],
+        );
+        check(
+            "keyvault key import --vault-name v1 -n k1",
+            expect!["error: MissingRequiredArgument"],
+        );
+        check(
+            "keyvault key show --vault-name v1 -n k1 -v 0123",
+            expect![[
+                r#"Keyvault(Key(Show(ShowKeyArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, version: Some("0123") })))"#
+            ]],
+        );
+        check(
+            "keyvault key list --vault-name v1 --maxresults 3 --include-managed",
+            expect![[
+                r#"Keyvault(Key(List(ListKeysArgs { vault_name: "v1", maxresults: Some(3), include_managed: Some(true) })))"#
+            ]],
+        );
+        check(
+            "keyvault key set-attributes --vault-name v1 -n k1 --enabled false --ops sign --tags",
+            expect![[
+                r#"Keyvault(Key(SetAttributes(SetKeyAttributesArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, version: None, enabled: Some(false), expires: None, not_before: None, ops: Some(["sign"]), policy: ReleasePolicyArgs { policy: None, immutable: None }, tags: Some([]) })))"#
+            ]],
+        );
+        check(
+            "keyvault key backup --vault-name v1 -n k1 -f /tmp/k.bak",
+            expect![[
+                r#"Keyvault(Key(Backup(BackupKeyArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, file: "/tmp/k.bak" })))"#
+            ]],
+        );
+        check(
+            "keyvault key rotation-policy update --vault-name v1 -n k1 --value {}",
+            expect![[
+                r#"Keyvault(Key(RotationPolicy(Update(RotationPolicyUpdateArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, value: "{}" }))))"#
+            ]],
+        );
+        check(
+            "keyvault key encrypt --vault-name v1 -n k1 -a rsa-oaep-256 --value aGk= --data-type PLAINTEXT --iv 00ff",
+            expect![[
+                r#"Keyvault(Key(Encrypt(EncryptArgs { target: KeyOperationArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, version: None }, algorithm: "RSA-OAEP-256", value: SecretValue(<redacted>), data_type: "plaintext", iv: Some("00ff"), aad: None })))"#
+            ]],
+        );
+        check(
+            "keyvault key decrypt --vault-name v1 -n k1 -a A256GCM --value AAEC --tag 00 --aad 01",
+            expect![[
+                r#"Keyvault(Key(Decrypt(DecryptArgs { target: KeyOperationArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, version: None }, algorithm: "A256GCM", value: "AAEC", data_type: "base64", iv: None, tag: Some("00"), aad: Some("01") })))"#
+            ]],
+        );
+        check(
+            "keyvault key sign --vault-name v1 -n k1 -a es256k --digest AAEC",
+            expect![[
+                r#"Keyvault(Key(Sign(SignArgs { target: KeyOperationArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, version: None }, algorithm: "ES256K", digest: "AAEC" })))"#
+            ]],
+        );
+        check(
+            "keyvault key verify --vault-name v1 -n k1 -a RS256 --digest AAEC --signature AAEC -v 1",
+            expect![[
+                r#"Keyvault(Key(Verify(VerifyArgs { target: KeyOperationArgs { key: KeyArgs { vault_name: "v1", name: "k1" }, version: Some("1") }, algorithm: "RS256", digest: "AAEC", signature: "AAEC" })))"#
+            ]],
+        );
+        check(
+            "keyvault key random --vault-name v1 --count 16",
+            expect![[r#"Keyvault(Key(Random(RandomArgs { vault_name: "v1", count: 16 })))"#]],
+        );
+    }
+
+    #[test]
+    fn all_expands_to_every_key_permission() {
+        expect![[r#"["get", "list", "update", "create", "import", "delete", "recover", "backup", "restore", "purge", "decrypt", "encrypt", "unwrapKey", "wrapKey", "verify", "sign", "release", "rotate", "getrotationpolicy", "setrotationpolicy"]"#]].assert_eq(&format!("{:?}", super::KeyPermissionArg::All.names()));
     }
 
     #[test]

@@ -14,6 +14,8 @@ use crate::datadir::ServerInfo;
 
 /// Key Vault data-plane api-version the CLI speaks (what `az` 2.7x sends for secrets).
 pub(crate) const DATA_PLANE_API_VERSION: &str = "2025-07-01";
+/// Key Vault data-plane api-version for keys (the spec in `shared/reference/keyvault-openapi`).
+pub(crate) const KEYS_API_VERSION: &str = "2026-04-01";
 /// ARM api-version for `Microsoft.KeyVault/vaults`; the server accepts any.
 pub(crate) const MANAGEMENT_API_VERSION: &str = "2023-07-01";
 /// ARM api-version for `Microsoft.ManagedIdentity`; the server accepts any.
@@ -254,6 +256,29 @@ impl Endpoints {
         }
     }
 
+    /// A keys-API path on the vault's host: `segments` joined by `/`, each percent-encoded
+    /// (`["keys", name, ""]` is `/keys/{name}/`, the latest version as the SDKs ask for it),
+    /// with `maxresults` when given.
+    pub(crate) fn keys_api(
+        &self,
+        vault: &VaultName,
+        segments: &[&str],
+        maxresults: Option<u32>,
+    ) -> Target {
+        let path: String = segments
+            .iter()
+            .map(|raw| format!("/{}", segment(raw)))
+            .collect();
+        let maxresults = maxresults
+            .map(|count| format!("&maxresults={count}"))
+            .unwrap_or_default();
+        Target {
+            host: self.vault_host(vault),
+            port: self.port,
+            path_and_query: format!("{path}?api-version={KEYS_API_VERSION}{maxresults}"),
+        }
+    }
+
     /// `/secrets` on the vault's host (first page).
     pub(crate) fn secrets(&self, vault: &VaultName) -> Target {
         Target {
@@ -307,6 +332,10 @@ mod tests {
             e.secret(&v1, "db-password", Some("0123456789abcdef0123456789abcdef")),
             e.secret(&v1, "a/b?c", Some("")),
             e.secrets(&v1),
+            e.keys_api(&v1, &["keys", "k1", ""], None),
+            e.keys_api(&v1, &["keys", "a/b?c", "0123", "encrypt"], None),
+            e.keys_api(&v1, &["keys"], Some(5)),
+            e.keys_api(&v1, &["rng"], None),
         ]
         .map(|target| target.to_string())
         .join("\n");
@@ -330,7 +359,11 @@ mod tests {
             https://my-vault.vault.localhost:4443/secrets/db-password?api-version=2025-07-01
             https://my-vault.vault.localhost:4443/secrets/db-password/0123456789abcdef0123456789abcdef?api-version=2025-07-01
             https://my-vault.vault.localhost:4443/secrets/a%2Fb%3Fc/?api-version=2025-07-01
-            https://my-vault.vault.localhost:4443/secrets?api-version=2025-07-01"#]]
+            https://my-vault.vault.localhost:4443/secrets?api-version=2025-07-01
+            https://my-vault.vault.localhost:4443/keys/k1/?api-version=2026-04-01
+            https://my-vault.vault.localhost:4443/keys/a%2Fb%3Fc/0123/encrypt?api-version=2026-04-01
+            https://my-vault.vault.localhost:4443/keys?api-version=2026-04-01&maxresults=5
+            https://my-vault.vault.localhost:4443/rng?api-version=2026-04-01"#]]
         .assert_eq(&urls);
     }
 

@@ -63,6 +63,13 @@ pub(crate) enum CliError {
     CertFile { path: PathBuf, source: io::Error },
     #[error("cannot write the output: {0}")]
     Output(io::Error),
+    /// `key import`: the PEM could not become a JWK (az's wording: `Import failed: …`).
+    #[error("Import failed: {0}")]
+    KeyImport(String),
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile { path: PathBuf, source: io::Error },
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile { path: PathBuf, source: io::Error },
 }
 
 impl CliError {

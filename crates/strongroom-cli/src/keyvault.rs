@@ -18,7 +18,7 @@ pub(crate) async fn create(session: &Session, args: &CreateVaultArgs) -> Result<
     let token = session.token(Audience::Management).await?;
     let mut properties = json!({
         "tenantId": session.data.admin.tenant_id,
-        "sku": { "family": "A", "name": "standard" },
+        "sku": { "family": "A", "name": args.sku.as_str() },
     });
     if let Some(retention_days) = args.retention_days {
         properties["softDeleteRetentionInDays"] = json!(retention_days);
@@ -53,8 +53,8 @@ pub(crate) async fn delete(session: &Session, args: &VaultArgs) -> Result<(), Cl
     Ok(())
 }
 
-/// `keyvault set-policy`: merge secret permissions into the principal's policy, then print the
-/// vault as `az` does.
+/// `keyvault set-policy`: merge secret and key permissions into the principal's policy, then
+/// print the vault as `az` does.
 pub(crate) async fn set_policy(session: &Session, args: &SetPolicyArgs) -> Result<Value, CliError> {
     let token = session.token(Audience::Management).await?;
     let object_id = resolve_principal(session, &args.principal, &token).await?;
@@ -66,10 +66,17 @@ pub(crate) async fn set_policy(session: &Session, args: &SetPolicyArgs) -> Resul
         .collect();
     secrets.sort_unstable();
     secrets.dedup();
+    let mut keys: Vec<&str> = args
+        .key_permissions
+        .iter()
+        .flat_map(|permission| permission.names())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
     let policy = json!({
         "tenantId": session.data.admin.tenant_id,
         "objectId": object_id,
-        "permissions": { "keys": [], "secrets": secrets, "certificates": [] },
+        "permissions": { "keys": keys, "secrets": secrets, "certificates": [] },
     });
     change_policies(session, &args.vault, PolicyOperation::Add, policy, &token).await
 }

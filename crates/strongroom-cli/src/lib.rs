@@ -14,10 +14,13 @@
 //! - Every failure is one `ERROR: <message>` line on stderr and exit code 1, never a panic.
 //! - The client secret, tokens and secret values are `SecretValue`s; they reach stdout only
 //!   when showing them is the command's purpose (`secret show`, `create-for-rbac`, `env`).
+//! - `key import` turns a PEM private key into a JWK here (`key_import.rs`); the private key
+//!   stays in zeroizing buffers and leaves only inside the `ImportKey` request body.
 //!
-//! Start reading at [`run`], then `command.rs` (the tree), `session.rs` (tokens and calls),
-//! `endpoints.rs` (every URL) and `https.rs` (the wire).
+//! Start reading at [`run`], then `command.rs` (the tree; `key_command.rs` for `keyvault key`),
+//! `session.rs` (tokens and calls), `endpoints.rs` (every URL) and `https.rs` (the wire).
 
+mod az_time;
 mod certificates;
 mod command;
 mod datadir;
@@ -26,6 +29,11 @@ mod env;
 mod error;
 mod https;
 mod identities;
+mod key_command;
+mod key_crypto;
+mod key_import;
+mod key_output;
+mod keys;
 mod keyvault;
 mod principals;
 mod secrets;
@@ -43,11 +51,18 @@ use serde_json::Value;
 pub use command::{
     AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
     DEFAULT_RESOURCE_GROUP, DeletePolicyArgs, EnvArgs, HostArgs, IdentityArgs, IdentityCommand,
-    KeyvaultCommand, ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs, PrincipalArgs,
-    SecretArgs, SecretCommand, SecretPermissionArg, SetPolicyArgs, SetSecretArgs, ShowSecretArgs,
-    SpCommand, SpCredentialCommand, VaultArgs, VmCommand, VmIdentityCommand,
+    KeyPermissionArg, KeyvaultCommand, ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs,
+    PrincipalArgs, SecretArgs, SecretCommand, SecretPermissionArg, SetPolicyArgs, SetSecretArgs,
+    ShowSecretArgs, SkuArg, SpCommand, SpCredentialCommand, VaultArgs, VmCommand,
+    VmIdentityCommand,
 };
 pub use env::{APP_SERVICE_PATH, ARC_PATH};
+pub use key_command::{
+    BackupKeyArgs, CreateKeyArgs, DecryptArgs, EncryptArgs, ImportKeyArgs, KeyArgs, KeyCommand,
+    KeyOperationArgs, ListDeletedKeysArgs, ListKeyVersionsArgs, ListKeysArgs, NewKeyArgs,
+    RandomArgs, ReleasePolicyArgs, RestoreKeyArgs, RotationPolicyCommand, RotationPolicyUpdateArgs,
+    SetKeyAttributesArgs, ShowKeyArgs, SignArgs, VerifyArgs,
+};
 pub use workload::{
     AGENT_FILE, AgentInfo, FetchedToken, TokenClient, WorkloadCredential, WorkloadError,
     create_agent_dir, new_workload_credential, write_private_file,
@@ -83,7 +98,7 @@ pub async fn run(data_dir: &Path, command: CliCommand) -> ExitCode {
 }
 
 /// What a command prints on success.
-enum Output {
+pub(crate) enum Output {
     Json(Value),
     Text(String),
     Nothing,
@@ -174,6 +189,7 @@ async fn keyvault_command(session: &Session, command: KeyvaultCommand) -> Result
             SecretCommand::List(args) => secrets::list(session, &args).await?,
             SecretCommand::Delete(args) => secrets::delete(session, &args).await?,
         },
+        KeyvaultCommand::Key(command) => return keys::run(session, *command).await,
     };
     Ok(Output::Json(json))
 }

@@ -48,7 +48,12 @@ impl Fixture {
     /// Runs `strongroom <args>` (split on whitespace); returns stdout, or the stderr line.
     async fn run(&self, args: &str) -> String {
         let args: Vec<&str> = args.split_whitespace().collect();
-        let command = parse_for_test(&args);
+        self.run_args(&args).await
+    }
+
+    /// Runs `strongroom <args>` with the arguments as given (values may hold spaces).
+    async fn run_args(&self, args: &[&str]) -> String {
+        let command = parse_for_test(args);
         let outcome = match execute(self.dir.path(), command).await {
             Ok(output) => render(&output).unwrap(),
             Err(error) => error.line(),
@@ -85,6 +90,9 @@ fn script(seen: &Seen) -> (u16, String) {
         return (200, body.to_string());
     }
     let body: Value = serde_json::from_str(&seen.body).unwrap_or(Value::Null);
+    if host == "vault1.vault.localhost" && seen.uri.contains("api-version=2026-04-01") {
+        return key_script(seen, path, &body);
+    }
     match (host, seen.method.as_str(), seen.uri.as_str()) {
         ("vault1.vault.localhost", "GET", "/secrets?api-version=2025-07-01") => {
             let next = format!(
@@ -135,8 +143,74 @@ fn script(seen: &Seen) -> (u16, String) {
         ("localhost", "GET", uri) if uri.contains("/vaults/vault1?") => {
             (200, json!({"name":"vault1","properties":{}}).to_string())
         }
+        ("localhost", "PUT", uri) if uri.contains("/vaults/vault2?") => {
+            let vault = json!({"name":"vault2","properties":{"sku":body["properties"]["sku"]}});
+            (201, vault.to_string())
+        }
         _ => not_found(),
     }
+}
+
+/// The keys API of vault `vault1`: one key `k1` (version `v1`) and the operations on it.
+fn key_script(seen: &Seen, path: &str, body: &Value) -> (u16, String) {
+    let kid = format!("https://{}/keys/k1/v1", seen.host);
+    let key_bundle = |kty: &Value, ops: &Value, tags: &Value| {
+        json!({
+            "key": {"kid": kid, "kty": kty, "key_ops": ops, "n": "0vx7agoebGcQSuuPiLJXZptN", "e": "AQAB"},
+            "attributes": {"enabled": true, "created": 1_700_000_000, "updated": 1_700_000_000,
+                           "recoveryLevel": "Recoverable+Purgeable", "recoverableDays": 90},
+            "tags": tags,
+        })
+    };
+    let stored = || key_bundle(&json!("RSA"), &json!(["sign", "verify"]), &Value::Null);
+    let answer = match (seen.method.as_str(), path) {
+        ("POST", "/keys/k1/create") => key_bundle(&body["kty"], &body["key_ops"], &body["tags"]),
+        ("PUT", "/keys/k1") => {
+            key_bundle(&body["key"]["kty"], &body["key"]["key_ops"], &body["tags"])
+        }
+        ("GET", "/keys/k1/") | ("POST", "/keys/restore") | ("PATCH", "/keys/k1/v1") => stored(),
+        ("DELETE", "/keys/k1") => {
+            let mut deleted = stored();
+            deleted["recoveryId"] = json!(format!("https://{}/deletedkeys/k1", seen.host));
+            deleted["deletedDate"] = json!(1_700_000_100);
+            deleted["scheduledPurgeDate"] = json!(1_707_776_100);
+            deleted
+        }
+        ("GET", "/keys") => json!({"value": [
+            {"kid": format!("https://{}/keys/k1", seen.host), "attributes": {"enabled": true, "created": 1_700_000_000}},
+            {"kid": format!("https://{}/keys/cert1", seen.host), "attributes": {"enabled": true}, "managed": true},
+            {"kid": format!("https://{}/keys/k2", seen.host), "attributes": {"enabled": false}, "tags": {"a": "b"}},
+        ], "nextLink": null}),
+        ("POST", "/keys/k1/v1/encrypt") => json!({"kid": kid, "value": "AQID-_8"}),
+        ("POST", "/keys/k1/v1/decrypt") => json!({"kid": kid, "value": "aGVsbG8"}),
+        ("POST", "/keys/k1/v1/sign") => json!({"kid": kid, "value": "c2ln-_8"}),
+        ("POST", "/keys/k1/v1/verify") => json!({"value": true}),
+        ("POST", "/keys/k1/backup") => json!({"value": "AAEC_w"}),
+        ("POST", "/rng") => json!({"value": "AAEC_w"}),
+        ("PUT", "/keys/k1/rotationpolicy") => {
+            let mut policy = body.clone();
+            policy["id"] = json!(format!("https://{}/keys/k1/rotationpolicy", seen.host));
+            policy["attributes"]["created"] = json!(1_700_000_000);
+            policy["attributes"]["updated"] = json!(1_700_000_001);
+            policy
+        }
+        ("DELETE", "/deletedkeys/k1") => return (204, String::new()),
+        _ => {
+            let error = json!({"error":{"code":"KeyNotFound","message":format!("A key with (name/id) {path} was not found in this key vault.")}});
+            return (404, error.to_string());
+        }
+    };
+    (200, answer.to_string())
+}
+
+/// The requests after the token requests, one per line.
+fn data_requests(fixture: &Fixture) -> String {
+    fixture
+        .requests()
+        .lines()
+        .filter(|line| !line.contains("/oauth2/v2.0/token"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[track_caller]
@@ -357,5 +431,526 @@ async fn identity_commands_print_what_az_prints() {
             sni=localhost PATCH /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.Compute/virtualMachines/host1?api-version=2024-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=38 body={"identity":{"type":"SystemAssigned"}}
             sni=localhost GET /v1.0/servicePrincipals(appId='app-9') host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=- length=0 body=
             sni=localhost POST /v1.0/servicePrincipals/oid-9/addPassword host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=2 body={}"#]],
+    );
+}
+
+#[tokio::test]
+async fn vault_create_sends_the_sku_and_set_policy_key_permissions() {
+    let fixture = Fixture::start().await;
+    check(
+        &fixture
+            .run("keyvault create --name vault2 --sku Premium")
+            .await,
+        expect![[r#"
+            {
+              "name": "vault2",
+              "properties": {
+                "sku": {
+                  "family": "A",
+                  "name": "premium"
+                }
+              }
+            }
+        "#]],
+    );
+    let args = "keyvault set-policy --name vault1 --object-id oid-9 --key-permissions sign UNWRAPKEY get sign getRotationPolicy";
+    fixture.run(args).await;
+    check(
+        &data_requests(&fixture),
+        expect![[r#"
+        sni=localhost PUT /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.KeyVault/vaults/vault2?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=90 body={"location":"local","properties":{"sku":{"family":"A","name":"premium"},"tenantId":"tid"}}
+        sni=localhost PUT /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.KeyVault/vaults/vault1/accessPolicies/add?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=174 body={"properties":{"accessPolicies":[{"objectId":"oid-9","permissions":{"certificates":[],"keys":["get","getrotationpolicy","sign","unwrapKey"],"secrets":[]},"tenantId":"tid"}]}}
+        sni=localhost GET /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.KeyVault/vaults/vault1?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=- length=0 body="#]],
+    );
+}
+
+#[tokio::test]
+async fn key_create_sends_key_create_parameters_and_prints_the_sdk_model() {
+    let fixture = Fixture::start().await;
+    let args = "keyvault key create --vault-name vault1 --name k1 --kty rsa --size 3072 --ops sign WRAPKEY -p hsm --disabled --expires 2030-01-01 --tags env=dev";
+    check(
+        &fixture.run(args).await,
+        expect![[r#"
+        {
+          "attributes": {
+            "created": "2023-11-14T22:13:20+00:00",
+            "enabled": true,
+            "expires": null,
+            "exportable": null,
+            "hsmPlatform": null,
+            "notBefore": null,
+            "recoverableDays": 90,
+            "recoveryLevel": "Recoverable+Purgeable",
+            "updated": "2023-11-14T22:13:20+00:00"
+          },
+          "key": {
+            "crv": null,
+            "d": null,
+            "dp": null,
+            "dq": null,
+            "e": "AQAB",
+            "k": null,
+            "keyOps": [
+              "sign",
+              "wrapKey"
+            ],
+            "kid": "https://vault1.vault.localhost:PORT/keys/k1/v1",
+            "kty": "RSA-HSM",
+            "n": "0vx7agoebGcQSuuPiLJXZptN",
+            "p": null,
+            "q": null,
+            "qi": null,
+            "t": null,
+            "x": null,
+            "y": null
+          },
+          "managed": null,
+          "releasePolicy": null,
+          "tags": {
+            "env": "dev"
+          }
+        }
+    "#]],
+    );
+    check(
+        &data_requests(&fixture),
+        expect![[
+            r#"sni=vault1.vault.localhost POST /keys/k1/create?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=131 body={"attributes":{"enabled":false,"exp":1893456000},"key_ops":["sign","wrapKey"],"key_size":3072,"kty":"RSA-HSM","tags":{"env":"dev"}}"#
+        ]],
+    );
+    let args = "keyvault key create --vault-name vault1 --name k1 --curve P-384 --exportable --policy {\"version\":\"1.0.0\"} --immutable";
+    fixture.run(args).await;
+    check(
+        &data_requests(&fixture),
+        expect![[
+            r#"sni=vault1.vault.localhost POST /keys/k1/create?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=146 body={"attributes":{"enabled":true,"exportable":true},"crv":"P-384","kty":"EC","release_policy":{"data":"eyJ2ZXJzaW9uIjoiMS4wLjAifQ","immutable":true}}"#
+        ]],
+    );
+    check(
+        &fixture
+            .run("keyvault key create --vault-name vault1 --name k1 --immutable")
+            .await,
+        expect!["ERROR: Please provide policy when setting `--immutable`"],
+    );
+}
+
+#[tokio::test]
+async fn key_import_sends_the_jwk_made_from_the_pem() {
+    use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256};
+
+    let fixture = Fixture::start().await;
+    let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).unwrap();
+    let pem_file = fixture.dir.path().join("ec.pem");
+    std::fs::write(&pem_file, key.serialize_pem()).unwrap();
+    let pem_path = pem_file.display().to_string();
+    let output = fixture
+        .run_args(&[
+            "keyvault",
+            "key",
+            "import",
+            "--vault-name",
+            "vault1",
+            "-n",
+            "k1",
+            "--pem-file",
+            &pem_path,
+            "--ops",
+            "sign",
+            "--protection",
+            "hsm",
+        ])
+        .await;
+    assert!(output.contains(r#""kty": "EC""#), "{output}");
+    let requests = data_requests(&fixture);
+    let body: Value = serde_json::from_str(requests.split(" body=").nth(1).unwrap()).unwrap();
+    // The public point the server gets is the key's own (SubjectPublicKeyInfo's last 64 bytes).
+    let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+    let point = &spki[spki.len() - 64..];
+    use base64::Engine as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    assert_eq!(body["key"]["x"], b64(&point[..32]));
+    assert_eq!(body["key"]["y"], b64(&point[32..]));
+    assert_eq!(body["key"]["d"].as_str().map(str::len), Some(43));
+    let mut shape = body.clone();
+    for field in ["x", "y", "d"] {
+        shape["key"][field] = json!("…");
+    }
+    check(
+        &shape.to_string(),
+        expect![[
+            r#"{"Hsm":true,"attributes":{"enabled":true},"key":{"crv":"P-256","d":"…","key_ops":["sign"],"kty":"EC","x":"…","y":"…"}}"#
+        ]],
+    );
+
+    let rsa = KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap();
+    let pem = rsa.serialize_pem();
+    fixture
+        .run_args(&[
+            "keyvault",
+            "key",
+            "import",
+            "--vault-name",
+            "vault1",
+            "-n",
+            "k1",
+            "--pem-string",
+            &pem,
+        ])
+        .await;
+    let requests = data_requests(&fixture);
+    let body: Value = serde_json::from_str(requests.split(" body=").nth(1).unwrap()).unwrap();
+    let fields: Vec<&str> = body["key"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    check(
+        &format!("{fields:?} Hsm={}", body["Hsm"]),
+        expect![[r#"["d", "dp", "dq", "e", "kty", "n", "p", "q", "qi"] Hsm=false"#]],
+    );
+
+    let refused = [
+        fixture
+            .run_args(&[
+                "keyvault",
+                "key",
+                "import",
+                "--vault-name",
+                "vault1",
+                "-n",
+                "k1",
+                "--pem-string",
+                &pem,
+                "--pem-password",
+                "pw",
+            ])
+            .await,
+        fixture
+            .run_args(&[
+                "keyvault",
+                "key",
+                "import",
+                "--vault-name",
+                "vault1",
+                "-n",
+                "k1",
+                "--pem-string",
+                "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+            ])
+            .await,
+        fixture
+            .run_args(&[
+                "keyvault",
+                "key",
+                "import",
+                "--vault-name",
+                "vault1",
+                "-n",
+                "k1",
+                "--byok-string",
+                "blob",
+                "--protection",
+                "software",
+            ])
+            .await,
+    ];
+    check(
+        &refused.join("\n"),
+        expect![[r#"
+        ERROR: --pem-password is not supported: decrypt the key first (e.g. `openssl pkey -in key.pem -out plain.pem`) and import the unencrypted PEM
+        ERROR: Import failed: no RSA or EC private key found in the PEM (no items found); expected a `PRIVATE KEY`, `RSA PRIVATE KEY` or `EC PRIVATE KEY` block
+        ERROR: BYOK keys are hardware protected. Omit --protection"#]],
+    );
+    check(&data_requests(&fixture), expect![[""]]);
+}
+
+#[tokio::test]
+async fn key_show_list_delete_and_purge() {
+    let fixture = Fixture::start().await;
+    let shown = fixture
+        .run("keyvault key show --vault-name vault1 -n k1")
+        .await;
+    let listed = fixture
+        .run("keyvault key list --vault-name vault1 --maxresults 2")
+        .await;
+    let with_managed = fixture
+        .run("keyvault key list --vault-name vault1 --include-managed")
+        .await;
+    let deleted = fixture
+        .run("keyvault key delete --vault-name vault1 -n k1")
+        .await;
+    let purged = fixture
+        .run("keyvault key purge --vault-name vault1 -n k1")
+        .await;
+    let missing = fixture
+        .run("keyvault key show --vault-name vault1 -n nope -v 12")
+        .await;
+    check(
+        &shown,
+        expect![[r#"
+        {
+          "attributes": {
+            "created": "2023-11-14T22:13:20+00:00",
+            "enabled": true,
+            "expires": null,
+            "exportable": null,
+            "hsmPlatform": null,
+            "notBefore": null,
+            "recoverableDays": 90,
+            "recoveryLevel": "Recoverable+Purgeable",
+            "updated": "2023-11-14T22:13:20+00:00"
+          },
+          "key": {
+            "crv": null,
+            "d": null,
+            "dp": null,
+            "dq": null,
+            "e": "AQAB",
+            "k": null,
+            "keyOps": [
+              "sign",
+              "verify"
+            ],
+            "kid": "https://vault1.vault.localhost:PORT/keys/k1/v1",
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN",
+            "p": null,
+            "q": null,
+            "qi": null,
+            "t": null,
+            "x": null,
+            "y": null
+          },
+          "managed": null,
+          "releasePolicy": null,
+          "tags": null
+        }
+    "#]],
+    );
+    check(
+        &listed,
+        expect![[r#"
+        [
+          {
+            "attributes": {
+              "created": "2023-11-14T22:13:20+00:00",
+              "enabled": true,
+              "expires": null,
+              "exportable": null,
+              "hsmPlatform": null,
+              "notBefore": null,
+              "recoverableDays": null,
+              "recoveryLevel": null,
+              "updated": null
+            },
+            "kid": "https://vault1.vault.localhost:PORT/keys/k1",
+            "managed": null,
+            "name": "k1",
+            "releasePolicy": null,
+            "tags": null
+          },
+          {
+            "attributes": {
+              "created": null,
+              "enabled": false,
+              "expires": null,
+              "exportable": null,
+              "hsmPlatform": null,
+              "notBefore": null,
+              "recoverableDays": null,
+              "recoveryLevel": null,
+              "updated": null
+            },
+            "kid": "https://vault1.vault.localhost:PORT/keys/k2",
+            "managed": null,
+            "name": "k2",
+            "releasePolicy": null,
+            "tags": {
+              "a": "b"
+            }
+          }
+        ]
+    "#]],
+    );
+    let names: Vec<Value> = serde_json::from_str::<Vec<Value>>(&with_managed)
+        .unwrap()
+        .into_iter()
+        .map(|item| item["name"].clone())
+        .collect();
+    check(
+        &format!("{names:?}"),
+        expect![[r#"[String("k1"), String("cert1"), String("k2")]"#]],
+    );
+    let deleted: Value = serde_json::from_str(&deleted).unwrap();
+    check(
+        &format!(
+            "{} {} {} {}",
+            deleted["deletedDate"],
+            deleted["scheduledPurgeDate"],
+            deleted["recoveryId"],
+            deleted["key"]["kid"]
+        ),
+        expect![[
+            r#""2023-11-14T22:15:00+00:00" "2024-02-12T22:15:00+00:00" "https://vault1.vault.localhost:PORT/deletedkeys/k1" "https://vault1.vault.localhost:PORT/keys/k1/v1""#
+        ]],
+    );
+    check(
+        &format!("purge={purged:?}\n{missing}"),
+        expect![[r#"
+        purge=""
+        ERROR: (KeyNotFound) A key with (name/id) /keys/nope/12 was not found in this key vault."#]],
+    );
+    check(
+        &data_requests(&fixture),
+        expect![[r#"
+        sni=vault1.vault.localhost GET /keys/k1/?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body=
+        sni=vault1.vault.localhost GET /keys?api-version=2026-04-01&maxresults=2 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body=
+        sni=vault1.vault.localhost GET /keys?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body=
+        sni=vault1.vault.localhost DELETE /keys/k1?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body=
+        sni=vault1.vault.localhost DELETE /deletedkeys/k1?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body=
+        sni=vault1.vault.localhost GET /keys/nope/12?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body="#]],
+    );
+}
+
+#[tokio::test]
+async fn key_operations_resolve_the_version_then_post() {
+    let fixture = Fixture::start().await;
+    let outputs = [
+        fixture
+            .run("keyvault key encrypt --vault-name vault1 -n k1 -a RSA-OAEP --value hello --data-type plaintext")
+            .await,
+        fixture
+            .run("keyvault key decrypt --vault-name vault1 -n k1 -v v1 -a rsa-oaep --value AQID --data-type plaintext")
+            .await,
+        fixture
+            .run("keyvault key sign --vault-name vault1 -n k1 -v v1 -a ES256 --digest AAEC")
+            .await,
+        fixture
+            .run("keyvault key verify --vault-name vault1 -n k1 -v v1 -a ES256 --digest AAEC --signature c2ln")
+            .await,
+        fixture.run("keyvault key random --vault-name vault1 --count 4").await,
+        fixture
+            .run("keyvault key set-attributes --vault-name vault1 -n k1 -v v1 --enabled false --expires 2031-02-03T04:05:06Z --ops verify --tags team")
+            .await
+            .lines()
+            .filter(|line| line.contains("\"kid\""))
+            .collect(),
+    ];
+    check(
+        &outputs.join(""),
+        expect![[r#"
+            {
+              "aad": null,
+              "algorithm": "RSA-OAEP",
+              "iv": null,
+              "kid": "https://vault1.vault.localhost:PORT/keys/k1/v1",
+              "result": "AQID+/8=",
+              "tag": null
+            }
+            {
+              "algorithm": "RSA-OAEP",
+              "kid": "https://vault1.vault.localhost:PORT/keys/k1/v1",
+              "result": "hello"
+            }
+            {
+              "algorithm": "ES256",
+              "keyId": "https://vault1.vault.localhost:PORT/keys/k1/v1",
+              "signature": "c2ln+/8="
+            }
+            {
+              "algorithm": "ES256",
+              "isValid": true,
+              "keyId": "https://vault1.vault.localhost:PORT/keys/k1/v1"
+            }
+            {
+              "value": "AAEC/w=="
+            }
+                "kid": "https://vault1.vault.localhost:PORT/keys/k1/v1","#]],
+    );
+    check(
+        &data_requests(&fixture),
+        expect![[r#"
+            sni=vault1.vault.localhost GET /keys/k1/?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body=
+            sni=vault1.vault.localhost POST /keys/k1/v1/encrypt?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=36 body={"alg":"RSA-OAEP","value":"aGVsbG8"}
+            sni=vault1.vault.localhost POST /keys/k1/v1/decrypt?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=33 body={"alg":"RSA-OAEP","value":"AQID"}
+            sni=vault1.vault.localhost POST /keys/k1/v1/sign?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=30 body={"alg":"ES256","value":"AAEC"}
+            sni=vault1.vault.localhost POST /keys/k1/v1/verify?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=46 body={"alg":"ES256","value":"c2ln","digest":"AAEC"}
+            sni=vault1.vault.localhost POST /rng?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=11 body={"count":4}
+            sni=vault1.vault.localhost PATCH /keys/k1/v1?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=89 body={"attributes":{"enabled":false,"exp":1927857906},"key_ops":["verify"],"tags":{"team":""}}"#]],
+    );
+}
+
+#[tokio::test]
+async fn key_backup_restore_and_rotation_policy() {
+    let fixture = Fixture::start().await;
+    let file = fixture.dir.path().join("k1.bak");
+    let file_arg = file.display().to_string();
+    let backed_up = fixture
+        .run_args(&[
+            "keyvault",
+            "key",
+            "backup",
+            "--vault-name",
+            "vault1",
+            "-n",
+            "k1",
+            "-f",
+            &file_arg,
+        ])
+        .await;
+    assert_eq!(backed_up, "");
+    assert_eq!(std::fs::read(&file).unwrap(), [0, 1, 2, 255]);
+    let restored = fixture
+        .run_args(&[
+            "keyvault",
+            "key",
+            "restore",
+            "--vault-name",
+            "vault1",
+            "-f",
+            &file_arg,
+        ])
+        .await;
+    assert!(restored.contains(r#""kid": "https://vault1.vault.localhost:PORT/keys/k1/v1""#));
+    let policy = r#"{"lifetimeActions":[{"trigger":{"timeAfterCreate":"P90D"},"action":{"type":"Rotate"}}],"attributes":{"expiryTime":"P1Y"}}"#;
+    let updated = fixture
+        .run_args(&[
+            "keyvault",
+            "key",
+            "rotation-policy",
+            "update",
+            "--vault-name",
+            "vault1",
+            "-n",
+            "k1",
+            "--value",
+            policy,
+        ])
+        .await;
+    check(
+        &updated,
+        expect![[r#"
+        {
+          "createdOn": "2023-11-14T22:13:20+00:00",
+          "expiresIn": "P1Y",
+          "id": "https://vault1.vault.localhost:PORT/keys/k1/rotationpolicy",
+          "lifetimeActions": [
+            {
+              "action": "Rotate",
+              "timeAfterCreate": "P90D",
+              "timeBeforeExpiry": null
+            }
+          ],
+          "updatedOn": "2023-11-14T22:13:21+00:00"
+        }
+    "#]],
+    );
+    check(
+        &data_requests(&fixture),
+        expect![[r#"
+        sni=vault1.vault.localhost POST /keys/k1/backup?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=- length=0 body=
+        sni=vault1.vault.localhost POST /keys/restore?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=18 body={"value":"AAEC_w"}
+        sni=vault1.vault.localhost PUT /keys/k1/rotationpolicy?api-version=2026-04-01 host=vault1.vault.localhost:PORT auth=Bearer tok:https://vault.localhost:PORT/.default type=application/json length=121 body={"attributes":{"expiryTime":"P1Y"},"lifetimeActions":[{"action":{"type":"Rotate"},"trigger":{"timeAfterCreate":"P90D"}}]}"#]],
     );
 }
