@@ -6,6 +6,8 @@
 - `StrongroomServer.cli` runs `strongroom --data-dir <tmp> …` and parses the JSON it prints.
 - `StrongroomServer.activated_env` exports `strongroom env --vault V` into `os.environ` (overriding any CA
   variables the machine presets, CLIENT-PROTOCOL.md section 7.3) and restores the old values afterwards.
+- `jwk_from_private_key` / `public_key_from_jwk` convert between `cryptography` keys and the SDK's `JsonWebKey`
+  (for the Keys suite: importing locally made keys, checking the vault's results locally).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from typing import Any, Iterator
 
 import requests
 from azure.identity import ClientSecretCredential
+from azure.keyvault.keys import JsonWebKey, KeyClient
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from azure.keyvault.secrets import SecretClient
 
 READY_PREFIX = b"strongroom ready: "
@@ -323,6 +327,88 @@ class Vault:
     resource: dict[str, Any] = field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Key material: `cryptography` keys <-> the SDK's JsonWebKey (big-endian bytes, as JWK base64url carries them).
+
+EC_CURVES: dict[str, ec.EllipticCurve] = {
+    "P-256": ec.SECP256R1(),
+    "P-384": ec.SECP384R1(),
+    "P-521": ec.SECP521R1(),
+    "P-256K": ec.SECP256K1(),
+}
+
+
+def _int_bytes(value: int, length: int | None = None) -> bytes:
+    return value.to_bytes(length or max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def ec_coordinate_size(curve: str) -> int:
+    return (EC_CURVES[curve].key_size + 7) // 8
+
+
+def jwk_from_private_key(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, key_ops: list[str] | None = None, hsm: bool = False
+) -> JsonWebKey:
+    """The JWK of a locally generated private key, ready for `KeyClient.import_key`."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        priv = key.private_numbers()
+        pub = priv.public_numbers
+        return JsonWebKey(
+            kty="RSA-HSM" if hsm else "RSA",
+            key_ops=key_ops,
+            n=_int_bytes(pub.n),
+            e=_int_bytes(pub.e),
+            d=_int_bytes(priv.d),
+            p=_int_bytes(priv.p),
+            q=_int_bytes(priv.q),
+            dp=_int_bytes(priv.dmp1),
+            dq=_int_bytes(priv.dmq1),
+            qi=_int_bytes(priv.iqmp),
+        )
+    crv = next(name for name, curve in EC_CURVES.items() if curve.name == key.curve.name)
+    size = ec_coordinate_size(crv)
+    priv_ec = key.private_numbers()
+    return JsonWebKey(
+        kty="EC-HSM" if hsm else "EC",
+        key_ops=key_ops,
+        crv=crv,
+        x=_int_bytes(priv_ec.public_numbers.x, size),
+        y=_int_bytes(priv_ec.public_numbers.y, size),
+        d=_int_bytes(priv_ec.private_value, size),
+    )
+
+
+def enum_text(value: Any) -> str:
+    """An SDK enum member (`KeyType.rsa`) or plain string as its wire text (`"RSA"`)."""
+    return str(getattr(value, "value", value))
+
+
+def public_key_from_jwk(jwk: JsonWebKey) -> rsa.RSAPublicKey | ec.EllipticCurvePublicKey:
+    """The public key a vault returned (`KeyVaultKey.key`), as a `cryptography` key."""
+    if enum_text(jwk.kty).startswith("RSA"):
+        assert jwk.n and jwk.e, f"RSA JWK without n/e: {jwk}"
+        return rsa.RSAPublicNumbers(int.from_bytes(jwk.e, "big"), int.from_bytes(jwk.n, "big")).public_key()
+    assert enum_text(jwk.kty).startswith("EC") and jwk.x and jwk.y, f"not an EC JWK with x/y: {jwk}"
+    numbers = ec.EllipticCurvePublicNumbers(
+        int.from_bytes(jwk.x, "big"), int.from_bytes(jwk.y, "big"), EC_CURVES[enum_text(jwk.crv)]
+    )
+    return numbers.public_key()
+
+
+@dataclass
+class KeyVault:
+    """A vault made for the Keys API: its name, URL, an admin `KeyClient` and the CLI's resource JSON."""
+
+    name: str
+    url: str
+    client: KeyClient
+    resource: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sku(self) -> str:
+        return str(self.resource["properties"]["sku"]["name"])
+
+
 @dataclass
 class Principal:
     app_id: str
@@ -333,3 +419,6 @@ class Principal:
 
     def client(self, vault_url: str) -> SecretClient:
         return SecretClient(vault_url, self.credential)
+
+    def key_client(self, vault_url: str) -> KeyClient:
+        return KeyClient(vault_url, self.credential)
