@@ -61,7 +61,8 @@ pub async fn create(
         params.size,
         params.public_exponent,
         params.curve,
-    )?;
+    )
+    .await?;
     let exportable = params.exportable.unwrap_or(false);
     check_release_rules(params.key_type, exportable, params.release_policy.as_ref())?;
     let new = NewKeyVersion {
@@ -344,18 +345,24 @@ pub(crate) async fn write_version(
     Ok(split(row)?.0)
 }
 
-/// Fresh material for `key_type` (defaults: RSA 2048, P-256, 256-bit oct).
-pub(crate) fn generate(
+/// Fresh material for `key_type` (defaults: RSA 2048, P-256, 256-bit oct). Generation runs on
+/// tokio's blocking pool: an RSA-4096 prime search can take a second or more, and on a
+/// request worker it would stall every other request queued on that thread.
+pub(crate) async fn generate(
     key_type: KeyType,
     size: Option<usize>,
     public_exponent: Option<u64>,
     curve: Option<Curve>,
 ) -> Result<PrivateKey, VaultError> {
-    Ok(match key_type.family() {
-        KeyFamily::Rsa => PrivateKey::generate_rsa(size.unwrap_or(2048), public_exponent)?,
-        KeyFamily::Ec => PrivateKey::generate_ec(curve.unwrap_or(Curve::P256))?,
-        KeyFamily::Oct => PrivateKey::generate_oct(size.unwrap_or(256))?,
+    let family = key_type.family();
+    tokio::task::spawn_blocking(move || match family {
+        KeyFamily::Rsa => PrivateKey::generate_rsa(size.unwrap_or(2048), public_exponent),
+        KeyFamily::Ec => PrivateKey::generate_ec(curve.unwrap_or(Curve::P256)),
+        KeyFamily::Oct => PrivateKey::generate_oct(size.unwrap_or(256)),
     })
+    .await
+    .map_err(|_| crate::error::corrupt("key generation did not finish"))?
+    .map_err(VaultError::from)
 }
 
 /// HSM-protected and symmetric keys need a premium vault (AZURE-ERRORS.md 6.8, 6.9).

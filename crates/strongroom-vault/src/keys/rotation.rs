@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use strongroom_authz::{Grant, perm};
 use strongroom_crypto::keys::KeyFamily;
 use strongroom_model::{ObjectName, UnixTime};
+use strongroom_store::NamePolicyRow;
 
 /// Azure's floor on a policy's `expiryTime` (KeyRotationPolicyAttributes: "at least 28 days").
 pub const MIN_EXPIRY_DAYS: i64 = 28;
@@ -232,13 +233,30 @@ pub async fn update_policy(
 }
 
 /// Runs every rotation and notification that is due at `ctx.now()`; returns how many keys
-/// were rotated. Called by the janitor.
+/// were rotated. Called by the janitor. One key that cannot be handled (a corrupt policy, a
+/// failed write) is logged and skipped so it cannot hold up every other key's rotation.
 pub async fn run_due(ctx: &VaultCtx) -> Result<u64, VaultError> {
-    let now = ctx.now();
     let mut n_rotated = 0;
     for row in ctx.store().list_name_policies(KIND).await? {
+        match run_one(ctx, &row).await {
+            Ok(rotated) => n_rotated += u64::from(rotated),
+            Err(err) => tracing::error!(
+                vault_id = row.vault.0,
+                key = %row.name,
+                error = %err,
+                "rotation policy could not be run"
+            ),
+        }
+    }
+    Ok(n_rotated)
+}
+
+/// Runs one key's due action; `true` if it was rotated.
+async fn run_one(ctx: &VaultCtx, row: &NamePolicyRow) -> Result<bool, VaultError> {
+    let now = ctx.now();
+    {
         let Some(vault) = vaults::by_id(ctx, row.vault).await? else {
-            continue;
+            return Ok(false);
         };
         let mut policy = RotationPolicy::decode(&row.policy)?;
         let Some(current) = ctx
@@ -246,7 +264,7 @@ pub async fn run_due(ctx: &VaultCtx) -> Result<u64, VaultError> {
             .get_version(vault.id, KIND, &row.name, None)
             .await?
         else {
-            continue;
+            return Ok(false);
         };
         let created = current.attributes.created;
         let expires = current.attributes.expires;
@@ -254,8 +272,7 @@ pub async fn run_due(ctx: &VaultCtx) -> Result<u64, VaultError> {
             && is_due(trigger, created, expires, now)?
         {
             rotate_now(ctx, &vault, &row.name).await?;
-            n_rotated += 1;
-            continue;
+            return Ok(true);
         }
         if let Some(trigger) = policy.action(LifetimeActionType::Notify)
             && is_due(trigger, created, expires, now)?
@@ -275,7 +292,7 @@ pub async fn run_due(ctx: &VaultCtx) -> Result<u64, VaultError> {
                 .await?;
         }
     }
-    Ok(n_rotated)
+    Ok(false)
 }
 
 /// Makes the new version: same type, size or curve, operations, tags and release rules;
@@ -290,8 +307,10 @@ async fn rotate_now(
     let (current, _payload) = split(row)?;
     let key_type: KeyType = current.key_type;
     let private = match key_type.family() {
-        KeyFamily::Rsa | KeyFamily::Oct => generate(key_type, Some(current.size_bits), None, None)?,
-        KeyFamily::Ec => generate(key_type, None, None, current.curve)?,
+        KeyFamily::Rsa | KeyFamily::Oct => {
+            generate(key_type, Some(current.size_bits), None, None).await?
+        }
+        KeyFamily::Ec => generate(key_type, None, None, current.curve).await?,
     };
     let policy = stored_policy(ctx, vault, name).await?;
     let now = ctx.now();
@@ -299,7 +318,9 @@ async fn rotate_now(
         .as_ref()
         .and_then(|policy| policy.expiry_time.as_deref())
     {
-        Some(expiry_time) => Some(UnixTime(now.seconds() + duration_seconds(expiry_time)?)),
+        Some(expiry_time) => Some(UnixTime(
+            now.seconds().saturating_add(duration_seconds(expiry_time)?),
+        )),
         None => None,
     };
     let new = NewKeyVersion {
@@ -335,10 +356,18 @@ fn is_due(
 ) -> Result<bool, VaultError> {
     Ok(match trigger {
         LifetimeTrigger::TimeAfterCreate(duration) => {
-            now.seconds() >= created.seconds() + duration_seconds(duration)?
+            now.seconds()
+                >= created
+                    .seconds()
+                    .saturating_add(duration_seconds(duration)?)
         }
         LifetimeTrigger::TimeBeforeExpiry(duration) => match expires {
-            Some(expires) => now.seconds() >= expires.seconds() - duration_seconds(duration)?,
+            Some(expires) => {
+                now.seconds()
+                    >= expires
+                        .seconds()
+                        .saturating_sub(duration_seconds(duration)?)
+            }
             None => false,
         },
     })
