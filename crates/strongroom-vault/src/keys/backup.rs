@@ -4,7 +4,7 @@
 
 use super::meta::{KeyMeta, split};
 use super::types::KeyProperties;
-use super::{KIND, open_key, seal_key};
+use super::{KIND, check_type_allowed, open_key, seal_key};
 use crate::backup::{BODY_FORMAT_V1, open_body, seal_body};
 use crate::lifecycle;
 use crate::{Vault, VaultCtx, VaultError};
@@ -139,14 +139,12 @@ pub async fn restore(
                 .map_err(|_| VaultError::MalformedBackup)?,
         );
         let private = PrivateKey::from_stored(&stored).map_err(|_| VaultError::MalformedBackup)?;
-        if meta
-            .key_type()
-            .map_err(|_| VaultError::MalformedBackup)?
-            .family()
-            != private.family()
-        {
+        let key_type = meta.key_type().map_err(|_| VaultError::MalformedBackup)?;
+        if key_type.family() != private.family() {
             return Err(VaultError::MalformedBackup);
         }
+        // An HSM or symmetric key needs a premium vault here too, as at create and import.
+        check_type_allowed(vault, key_type)?;
         let payload = seal_key(&data_key, &vault.name, &name, &version, &private)?;
         versions.push(NewVersion {
             name: name.clone(),
