@@ -5,6 +5,8 @@
 //!
 //! - `hostile`: malformed, oversized and odd requests get Azure-shaped 4xx, never a 5xx,
 //!   and the server keeps serving.
+//! - `hostile_keys`: the same for every key endpoint: bad bodies, algorithms, base64url,
+//!   digest lengths, key sizes and counts, on an RSA and an EC key.
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
@@ -14,4 +16,5 @@ mod challenge;
 mod durability;
 mod harness;
 mod hostile;
+mod hostile_keys;
 mod proxy;
