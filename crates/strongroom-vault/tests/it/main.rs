@@ -7,6 +7,7 @@
 
 mod backup;
 mod deleted;
+mod keys;
 mod limits;
 mod raw_file;
 mod secrets;

@@ -6,7 +6,7 @@ use std::path::Path;
 use strongroom_model::Version;
 use strongroom_vault::secrets::{self, SetSecret};
 
-fn read_all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn read_all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -19,7 +19,7 @@ fn read_all_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window == needle)
