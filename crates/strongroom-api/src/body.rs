@@ -43,6 +43,17 @@ pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
             "The request body is not valid UTF-8.".to_owned(),
         ));
     }
+    // Every Key Vault request body is a JSON object, but serde also fills a struct from an
+    // array, by position: `["RS256","<digest>"]` would sign and `["x"]` set a secret to "x".
+    // An array is refused like the other non-objects (`null`, `"text"`), with the empty path.
+    let first = body
+        .iter()
+        .find(|byte| !matches!(byte, b' ' | b'\t' | b'\n' | b'\r'));
+    if first == Some(&b'[') {
+        return Err(ApiError::BadParameter(
+            "Property  has invalid value\r\n".to_owned(),
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     match parsed {
@@ -105,6 +116,15 @@ mod tests {
         );
         check(
             br#""text""#,
+            "bad parameter: Property  has invalid value\r\n",
+        );
+        // A struct is not read from an array by position: `["x"]` sets no secret.
+        check(
+            br#"["x"]"#,
+            "bad parameter: Property  has invalid value\r\n",
+        );
+        check(
+            b" \r\n\t[\"x\", {}]",
             "bad parameter: Property  has invalid value\r\n",
         );
     }

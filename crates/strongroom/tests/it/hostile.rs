@@ -236,7 +236,7 @@ async fn hostile_requests_get_4xx_and_the_server_keeps_serving() {
     }
     expect_test::expect![[r#"
         PUT malformed JSON: 400 BadParameter "The request body is not valid JSON."
-        PUT JSON array: 400 BadParameter "Property [0] has invalid value\r\n"
+        PUT JSON array: 400 BadParameter "Property  has invalid value\r\n"
         PUT value is a number: 400 BadParameter "Property value has invalid value\r\n"
         PUT empty body: 400 BadParameter "The request body is not valid JSON."
         PUT invalid UTF-8: 400 BadParameter "The request body is not valid UTF-8."
