@@ -9,6 +9,7 @@ mod backup;
 mod deleted;
 mod limits;
 mod raw_file;
+mod release;
 mod secrets;
 mod vaults;
 
