@@ -5,7 +5,8 @@
 //! A key version is stored as the private material sealed with the vault's data key (AAD:
 //! vault, kind, lower-cased name, version) plus `meta` (`meta.rs`: type, `key_ops`, public
 //! key, exportable, release policy). Private material leaves this module only sealed, in a
-//! backup blob, or as the result of a cryptographic operation.
+//! backup blob, wrapped for an attested target by `release` (policy in `release_policy.rs`,
+//! trust in `attestation.rs`), or as the result of a cryptographic operation.
 
 mod attestation;
 mod backup;
