@@ -5,8 +5,8 @@ decrypt, encrypt, unwrapKey, wrapKey, verify, sign, rotate, getrotationpolicy, s
 - a service principal whose policy grants exactly P can perform the operation that needs P;
 - a service principal granted every key permission but P is refused with Azure's 403 (`Forbidden`,
   "does not have keys P permission", inner `AccessDenied`; AZURE-ERRORS.md 3.1).
-`release` is special: no attestation service exists here, so with the permission a release of a non-exportable key
-must fail for another reason (a 4xx that is not the access-policy 403).
+`release` is special: the session server trusts no attestation authority (test_keys_release.py has one), so with the
+permission a release of a non-exportable key must fail for another reason (a 4xx that is not the access-policy 403).
 
 Cryptographic operations use the `remote_crypto` fixture, so that the SDK cannot do them locally with the public key
 (CLIENT-PROTOCOL.md 8.7) and the vault's access check is what answers. The vault's administrator (the CLI's
@@ -148,7 +148,7 @@ def _import(actor: Actor, name: str, _state: Any):
 
 
 def _release(actor: Actor, name: str, key: Any):
-    # No attestation service exists; the token is never valid. Only the access check is under test. (Without
+    # This server trusts no attestation authority; the token is never valid. Only the access check is under test. (Without
     # `version` the SDK would POST /keys/{name}//release, an empty version segment meaning the latest.)
     return actor.keys.release_key(name, "eyJhbGciOiJub25lIn0.e30.", version=key.properties.version)
 

@@ -9,8 +9,10 @@ use crate::keys::b64;
 use crate::objects::{DataRequest, narrow, resolve_version};
 use crate::operation::Operation;
 use crate::wire::{
-    GetRandomBytesRequest, KeyOperationResult, KeyOperationsParameters, KeyReleaseParameters,
-    KeySignParameters, KeyVerifyParameters, KeyVerifyResult, RandomBytes,
+    GetRandomBytesRequest, KeyHsmBlob, KeyHsmHeader, KeyOperationResult, KeyOperationsParameters,
+    KeyReleaseParameters, KeyReleasePayload, KeyReleaseRequestEcho, KeyReleaseResponse,
+    KeySignParameters, KeyVerifyParameters, KeyVerifyResult, RandomBytes, ReleasedJsonWebKey,
+    ReleasedKeyBundle,
 };
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -19,7 +21,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use strongroom_authz::{Any, Grant, perm};
 use strongroom_model::ObjectKind;
 use strongroom_vault::VaultError;
-use strongroom_vault::keys::{self, CipherInput, EncryptionAlgorithm, SignatureAlgorithm, UsedKey};
+use strongroom_vault::keys::{
+    self, CipherInput, EncryptionAlgorithm, ReleaseWrapping, ReleasedKey, SignatureAlgorithm,
+    UsedKey,
+};
 
 const KIND: ObjectKind = ObjectKind::Key;
 
@@ -159,6 +164,12 @@ pub(crate) async fn dispatch(
                 .ok_or_else(|| {
                     ApiError::BadParameter("Property target has invalid value\r\n".to_owned())
                 })?;
+            let wrapping = match params.enc.as_deref() {
+                None => ReleaseWrapping::CkmRsaAesKeyWrap,
+                Some(enc) => ReleaseWrapping::parse(enc).ok_or_else(|| {
+                    ApiError::BadParameter("Property enc has invalid value\r\n".to_owned())
+                })?,
+            };
             let released = keys::release(
                 ctx,
                 vault,
@@ -166,11 +177,15 @@ pub(crate) async fn dispatch(
                 &name,
                 version.as_ref(),
                 &target,
+                wrapping,
             )
             .await?;
+            let payload = release_payload(&req, params.nonce, &released)?;
             Ok(json_response(
                 StatusCode::OK,
-                &crate::wire::KeyReleaseResult { value: released },
+                &crate::wire::KeyReleaseResult {
+                    value: released.sign(&payload)?,
+                },
             ))
         }
         Operation::SecureWrapKey { .. } | Operation::SecureUnwrapKey { .. } => {
@@ -195,6 +210,44 @@ pub(crate) async fn dispatch(
             other.operation_id()
         )))),
     }
+}
+
+/// The JSON payload of a release's JWS (`wire::KeyReleasePayload`).
+fn release_payload(
+    req: &DataRequest<'_>,
+    nonce: Option<String>,
+    released: &ReleasedKey,
+) -> Result<Vec<u8>, ApiError> {
+    let mut bundle = crate::keys::bundle(req.origin, req.vault, &released.properties);
+    let public = bundle.key.take().unwrap_or_default();
+    let key_hsm = KeyHsmBlob {
+        schema_version: "1.0".to_owned(),
+        header: KeyHsmHeader {
+            kid: released.target_kid.clone(),
+            alg: "dir".to_owned(),
+            enc: released.wrapping.as_str().to_owned(),
+        },
+        ciphertext: URL_SAFE_NO_PAD.encode(&released.ciphertext),
+    };
+    let key_hsm = serde_json::to_vec(&key_hsm).map_err(ApiError::internal)?;
+    let payload = KeyReleasePayload {
+        request: KeyReleaseRequestEcho {
+            api_version: req.api_version.to_owned(),
+            enc: released.wrapping.as_str().to_owned(),
+            kid: public.kid.clone().unwrap_or_default(),
+            nonce,
+        },
+        response: KeyReleaseResponse {
+            key: ReleasedKeyBundle {
+                key: ReleasedJsonWebKey {
+                    public,
+                    key_hsm: URL_SAFE_NO_PAD.encode(key_hsm),
+                },
+                bundle,
+            },
+        },
+    };
+    serde_json::to_vec(&payload).map_err(ApiError::internal)
 }
 
 /// A `KeyOperationResult` on its way out; `with_aad` finishes it (GCM echoes the aad).

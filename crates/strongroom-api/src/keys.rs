@@ -476,7 +476,7 @@ fn wire_release_policy(policy: &ReleasePolicy) -> KeyReleasePolicy {
     }
 }
 
-fn bundle(origin: &str, vault: &Vault, props: &KeyProperties) -> KeyBundle {
+pub(crate) fn bundle(origin: &str, vault: &Vault, props: &KeyProperties) -> KeyBundle {
     KeyBundle {
         key: Some(jwk(origin, props)),
         attributes: Some(attributes(vault, props)),

@@ -120,6 +120,12 @@ pub enum AssertionAlgorithm {
 }
 
 impl CertificateInfo {
+    /// The certified RSA key's `(n, e)`, big-endian without leading zeros (a JWKS entry that
+    /// carries only `x5c` is read through this).
+    pub fn rsa_public(&self) -> (&[u8], &[u8]) {
+        (&self.modulus, &self.exponent)
+    }
+
     /// Whether `signature` is this certificate's key's signature of `message` (2048–8192 bits).
     pub fn verifies(
         &self,

@@ -37,5 +37,7 @@ pub use envelope::{Aad, DataKey, MasterKey};
 pub use error::CryptoError;
 pub use random::{random_bytes, random_token};
 pub use secret_hash::{SecretHash, hash_secret, verify_secret};
-pub use signing::{RsaSigningKey, generate_rsa_signing_key, rsa_public_components};
+pub use signing::{
+    RsaSigningKey, generate_rsa_signing_key, rsa_public_components, rsa_signature_verifies,
+};
 pub use tls::{IssuedCert, LocalCa};

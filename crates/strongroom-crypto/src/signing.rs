@@ -28,6 +28,24 @@ pub fn rsa_public_components(pkcs8: &[u8]) -> Result<(Vec<u8>, Vec<u8>), CryptoE
     Ok(RsaSigningKey::from_pkcs8(pkcs8)?.public_components())
 }
 
+/// Whether `signature` is the RSA signature (`RS256` or `PS256`, 2048 to 8192 bits) of
+/// `message` under the public key `(n, e)`: a JWT from a configured attestation authority.
+pub fn rsa_signature_verifies(
+    algorithm: crate::AssertionAlgorithm,
+    n: &[u8],
+    e: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
+    let params = match algorithm {
+        crate::AssertionAlgorithm::Rs256 => &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        crate::AssertionAlgorithm::Ps256 => &aws_lc_rs::signature::RSA_PSS_2048_8192_SHA256,
+    };
+    aws_lc_rs::signature::RsaPublicKeyComponents { n, e }
+        .verify(params, message, signature)
+        .is_ok()
+}
+
 /// A parsed RSA private key that signs with RSASSA-PKCS1-v1_5 and SHA-256 (JWS `RS256`).
 pub struct RsaSigningKey {
     key: KeyPair,
@@ -116,6 +134,20 @@ mod tests {
 
         let other = generate_rsa_signing_key().unwrap();
         assert_ne!(rsa_public_components(other.expose()).unwrap().0, n);
+    }
+
+    #[test]
+    fn rsa_signatures_verify_with_components_only_for_their_message_and_scheme() {
+        use crate::AssertionAlgorithm::{Ps256, Rs256};
+        let key = RsaSigningKey::from_pkcs8(generate_rsa_signing_key().unwrap().expose()).unwrap();
+        let (n, e) = key.public_components();
+        let rs256 = key.sign_rs256(b"h.p").unwrap();
+        let ps256 = key.sign_ps256(b"h.p").unwrap();
+        assert!(rsa_signature_verifies(Rs256, &n, &e, b"h.p", &rs256));
+        assert!(rsa_signature_verifies(Ps256, &n, &e, b"h.p", &ps256));
+        assert!(!rsa_signature_verifies(Ps256, &n, &e, b"h.p", &rs256));
+        assert!(!rsa_signature_verifies(Rs256, &n, &e, b"h.q", &rs256));
+        assert!(!rsa_signature_verifies(Rs256, &n, &[3], b"h.p", &rs256));
     }
 
     #[test]

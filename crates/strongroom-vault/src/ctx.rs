@@ -13,6 +13,7 @@
 //!   reads the version's row first, so a deleted, purged or disabled key is never used.
 
 use crate::VaultError;
+use crate::keys::ReleaseConfig;
 use crate::vaults::Vault;
 use std::collections::HashMap;
 use std::fmt;
@@ -39,6 +40,7 @@ pub struct VaultCtx {
     vaults: Mutex<HashMap<VaultName, CachedVault>>,
     data_keys: Mutex<HashMap<DataKeyId, Arc<DataKey>>>,
     private_keys: Mutex<HashMap<PrivateKeyId, Arc<PrivateKey>>>,
+    release: ReleaseConfig,
 }
 
 /// Identifies one key version's material: its vault (as `DataKeyId`) and lower-cased name
@@ -90,7 +92,20 @@ impl VaultCtx {
             vaults: Mutex::new(HashMap::new()),
             data_keys: Mutex::new(HashMap::new()),
             private_keys: Mutex::new(HashMap::new()),
+            release: ReleaseConfig::default(),
         }
+    }
+
+    /// Secure key release's trusted attestation authorities and signing key (default: none,
+    /// so every release is refused).
+    #[must_use]
+    pub fn with_release(mut self, release: ReleaseConfig) -> Self {
+        self.release = release;
+        self
+    }
+
+    pub(crate) fn release_config(&self) -> &ReleaseConfig {
+        &self.release
     }
 
     /// Overrides how long a resolved vault is served from memory (default one second).

@@ -1,6 +1,7 @@
 //! Configuration of `strongroom serve`: defaults, then `STRONGROOM_*` variables, then flags
 //! (clap merges the last two). Built once in main and handed down in parts.
 
+use anyhow::Context;
 use std::net::SocketAddr;
 
 /// Flags of `strongroom serve`.
@@ -19,9 +20,39 @@ pub(crate) struct ServeArgs {
     /// are relayed to the real host. Every other name Strongroom does not serve is refused.
     #[arg(long, env = "STRONGROOM_PROXY_PASSTHROUGH", value_delimiter = ',')]
     pub proxy_passthrough: Vec<String>,
+    /// Secure key release: an attestation authority to trust, as `<URL>=<path to its JWKS
+    /// file>` (repeatable; comma-separated in the variable). A release policy's `authority`
+    /// must be one of these URLs, and a target token must be signed by a key of its JWKS.
+    #[arg(
+        long = "attestation-authority",
+        env = "STRONGROOM_ATTESTATION_AUTHORITY",
+        value_delimiter = ',',
+        value_name = "URL=JWKS_FILE"
+    )]
+    pub attestation_authorities: Vec<String>,
 }
 
 impl ServeArgs {
+    /// The trusted attestation authorities, each JWKS file read and parsed now, so a bad
+    /// file stops start-up instead of failing every release later.
+    pub(crate) fn attestation_authorities(
+        &self,
+    ) -> anyhow::Result<Vec<strongroom_vault::keys::AttestationAuthority>> {
+        self.attestation_authorities
+            .iter()
+            .map(|entry| {
+                let (url, path) = entry.split_once('=').with_context(|| {
+                    format!("--attestation-authority '{entry}' is not <URL>=<JWKS file>")
+                })?;
+                let jwks = std::fs::read(path)
+                    .with_context(|| format!("reading the JWKS of {url} from {path}"))?;
+                Ok(strongroom_vault::keys::AttestationAuthority::from_jwks(
+                    url, &jwks,
+                )?)
+            })
+            .collect()
+    }
+
     /// Validates the domain: a lower-case DNS name (letters, digits, hyphens, dots).
     pub(crate) fn domain(&self) -> anyhow::Result<String> {
         let domain = self.domain.trim_end_matches('.').to_ascii_lowercase();

@@ -19,6 +19,7 @@ use strongroom_api::{ApiConfig, AppState};
 use strongroom_model::{Clock, ManualClock, SystemClock};
 use strongroom_store::{SqliteStore, Store};
 use strongroom_vault::VaultCtx;
+use strongroom_vault::keys::{ReleaseConfig, ReleaseSigner};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -74,6 +75,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     dir.write_private(data_dir::SERVER_KEY_FILE, leaf.key_pem.expose().as_bytes())?;
     dir.write_public(data_dir::SERVER_CERT_FILE, leaf.cert_pem.as_bytes())?;
     let tls = crate::tls::server_config(&leaf.cert_pem, &ca.cert_pem(), leaf.key_pem.expose())?;
+    let release = release_config(&args, &ca, &domain)?;
     let loopback_only = args.listen.ip().is_loopback();
     let resolver = crate::tls::MintingResolver::new(
         ca,
@@ -102,7 +104,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         subscription_id: subscription_id.clone(),
         dev_clock: manual_clock,
     };
-    let vaults = VaultCtx::new(store.clone(), clock, master.clone());
+    let vaults = VaultCtx::new(store.clone(), clock, master.clone()).with_release(release);
     let state = Arc::new(AppState::new(
         config.clone(),
         vaults,
@@ -163,6 +165,30 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     .await;
     let _ = shutdown_tx.send(true);
     Ok(())
+}
+
+/// Secure key release: the trusted attestation authorities, and a release-signing key made
+/// for this process (RSA-2048, kept in memory only) with a certificate from the local CA for
+/// the vault hosts. A released-key JWS carries that chain in `x5c`, so clients verify it
+/// against `ca.pem` as they verify the server; nothing needs to persist across restarts.
+fn release_config(
+    args: &ServeArgs,
+    ca: &strongroom_crypto::LocalCa,
+    domain: &str,
+) -> anyhow::Result<ReleaseConfig> {
+    let authorities = args.attestation_authorities()?;
+    let key = strongroom_crypto::generate_rsa_signing_key()?;
+    let cert = ca
+        .issue_signing_cert(
+            key.expose(),
+            &[format!("*.vault.{domain}"), format!("vault.{domain}")],
+        )
+        .context("issuing the release-signing certificate")?;
+    let signer = ReleaseSigner::new(key.expose(), &[cert, ca.cert_der().to_vec()])?;
+    Ok(ReleaseConfig {
+        authorities,
+        signer: Some(Arc::new(signer)),
+    })
 }
 
 async fn subscription_id(store: &dyn Store) -> anyhow::Result<String> {

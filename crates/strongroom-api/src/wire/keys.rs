@@ -288,6 +288,64 @@ pub struct SecureKeyOperationResult {
     pub value: Option<String>,
 }
 
+/// The payload of `KeyReleaseResult.value`'s JWS. The spec leaves it undescribed; the shape
+/// is what Microsoft's SKR client reads (`microsoft/confidential-sidecar-containers`,
+/// `pkg/skr/akv.go`, `releaseKeyResponseJWSPayload`): the request echoed, then the key bundle
+/// whose JWK carries the wrapped private material in `key_hsm`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyReleasePayload {
+    pub request: KeyReleaseRequestEcho,
+    pub response: KeyReleaseResponse,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyReleaseRequestEcho {
+    #[serde(rename = "api-version")]
+    pub api_version: String,
+    pub enc: String,
+    pub kid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyReleaseResponse {
+    pub key: ReleasedKeyBundle,
+}
+
+/// A `KeyBundle` whose JWK also has `key_hsm`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReleasedKeyBundle {
+    pub key: ReleasedJsonWebKey,
+    #[serde(flatten)]
+    pub bundle: KeyBundle,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReleasedJsonWebKey {
+    #[serde(flatten)]
+    pub public: JsonWebKey,
+    /// base64url of the JSON `KeyHsmBlob`.
+    pub key_hsm: String,
+}
+
+/// The released material (`key_hsm` decoded): `ciphertext` is the RSA-OAEP-wrapped AES key
+/// followed by the AES-KWP-wrapped private key, for the target key `header.kid`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyHsmBlob {
+    pub schema_version: String,
+    pub header: KeyHsmHeader,
+    pub ciphertext: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KeyHsmHeader {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    pub alg: String,
+    pub enc: String,
+}
+
 /// `KeyRotationPolicy`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

@@ -24,6 +24,7 @@ mod error;
 mod kw;
 mod material;
 mod oct;
+mod release;
 mod rsa;
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,7 @@ mod tests;
 pub use algorithms::{Curve, EncryptionAlgorithm, KeyFamily, SignatureAlgorithm};
 pub use error::KeyError;
 pub use material::{CipherInput, CipherOutput, KeyMaterial, PublicKey};
+pub use release::{ReleaseWrapping, unwrap_released, wrap_for_release};
 
 use algorithms::Mode;
 use aws_lc_rs::digest::Digest;
@@ -175,6 +177,17 @@ impl PrivateKey {
                 ..KeyMaterial::default()
             },
         }
+    }
+
+    /// The private material as secure key release transports it: PKCS#8 DER for RSA and EC
+    /// keys, the raw key bytes for oct keys.
+    pub fn private_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let bytes = match &self.inner {
+            Inner::Rsa(key) => key.pkcs8(),
+            Inner::Ec(key) => key.pkcs8(),
+            Inner::Oct(key) => key.raw(),
+        };
+        Zeroizing::new(bytes.to_vec())
     }
 
     /// Signs a precomputed digest. EC signatures are JWS's fixed-length `r || s`.

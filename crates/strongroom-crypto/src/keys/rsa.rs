@@ -15,7 +15,7 @@ use super::{EncryptionAlgorithm, KeyError, KeyFamily, KeyMaterial, PublicKey, Si
 use super::{der, import_digest};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
-    KeyPair, KeyPairComponents, KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    KeyPair, KeyPairComponents, KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm,
     OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
     Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, PublicKeyComponents,
     RsaParameters,
@@ -210,6 +210,29 @@ impl RsaKey {
         self.encryptor.encrypt(alg, plaintext)
     }
 
+    /// RSA-OAEP decryption with any of aws-lc's OAEP hash pairs (secure key release's
+    /// SHA-384 included).
+    pub(super) fn oaep_decrypt(
+        &self,
+        oaep: &'static OaepAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+        let modulus_len = self.bits / 8;
+        if ciphertext.len() != modulus_len {
+            return Err(KeyError::InvalidInput(
+                "RSA ciphertext must be as long as the modulus",
+            ));
+        }
+        let mut plaintext = Zeroizing::new(vec![0u8; modulus_len]);
+        let len = self
+            .oaep_decrypt
+            .decrypt(oaep, ciphertext, &mut plaintext, None)
+            .map_err(|_| KeyError::DecryptionFailed)?
+            .len();
+        plaintext.truncate(len);
+        Ok(plaintext)
+    }
+
     pub(super) fn decrypt(
         &self,
         alg: EncryptionAlgorithm,
@@ -267,6 +290,26 @@ impl RsaEncryptor {
             .map_err(malformed)?;
         let spki = parsed.as_der()?;
         Self::new(PublicEncryptingKey::from_der(spki.as_ref()).map_err(malformed)?)
+    }
+
+    /// RSA-OAEP encryption with any of aws-lc's OAEP hash pairs.
+    pub(super) fn oaep_encrypt(
+        &self,
+        oaep: &'static OaepAlgorithm,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, KeyError> {
+        if plaintext.len() > self.oaep.max_plaintext_size(oaep) {
+            return Err(KeyError::InvalidInput(
+                "plaintext is too long for the key and algorithm",
+            ));
+        }
+        let mut ciphertext = vec![0u8; self.pkcs1.ciphertext_size()];
+        let len = self
+            .oaep
+            .encrypt(oaep, plaintext, &mut ciphertext, None)?
+            .len();
+        ciphertext.truncate(len);
+        Ok(ciphertext)
     }
 
     pub(super) fn encrypt(

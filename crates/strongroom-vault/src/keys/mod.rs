@@ -5,19 +5,23 @@
 //! A key version is stored as the private material sealed with the vault's data key (AAD:
 //! vault, kind, lower-cased name, version) plus `meta` (`meta.rs`: type, `key_ops`, public
 //! key, exportable, release policy). Private material leaves this module only sealed, in a
-//! backup blob, or as the result of a cryptographic operation.
+//! backup blob, wrapped for an attested target by `release` (policy in `release_policy.rs`,
+//! trust in `attestation.rs`), or as the result of a cryptographic operation.
 
+mod attestation;
 mod backup;
 mod meta;
 mod ops;
+mod release_policy;
 pub mod rotation;
 mod types;
 
+pub use attestation::{AttestationAuthority, ReleaseConfig, ReleaseSigner};
 pub use backup::{backup, restore};
 pub use ops::{decrypt, encrypt, sign, unwrap_key, verify, wrap_key};
 pub use strongroom_crypto::keys::{
     CipherInput, CipherOutput, Curve, EncryptionAlgorithm, KeyError, KeyFamily, KeyMaterial,
-    PublicKey, SignatureAlgorithm,
+    PublicKey, ReleaseWrapping, SignatureAlgorithm,
 };
 pub use types::{
     CreateKey, DeletedKey, ImportKey, KeyAttributes, KeyOperation, KeyProperties, KeyType,
@@ -27,9 +31,11 @@ pub use types::{
 use crate::lifecycle::{self, check_dates, check_tags};
 use crate::{Page, PageRequest, Vault, VaultCtx, VaultError, VaultSku};
 use meta::{KeyMeta, split};
+use release_policy::ReleasePolicyDoc;
+use std::sync::Arc;
 use strongroom_authz::{Grant, perm};
 use strongroom_crypto::DataKey;
-use strongroom_crypto::keys::PrivateKey;
+use strongroom_crypto::keys::{PrivateKey, wrap_for_release};
 use strongroom_model::{ObjectKind, ObjectName, Sealed, UnixTime, VaultName, Version};
 use strongroom_store::{DeletedRow, NewVersion, VersionAttributes, VersionUpdate};
 
@@ -165,6 +171,7 @@ pub async fn update(
                 SKR_POLICY_WITHOUT_EXPORTABLE.to_owned(),
             ));
         }
+        parse_policy(policy)?;
         meta.set_release_policy(Some(policy));
         meta_changed = true;
     }
@@ -399,7 +406,7 @@ fn check_release_rules(
         (true, true) if !key_type.is_hsm() => Err(VaultError::InvalidParameter(
             "Only HSM-protected keys (RSA-HSM, EC-HSM, oct-HSM) can be exportable.".to_owned(),
         )),
-        _ => Ok(()),
+        _ => release_policy.map_or(Ok(()), |policy| parse_policy(policy).map(drop)),
     }
 }
 
@@ -439,33 +446,107 @@ pub(crate) fn open_key(
     Ok(PrivateKey::from_stored(plain.expose())?)
 }
 
+/// What a successful release produced: the released version's properties and its private
+/// material wrapped for the target (`ciphertext`, in `wrapping`'s format, for the target's
+/// key `target_kid`). `sign` turns the payload the API builds around it into the JWS Azure
+/// answers with, signed by the deployment's release-signing key; only a release can sign.
+#[derive(Debug)]
+pub struct ReleasedKey {
+    pub properties: KeyProperties,
+    pub wrapping: ReleaseWrapping,
+    pub target_kid: Option<String>,
+    pub ciphertext: Vec<u8>,
+    signer: Arc<ReleaseSigner>,
+}
+
+impl ReleasedKey {
+    /// The compact JWS (RS256, `x5c` in the header) of `payload`.
+    pub fn sign(&self, payload: &[u8]) -> Result<String, VaultError> {
+        self.signer.sign(payload)
+    }
+}
+
 /// Secure key release: hands an exportable key's material to an attested environment that
-/// satisfies the key's release policy. Strongroom checks the key and its exportability; it
-/// trusts no attestation authority yet, so an exportable key's release is refused with a
-/// clear error rather than released unverified.
+/// satisfies the key's release policy. In order: the key must be enabled and exportable;
+/// its policy must name an authority this deployment trusts; the target token must be a
+/// valid JWT of such an authority (`attestation.rs`); its claims must satisfy the policy;
+/// and it must carry an RSA key, for which the private material is wrapped
+/// (`strongroom_crypto::keys::wrap_for_release`).
 pub async fn release(
     ctx: &VaultCtx,
     vault: &Vault,
     _grant: &Grant<perm::KeyRelease>,
     name: &ObjectName,
     version: Option<&Version>,
-    _target_attestation: &str,
-) -> Result<String, VaultError> {
+    target_attestation: &str,
+    wrapping: ReleaseWrapping,
+) -> Result<ReleasedKey, VaultError> {
     let row = lifecycle::get_row(ctx, vault, KIND, name, version).await?;
-    let (properties, _payload) = split(row)?;
+    let (properties, payload) = split(row)?;
     if !properties.attributes.enabled {
         return Err(VaultError::KeyDisabled {
             operation: "release",
         });
     }
-    if !properties.attributes.exportable {
-        return Err(VaultError::InvalidParameter(
-            "The key is not exportable; only exportable keys with a release policy can be released."
-                .to_owned(),
+    let policy = match (&properties.release_policy, properties.attributes.exportable) {
+        (Some(policy), true) => policy,
+        _ => {
+            return Err(VaultError::InvalidParameter(
+                "The key is not exportable; only exportable keys with a release policy can be released."
+                    .to_owned(),
+            ));
+        }
+    };
+    let policy = parse_policy(policy)?;
+    let config = ctx.release_config();
+    let signer = config.signer.clone().ok_or_else(|| {
+        VaultError::NotSupported("This deployment has no release-signing key.".to_owned())
+    })?;
+    let candidates: Vec<&AttestationAuthority> = policy
+        .authorities()
+        .filter_map(|url| config.authority(url))
+        .collect();
+    if candidates.is_empty() {
+        return Err(attestation::skr_error(
+            attestation::SKR_UNTRUSTED_AUTHORITY,
+            "None of the key release policy's authorities is trusted by this deployment.",
         ));
     }
-    Err(VaultError::NotSupported(
-        "The target attestation token cannot be verified: this deployment trusts no attestation authority."
-            .to_owned(),
-    ))
+    let token = attestation::verify_token(target_attestation, &candidates, ctx.now())?;
+    if !policy.is_satisfied(&token.issuer, &token.claims) {
+        return Err(attestation::skr_error(
+            attestation::SKR_POLICY_NOT_SATISFIED,
+            "The target attestation token does not satisfy the key release policy.",
+        ));
+    }
+    let (target_kid, target_key) = attestation::wrapping_key(&token.claims)?;
+    let data_key = ctx.data_key(vault).await?;
+    let private = ctx.private_key(vault, &properties.name, &properties.version, || {
+        open_key(
+            &data_key,
+            &vault.name,
+            &properties.name,
+            &properties.version,
+            &payload,
+        )
+    })?;
+    let ciphertext = wrap_for_release(wrapping, &target_key, &private.private_bytes())?;
+    Ok(ReleasedKey {
+        properties,
+        wrapping,
+        target_kid,
+        ciphertext,
+        signer,
+    })
+}
+
+/// A release policy's document, parsed; a malformed one is a 400 (AZURE-ERRORS.md 6.14
+/// style, code inferred).
+fn parse_policy(policy: &ReleasePolicy) -> Result<ReleasePolicyDoc, VaultError> {
+    ReleasePolicyDoc::parse(&policy.data).map_err(|why| {
+        attestation::skr_error(
+            attestation::SKR_INVALID_POLICY,
+            format_args!("The key release policy is invalid: {why}."),
+        )
+    })
 }

@@ -10,6 +10,7 @@ mod deleted;
 mod keys;
 mod limits;
 mod raw_file;
+mod release;
 mod secrets;
 mod vaults;
 

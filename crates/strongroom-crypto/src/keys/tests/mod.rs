@@ -5,6 +5,7 @@
 
 mod known_answers;
 mod refusals;
+mod release;
 mod round_trips;
 
 use super::{Curve, PrivateKey, SignatureAlgorithm};
