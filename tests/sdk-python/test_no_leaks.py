@@ -122,3 +122,102 @@ def test_values_never_reach_logs_or_disk(server: StrongroomServer, make_vault, m
         {"service principal password": principal.password, "admin client secret": sdk_env["AZURE_CLIENT_SECRET"]},
     )
     assert not leaks, "client secrets stored in plaintext:\n" + "\n".join(leaks)
+
+
+def _byte_forms(value: bytes) -> dict[str, bytes]:
+    return {
+        "raw": value,
+        "hex": value.hex().encode(),
+        "base64": base64.b64encode(value).rstrip(b"="),
+        "base64url": base64.urlsafe_b64encode(value).rstrip(b"="),
+    }
+
+
+def _find_bytes(haystacks: dict[str, bytes], needles: dict[str, bytes]) -> list[str]:
+    found = []
+    for where, data in haystacks.items():
+        for label, value in needles.items():
+            for form, needle in _byte_forms(value).items():
+                if needle and needle in data:
+                    found.append(f"{label} ({form}) in {where}")
+    return found
+
+
+def test_key_material_never_reaches_logs_or_disk(server: StrongroomServer, make_key_vault, remote_crypto):
+    """Private key parts (RSA d/p/q/dp/dq/qi, EC d, oct k) and the plaintexts of decrypt/unwrap go in through
+    import, every operation, backup/restore, rotate and a refused import; none may appear in the server's log or
+    in any data-directory file, in raw, hex, base64 or base64url form."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from azure.keyvault.keys import JsonWebKey
+    from azure.keyvault.keys.crypto import EncryptionAlgorithm, KeyWrapAlgorithm, SignatureAlgorithm
+
+    from strongroom_server import jwk_from_private_key
+
+    def fixed(number: int, length: int) -> bytes:
+        return number.to_bytes(length, "big")
+
+    standard = make_key_vault("leakkeys")
+    premium = make_key_vault("leakkeysp", "premium")
+    other = make_key_vault("leakkeysb")
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = rsa_key.private_numbers()
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    oct_bytes = uuid.uuid4().bytes + uuid.uuid4().bytes
+    needles = {
+        "RSA d": fixed(numbers.d, 256),
+        "RSA p": fixed(numbers.p, 128),
+        "RSA q": fixed(numbers.q, 128),
+        "RSA dp": fixed(numbers.dmp1, 128),
+        "RSA dq": fixed(numbers.dmq1, 128),
+        "RSA qi": fixed(numbers.iqmp, 128),
+        "EC d": fixed(ec_key.private_numbers().private_value, 32),
+        "oct k": oct_bytes,
+    }
+
+    rsa_imported = standard.client.import_key("leak-rsa", jwk_from_private_key(rsa_key))
+    ec_imported = standard.client.import_key("leak-ec", jwk_from_private_key(ec_key))
+    oct_imported = premium.client.import_key(
+        "leak-oct", JsonWebKey(kty="oct-HSM", k=oct_bytes, key_ops=["encrypt", "decrypt", "wrapKey", "unwrapKey"])
+    )
+
+    plaintext = b"LEAKCHECK-plaintext-" + uuid.uuid4().hex.encode()
+    wrapped_secret = uuid.uuid4().bytes + uuid.uuid4().bytes
+    needles["decrypt plaintext"] = plaintext
+    needles["unwrapped key"] = wrapped_secret
+
+    crypto, _ = remote_crypto(rsa_imported.id)
+    ciphertext = rsa_key.public_key().encrypt(
+        plaintext, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    )
+    assert crypto.decrypt(EncryptionAlgorithm.rsa_oaep_256, ciphertext).plaintext == plaintext
+    wrapped = crypto.wrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped_secret).encrypted_key
+    assert crypto.unwrap_key(KeyWrapAlgorithm.rsa_oaep_256, wrapped).key == wrapped_secret
+    crypto.sign(SignatureAlgorithm.rs256, bytes(32))
+
+    ec_crypto, _ = remote_crypto(ec_imported.id)
+    ec_crypto.sign(SignatureAlgorithm.es256, bytes(32))
+
+    oct_crypto, _ = remote_crypto(oct_imported.id)
+    sealed = oct_crypto.encrypt(EncryptionAlgorithm.a256_gcm, plaintext)
+    assert oct_crypto.decrypt(EncryptionAlgorithm.a256_gcm, sealed.ciphertext, iv=sealed.iv,
+                              authentication_tag=sealed.tag).plaintext == plaintext
+
+    other.client.restore_key_backup(standard.client.backup_key("leak-rsa"))
+    standard.client.rotate_key("leak-ec")
+
+    # A refused import carries private parts too: its error must not echo them.
+    bad = jwk_from_private_key(rsa_key)
+    bad.n = bytes(256)
+    with pytest.raises(HttpResponseError) as refused:
+        standard.client.import_key("leak-bad", bad)
+    assert 400 <= refused.value.status_code < 500
+
+    server.assert_running()
+    logs = {"server stdout/stderr": server.log_bytes()}
+    disk = {f"data dir {k}": v for k, v in _data_dir_files(server, skip=set()).items()}
+    leaks = _find_bytes({**logs, **disk}, needles)
+    assert not leaks, "key material found in plaintext:\n" + "\n".join(leaks)
+    error_text = str(refused.value).encode()
+    assert not _find_bytes({"the refused import's error": error_text}, needles)
