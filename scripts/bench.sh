@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Strongroom's benchmarks (not part of the test suite): builds release binaries, then runs the
-# crypto micro-benchmarks and the HTTPS load (real server vs a bare rustls endpoint, secret GET
-# and SET, the store's durable-commit ceiling) and rewrites BENCHMARKS.md with the results, the
-# machine and the exact command.
+# crypto micro-benchmarks and the HTTPS load (real server vs a bare rustls endpoint at 64 and
+# 32 connections, oha against both if installed, GET over many secrets, key operations over
+# REST vs raw aws-lc-rs, secret SET, the store's durable-commit ceiling) and rewrites
+# BENCHMARKS.md with the results, the machine and the exact command.
 #
-#   scripts/bench.sh                      # defaults: 32 connections, 10 s per phase, 3 rounds
-#   scripts/bench.sh --duration 5s --rounds 1 --connections 64 --client-threads 2
+#   scripts/bench.sh                      # defaults: 64,32 connections, 5 s phases, 3 rounds
+#   scripts/bench.sh --duration 10s --rounds 1 --connections 64 --client-threads 2
 #
-# Extra arguments go to `strongroom-bench all`. Takes about two minutes with the defaults.
+# oha (optional second load generator): cargo install oha --locked --root target/tools
+# The work directory (default target/bench-work) must be on a real disk; tmpfs is refused.
+# Extra arguments go to `strongroom-bench all`. Takes about four minutes with the defaults.
 # Run it on an otherwise idle machine: the load generator and the server share its CPUs.
 set -euo pipefail
 

@@ -169,10 +169,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The initial capacity of a JSON response body.
+const JSON_BODY_CAPACITY: usize = 1024;
+
 /// A compact JSON response with Azure's content type.
 pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => {
+    // Most bodies (a secret bundle, a key, a key operation result) fit in 1 KiB: starting
+    // there spares the growth steps (and their copies) of `to_vec`'s 128-byte start.
+    let mut bytes = Vec::with_capacity(JSON_BODY_CAPACITY);
+    match serde_json::to_writer(&mut bytes, body) {
+        Ok(()) => {
             let mut response = (status, bytes).into_response();
             response.headers_mut().insert(
                 header::CONTENT_TYPE,

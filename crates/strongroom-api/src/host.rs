@@ -84,16 +84,15 @@ pub(crate) enum Zone {
 /// The request's host with port, lower-cased: the `Host` header (HTTP/1.1) or the URI
 /// authority (HTTP/2 `:authority`, proxy absolute-form).
 pub(crate) fn request_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    let raw = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
-        headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    })?;
+    // One allocation per request: lowercase straight from the borrowed authority or header
+    // (this runs on every request; a `to_owned` first would copy the name twice).
+    let raw: &str = match uri.authority() {
+        Some(authority) => authority.as_str(),
+        None => headers.get(header::HOST)?.to_str().ok()?,
+    };
     Some(raw.to_ascii_lowercase())
 }
 
-/// `host` without its `:port` (IPv6 literals keep their brackets).
 pub fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.split(']').next().map_or(host, |h| &host[..=h.len()]);
@@ -121,8 +120,12 @@ pub(crate) fn route(config: &ApiConfig, host: Option<&str>) -> HostTarget {
         return HostTarget::Service;
     };
     let name = strip_port(host).trim_end_matches('.');
-    let local_suffix = format!("vault.{}", config.domain);
-    if let Some(label) = label_before(name, &local_suffix) {
+    // `label.vault.{domain}`, matched without formatting the suffix on every request.
+    if let Some(label) = name
+        .strip_suffix(config.domain.as_str())
+        .and_then(|rest| rest.strip_suffix("vault."))
+        .and_then(|rest| label_before(rest, ""))
+    {
         return HostTarget::Vault(label.to_owned(), Zone::Local);
     }
     for cloud in &AZURE_CLOUDS {

@@ -2,7 +2,10 @@
 //! (tokio multi-thread runtime with its default workers, rustls on aws-lc-rs with an ECDSA
 //! P-256 leaf from a local CA plus the CA in the chain, ALPN h2 + http/1.1, hyper-util's auto
 //! connection builder, TCP_NODELAY) answering every request with one fixed body and doing
-//! nothing else: no routing, no authentication, no storage.
+//! nothing else: no routing, no authentication, no storage. It answers with the real GET's
+//! body and headers (passed in by the benchmark), and it runs with the server's global
+//! allocator (mimalloc, set for this whole binary in `main.rs`), so the two differ only by
+//! Strongroom's work.
 //!
 //! It runs as a child process of the benchmark (this binary's hidden `bare-serve`), exactly as
 //! the real server does, so both get a process of their own, the same runtime configuration and
@@ -40,6 +43,10 @@ pub(crate) struct BareServeArgs {
     /// The fixed response body.
     #[arg(long)]
     body_file: PathBuf,
+    /// A response header, `name: value`, sent on every response (repeatable): the real
+    /// server's headers, so both answer with the same bytes.
+    #[arg(long = "header")]
+    headers: Vec<String>,
 }
 
 /// Entry point of `strongroom-bench bare-serve`; runs until killed.
@@ -57,6 +64,24 @@ async fn serve(args: &BareServeArgs) -> anyhow::Result<()> {
         std::fs::read(&args.body_file)
             .with_context(|| format!("reading {}", args.body_file.display()))?,
     );
+    let mut headers = http::HeaderMap::new();
+    for line in &args.headers {
+        let (name, value) = line
+            .split_once(':')
+            .with_context(|| format!("--header {line:?} is not `name: value`"))?;
+        headers.append(
+            http::HeaderName::from_bytes(name.trim().as_bytes())
+                .with_context(|| format!("header name {name:?}"))?,
+            HeaderValue::from_str(value.trim())
+                .with_context(|| format!("header value {value:?}"))?,
+        );
+    }
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+    }
     let ca = LocalCa::generate("Strongroom bench bare CA")?;
     let leaf = ca.issue_server_cert(
         &[HOST.to_owned(), "localhost".to_owned()],
@@ -92,16 +117,14 @@ async fn serve(args: &BareServeArgs) -> anyhow::Result<()> {
         let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let body = body.clone();
+        let headers = headers.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(stream).await else {
                 return;
             };
             let service = service_fn(move |_request: Request<Incoming>| {
                 let mut response = Response::new(Full::new(body.clone()));
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json; charset=utf-8"),
-                );
+                *response.headers_mut() = headers.clone();
                 async move { Ok::<_, Infallible>(response) }
             });
             let _ = auto::Builder::new(TokioExecutor::new())

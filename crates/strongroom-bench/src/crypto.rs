@@ -186,6 +186,7 @@ pub(crate) fn run(args: &CryptoArgs) -> anyhow::Result<Vec<CryptoResult>> {
     ));
 
     results.extend(token_benches(total)?);
+    results.extend(key_benches(total)?);
 
     // Sanity: the timed operations succeed (a failing op would be timed as fast nonsense).
     data_key
@@ -209,6 +210,239 @@ pub(crate) fn run(args: &CryptoArgs) -> anyhow::Result<Vec<CryptoResult>> {
         .verify_sig(&handshake_transcript, ecdsa_signature.as_ref())
         .map_err(|_| anyhow::anyhow!("ECDSA verify failed"))?;
     Ok(results)
+}
+
+/// An error-mapping closure for setup steps whose errors carry nothing worth keeping.
+fn failed_with<E>(what: &'static str) -> impl FnOnce(E) -> anyhow::Error {
+    move |_| anyhow::anyhow!("{what}")
+}
+
+/// Key Vault key operations through `strongroom_crypto::keys::PrivateKey` (what the vault
+/// calls for sign, verify, decrypt, unwrapKey and encrypt on a cached key), each beside the
+/// same operation on aws-lc-rs directly, so the wrapper's own cost shows.
+fn key_benches(total: Duration) -> anyhow::Result<Vec<CryptoResult>> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad as GcmAad, LessSafeKey, Nonce, UnboundKey};
+    use aws_lc_rs::digest;
+    use aws_lc_rs::key_wrap::{AES_256, AesKek, KeyWrap as _};
+    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey};
+    use strongroom_crypto::keys::{
+        CipherInput, Curve, EncryptionAlgorithm as Enc, PrivateKey, SignatureAlgorithm as Sig,
+    };
+    let digest_bytes = digest::digest(&digest::SHA256, b"strongroom bench digest");
+    let digest32 = digest_bytes.as_ref().to_vec();
+    let mut out = Vec::new();
+
+    // RSA-2048: one key, both ways. The raw side parses the wrapper's own PKCS#8.
+    let rsa = PrivateKey::generate_rsa(2048, None).map_err(failed_with("RSA key"))?;
+    let stored = rsa.to_stored();
+    let pkcs8 = stored.get(1..).context("stored RSA key")?;
+    let raw_rsa = aws_lc_rs::rsa::KeyPair::from_pkcs8(pkcs8).map_err(failed_with("RSA PKCS#8"))?;
+    let raw_decrypt = OaepPrivateDecryptingKey::new(
+        aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8)
+            .map_err(failed_with("RSA PKCS#8"))?,
+    )
+    .map_err(failed_with("RSA-OAEP key"))?;
+    out.push(bench("RS256 sign 2048 (PrivateKey::sign)", total, || {
+        rsa.sign(Sig::Rs256, black_box(&digest32))
+    }));
+    out.push(bench(
+        "RS256 sign 2048 (raw rsa::KeyPair::sign_digest)",
+        total,
+        || {
+            let mut signature = [0u8; 256];
+            raw_rsa.sign_digest(
+                &signature::RSA_PKCS1_SHA256,
+                black_box(&digest_bytes),
+                &mut signature,
+            )
+        },
+    ));
+    let ciphertext = rsa
+        .encrypt(Enc::RsaOaep256, &CipherInput::data(&[0x5a; 32]))
+        .map_err(failed_with("RSA-OAEP-256 encrypt"))?
+        .data;
+    out.push(bench(
+        "RSA-OAEP-256 decrypt 2048 (PrivateKey::decrypt)",
+        total,
+        || rsa.decrypt(Enc::RsaOaep256, &CipherInput::data(black_box(&ciphertext))),
+    ));
+    out.push(bench(
+        "RSA-OAEP-256 decrypt 2048 (raw OaepPrivateDecryptingKey::decrypt)",
+        total,
+        || {
+            let mut plaintext = [0u8; 256];
+            raw_decrypt
+                .decrypt(
+                    &OAEP_SHA256_MGF1SHA256,
+                    black_box(&ciphertext),
+                    &mut plaintext,
+                    None,
+                )
+                .map(|plain| plain.len())
+        },
+    ));
+
+    // P-256.
+    let ec = PrivateKey::generate_ec(Curve::P256).map_err(failed_with("P-256 key"))?;
+    let ec_stored = ec.to_stored();
+    let raw_ec = EcdsaKeyPair::from_pkcs8(
+        &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        ec_stored.get(1..).context("stored EC key")?,
+    )
+    .map_err(failed_with("P-256 PKCS#8"))?;
+    let es256 = ec
+        .sign(Sig::Es256, &digest32)
+        .map_err(failed_with("ES256 sign"))?;
+    let raw_ec_verifier = ParsedPublicKey::new(
+        &signature::ECDSA_P256_SHA256_FIXED,
+        raw_ec.public_key().as_ref(),
+    )
+    .map_err(failed_with("P-256 public key"))?;
+    out.push(bench("ES256 sign (PrivateKey::sign)", total, || {
+        ec.sign(Sig::Es256, black_box(&digest32))
+    }));
+    out.push(bench(
+        "ES256 sign (raw EcdsaKeyPair::sign_digest)",
+        total,
+        || raw_ec.sign_digest(black_box(&digest_bytes)),
+    ));
+    out.push(bench("ES256 verify (PrivateKey::verify)", total, || {
+        ec.verify(Sig::Es256, black_box(&digest32), black_box(&es256))
+    }));
+    out.push(bench(
+        "ES256 verify (raw ParsedPublicKey::verify_digest_sig)",
+        total,
+        || raw_ec_verifier.verify_digest_sig(black_box(&digest_bytes), black_box(&es256)),
+    ));
+
+    // AES-256: key wrap of a 32-byte key, and GCM over 1 KiB.
+    let oct = PrivateKey::generate_oct(256).map_err(failed_with("AES key"))?;
+    let oct_stored = oct.to_stored();
+    let aes_key = oct_stored.get(1..).context("stored oct key")?;
+    // aws-lc-rs's `wrap`/`unwrap` consume the KEK, so the raw side makes one per call too.
+    let kek = || AesKek::new(&AES_256, aes_key);
+    let cek = [0x33u8; 32];
+    let wrapped = oct
+        .wrap_key(Enc::A256Kw, &cek)
+        .map_err(failed_with("A256KW wrap"))?;
+    out.push(bench(
+        "A256KW wrap 32 B (PrivateKey::wrap_key)",
+        total,
+        || oct.wrap_key(Enc::A256Kw, black_box(&cek)),
+    ));
+    out.push(bench(
+        "A256KW wrap 32 B (raw AesKek::new + wrap)",
+        total,
+        || {
+            let mut buffer = [0u8; 40];
+            kek()?
+                .wrap(black_box(&cek), &mut buffer)
+                .map(|out| out.len())
+        },
+    ));
+    out.push(bench(
+        "A256KW unwrap 32 B (PrivateKey::unwrap_key)",
+        total,
+        || oct.unwrap_key(Enc::A256Kw, black_box(&wrapped)),
+    ));
+    out.push(bench(
+        "A256KW unwrap 32 B (raw AesKek::new + unwrap)",
+        total,
+        || {
+            let mut buffer = [0u8; 40];
+            kek()?
+                .unwrap(black_box(&wrapped), &mut buffer)
+                .map(|out| out.len())
+        },
+    ));
+    let gcm =
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, aes_key).map_err(failed_with("GCM key"))?);
+    let plaintext = vec![0xa5u8; 1024];
+    let iv = [7u8; 12];
+    let sealed = oct
+        .encrypt(
+            Enc::A256Gcm,
+            &CipherInput {
+                data: &plaintext,
+                iv: Some(&iv),
+                aad: None,
+                tag: None,
+            },
+        )
+        .map_err(failed_with("A256GCM encrypt"))?;
+    let tag = sealed.tag.clone().context("A256GCM tag")?;
+    out.push(bench(
+        "A256GCM encrypt 1 KiB (PrivateKey::encrypt)",
+        total,
+        || {
+            oct.encrypt(
+                Enc::A256Gcm,
+                &CipherInput {
+                    data: black_box(&plaintext),
+                    iv: Some(&iv),
+                    aad: None,
+                    tag: None,
+                },
+            )
+        },
+    ));
+    out.push(bench(
+        "A256GCM encrypt 1 KiB (raw LessSafeKey::seal)",
+        total,
+        || {
+            let mut buffer = plaintext.clone();
+            gcm.seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(iv),
+                GcmAad::empty(),
+                black_box(&mut buffer),
+            )
+            .map(|tag| (buffer, tag))
+        },
+    ));
+    out.push(bench(
+        "A256GCM decrypt 1 KiB (PrivateKey::decrypt)",
+        total,
+        || {
+            oct.decrypt(
+                Enc::A256Gcm,
+                &CipherInput {
+                    data: black_box(&sealed.data),
+                    iv: Some(&iv),
+                    aad: None,
+                    tag: Some(&tag),
+                },
+            )
+        },
+    ));
+    out.push(bench(
+        "A256GCM decrypt 1 KiB (raw LessSafeKey::open)",
+        total,
+        || {
+            let mut buffer = sealed.data.clone();
+            buffer.extend_from_slice(&tag);
+            gcm.open_in_place(
+                Nonce::assume_unique_for_key(iv),
+                GcmAad::empty(),
+                black_box(&mut buffer),
+            )
+            .map(|plain| plain.len())
+        },
+    ));
+
+    // Sanity: the wrapper and the raw calls agree.
+    anyhow::ensure!(
+        ec.verify(Sig::Es256, &digest32, &es256)
+            .map_err(failed_with("verify"))?,
+        "ES256 verify"
+    );
+    let mut unwrapped = [0u8; 40];
+    anyhow::ensure!(
+        kek()
+            .and_then(|kek| kek.unwrap(&wrapped, &mut unwrapped).map(|out| out == cek))
+            .map_err(failed_with("unwrap"))?,
+        "A256KW round trip"
+    );
+    Ok(out)
 }
 
 /// Token issue and verify through `strongroom-identity`, as the token endpoint and every
@@ -273,7 +507,7 @@ mod tests {
             crypto_time: Duration::from_millis(10),
         })
         .unwrap();
-        assert!(results.len() >= 16);
+        assert!(results.len() >= 32);
         for result in &results {
             assert!(result.ns_per_op > 0.0, "{}", result.name);
             assert!(result.best_ns_per_op <= result.ns_per_op, "{}", result.name);

@@ -90,6 +90,19 @@ impl Target {
         Ok(sender)
     }
 
+    /// One request on a fresh connection, answering the response headers too.
+    pub(crate) async fn request_once_with_headers(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> anyhow::Result<(StatusCode, http::HeaderMap, Bytes)> {
+        let mut sender = self.connect().await?;
+        sender.ready().await.context("connection closed")?;
+        let response = sender.send_request(request).await?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        Ok((parts.status, parts.headers, body))
+    }
+
     /// One request on a fresh connection, for setup steps.
     pub(crate) async fn request_once(
         &self,
@@ -98,6 +111,14 @@ impl Target {
         let mut sender = self.connect().await?;
         send(&mut sender, request).await
     }
+}
+
+/// One request on an open connection, for setup steps that send many.
+pub(crate) async fn send_on(
+    sender: &mut SendRequest<Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> anyhow::Result<(StatusCode, Bytes)> {
+    send(sender, request).await
 }
 
 async fn send(

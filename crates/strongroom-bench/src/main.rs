@@ -1,10 +1,14 @@
 //! `strongroom-bench`: Strongroom's benchmarks, run by hand or by `scripts/bench.sh`, never by
 //! the test suite.
 //!
-//! - `http` starts the real `strongroom` binary in a temporary data directory, gets a real token,
-//!   and drives secret GET and SET over HTTPS with keep-alive; in the same run it drives a bare
-//!   rustls endpoint (this binary's hidden `bare-serve`, same TLS stack, fixed body) with the same
-//!   client, which is the ceiling the stack allows. It also measures the durable-commit rate of
+//! - `http` starts the real `strongroom` binary in a temporary data directory (on a real disk,
+//!   under `target/` by default), gets a real token, and drives secret GET (one secret, and many
+//!   secrets in many vaults with many tokens) and SET over HTTPS with keep-alive; in the same
+//!   run it drives a bare rustls endpoint (this binary's hidden `bare-serve`, same TLS stack,
+//!   same allocator, fixed response) with the same client, which is the ceiling the stack
+//!   allows, and, if installed, `oha` against both. It runs the key operations (RS256 sign,
+//!   RSA-OAEP-256 decrypt, ES256 sign and verify) over REST next to raw aws-lc-rs on as many
+//!   threads as the server has workers (`keyops.rs`), and measures the durable-commit rate of
 //!   SQLite as the store configures it (WAL, `synchronous=FULL`).
 //! - `crypto` times the primitives on the request path (AES-256-GCM, secret hashing, RS256,
 //!   ECDSA P-256) with warm-up and many iterations.
@@ -17,12 +21,21 @@
 mod bare;
 mod commit;
 mod crypto;
+mod disk;
 mod http;
+mod keyops;
 mod load;
 mod machine;
+mod oha;
 mod process;
 mod report;
 mod stats;
+
+/// The server's allocator (`crates/strongroom/src/main.rs`), so the bare endpoint (this
+/// binary's `bare-serve`) allocates as the server does and the comparison is fair. The load
+/// generator in this process uses it too.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -72,31 +85,42 @@ pub(crate) struct HttpArgs {
     #[arg(long, default_value = "target/release/strongroom")]
     pub(crate) server_bin: PathBuf,
     /// Measured time of each load phase (after the warm-up), e.g. `10s`, `500ms`.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub(crate) duration: Duration,
     /// Warm-up before each load phase, not measured.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub(crate) warmup: Duration,
-    /// Concurrent keep-alive HTTP/1.1 connections per phase.
-    #[arg(long, default_value_t = 32)]
-    pub(crate) connections: usize,
+    /// Concurrent keep-alive HTTP/1.1 connections, comma-separated: bare/GET rounds run at
+    /// each; the first also drives SET, the many-secrets GET, the key operations and oha.
+    #[arg(long, default_value = "64,32", value_delimiter = ',')]
+    pub(crate) connections: Vec<usize>,
     /// Tokio worker threads of the load generator (the server keeps its default runtime).
     /// One leaves the server most of a 2-CPU machine.
     #[arg(long, default_value_t = 1)]
     pub(crate) client_threads: usize,
-    /// Alternating bare/GET rounds; the report takes the median of each.
+    /// Alternating bare/GET rounds per connection count; the report takes the median of each.
     #[arg(long, default_value_t = 3)]
     pub(crate) rounds: usize,
-    /// Where the temporary data directories go (default: the system temp dir). Put it on the
-    /// disk you want the commit figures for.
+    /// Where the temporary data directories go: on the disk you want the commit figures for,
+    /// never tmpfs (refused).
+    #[arg(long, default_value = "target/bench-work")]
+    pub(crate) work_dir: PathBuf,
+    /// The `oha` binary (default: `target/tools/bin/oha`, then `PATH`); without one the oha
+    /// phases are skipped and the report says why.
     #[arg(long)]
-    pub(crate) work_dir: Option<PathBuf>,
+    pub(crate) oha: Option<PathBuf>,
+    /// Duration of each oha run (oha's `-z`, whole seconds).
+    #[arg(long, default_value = "8s", value_parser = parse_duration)]
+    pub(crate) oha_duration: Duration,
+    /// Measured time of each key-operation phase, REST and raw alike.
+    #[arg(long, default_value = "4s", value_parser = parse_duration)]
+    pub(crate) key_duration: Duration,
 }
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct CryptoArgs {
     /// Measured time per operation (split into samples; the median sample is reported).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, default_value = "500ms", value_parser = parse_duration)]
     pub(crate) crypto_time: Duration,
 }
 
