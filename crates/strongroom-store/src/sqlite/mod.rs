@@ -232,20 +232,39 @@ impl Store for SqliteStore {
         name: &ObjectName,
         version: Option<&Version>,
     ) -> Result<Option<VersionRow>, StoreError> {
-        let generation = match version {
-            Some(_) => None,
-            None => match self.current.get(vault, kind, name) {
-                Ok(row) => return Ok(Some(row)),
+        if let Some(version) = version {
+            // A request for a version by its id (a key operation on the `kid` a client holds)
+            // is served from the current-version cache when it names the current version: the
+            // cache only ever holds a name's current row, so a match is exactly what SQLite
+            // would return. A miss that turns out to be current fills the cache.
+            let generation = match self.current.get(vault, kind, name) {
+                Ok(row) if &row.version == version => return Ok(Some(row)),
+                Ok(_) => None,
                 Err(generation) => Some(generation),
-            },
+            };
+            let owned_name = name.clone();
+            let version = version.clone();
+            let found = self
+                .readers
+                .read(move |conn| {
+                    objects::get_exact_version(conn, vault, kind, &owned_name, &version)
+                })
+                .await?;
+            return Ok(found.map(|(row, is_current)| {
+                if let (true, Some(generation)) = (is_current, generation) {
+                    self.current.insert(vault, kind, &row, generation);
+                }
+                row
+            }));
+        }
+        let generation = match self.current.get(vault, kind, name) {
+            Ok(row) => return Ok(Some(row)),
+            Err(generation) => Some(generation),
         };
         let owned_name = name.clone();
-        let version = version.cloned();
         let row = self
             .readers
-            .read(move |conn| {
-                objects::get_version(conn, vault, kind, &owned_name, version.as_ref())
-            })
+            .read(move |conn| objects::get_version(conn, vault, kind, &owned_name, None))
             .await?;
         if let (Some(row), Some(generation)) = (&row, generation) {
             self.current.insert(vault, kind, row, generation);

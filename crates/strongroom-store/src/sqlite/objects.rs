@@ -35,7 +35,8 @@ pub(super) const LIVE_CURRENT: &str = concat!(
 pub(super) const LIVE_VERSION: &str = concat!(
     "SELECT ",
     version_columns!(),
-    ", v.seq FROM object_names n JOIN object_versions v ON v.name_id = n.id \
+    ", v.seq, v.seq = n.current_version FROM object_names n \
+     JOIN object_versions v ON v.name_id = n.id \
      WHERE n.vault_id = ?1 AND n.kind = ?2 AND n.name = ?3 AND n.deleted_date IS NULL \
      AND v.version = ?4"
 );
@@ -85,6 +86,23 @@ const INSERT_VERSION: &str = "INSERT INTO object_versions \
 const SET_CURRENT: &str = "UPDATE object_names SET current_version = ?2 WHERE id = ?1";
 
 // ---- reads ----
+
+/// One version of a live name by its id, and whether it is the name's current version (so
+/// the caller may cache it as the current row).
+pub(super) fn get_exact_version(
+    conn: &Connection,
+    vault: VaultId,
+    kind: ObjectKind,
+    name: &ObjectName,
+    version: &Version,
+) -> Result<Option<(VersionRow, bool)>, StoreError> {
+    query_one(
+        conn,
+        LIVE_VERSION,
+        params![vault.0, kind.tag(), name.as_str(), version.as_str()],
+        |row| Ok((version_row(row)?, row.get::<_, bool>(EXTRA + 1)?)),
+    )
+}
 
 pub(super) fn get_version(
     conn: &Connection,
