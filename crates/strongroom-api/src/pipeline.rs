@@ -101,7 +101,7 @@ async fn data_plane(
 
     let vault_name = VaultName::parse(vault_label).map_err(|_| vault_not_found(vault_label))?;
     span.record("vault", tracing::field::display(&vault_name));
-    let vault = strongroom_vault::vaults::get(&state.vaults, &vault_name)
+    let vault = strongroom_vault::vaults::resolve(&state.vaults, &vault_name)
         .await?
         .ok_or_else(|| vault_not_found(vault_label))?;
 

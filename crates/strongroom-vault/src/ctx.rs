@@ -53,7 +53,9 @@ struct PrivateKeyId {
 }
 
 struct CachedVault {
-    vault: Vault,
+    // Shared, so the hot path hands out a reference count instead of cloning the vault and
+    // its access-policy strings on every request.
+    vault: Arc<Vault>,
     // A monotonic instant, not domain time: it only measures the cache entry's age, and a
     // test that moves the `ManualClock` must not be able to stretch it.
     fetched: Instant,
@@ -128,11 +130,11 @@ impl VaultCtx {
         &self.master
     }
 
-    pub(crate) fn cached_vault(&self, name: &VaultName) -> Option<Vault> {
+    pub(crate) fn cached_vault(&self, name: &VaultName) -> Option<Arc<Vault>> {
         let mut vaults = lock(&self.vaults);
         match vaults.get(name) {
             Some(cached) if cached.fetched.elapsed() < self.vault_cache_ttl => {
-                Some(cached.vault.clone())
+                Some(Arc::clone(&cached.vault))
             }
             Some(_) => {
                 vaults.remove(name);
@@ -142,14 +144,16 @@ impl VaultCtx {
         }
     }
 
-    pub(crate) fn cache_vault(&self, vault: &Vault) {
+    pub(crate) fn cache_vault(&self, vault: &Vault) -> Arc<Vault> {
+        let shared = Arc::new(vault.clone());
         lock(&self.vaults).insert(
             vault.name.clone(),
             CachedVault {
-                vault: vault.clone(),
+                vault: Arc::clone(&shared),
                 fetched: Instant::now(),
             },
         );
+        shared
     }
 
     /// Forgets a vault, its data key and its parsed keys (after delete).

@@ -110,6 +110,12 @@ pub async fn create(
 
 /// Resolves a vault by name; served from memory for up to a second.
 pub async fn get(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Vault>, VaultError> {
+    Ok(resolve(ctx, name).await?.map(|vault| (*vault).clone()))
+}
+
+/// As `get`, shared: the data plane's hot path resolves the vault of every request, and a
+/// reference count is cheaper than a copy of the vault's access policies.
+pub async fn resolve(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Arc<Vault>>, VaultError> {
     if let Some(vault) = ctx.cached_vault(name) {
         return Ok(Some(vault));
     }
@@ -117,8 +123,7 @@ pub async fn get(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Vault>, Vaul
         return Ok(None);
     };
     let vault = vault_from_row(row)?;
-    ctx.cache_vault(&vault);
-    Ok(Some(vault))
+    Ok(Some(ctx.cache_vault(&vault)))
 }
 
 /// Resolves a vault by id (background work that holds ids, not names).
