@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use strongroom_model::{SecretPermission, SecretValue};
+use strongroom_model::{KeyPermission, SecretPermission, SecretValue};
 
 use crate::key_command::KeyCommand;
 
@@ -270,56 +270,42 @@ pub enum KeyPermissionArg {
 }
 
 impl KeyPermissionArg {
-    /// Every key permission `all` stands for, in Azure's order.
-    pub const EVERY: [KeyPermissionArg; 20] = [
-        Self::Get,
-        Self::List,
-        Self::Update,
-        Self::Create,
-        Self::Import,
-        Self::Delete,
-        Self::Recover,
-        Self::Backup,
-        Self::Restore,
-        Self::Purge,
-        Self::Decrypt,
-        Self::Encrypt,
-        Self::UnwrapKey,
-        Self::WrapKey,
-        Self::Verify,
-        Self::Sign,
-        Self::Release,
-        Self::Rotate,
-        Self::GetRotationPolicy,
-        Self::SetRotationPolicy,
-    ];
+    /// The model's permissions this value stands for (`all` is every one, in Azure's order).
+    #[must_use]
+    pub fn permissions(self) -> Vec<KeyPermission> {
+        use KeyPermission as K;
+        match self {
+            Self::All => KeyPermission::ALL.to_vec(),
+            Self::Get => vec![K::Get],
+            Self::List => vec![K::List],
+            Self::Update => vec![K::Update],
+            Self::Create => vec![K::Create],
+            Self::Import => vec![K::Import],
+            Self::Delete => vec![K::Delete],
+            Self::Recover => vec![K::Recover],
+            Self::Backup => vec![K::Backup],
+            Self::Restore => vec![K::Restore],
+            Self::Purge => vec![K::Purge],
+            Self::Decrypt => vec![K::Decrypt],
+            Self::Encrypt => vec![K::Encrypt],
+            Self::UnwrapKey => vec![K::UnwrapKey],
+            Self::WrapKey => vec![K::WrapKey],
+            Self::Verify => vec![K::Verify],
+            Self::Sign => vec![K::Sign],
+            Self::Release => vec![K::Release],
+            Self::Rotate => vec![K::Rotate],
+            Self::GetRotationPolicy => vec![K::GetRotationPolicy],
+            Self::SetRotationPolicy => vec![K::SetRotationPolicy],
+        }
+    }
 
-    /// The ARM names this value stands for (`all` expands to every permission).
+    /// The ARM names this value stands for.
     #[must_use]
     pub fn names(self) -> Vec<&'static str> {
-        match self {
-            Self::All => Self::EVERY.iter().flat_map(|p| p.names()).collect(),
-            Self::Get => vec!["get"],
-            Self::List => vec!["list"],
-            Self::Update => vec!["update"],
-            Self::Create => vec!["create"],
-            Self::Import => vec!["import"],
-            Self::Delete => vec!["delete"],
-            Self::Recover => vec!["recover"],
-            Self::Backup => vec!["backup"],
-            Self::Restore => vec!["restore"],
-            Self::Purge => vec!["purge"],
-            Self::Decrypt => vec!["decrypt"],
-            Self::Encrypt => vec!["encrypt"],
-            Self::UnwrapKey => vec!["unwrapKey"],
-            Self::WrapKey => vec!["wrapKey"],
-            Self::Verify => vec!["verify"],
-            Self::Sign => vec!["sign"],
-            Self::Release => vec!["release"],
-            Self::Rotate => vec!["rotate"],
-            Self::GetRotationPolicy => vec!["getrotationpolicy"],
-            Self::SetRotationPolicy => vec!["setrotationpolicy"],
-        }
+        self.permissions()
+            .into_iter()
+            .map(KeyPermission::as_str)
+            .collect()
     }
 }
 
