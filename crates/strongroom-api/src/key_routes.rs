@@ -4,7 +4,8 @@
 
 use crate::error::ApiError;
 use crate::operation::{
-    Operation, VersionRef, not_allowed, parse_name, parse_version, unknown_path,
+    DeletedRoutes, Operation, VersionRef, not_allowed, parse_deleted, parse_name, parse_version,
+    unknown_path,
 };
 use axum::http::Method;
 use strongroom_model::ObjectName;
@@ -123,28 +124,16 @@ pub(crate) fn parse_keys(method: &Method, rest: &[&str]) -> Result<Operation, Ap
 }
 
 pub(crate) fn parse_deleted_keys(method: &Method, rest: &[&str]) -> Result<Operation, ApiError> {
-    match rest {
-        [] | [""] => match *method {
-            Method::GET => Ok(Operation::GetDeletedKeys),
-            _ => Err(not_allowed(method)),
+    parse_deleted(
+        method,
+        rest,
+        &DeletedRoutes {
+            list: Operation::GetDeletedKeys,
+            get: |name| Operation::GetDeletedKey { name },
+            purge: |name| Operation::PurgeDeletedKey { name },
+            recover: |name| Operation::RecoverDeletedKey { name },
         },
-        [single] | [single, ""] => {
-            let name = parse_name(single)?;
-            match *method {
-                Method::GET => Ok(Operation::GetDeletedKey { name }),
-                Method::DELETE => Ok(Operation::PurgeDeletedKey { name }),
-                _ => Err(not_allowed(method)),
-            }
-        }
-        [first, action] if action.eq_ignore_ascii_case("recover") => {
-            let name = parse_name(first)?;
-            match *method {
-                Method::POST => Ok(Operation::RecoverDeletedKey { name }),
-                _ => Err(not_allowed(method)),
-            }
-        }
-        _ => Err(unknown_path()),
-    }
+    )
 }
 
 #[cfg(test)]

@@ -449,23 +449,50 @@ fn parse_secrets(method: &Method, rest: &[&str]) -> Result<Operation, ApiError> 
 }
 
 fn parse_deleted_secrets(method: &Method, rest: &[&str]) -> Result<Operation, ApiError> {
+    parse_deleted(
+        method,
+        rest,
+        &DeletedRoutes {
+            list: Operation::GetDeletedSecrets,
+            get: |name| Operation::GetDeletedSecret { name },
+            purge: |name| Operation::PurgeDeletedSecret { name },
+            recover: |name| Operation::RecoverDeletedSecret { name },
+        },
+    )
+}
+
+/// The operations of one kind's deleted-object collection (`/deletedsecrets`, `/deletedkeys`).
+pub(crate) struct DeletedRoutes {
+    pub(crate) list: Operation,
+    pub(crate) get: fn(ObjectName) -> Operation,
+    pub(crate) purge: fn(ObjectName) -> Operation,
+    pub(crate) recover: fn(ObjectName) -> Operation,
+}
+
+/// `/deleted{kind}s`, `/deleted{kind}s/{name}` (GET, DELETE = purge) and
+/// `/deleted{kind}s/{name}/recover` (POST): the same shape for every kind.
+pub(crate) fn parse_deleted(
+    method: &Method,
+    rest: &[&str],
+    routes: &DeletedRoutes,
+) -> Result<Operation, ApiError> {
     match rest {
         [] | [""] => match *method {
-            Method::GET => Ok(Operation::GetDeletedSecrets),
+            Method::GET => Ok(routes.list.clone()),
             _ => Err(not_allowed(method)),
         },
         [single] | [single, ""] => {
             let name = parse_name(single)?;
             match *method {
-                Method::GET => Ok(Operation::GetDeletedSecret { name }),
-                Method::DELETE => Ok(Operation::PurgeDeletedSecret { name }),
+                Method::GET => Ok((routes.get)(name)),
+                Method::DELETE => Ok((routes.purge)(name)),
                 _ => Err(not_allowed(method)),
             }
         }
         [first, action] if action.eq_ignore_ascii_case("recover") => {
             let name = parse_name(first)?;
             match *method {
-                Method::POST => Ok(Operation::RecoverDeletedSecret { name }),
+                Method::POST => Ok((routes.recover)(name)),
                 _ => Err(not_allowed(method)),
             }
         }
