@@ -7,12 +7,12 @@
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::objects::{
-    DataRequest, decode_blob, list_response, narrow, page_request, resolve_version,
-    restore_conflict,
+    DataRequest, backup_response, list_response, narrow, page_request, recover_error,
+    resolve_version, restore_blob, restore_error,
 };
 use crate::operation::Operation;
 use crate::wire::{
-    BackupBlob, JsonWebKey, KeyAttributes as WireKeyAttributes, KeyBundle, KeyCreateParameters,
+    JsonWebKey, KeyAttributes as WireKeyAttributes, KeyBundle, KeyCreateParameters,
     KeyImportParameters, KeyItem, KeyReleasePolicy, KeyRotationPolicy, KeyRotationPolicyAttributes,
     KeyUpdateParameters, LifetimeActions, LifetimeActionsTrigger, LifetimeActionsType,
     PrivateMember,
@@ -154,46 +154,22 @@ pub(crate) async fn dispatch(
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         Operation::RecoverDeletedKey { name } => {
-            let props =
-                match keys::recover(ctx, vault, &narrow::<perm::KeyRecover>(grant)?, &name).await {
-                    // AZURE-ERRORS.md 4.9: recovering a name that is not deleted answers
-                    // with the active-object wording.
-                    Err(VaultError::DeletedNotFound { kind, name }) => {
-                        return Err(VaultError::NotFound {
-                            kind,
-                            name,
-                            version: None,
-                        }
-                        .into());
-                    }
-                    other => other?,
-                };
+            let props = keys::recover(ctx, vault, &narrow::<perm::KeyRecover>(grant)?, &name)
+                .await
+                .map_err(recover_error)?;
             Ok(bundle_response(&props))
         }
         Operation::BackupKey { name } => {
             let blob = keys::backup(ctx, vault, &narrow::<perm::KeyBackup>(grant)?, &name).await?;
-            Ok(json_response(
-                StatusCode::OK,
-                &BackupBlob {
-                    value: Some(URL_SAFE_NO_PAD.encode(blob)),
-                },
-            ))
+            Ok(backup_response(&blob))
         }
         Operation::RestoreKey => {
-            let params: BackupBlob = parse_json(&req.body)?;
-            let blob = params
-                .value
-                .as_deref()
-                .and_then(decode_blob)
-                .ok_or(ApiError::MalformedBackup)?;
+            let blob = restore_blob(&req.body)?;
             let grant = narrow::<perm::KeyRestore>(grant)?;
-            match keys::restore(ctx, vault, &grant, &blob).await {
-                Ok(props) => Ok(bundle_response(&props)),
-                Err(VaultError::RestoreConflict { name, version, .. }) => {
-                    Err(restore_conflict(origin, KIND, &name, &version))
-                }
-                Err(err) => Err(err.into()),
-            }
+            let props = keys::restore(ctx, vault, &grant, &blob)
+                .await
+                .map_err(|err| restore_error(origin, err))?;
+            Ok(bundle_response(&props))
         }
         Operation::RotateKey { name } => {
             let props =

@@ -2,9 +2,11 @@
 //! context, narrowing a grant, paging requests and list responses, version segments,
 //! backup blobs and the restore-conflict message.
 
+use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::operation::VersionRef;
 use crate::query::{DataPlaneQuery, next_link};
+use crate::wire::BackupBlob;
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
@@ -14,7 +16,7 @@ use serde::Serialize;
 use strongroom_authz::{Any, Grant};
 use strongroom_model::{ObjectKind, ObjectName, Version};
 use strongroom_store::{Page, PageRequest};
-use strongroom_vault::{Vault, VaultCtx};
+use strongroom_vault::{Vault, VaultCtx, VaultError};
 
 /// Everything one data-plane request carries besides the operation.
 pub(crate) struct DataRequest<'a> {
@@ -84,6 +86,54 @@ pub(crate) fn list_response<T, I: Serialize>(
     json_response(StatusCode::OK, &result)
 }
 
+/// `BackupSecretResult` / `BackupKeyResult`: the blob as base64url.
+pub(crate) fn backup_response(blob: &[u8]) -> Response {
+    json_response(
+        StatusCode::OK,
+        &BackupBlob {
+            value: Some(URL_SAFE_NO_PAD.encode(blob)),
+        },
+    )
+}
+
+/// The blob of a restore request body; anything that is not one is Azure's malformed-backup
+/// answer (AZURE-ERRORS.md 6.13).
+pub(crate) fn restore_blob(body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    let params: BackupBlob = parse_json(body)?;
+    params
+        .value
+        .as_deref()
+        .and_then(decode_blob)
+        .ok_or(ApiError::MalformedBackup)
+}
+
+/// A failed restore: a name in use is Azure's conflict naming the backup's versioned id
+/// (AZURE-ERRORS.md 5.7).
+pub(crate) fn restore_error(origin: &str, err: VaultError) -> ApiError {
+    match err {
+        VaultError::RestoreConflict {
+            kind,
+            name,
+            version,
+        } => restore_conflict(origin, kind, &name, &version),
+        other => other.into(),
+    }
+}
+
+/// A failed recover: AZURE-ERRORS.md 4.9, recovering a name that is not deleted answers with
+/// the active-object wording.
+pub(crate) fn recover_error(err: VaultError) -> ApiError {
+    match err {
+        VaultError::DeletedNotFound { kind, name } => VaultError::NotFound {
+            kind,
+            name,
+            version: None,
+        }
+        .into(),
+        other => other.into(),
+    }
+}
+
 /// A backup blob as clients send it back: base64url, padded or not, or standard base64.
 pub(crate) fn decode_blob(raw: &str) -> Option<Vec<u8>> {
     let trimmed = raw.trim_end_matches('=');
@@ -94,7 +144,7 @@ pub(crate) fn decode_blob(raw: &str) -> Option<Vec<u8>> {
 }
 
 /// AZURE-ERRORS.md 5.7: the id in the message is the full versioned id from the backup.
-pub(crate) fn restore_conflict(
+fn restore_conflict(
     origin: &str,
     kind: ObjectKind,
     name: &ObjectName,

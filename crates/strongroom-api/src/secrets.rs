@@ -4,18 +4,17 @@
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::objects::{
-    DataRequest, decode_blob, list_response, narrow, page_request, restore_conflict,
+    DataRequest, backup_response, list_response, narrow, page_request, recover_error, restore_blob,
+    restore_error,
 };
 use crate::operation::{Operation, VersionRef};
-use crate::wire::{BackupBlob, SecretAttributes, SecretBundle, SecretItem};
+use crate::wire::{SecretAttributes, SecretBundle, SecretItem};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use strongroom_authz::{Any, Grant, perm};
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, Version};
+use strongroom_vault::Vault;
 use strongroom_vault::secrets::{self, DeletedSecret, SecretProperties, SetSecret, UpdateSecret};
-use strongroom_vault::{Vault, VaultError};
 
 const KIND: ObjectKind = ObjectKind::Secret;
 
@@ -140,21 +139,9 @@ pub(crate) async fn dispatch(
         }
         Operation::RecoverDeletedSecret { name } => {
             let properties =
-                match secrets::recover(ctx, vault, &narrow::<perm::SecretRecover>(grant)?, &name)
+                secrets::recover(ctx, vault, &narrow::<perm::SecretRecover>(grant)?, &name)
                     .await
-                {
-                    // AZURE-ERRORS.md 4.9: recovering a name that is not deleted answers
-                    // with the active-object wording.
-                    Err(VaultError::DeletedNotFound { kind, name }) => {
-                        return Err(VaultError::NotFound {
-                            kind,
-                            name,
-                            version: None,
-                        }
-                        .into());
-                    }
-                    other => other?,
-                };
+                    .map_err(recover_error)?;
             Ok(json_response(
                 StatusCode::OK,
                 &bundle(origin, vault, &properties),
@@ -163,31 +150,18 @@ pub(crate) async fn dispatch(
         Operation::BackupSecret { name } => {
             let blob =
                 secrets::backup(ctx, vault, &narrow::<perm::SecretBackup>(grant)?, &name).await?;
-            Ok(json_response(
-                StatusCode::OK,
-                &BackupBlob {
-                    value: Some(URL_SAFE_NO_PAD.encode(blob)),
-                },
-            ))
+            Ok(backup_response(&blob))
         }
         Operation::RestoreSecret => {
-            let params: BackupBlob = parse_json(&req.body)?;
-            let blob = params
-                .value
-                .as_deref()
-                .and_then(decode_blob)
-                .ok_or(ApiError::MalformedBackup)?;
+            let blob = restore_blob(&req.body)?;
             let grant = narrow::<perm::SecretRestore>(grant)?;
-            match secrets::restore(ctx, vault, &grant, &blob).await {
-                Ok(properties) => Ok(json_response(
-                    StatusCode::OK,
-                    &bundle(origin, vault, &properties),
-                )),
-                Err(VaultError::RestoreConflict { name, version, .. }) => {
-                    Err(restore_conflict(origin, KIND, &name, &version))
-                }
-                Err(err) => Err(err.into()),
-            }
+            let properties = secrets::restore(ctx, vault, &grant, &blob)
+                .await
+                .map_err(|err| restore_error(origin, err))?;
+            Ok(json_response(
+                StatusCode::OK,
+                &bundle(origin, vault, &properties),
+            ))
         }
         other => Err(ApiError::internal(std::io::Error::other(format!(
             "{} is not a secret operation",
