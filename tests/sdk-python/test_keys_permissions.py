@@ -406,3 +406,55 @@ def test_policy_in_one_vault_grants_nothing_in_another(make_key_vault, make_prin
     with pytest.raises(HttpResponseError) as caught:
         principal.key_client(other.url).get_key(name)
     assert_key_access_denied(caught.value, "get")
+
+
+# Operations that need a permission another operation already proves above: each must grant with that permission
+# alone and deny without it, like its twin. Standard-vault answers with the permission: GetRandomBytes 200; attestation
+# and the secure wrap operations 400 BadParameter (hardware Strongroom does not have).
+SHARED_PERMISSION_CASES = [
+    ("GetRandomBytes", "get", "POST", "/rng", {"count": 8}, 200),
+    ("GetKeyAttestation", "get", "GET", "/keys/{name}/{version}/attestation", None, 400),
+    ("securewrapkey", "wrapKey", "POST", "/keys/{name}//securewrapkey", {"alg": "RSA-OAEP-256"}, 400),
+    ("secureunwrapkey", "unwrapKey", "POST", "/keys/{name}//secureunwrapkey", {"alg": "RSA-OAEP-256", "value": "AAAA"}, 400),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "operation,permission,method,path,body,allowed_status",
+    SHARED_PERMISSION_CASES,
+    ids=[case[0] for case in SHARED_PERMISSION_CASES],
+)
+def test_operations_sharing_a_permission_grant_and_deny(
+    operation: str,
+    permission: str,
+    method: str,
+    path: str,
+    body: Any,
+    allowed_status: int,
+    vault: KeyVault,
+    make_principal,
+):
+    from azure.core.rest import HttpRequest
+
+    name = unique_name(f"kshared-{operation.lower()}")
+    key = vault.client.create_rsa_key(name, size=2048)
+    url = vault.url.rstrip("/") + path.format(name=name, version=key.properties.version)
+
+    def send(principal: Principal):
+        request = HttpRequest(method, url, params={"api-version": "7.5"}, json=body)
+        return principal.key_client(vault.url).send_request(request)
+
+    allowed = send(make_principal(f"kshared-yes-{operation.lower()}", vault.name, key_permissions=[permission]))
+    assert allowed.status_code == allowed_status, allowed.text()
+    if allowed_status == 400:
+        assert allowed.json()["error"]["code"] == "BadParameter"
+    else:
+        assert len(allowed.json()["value"]) > 0
+
+    others = [p for p in ALL_KEY_PERMISSIONS if p != permission]
+    denied = send(make_principal(f"kshared-no-{operation.lower()}", vault.name, key_permissions=others))
+    assert denied.status_code == 403, denied.text()
+    error = denied.json()["error"]
+    assert error["code"] == "Forbidden"
+    assert error["innererror"]["code"] == "AccessDenied"
+    assert f"does not have keys {permission} permission" in error["message"]
