@@ -10,8 +10,8 @@ use crate::objects::DataRequest;
 use crate::operation::Operation;
 use crate::query::DataPlaneQuery;
 use crate::state::AppState;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -20,9 +20,9 @@ use strongroom_model::{Caller, ObjectKind, VaultName};
 use tracing::Instrument;
 
 /// Every request enters here.
-pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let request_id = crate::request_id::next();
-    let client_request_id = request.headers().get("x-ms-client-request-id").cloned();
+    let client_request_id = request.headers().get(CLIENT_REQUEST_ID).cloned();
     let host = request_host(request.uri(), request.headers());
     let target = route(&state.config, host.as_deref());
     let span = tracing::info_span!(
@@ -48,8 +48,10 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
                     .unwrap_or_else(IntoResponse::into_response)
             }
             HostTarget::Imds => crate::imds::handle(&state, request).await,
+            // Boxed: the identity and management futures are large, and every request's
+            // future (the hot vault GETs' too) would otherwise be as large as the largest.
             HostTarget::Login(_) | HostTarget::Service => {
-                crate::service::handle(state.clone(), request).await
+                Box::pin(crate::service::handle(state.clone(), request)).await
             }
         }
     }
@@ -59,20 +61,22 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, request: Request)
     tracing::info!(parent: &span, status = response.status().as_u16(), "served");
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        "x-ms-keyvault-service-version",
-        HeaderValue::from_static("1.9.3019.1"),
-    );
+    headers.insert(SERVICE_VERSION, HeaderValue::from_static("1.9.3019.1"));
     // The id's own buffer becomes the header value (no second copy); it is always a valid
     // header value (hex digits and dashes), so the error arm is unreachable in practice.
     if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(request_id)) {
-        headers.insert("x-ms-request-id", value);
+        headers.insert(REQUEST_ID, value);
     }
     if let Some(value) = client_request_id {
-        headers.insert("x-ms-client-request-id", value);
+        headers.insert(CLIENT_REQUEST_ID, value);
     }
     response
 }
+
+// Static names: a `&str` name is copied into a fresh allocation on every insert.
+const SERVICE_VERSION: HeaderName = HeaderName::from_static("x-ms-keyvault-service-version");
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-request-id");
 
 async fn data_plane(
     state: &AppState,
@@ -127,7 +131,8 @@ async fn data_plane(
         ObjectKind::Key if operation.is_key_crypto() => {
             crate::key_ops::dispatch(request, grant, operation).await
         }
-        ObjectKind::Key => crate::keys::dispatch(request, grant, operation).await,
+        // Boxed for the same reason as the service host's future (see `handle`).
+        ObjectKind::Key => Box::pin(crate::keys::dispatch(request, grant, operation)).await,
         ObjectKind::Certificate => Err(ApiError::internal(std::io::Error::other(
             "certificate operations are not routed yet",
         ))),

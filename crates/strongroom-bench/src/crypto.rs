@@ -41,7 +41,7 @@ pub(crate) struct CryptoResult {
 }
 
 /// Times `op`: warm-up, calibration, then `SAMPLES` samples.
-fn bench<R>(name: &str, total: Duration, mut op: impl FnMut() -> R) -> CryptoResult {
+pub(crate) fn bench<R>(name: &str, total: Duration, mut op: impl FnMut() -> R) -> CryptoResult {
     let sample_target = total / SAMPLES;
     // Warm-up (also a first estimate of the cost).
     let warmup_end = Instant::now() + (total / 5).max(Duration::from_millis(20));
@@ -186,6 +186,7 @@ pub(crate) fn run(args: &CryptoArgs) -> anyhow::Result<Vec<CryptoResult>> {
     ));
 
     results.extend(token_benches(total)?);
+    results.extend(crate::pipeline::benches(total)?);
     results.extend(key_benches(total)?);
 
     // Sanity: the timed operations succeed (a failing op would be timed as fast nonsense).

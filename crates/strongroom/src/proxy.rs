@@ -33,7 +33,7 @@ const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What the proxy side of the listener needs; one per server.
 pub(crate) struct Proxy {
     pub(crate) state: Arc<AppState>,
-    pub(crate) app: axum::Router,
+    pub(crate) app: strongroom_api::Api,
     /// TLS inside tunnels: certificates chosen by SNI, minted on demand.
     pub(crate) tunnel_tls: TlsAcceptor,
     /// Whether `CONNECT` needs proxy credentials (the listener is not loopback-only).

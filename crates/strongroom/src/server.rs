@@ -112,7 +112,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         verifier,
         store.clone(),
     ));
-    let app = strongroom_api::router(state.clone());
+    let app = strongroom_api::service(state.clone());
 
     let ca_file = dir.path(data_dir::CA_CERT_FILE);
     let info = json!({
@@ -292,7 +292,7 @@ pub(crate) struct ConnectionGuard {
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    app: axum::Router,
+    app: strongroom_api::Api,
     proxy: Arc<Proxy>,
     stop_rx: watch::Receiver<bool>,
     shutdown: impl std::future::Future<Output = ()>,
@@ -352,7 +352,7 @@ async fn accept_loop(
 /// client closes it or shutdown asks it to finish its in-flight requests.
 pub(crate) async fn serve_app<S>(
     stream: S,
-    app: axum::Router,
+    app: strongroom_api::Api,
     guard: ConnectionGuard,
     peer: std::net::SocketAddr,
 ) where
