@@ -40,7 +40,14 @@ pub(crate) async fn dispatch(
     let DataRequest {
         ctx, vault, origin, ..
     } = req;
-    let kid = |used: &UsedKey| format!("{origin}/keys/{}/{}", used.name, used.version);
+    let kid = |used: &UsedKey| {
+        crate::objects::object_id(
+            origin,
+            "keys",
+            used.name.as_str(),
+            Some(used.version.as_str()),
+        )
+    };
     match op {
         Operation::Sign { name, version } => {
             let version = resolve_version(KIND, &name, version)?;

@@ -392,7 +392,12 @@ fn rotation_update(params: KeyRotationPolicy) -> Result<RotationPolicyUpdate, Ap
 // ---- domain -> wire ----
 
 pub(crate) fn key_id(origin: &str, props: &KeyProperties) -> String {
-    format!("{origin}/keys/{}/{}", props.name, props.version)
+    crate::objects::object_id(
+        origin,
+        "keys",
+        props.name.as_str(),
+        Some(props.version.as_str()),
+    )
 }
 
 fn attributes(vault: &Vault, props: &KeyProperties) -> WireKeyAttributes {
@@ -473,11 +478,8 @@ fn deleted_bundle(origin: &str, vault: &Vault, deleted: &DeletedKey) -> KeyBundl
 }
 
 fn item(origin: &str, vault: &Vault, props: &KeyProperties, with_version: bool) -> KeyItem {
-    let kid = if with_version {
-        key_id(origin, props)
-    } else {
-        format!("{origin}/keys/{}", props.name)
-    };
+    let version = with_version.then_some(props.version.as_str());
+    let kid = crate::objects::object_id(origin, "keys", props.name.as_str(), version);
     KeyItem {
         kid: Some(kid),
         attributes: Some(attributes(vault, props)),

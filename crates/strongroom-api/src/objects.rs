@@ -159,3 +159,25 @@ fn restore_conflict(
         inner: None,
     }
 }
+
+/// `{origin}/{collection}/{name}` or `.../{name}/{version}`: an object's id in responses.
+/// Sized up front: it is built for every object a response names, and `format!` grows its
+/// buffer two or three times for a URL this long.
+pub(crate) fn object_id(
+    origin: &str,
+    collection: &str,
+    name: &str,
+    version: Option<&str>,
+) -> String {
+    let version_len = version.map_or(0, |v| v.len() + 1);
+    let mut id =
+        String::with_capacity(origin.len() + collection.len() + name.len() + version_len + 2);
+    for part in [origin, "/", collection, "/", name] {
+        id.push_str(part);
+    }
+    if let Some(version) = version {
+        id.push('/');
+        id.push_str(version);
+    }
+    id
+}

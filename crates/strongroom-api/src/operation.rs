@@ -5,6 +5,7 @@
 use crate::error::ApiError;
 use axum::http::Method;
 use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
 use strongroom_model::{
     KeyPermission, ObjectKind, ObjectName, Permission, SecretPermission, Version,
 };
@@ -335,30 +336,34 @@ impl Operation {
 
     /// Parses a request path (without the query) and method.
     pub fn parse(method: &Method, path: &str) -> Result<Self, ApiError> {
-        let raw_segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-        let mut segments = Vec::with_capacity(raw_segments.len());
-        for raw in &raw_segments {
+        // Paths have at most a handful of segments; decoding borrows unless a segment really
+        // contains escapes, so the common request allocates nothing here.
+        let mut segments: Vec<Cow<'_, str>> = Vec::with_capacity(4);
+        for raw in path.strip_prefix('/').unwrap_or(path).split('/') {
             let decoded = percent_decode_str(raw)
                 .decode_utf8()
                 .map_err(|_| ApiError::BadParameter(invalid_name_message(raw)))?;
-            segments.push(decoded.into_owned());
+            segments.push(decoded);
         }
-        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
-        let collection = segs
-            .first()
-            .map(|s| s.to_ascii_lowercase())
-            .unwrap_or_default();
-        match collection.as_str() {
-            "secrets" => parse_secrets(method, &segs[1..]),
-            "deletedsecrets" => parse_deleted_secrets(method, &segs[1..]),
-            "keys" => crate::key_routes::parse_keys(method, &segs[1..]),
-            "deletedkeys" => crate::key_routes::parse_deleted_keys(method, &segs[1..]),
-            "rng" => match (method.clone(), &segs[1..]) {
+        let segs: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
+        let (collection, rest) = segs.split_first().map_or(("", &[][..]), |(c, r)| (*c, r));
+        let is = |name: &str| collection.eq_ignore_ascii_case(name);
+        if is("secrets") {
+            parse_secrets(method, rest)
+        } else if is("deletedsecrets") {
+            parse_deleted_secrets(method, rest)
+        } else if is("keys") {
+            crate::key_routes::parse_keys(method, rest)
+        } else if is("deletedkeys") {
+            crate::key_routes::parse_deleted_keys(method, rest)
+        } else if is("rng") {
+            match (method.clone(), rest) {
                 (Method::POST, [] | [""]) => Ok(Operation::GetRandomBytes),
                 (_, [] | [""]) => Err(not_allowed(method)),
                 _ => Err(unknown_path()),
-            },
-            _ => Err(unknown_path()),
+            }
+        } else {
+            Err(unknown_path())
         }
     }
 }

@@ -160,7 +160,9 @@ fn forbidden(denied: &strongroom_authz::Denied, vault: &VaultName) -> ApiError {
 
 /// The bearer token from `Authorization`, if any (scheme matched case-insensitively).
 pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    // `from_utf8` rather than `HeaderValue::to_str`: the same answer for a token (ASCII), but
+    // a vectorised scan of the ~1 KB value instead of a byte-by-byte one, on every request.
+    let value = std::str::from_utf8(headers.get(header::AUTHORIZATION)?.as_bytes()).ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -173,7 +175,7 @@ pub(crate) fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     audiences: &[String],
-) -> Result<Caller, ApiError> {
+) -> Result<Arc<Caller>, ApiError> {
     authenticate_with_challenge(state, headers, audiences, || {
         state.derived.challenge.clone()
     })
@@ -185,7 +187,7 @@ fn authenticate_with_challenge(
     headers: &HeaderMap,
     audiences: &[String],
     challenge: impl FnOnce() -> String,
-) -> Result<Caller, ApiError> {
+) -> Result<Arc<Caller>, ApiError> {
     let Some(token) = bearer_token(headers) else {
         return Err(ApiError::Unauthorized {
             // AZURE-ERRORS.md 1.1, the 97-byte body recorded 2022-2025.

@@ -4,8 +4,8 @@
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::objects::{
-    DataRequest, backup_response, list_response, narrow, page_request, recover_error, restore_blob,
-    restore_error,
+    DataRequest, backup_response, list_response, narrow, object_id, page_request, recover_error,
+    restore_blob, restore_error,
 };
 use crate::operation::{Operation, VersionRef};
 use crate::wire::{SecretAttributes, SecretBundle, SecretItem};
@@ -198,7 +198,12 @@ fn tags(props: &SecretProperties) -> Option<std::collections::BTreeMap<String, S
 fn bundle(origin: &str, vault: &Vault, props: &SecretProperties) -> SecretBundle {
     SecretBundle {
         value: None,
-        id: Some(format!("{origin}/secrets/{}/{}", props.name, props.version)),
+        id: Some(object_id(
+            origin,
+            "secrets",
+            props.name.as_str(),
+            Some(props.version.as_str()),
+        )),
         content_type: props.content_type.clone(),
         attributes: Some(attributes(vault, props)),
         tags: tags(props),
@@ -221,11 +226,8 @@ fn deleted_bundle(origin: &str, vault: &Vault, deleted: &DeletedSecret) -> Secre
 }
 
 fn item(origin: &str, vault: &Vault, props: &SecretProperties, with_version: bool) -> SecretItem {
-    let id = if with_version {
-        format!("{origin}/secrets/{}/{}", props.name, props.version)
-    } else {
-        format!("{origin}/secrets/{}", props.name)
-    };
+    let version = with_version.then_some(props.version.as_str());
+    let id = object_id(origin, "secrets", props.name.as_str(), version);
     SecretItem {
         id: Some(id),
         attributes: Some(attributes(vault, props)),

@@ -16,6 +16,7 @@
 )]
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 use strongroom_model::{
     Caller, KeyPermission, ObjectId, Permission, PermissionSet, SecretPermission, TenantId,
 };
@@ -42,7 +43,7 @@ pub enum Any {}
 /// Proof that a caller holds a permission. Only `authorize` creates one.
 #[derive(Debug)]
 pub struct Grant<P> {
-    caller: Caller,
+    caller: Arc<Caller>,
     permission: Permission,
     _permission_type: PhantomData<fn() -> P>,
 }
@@ -152,7 +153,7 @@ pub mod perm {
 /// caller's tenant and object id contributes; permissions are the union.
 pub fn authorize(
     policies: &[AccessPolicy],
-    caller: &Caller,
+    caller: &Arc<Caller>,
     required: Permission,
 ) -> Result<Grant<Any>, Denied> {
     let allowed = policies.iter().any(|policy| {
@@ -162,13 +163,13 @@ pub fn authorize(
     });
     if allowed {
         Ok(Grant {
-            caller: caller.clone(),
+            caller: Arc::clone(caller),
             permission: required,
             _permission_type: PhantomData,
         })
     } else {
         Err(Denied {
-            caller: caller.clone(),
+            caller: Caller::clone(caller),
             missing: required,
         })
     }
@@ -211,14 +212,14 @@ fn parse_permissions<'a, P: Copy + Ord>(
 mod tests {
     use super::*;
 
-    fn caller(tenant: &str, oid: &str) -> Caller {
-        Caller {
+    fn caller(tenant: &str, oid: &str) -> Arc<Caller> {
+        Arc::new(Caller {
             tenant_id: TenantId(tenant.into()),
             object_id: ObjectId(oid.into()),
             app_id: "app".into(),
             issuer: "iss".into(),
             is_admin: false,
-        }
+        })
     }
 
     fn policy(tenant: &str, oid: &str, perms: &[&str]) -> AccessPolicy {
@@ -237,7 +238,7 @@ mod tests {
     const PURGE: Permission = Permission::Secret(SecretPermission::Purge);
 
     #[track_caller]
-    fn check(policies: &[AccessPolicy], who: &Caller, required: Permission, allowed: bool) {
+    fn check(policies: &[AccessPolicy], who: &Arc<Caller>, required: Permission, allowed: bool) {
         assert_eq!(authorize(policies, who, required).is_ok(), allowed);
     }
 
@@ -265,7 +266,7 @@ mod tests {
         let alice = caller("t1", "alice");
         let denied = authorize(&[], &alice, PURGE).unwrap_err();
         assert_eq!(denied.missing.to_string(), "secrets purge");
-        assert_eq!(denied.caller, alice);
+        assert_eq!(denied.caller, *alice);
     }
 
     #[test]

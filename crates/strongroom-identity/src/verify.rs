@@ -2,8 +2,12 @@
 //! lookup.
 //!
 //! A token is verified in full once (signature with our public key, then the issuer for its
-//! `tid`); its claims are then cached under the SHA-256 of the token, never the token itself,
-//! until `exp`. Lifetime and audience are checked on *every* call, cache hit or not, because
+//! `tid`); its claims are then cached until `exp` under the SHA-256 of its signature segment,
+//! next to its signed part (`header.payload`). A hit needs both: the hash of the presented
+//! signature and a byte-equal signed part. So the cache holds no usable credential (the
+//! signature, the only part that is not public once the claims are, is kept as a hash), a
+//! modified header or payload is a miss and is verified in full (and refused), and the hot
+//! path hashes a third of the token instead of all of it. Lifetime and audience are checked on *every* call, cache hit or not, because
 //! they depend on `now` and on which endpoint is asking. The checks, in the order
 //! Microsoft.IdentityModel applies them: signature, lifetime (`exp`, `nbf`, 60 s skew),
 //! audience, issuer.
@@ -31,7 +35,10 @@ type TokenHash = [u8; 32];
 
 /// What a verified token established, kept until it expires.
 struct VerifiedClaims {
-    caller: Caller,
+    /// `header.payload` exactly as presented: a cache hit must match it byte for byte.
+    signed_part: Box<str>,
+    /// Shared: every request that presents this token gets the same caller, not a copy.
+    caller: Arc<Caller>,
     audience: String,
     not_before: i64,
     expires: i64,
@@ -39,7 +46,7 @@ struct VerifiedClaims {
 
 impl VerifiedClaims {
     /// The checks that depend on the call: lifetime, then audience.
-    fn check(&self, now: UnixTime, audiences: &[String]) -> Result<Caller, TokenError> {
+    fn check(&self, now: UnixTime, audiences: &[String]) -> Result<Arc<Caller>, TokenError> {
         if now.0 > self.expires.saturating_add(CLOCK_SKEW_SECONDS) {
             return Err(TokenError::Expired);
         }
@@ -52,7 +59,7 @@ impl VerifiedClaims {
                 found: self.audience.clone(),
             });
         }
-        Ok(self.caller.clone())
+        Ok(Arc::clone(&self.caller))
     }
 
     fn is_expired(&self, now: UnixTime) -> bool {
@@ -181,17 +188,15 @@ impl TokenVerifier {
         bearer: &str,
         now: UnixTime,
         audiences: &[String],
-    ) -> Result<Caller, TokenError> {
+    ) -> Result<Arc<Caller>, TokenError> {
         let bearer = bearer.trim();
         if bearer.is_empty() {
             return Err(TokenError::Missing);
         }
-        let hash: TokenHash = digest::digest(&digest::SHA256, bearer.as_bytes())
-            .as_ref()
-            .try_into()
-            .map_err(|_| TokenError::Malformed)?;
-
-        if let Some(cached) = self.cache.get(&hash) {
+        let (signed_part, hash) = cache_key(bearer);
+        if let Some(cached) = self.cache.get(&hash)
+            && *cached.signed_part == *signed_part
+        {
             let result = cached.check(now, audiences);
             if result == Err(TokenError::Expired) {
                 self.cache.remove(&hash);
@@ -203,13 +208,14 @@ impl TokenVerifier {
         let expected_issuer = self.config.issuer_for(&claims.tid);
         let issuer_ok = claims.iss == expected_issuer;
         let verified = Arc::new(VerifiedClaims {
-            caller: Caller {
+            signed_part: signed_part.into(),
+            caller: Arc::new(Caller {
                 tenant_id: TenantId(claims.tid),
                 object_id: ObjectId(claims.oid),
                 app_id: claims.appid,
                 issuer: claims.iss.clone(),
                 is_admin: claims.strongroom_admin,
-            },
+            }),
             audience: claims.aud,
             not_before: claims.nbf,
             expires: claims.exp,
@@ -229,6 +235,7 @@ impl TokenVerifier {
     }
 
     fn verify_signature(&self, bearer: &str) -> Result<AccessClaims, TokenError> {
+        // (jsonwebtoken checks the compact form itself: three segments, valid base64url.)
         jsonwebtoken::decode::<AccessClaims>(bearer, &self.key, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| match err.kind() {
@@ -239,6 +246,17 @@ impl TokenVerifier {
                 _ => TokenError::Malformed,
             })
     }
+}
+
+/// Splits a compact JWS at its last dot: the signed part and the SHA-256 of the signature
+/// segment. A string without a dot keys on its whole hash: it can never verify, so it is never
+/// cached, and its lookup finds nothing (no cached signed part is empty).
+fn cache_key(bearer: &str) -> (&str, TokenHash) {
+    let (signed_part, signature) = bearer.rsplit_once('.').unwrap_or(("", bearer));
+    let digest = digest::digest(&digest::SHA256, signature.as_bytes());
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(digest.as_ref());
+    (signed_part, hash)
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -257,13 +275,14 @@ mod tests {
 
     fn claims(expires: i64) -> Arc<VerifiedClaims> {
         Arc::new(VerifiedClaims {
-            caller: Caller {
+            signed_part: "h.p".into(),
+            caller: Arc::new(Caller {
                 tenant_id: TenantId("t".to_owned()),
                 object_id: ObjectId("o".to_owned()),
                 app_id: "a".to_owned(),
                 issuer: "i".to_owned(),
                 is_admin: false,
-            },
+            }),
             audience: "aud".to_owned(),
             not_before: 0,
             expires,

@@ -111,7 +111,7 @@ async fn issue_then_verify_round_trip() {
         )
         .unwrap();
     assert_eq!(
-        caller,
+        *caller,
         Caller {
             tenant_id: TenantId(tid.clone()),
             object_id: ObjectId(principal.object_id.clone()),
@@ -279,6 +279,27 @@ async fn cache_hits_return_the_same_caller_and_still_check_audience_and_lifetime
         Err(TokenError::BadSignature)
     );
     assert_eq!(verifier.cached_tokens(), 1, "refused tokens are not cached");
+    // The cache is keyed by the signature: the cached token's signature under another
+    // payload (an admin claim spliced in) is a miss, verified in full and refused.
+    let (signed_part, signature) = token.rsplit_once('.').unwrap();
+    let (header, payload) = signed_part.split_once('.').unwrap();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["strongroom_admin"] = serde_json::Value::Bool(true);
+    let spliced = format!(
+        "{header}.{}.{signature}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap())
+    );
+    assert_eq!(
+        verifier.verify(&spliced, NOW, &vault),
+        Err(TokenError::BadSignature)
+    );
+    // And the signature alone is not a token.
+    assert_eq!(
+        verifier.verify(signature, NOW, &vault),
+        Err(TokenError::Malformed)
+    );
+    assert_eq!(verifier.cached_tokens(), 1);
 
     assert_eq!(
         verifier.verify(&token, NOW.plus_seconds(4000), &vault),

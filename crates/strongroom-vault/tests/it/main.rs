@@ -166,10 +166,14 @@ pub(crate) fn policy_all() -> AccessPolicy {
 
 /// The typed grant a service function asks for, obtained as the API obtains it.
 pub(crate) fn grant<P: PermissionType>() -> Grant<P> {
-    authorize(&[policy_all()], &caller(), P::PERMISSION)
-        .unwrap()
-        .narrow()
-        .unwrap()
+    authorize(
+        &[policy_all()],
+        &std::sync::Arc::new(caller()),
+        P::PERMISSION,
+    )
+    .unwrap()
+    .narrow()
+    .unwrap()
 }
 
 pub(crate) fn name(raw: &str) -> ObjectName {
