@@ -116,6 +116,16 @@ impl KeyOpResult {
         (raw > 0.0).then(|| self.rest.per_second() / raw)
     }
 
+    /// The best REST / raw this machine allows with the load generator on its CPUs: what
+    /// the ratio would be if Strongroom's own work cost nothing, so that a request cost only
+    /// the operation plus what the bare endpoint's request costs the server and the client
+    /// (`fixed`, in seconds). Raw runs the operation on every CPU; REST must also carry TLS,
+    /// HTTP, the kernel's loopback and the generator on the same CPUs.
+    pub(crate) fn ceiling(&self, fixed: f64) -> Option<f64> {
+        let raw = self.raw.cpu_per_op()?.as_secs_f64();
+        (raw > 0.0).then(|| raw / (raw + fixed))
+    }
+
     /// Raw CPU per operation over the server's CPU per request: the share of the server's
     /// CPU that is the operation itself (independent of the load generator's CPU).
     pub(crate) fn cpu_ratio(&self) -> Option<f64> {
