@@ -18,6 +18,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 cargo build --release -p strongroom -p strongroom-bench
+# The in-process secret GET (crypto table) is an example of the HTTP edge's crate.
+cargo build --release -p strongroom-api --example pipeline_bench
 
 exec target/release/strongroom-bench all \
     --server-bin target/release/strongroom \

@@ -78,12 +78,6 @@ enum Command {
     /// The bare endpoint as a child process (started by `http`; not for direct use).
     #[command(hide = true)]
     BareServe(bare::BareServeArgs),
-    /// Only the in-process pipeline benchmark, printed (for profiling it with `perf`).
-    #[command(hide = true)]
-    Pipeline {
-        #[command(flatten)]
-        crypto: CryptoArgs,
-    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -165,12 +159,6 @@ fn main() -> anyhow::Result<()> {
     let command_line = machine::command_line();
     match cli.command {
         Command::BareServe(args) => bare::serve_main(&args),
-        Command::Pipeline { crypto } => {
-            for result in pipeline::benches(crypto.crypto_time)? {
-                println!("{}: {:.0} ns/op", result.name, result.ns_per_op);
-            }
-            Ok(())
-        }
         Command::Crypto { crypto, output } => {
             let results = crypto::run(&crypto)?;
             finish(

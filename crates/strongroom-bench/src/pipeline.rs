@@ -1,174 +1,67 @@
-//! The request pipeline in process: what a secret GET costs Strongroom itself, without TLS,
-//! sockets or HTTP/1.1 parsing.
-//!
-//! The HTTPS phases can only show the difference between the server and the bare endpoint,
-//! which mixes Strongroom's work with scheduling noise and the load generator's share of the
-//! CPUs. Here the real service (`strongroom_api::service`, the one `serve` mounts) answers
-//! `http::Request`s built in memory on a current-thread runtime: host routing, the bearer
-//! token check (verifier cache hit), vault resolution, authorisation, the store read (current
-//! version cache), AES-GCM open and the JSON response. The state is built as `serve` builds it
-//! (SQLite store in a temporary directory, token issuer, vault context), with a vault whose
-//! access policy grants the caller, and a secret written through the service first.
+//! The in-process secret GET: rows from `strongroom-api`'s `pipeline_bench` example (the real
+//! `strongroom_api::service` answering requests built in memory), which `scripts/bench.sh`
+//! builds next to this binary. It runs as a child process because this crate stays below the
+//! HTTP edge (xtask tidy); its JSON lines become rows of the crypto table.
 
-use crate::crypto::{CryptoResult, bench};
+use crate::crypto::CryptoResult;
 use anyhow::Context;
-use bytes::Bytes;
-use http::{HeaderValue, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
-use strongroom_api::{ApiConfig, AppState};
-use strongroom_authz::AccessPolicy;
-use strongroom_crypto::MasterKey;
-use strongroom_identity::{IdentityConfig, TokenIssuer, TokenRequest};
-use strongroom_model::{
-    Clock, KeyPermission, ObjectId, PermissionSet, SecretPermission, SystemClock, TenantId,
-    VaultName,
-};
-use strongroom_store::{SqliteStore, Store};
-use strongroom_vault::{VaultCtx, VaultSku};
-use tower::ServiceExt;
 
-const PORT: u16 = 8443;
-const VAULT: &str = "bench";
-const SECRET_PATH: &str = "/secrets/bench-secret?api-version=2025-07-01";
-
-/// The API service with one vault, one secret and a token that may read it.
-struct Pipeline {
-    api: strongroom_api::Api,
-    bearer: HeaderValue,
-    host: HeaderValue,
-    _dir: tempfile::TempDir,
+/// Where `cargo build --release -p strongroom-api --example pipeline_bench` puts the example:
+/// `target/release/examples/`, beside this binary's directory.
+fn example_path() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .context("the benchmark binary has no directory")?;
+    Ok(dir.join("examples").join("pipeline_bench"))
 }
 
-impl Pipeline {
-    async fn build() -> anyhow::Result<Self> {
-        let dir = tempfile::tempdir().context("creating a temporary directory")?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.db"))?);
-        let master = Arc::new(MasterKey::generate()?);
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let tenant = strongroom_identity::ensure_default_tenant(store.as_ref()).await?;
-        let principal = strongroom_identity::create_service_principal(
-            store.as_ref(),
-            &tenant.tenant_id,
-            "bench",
-            false,
-            clock.now(),
-        )
-        .await?;
-        let issuer = TokenIssuer::load_or_create(
-            store.as_ref(),
-            &master,
-            IdentityConfig {
-                domain: "localhost".to_owned(),
-                public_origin: format!("https://localhost:{PORT}"),
-            },
-        )
-        .await?;
-        let token = issuer.issue(
-            &TokenRequest::for_principal(&principal, format!("https://vault.localhost:{PORT}")),
-            clock.now(),
-        )?;
-        let verifier = issuer.verifier();
-        let vaults = VaultCtx::new(store.clone(), clock, master);
-        strongroom_vault::vaults::create(
-            &vaults,
-            VaultName::parse(VAULT).map_err(|_| anyhow::anyhow!("bad vault name"))?,
-            TenantId(tenant.tenant_id.clone()),
-            90,
-            VaultSku::Standard,
-            vec![AccessPolicy {
-                tenant_id: TenantId(tenant.tenant_id.clone()),
-                object_id: ObjectId(principal.object_id.clone()),
-                permissions: PermissionSet {
-                    secrets: SecretPermission::ALL.to_vec(),
-                    keys: KeyPermission::ALL.to_vec(),
-                },
-            }],
-        )
-        .await?;
-        let config = ApiConfig {
-            domain: "localhost".to_owned(),
-            port: PORT,
-            tenant_id: tenant.tenant_id,
-            subscription_id: "00000000-0000-0000-0000-000000000000".to_owned(),
-            dev_clock: None,
-        };
-        let state = Arc::new(AppState::new(config, vaults, issuer, verifier, store));
-        let pipeline = Self {
-            api: strongroom_api::service(state),
-            bearer: HeaderValue::from_str(&format!("Bearer {}", token.access_token))?,
-            host: HeaderValue::from_str(&format!("{VAULT}.vault.localhost:{PORT}"))?,
-            _dir: dir,
-        };
-        let body = Bytes::from_static(br#"{"value":"bench-value"}"#);
-        let (status, answer) = pipeline.call(Method::PUT, body).await?;
-        anyhow::ensure!(
-            status == StatusCode::OK,
-            "seeding the secret: {status} {answer:?}"
-        );
-        let (status, answer) = pipeline.call(Method::GET, Bytes::new()).await?;
-        anyhow::ensure!(
-            status == StatusCode::OK && answer.windows(11).any(|w| w == b"bench-value"),
-            "reading the secret: {status} {answer:?}"
-        );
-        Ok(pipeline)
+/// The example's rows, or why there are none (not built: the report says so).
+pub(crate) fn benches(total: Duration) -> Result<Vec<CryptoResult>, String> {
+    let path = example_path().map_err(|err| err.to_string())?;
+    if !path.is_file() {
+        return Err(format!(
+            "{} is not built (cargo build --release -p strongroom-api --example pipeline_bench)",
+            path.display()
+        ));
     }
-
-    fn request(&self, method: Method, body: Bytes) -> Request<axum::body::Body> {
-        let mut request = Request::new(axum::body::Body::from(body));
-        *request.method_mut() = method;
-        *request.uri_mut() = http::Uri::from_static(SECRET_PATH);
-        let headers = request.headers_mut();
-        headers.insert(header::HOST, self.host.clone());
-        headers.insert(header::AUTHORIZATION, self.bearer.clone());
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        request
+    let output = Command::new(&path)
+        .arg(format!("{}ms", total.as_millis().max(10)))
+        .output()
+        .map_err(|err| format!("running {}: {err}", path.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "{} failed ({}): {}",
+            path.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
-
-    async fn call(&self, method: Method, body: Bytes) -> anyhow::Result<(StatusCode, Bytes)> {
-        let response = self.api.clone().oneshot(self.request(method, body)).await?;
-        let status = response.status();
-        let body = response.into_body().collect().await?.to_bytes();
-        Ok((status, body))
-    }
-}
-
-/// Secret GET through the API service, in process; and the cost of building the request alone.
-pub(crate) fn benches(total: Duration) -> anyhow::Result<Vec<CryptoResult>> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let pipeline = runtime.block_on(Pipeline::build())?;
-    let request_only = bench(
-        "request construction only (subtract from the next line)",
-        total,
-        || pipeline.request(Method::GET, Bytes::new()),
-    );
-    let get = bench(
-        "secret GET through the API service in process (no TLS, no socket)",
-        total,
-        || {
-            runtime.block_on(async {
-                let response = pipeline
-                    .api
-                    .clone()
-                    .oneshot(pipeline.request(Method::GET, Bytes::new()))
-                    .await;
-                match response {
-                    Ok(response) => response
-                        .into_body()
-                        .collect()
-                        .await
-                        .map(|b| b.to_bytes())
-                        .ok(),
-                    Err(never) => match never {},
-                }
-            })
-        },
-    );
-    Ok(vec![request_only, get])
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let row: serde_json::Value =
+                serde_json::from_str(line).map_err(|err| format!("{line:?}: {err}"))?;
+            let number = |field: &str| {
+                row.get(field)
+                    .and_then(serde_json::Value::as_f64)
+                    .ok_or_else(|| format!("{line:?} has no {field}"))
+            };
+            let result = CryptoResult {
+                name: row
+                    .get("name")
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| format!("{line:?} has no name"))?
+                    .to_owned(),
+                ns_per_op: number("ns_per_op")?,
+                best_ns_per_op: number("best_ns_per_op")?,
+                iterations: number("iterations")? as u64,
+            };
+            eprintln!("{}: {:.0} ns/op", result.name, result.ns_per_op);
+            Ok(result)
+        })
+        .collect()
 }

@@ -1,0 +1,227 @@
+//! The request pipeline in process: what a secret GET costs Strongroom itself, without TLS,
+//! sockets or HTTP/1.1 parsing. `strongroom-bench` runs this example (built by
+//! `scripts/bench.sh`) and puts its rows in the crypto table of BENCHMARKS.md; it lives here
+//! because only the HTTP edge may see the service (the benchmark crate stays below the edge).
+//!
+//!     cargo run --release -p strongroom-api --example pipeline_bench -- 500ms
+//!
+//! Output: one JSON object per line, `{"name", "ns_per_op", "best_ns_per_op", "iterations"}`.
+//!
+//! The HTTPS phases can only show the difference between the server and the bare endpoint,
+//! which mixes Strongroom's work with scheduling noise and the load generator's share of the
+//! CPUs. Here the real service (`strongroom_api::service`, the one `serve` mounts) answers
+//! `http::Request`s built in memory on a current-thread runtime: host routing, the bearer
+//! token check (verifier cache hit), vault resolution, authorisation, the store read (current
+//! version cache), AES-GCM open and the JSON response. The state is built as `serve` builds it
+//! (SQLite store in a temporary directory, token issuer, vault context), with a vault whose
+//! access policy grants the caller, and a secret written through the service first.
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+use std::time::Instant;
+use strongroom_api::{ApiConfig, AppState};
+use strongroom_authz::AccessPolicy;
+use strongroom_crypto::MasterKey;
+use strongroom_identity::{IdentityConfig, TokenIssuer, TokenRequest};
+use strongroom_model::{
+    Clock, KeyPermission, ObjectId, PermissionSet, SecretPermission, SystemClock, TenantId,
+    VaultName,
+};
+use strongroom_store::{SqliteStore, Store};
+use strongroom_vault::{VaultCtx, VaultSku};
+use tower::ServiceExt;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The server's allocator (`crates/strongroom/src/main.rs`), so allocation costs as it does
+/// there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const SAMPLES: u32 = 10;
+
+const PORT: u16 = 8443;
+const VAULT: &str = "bench";
+const SECRET_PATH: &str = "/secrets/bench-secret?api-version=2025-07-01";
+
+/// The API service with one vault, one secret and a token that may read it.
+struct Pipeline {
+    api: strongroom_api::Api,
+    bearer: HeaderValue,
+    host: HeaderValue,
+    _dir: tempfile::TempDir,
+}
+
+impl Pipeline {
+    async fn build() -> Result<Self, Error> {
+        let dir = tempfile::tempdir()?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.db"))?);
+        let master = Arc::new(MasterKey::generate()?);
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let tenant = strongroom_identity::ensure_default_tenant(store.as_ref()).await?;
+        let principal = strongroom_identity::create_service_principal(
+            store.as_ref(),
+            &tenant.tenant_id,
+            "bench",
+            false,
+            clock.now(),
+        )
+        .await?;
+        let issuer = TokenIssuer::load_or_create(
+            store.as_ref(),
+            &master,
+            IdentityConfig {
+                domain: "localhost".to_owned(),
+                public_origin: format!("https://localhost:{PORT}"),
+            },
+        )
+        .await?;
+        let token = issuer.issue(
+            &TokenRequest::for_principal(&principal, format!("https://vault.localhost:{PORT}")),
+            clock.now(),
+        )?;
+        let verifier = issuer.verifier();
+        let vaults = VaultCtx::new(store.clone(), clock, master);
+        strongroom_vault::vaults::create(
+            &vaults,
+            VaultName::parse(VAULT).map_err(|_| "bad vault name")?,
+            TenantId(tenant.tenant_id.clone()),
+            90,
+            VaultSku::Standard,
+            vec![AccessPolicy {
+                tenant_id: TenantId(tenant.tenant_id.clone()),
+                object_id: ObjectId(principal.object_id.clone()),
+                permissions: PermissionSet {
+                    secrets: SecretPermission::ALL.to_vec(),
+                    keys: KeyPermission::ALL.to_vec(),
+                },
+            }],
+        )
+        .await?;
+        let config = ApiConfig {
+            domain: "localhost".to_owned(),
+            port: PORT,
+            tenant_id: tenant.tenant_id,
+            subscription_id: "00000000-0000-0000-0000-000000000000".to_owned(),
+            dev_clock: None,
+        };
+        let state = Arc::new(AppState::new(config, vaults, issuer, verifier, store));
+        let pipeline = Self {
+            api: strongroom_api::service(state),
+            bearer: HeaderValue::from_str(&format!("Bearer {}", token.access_token))?,
+            host: HeaderValue::from_str(&format!("{VAULT}.vault.localhost:{PORT}"))?,
+            _dir: dir,
+        };
+        let body = Bytes::from_static(br#"{"value":"bench-value"}"#);
+        let (status, answer) = pipeline.call(Method::PUT, body).await?;
+        if status != StatusCode::OK {
+            return Err(format!("seeding the secret: {status} {answer:?}").into());
+        }
+        let (status, answer) = pipeline.call(Method::GET, Bytes::new()).await?;
+        if status != StatusCode::OK || !answer.windows(11).any(|w| w == b"bench-value") {
+            return Err(format!("reading the secret: {status} {answer:?}").into());
+        }
+        Ok(pipeline)
+    }
+
+    fn request(&self, method: Method, body: Bytes) -> Request<axum::body::Body> {
+        let mut request = Request::new(axum::body::Body::from(body));
+        *request.method_mut() = method;
+        *request.uri_mut() = http::Uri::from_static(SECRET_PATH);
+        let headers = request.headers_mut();
+        headers.insert(header::HOST, self.host.clone());
+        headers.insert(header::AUTHORIZATION, self.bearer.clone());
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        request
+    }
+
+    async fn call(&self, method: Method, body: Bytes) -> Result<(StatusCode, Bytes), Error> {
+        let response = self.api.clone().oneshot(self.request(method, body)).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+}
+
+/// Times `op` as strongroom-bench's crypto table does: warm-up, calibration, then `SAMPLES`
+/// samples; prints the median and fastest sample as one JSON line.
+fn bench<R>(name: &str, total: Duration, mut op: impl FnMut() -> R) {
+    let warmup_start = Instant::now();
+    let mut warmup_iterations = 0u64;
+    while warmup_start.elapsed() < (total / 5).max(Duration::from_millis(20)) {
+        black_box(op());
+        warmup_iterations += 1;
+    }
+    let estimate_ns = warmup_start.elapsed().as_nanos() as f64 / warmup_iterations.max(1) as f64;
+    let per_sample =
+        (((total / SAMPLES).as_nanos() as f64 / estimate_ns.max(1.0)) as u64).clamp(1, 1_000_000);
+    let mut samples_ns = Vec::with_capacity(SAMPLES as usize);
+    for _ in 0..SAMPLES {
+        let start = Instant::now();
+        for _ in 0..per_sample {
+            black_box(op());
+        }
+        samples_ns.push(start.elapsed().as_nanos() as f64 / per_sample as f64);
+    }
+    samples_ns.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        serde_json::json!({
+            "name": name,
+            "ns_per_op": samples_ns[samples_ns.len() / 2],
+            "best_ns_per_op": samples_ns[0],
+            "iterations": per_sample * u64::from(SAMPLES),
+        })
+    );
+}
+
+/// `pipeline_bench [TIME]`: secret GET through the API service, in process; and the cost of
+/// building the request alone. TIME (e.g. `500ms`, `2s`) is the measured time per row.
+fn main() -> Result<(), Error> {
+    let total = match std::env::args().nth(1) {
+        None => Duration::from_millis(500),
+        Some(arg) => match arg.strip_suffix("ms") {
+            Some(ms) => Duration::from_millis(ms.parse()?),
+            None => Duration::from_secs_f64(arg.trim_end_matches('s').parse()?),
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let pipeline = runtime.block_on(Pipeline::build())?;
+    bench(
+        "request construction only (subtract from the next line)",
+        total,
+        || pipeline.request(Method::GET, Bytes::new()),
+    );
+    bench(
+        "secret GET through the API service in process (no TLS, no socket)",
+        total,
+        || {
+            runtime.block_on(async {
+                let response = pipeline
+                    .api
+                    .clone()
+                    .oneshot(pipeline.request(Method::GET, Bytes::new()))
+                    .await;
+                match response {
+                    Ok(response) => response
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .ok(),
+                    Err(never) => match never {},
+                }
+            })
+        },
+    );
+    Ok(())
+}
