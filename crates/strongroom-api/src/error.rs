@@ -171,6 +171,9 @@ impl IntoResponse for ApiError {
 
 /// The initial capacity of a JSON response body.
 const JSON_BODY_CAPACITY: usize = 1024;
+/// Content type plus what `pipeline::handle` adds to every response (cache-control, service
+/// version, request id, client request id).
+const RESPONSE_HEADERS: usize = 5;
 
 /// A compact JSON response with Azure's content type.
 pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -> Response {
@@ -179,8 +182,14 @@ pub(crate) fn json_response<T: serde::Serialize>(status: StatusCode, body: &T) -
     let mut bytes = Vec::with_capacity(JSON_BODY_CAPACITY);
     match serde_json::to_writer(&mut bytes, body) {
         Ok(()) => {
-            let mut response = (status, bytes).into_response();
-            response.headers_mut().insert(
+            // Built directly: `IntoResponse` for a `Vec` would first set (and we then replace)
+            // an octet-stream content type, and the map would grow as the pipeline adds the
+            // Key Vault headers; sized for all of them up front.
+            let mut response = Response::new(axum::body::Body::from(bytes));
+            *response.status_mut() = status;
+            let headers = response.headers_mut();
+            headers.reserve(RESPONSE_HEADERS);
+            headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json; charset=utf-8"),
             );

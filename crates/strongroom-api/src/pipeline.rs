@@ -42,8 +42,11 @@ pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
         }
         match target {
             HostTarget::Vault(label, zone) => {
-                let origin = format!("https://{}", host.as_deref().unwrap_or_default());
-                data_plane(&state, &label, zone, &origin, request)
+                let origin = ["https://", host.as_deref().unwrap_or_default()].concat();
+                // Boxed where it starts: the data plane's state machine is most of a
+                // request's future, and this way it is built once in place instead of being
+                // copied along with every move of the (now small) outer future.
+                Box::pin(data_plane(&state, &label, zone, &origin, request))
                     .await
                     .unwrap_or_else(IntoResponse::into_response)
             }
