@@ -5,12 +5,12 @@
 # REST vs raw aws-lc-rs, secret SET, the store's durable-commit ceiling) and rewrites
 # BENCHMARKS.md with the results, the machine and the exact command.
 #
-#   scripts/bench.sh                      # defaults: 64,32 connections, 5 s phases, 3 rounds
+#   scripts/bench.sh                      # defaults: 64,32 connections, 5 s phases, 5 rounds
 #   scripts/bench.sh --duration 10s --rounds 1 --connections 64 --client-threads 2
 #
 # oha (optional second load generator): cargo install oha --locked --root target/tools
 # The work directory (default target/bench-work) must be on a real disk; tmpfs is refused.
-# Extra arguments go to `strongroom-bench all`. Takes about four minutes with the defaults.
+# Extra arguments go to `strongroom-bench all`. Takes about seven minutes with the defaults.
 # Run it on an otherwise idle machine: the load generator and the server share its CPUs.
 set -euo pipefail
 

@@ -99,8 +99,9 @@ pub(crate) struct HttpArgs {
     /// One leaves the server most of a 2-CPU machine.
     #[arg(long, default_value_t = 1)]
     pub(crate) client_threads: usize,
-    /// Alternating bare/GET rounds per connection count; the report takes the median of each.
-    #[arg(long, default_value_t = 3)]
+    /// Alternating bare/GET rounds per connection count; the report takes the median of each
+    /// (five by default: on a shared VM single rounds of the same code differ by 20 %).
+    #[arg(long, default_value_t = 5)]
     pub(crate) rounds: usize,
     /// Where the temporary data directories go: on the disk you want the commit figures for,
     /// never tmpfs (refused).
