@@ -64,9 +64,7 @@ fn phase_row(out: &mut String, label: &str, result: &PhaseResult) {
         ms(result.latencies.max()),
         us(result.server_cpu_per_request()),
         us(result.client_cpu_per_request()),
-        result
-            .other_cpus()
-            .map_or_else(|| "n/a".to_owned(), |cpus| format!("{cpus:.2}")),
+        other_load(result.other_cpus()),
         result.errors,
     );
 }
@@ -142,6 +140,11 @@ fn verdict(ratio: f64, target: f64) -> &'static str {
     }
 }
 
+/// The "other load" column: CPUs the rest of the machine kept busy.
+fn other_load(cpus: Option<f64>) -> String {
+    cpus.map_or_else(|| "n/a".to_owned(), |cpus| format!("{cpus:.2}"))
+}
+
 fn percent(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1} %", r * 100.0))
 }
@@ -155,9 +158,7 @@ fn oha_row(out: &mut String, label: &str, result: &OhaResult) {
         ms(result.p99),
         us(result.server_cpu_per_request()),
         us(result.client_cpu_per_request()),
-        result
-            .other_cpus()
-            .map_or_else(|| "n/a".to_owned(), |cpus| format!("{cpus:.2}")),
+        other_load(result.other_cpus()),
         result.errors,
     );
 }
@@ -520,9 +521,7 @@ fn key_ops_section(out: &mut String, http: &HttpResults) {
             ms(k.rest.latencies.percentile(50.0)),
             ms(k.rest.latencies.percentile(99.0)),
             us(k.rest.client_cpu_per_request()),
-            k.rest
-                .other_cpus()
-                .map_or_else(|| "n/a".to_owned(), |cpus| format!("{cpus:.2}")),
+            other_load(k.rest.other_cpus()),
             k.rest.errors,
         );
     }

@@ -446,6 +446,26 @@ pub(crate) fn open_key(
     Ok(PrivateKey::from_stored(plain.expose())?)
 }
 
+/// A version's parsed private key: from the context's cache, or opened with the vault's
+/// data key and parsed (then cached).
+pub(crate) async fn parsed_key(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    properties: &KeyProperties,
+    payload: &Sealed,
+) -> Result<Arc<PrivateKey>, VaultError> {
+    let data_key = ctx.data_key(vault).await?;
+    ctx.private_key(vault, &properties.name, &properties.version, || {
+        open_key(
+            &data_key,
+            &vault.name,
+            &properties.name,
+            &properties.version,
+            payload,
+        )
+    })
+}
+
 /// What a successful release produced: the released version's properties and its private
 /// material wrapped for the target (`ciphertext`, in `wrapping`'s format, for the target's
 /// key `target_kid`). `sign` turns the payload the API builds around it into the JWS Azure
@@ -520,16 +540,7 @@ pub async fn release(
         ));
     }
     let (target_kid, target_key) = attestation::wrapping_key(&token.claims)?;
-    let data_key = ctx.data_key(vault).await?;
-    let private = ctx.private_key(vault, &properties.name, &properties.version, || {
-        open_key(
-            &data_key,
-            &vault.name,
-            &properties.name,
-            &properties.version,
-            &payload,
-        )
-    })?;
+    let private = parsed_key(ctx, vault, &properties, &payload).await?;
     let ciphertext = wrap_for_release(wrapping, &target_key, &private.private_bytes())?;
     Ok(ReleasedKey {
         properties,

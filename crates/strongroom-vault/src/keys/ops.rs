@@ -7,7 +7,7 @@
 
 use super::meta::split;
 use super::types::{KeyOperation, KeyProperties, UsedKey};
-use super::{KIND, open_key};
+use super::{KIND, parsed_key};
 use crate::lifecycle;
 use crate::{Vault, VaultCtx, VaultError};
 use std::sync::Arc;
@@ -118,16 +118,7 @@ async fn usable_key(
     let row = lifecycle::get_row(ctx, vault, KIND, name, version).await?;
     let (properties, payload) = split(row)?;
     check_usable(ctx, &properties, operation)?;
-    let data_key = ctx.data_key(vault).await?;
-    let key = ctx.private_key(vault, &properties.name, &properties.version, || {
-        open_key(
-            &data_key,
-            &vault.name,
-            &properties.name,
-            &properties.version,
-            &payload,
-        )
-    })?;
+    let key = parsed_key(ctx, vault, &properties, &payload).await?;
     Ok((
         UsedKey {
             name: properties.name,
