@@ -27,6 +27,7 @@ from typing import Any, Iterator
 import requests
 from azure.identity import ClientSecretCredential
 from azure.keyvault.keys import JsonWebKey, KeyClient
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from azure.keyvault.secrets import SecretClient
 
@@ -60,6 +61,31 @@ class CliResult:
 
 class CliError(AssertionError):
     pass
+
+
+def assert_az_json(res: CliResult) -> Any:
+    """Exit 0, JSON on stdout, indented by two spaces like `az`."""
+    assert res.returncode == 0, res.stderr
+    parsed = res.json
+    lines = res.stdout.splitlines()
+    if len(lines) > 1:
+        assert lines[1].startswith('  "') or lines[1].startswith("  {"), f"not 2-space indented: {lines[:3]}"
+    return parsed
+
+
+def assert_cli_error(res: CliResult, *fragments: str) -> str:
+    """Exit 1, exactly one `ERROR: …` line on stderr holding every fragment, nothing on stdout, no panic."""
+    assert res.returncode == 1, f"exit {res.returncode}, stdout {res.stdout!r}, stderr {res.stderr!r}"
+    lines = [line for line in res.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"want one error line on stderr, got {lines}"
+    line = lines[0]
+    assert line.startswith("ERROR: "), line
+    for bad in ("Traceback", "panicked", "RUST_BACKTRACE", "stack backtrace"):
+        assert bad not in res.stderr
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+    assert res.stdout.strip() == "", f"stdout on failure: {res.stdout!r}"
+    return line
 
 
 def parse_env_exports(text: str) -> dict[str, str]:
@@ -329,6 +355,20 @@ class Vault:
 
 # --------------------------------------------------------------------------------------------------------------
 # Key material: `cryptography` keys <-> the SDK's JsonWebKey (big-endian bytes, as JWK base64url carries them).
+
+# The hash each JWS signature algorithm signs (the digest a client computes before `sign`).
+HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "RS256": hashes.SHA256,
+    "RS384": hashes.SHA384,
+    "RS512": hashes.SHA512,
+    "PS256": hashes.SHA256,
+    "PS384": hashes.SHA384,
+    "PS512": hashes.SHA512,
+    "ES256": hashes.SHA256,
+    "ES384": hashes.SHA384,
+    "ES512": hashes.SHA512,
+    "ES256K": hashes.SHA256,
+}
 
 EC_CURVES: dict[str, ec.EllipticCurve] = {
     "P-256": ec.SECP256R1(),

@@ -19,7 +19,14 @@ from azure.identity import ClientSecretCredential
 from azure.keyvault.secrets import SecretClient
 
 from kv_errors import assert_access_denied
-from strongroom_server import CliResult, StrongroomServer, parse_env_exports, unique_name
+from strongroom_server import (
+    CliResult,
+    StrongroomServer,
+    assert_az_json,
+    assert_cli_error,
+    parse_env_exports,
+    unique_name,
+)
 
 ENV_NAMES = {
     "AZURE_TENANT_ID",
@@ -34,28 +41,6 @@ ENV_NAMES = {
 EXPORT_LINE = re.compile(r"^export [A-Z_][A-Z0-9_]*='(?:[^']|'\\'')*'$")
 
 
-def assert_az_json(res: CliResult):
-    """Exit 0, JSON on stdout, indented by two spaces like `az`."""
-    assert res.returncode == 0, res.stderr
-    parsed = res.json
-    lines = res.stdout.splitlines()
-    if len(lines) > 1:
-        assert lines[1].startswith('  "') or lines[1].startswith("  {"), f"not 2-space indented: {lines[:3]}"
-    return parsed
-
-
-def assert_cli_error(res: CliResult, *fragments: str) -> str:
-    assert res.returncode == 1, f"exit {res.returncode}, stdout {res.stdout!r}, stderr {res.stderr!r}"
-    lines = [line for line in res.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, f"want one error line on stderr, got {lines}"
-    line = lines[0]
-    assert line.startswith("ERROR: "), line
-    for bad in ("Traceback", "panicked", "RUST_BACKTRACE", "stack backtrace"):
-        assert bad not in res.stderr
-    for fragment in fragments:
-        assert fragment in line, f"{fragment!r} not in {line!r}"
-    assert res.stdout.strip() == "", f"stdout on failure: {res.stdout!r}"
-    return line
 
 
 def test_vault_create_show_list_delete(server: StrongroomServer):

@@ -31,9 +31,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_ds
 from kv_errors import assert_http_error
 from strongroom_server import (
     EC_CURVES,
+    HASHES,
     CliResult,
     KeyVault,
     StrongroomServer,
+    assert_az_json,
+    assert_cli_error,
     ec_coordinate_size,
     enum_text,
     public_key_from_jwk,
@@ -58,18 +61,6 @@ DELETED_FIELDS = {"deletedDate", "scheduledPurgeDate", "recoveryId"}
 LIST_ITEM_FIELDS = {"attributes", "kid", "managed", "name", "releasePolicy", "tags"}
 RSA_DEFAULT_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"]
 EC_DEFAULT_OPS = ["sign", "verify"]
-HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "RS256": hashes.SHA256,
-    "RS384": hashes.SHA384,
-    "RS512": hashes.SHA512,
-    "PS256": hashes.SHA256,
-    "PS384": hashes.SHA384,
-    "PS512": hashes.SHA512,
-    "ES256": hashes.SHA256,
-    "ES384": hashes.SHA384,
-    "ES512": hashes.SHA512,
-    "ES256K": hashes.SHA256,
-}
 EC_ALGORITHMS = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512", "P-256K": "ES256K"}
 MESSAGE = b"signed and sealed by the strongroom CLI"
 ROTATION_POLICY = {
@@ -99,33 +90,8 @@ def key_cli(server: StrongroomServer, *args: str, check: bool = True) -> CliResu
     return server.cli("keyvault", "key", *args, check=check)
 
 
-def az_json(res: CliResult) -> Any:
-    """Exit 0, nothing on stderr, JSON on stdout indented by two spaces like `az`."""
-    assert res.returncode == 0, res.stderr
-    parsed = res.json
-    lines = res.stdout.splitlines()
-    if len(lines) > 1:
-        assert lines[1].startswith('  "') or lines[1].startswith("  {"), f"not 2-space indented: {lines[:3]}"
-    return parsed
-
-
 def key_json(server: StrongroomServer, *args: str) -> Any:
-    return az_json(key_cli(server, *args))
-
-
-def assert_cli_error(res: CliResult, *fragments: str) -> str:
-    """Exit 1, exactly one `ERROR: …` line on stderr holding every fragment, nothing on stdout, no panic."""
-    assert res.returncode == 1, f"exit {res.returncode}, stdout {res.stdout!r}, stderr {res.stderr!r}"
-    lines = [line for line in res.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, f"want one error line on stderr, got {lines}"
-    line = lines[0]
-    assert line.startswith("ERROR: "), line
-    for bad in ("Traceback", "panicked", "RUST_BACKTRACE", "stack backtrace"):
-        assert bad not in res.stderr
-    for fragment in fragments:
-        assert fragment in line, f"{fragment!r} not in {line!r}"
-    assert res.stdout.strip() == "", f"stdout on failure: {res.stdout!r}"
-    return line
+    return assert_az_json(key_cli(server, *args))
 
 
 def b64(data: bytes) -> str:
@@ -1016,7 +982,7 @@ def test_set_policy_key_permissions_sign_only(server: StrongroomServer, vault: K
     created = key_json(server, "create", "--vault-name", vault.name, "-n", name)
     kid = created["key"]["kid"]
     sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("clikeysp"))
-    updated = az_json(
+    updated = assert_az_json(
         server.cli("keyvault", "set-policy", "--name", vault.name, "--spn", sp["appId"], "--key-permissions", "SIGN")
     )
     granted = [p for p in updated["properties"]["accessPolicies"] if p["permissions"]["keys"] == ["sign"]]

@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from kv_errors import assert_http_error
 from strongroom_server import (
     EC_CURVES,
+    HASHES,
     KeyVault,
     ec_coordinate_size,
     jwk_from_private_key,
@@ -54,18 +55,6 @@ KEY_NOT_VALID_CODE = "Forbidden"
 KEY_DISABLED_STATUS = 403
 KEY_DISABLED_CODE = "Forbidden"
 
-HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "RS256": hashes.SHA256,
-    "RS384": hashes.SHA384,
-    "RS512": hashes.SHA512,
-    "PS256": hashes.SHA256,
-    "PS384": hashes.SHA384,
-    "PS512": hashes.SHA512,
-    "ES256": hashes.SHA256,
-    "ES384": hashes.SHA384,
-    "ES512": hashes.SHA512,
-    "ES256K": hashes.SHA256,
-}
 RSA_SIGNATURES = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
 EC_SIGNATURES = [("P-256", "ES256"), ("P-384", "ES384"), ("P-521", "ES512"), ("P-256K", "ES256K")]
 RSA_SIZES = [2048, 3072, 4096]
