@@ -7,16 +7,25 @@
 //! allocator (mimalloc, set for this whole binary in `main.rs`), so the two differ only by
 //! Strongroom's work.
 //!
+//! With `--operation`, it is also the stack's limit for a key operation over REST: it reads
+//! each request's body (as the server must) and runs the same aws-lc-rs call the raw phase
+//! times (`keyops::raw_operation`, on a key generated at start) before it answers. Strongroom
+//! can approach that figure but not pass it.
+//!
 //! It runs as a child process of the benchmark (this binary's hidden `bare-serve`), exactly as
 //! the real server does, so both get a process of their own, the same runtime configuration and
 //! CPU time that can be read from `/proc/PID/stat`. It prints `bare ready: {"port":N}` when
 //! listening and writes the CA it trusts to `DIR/ca.pem`.
 
+use crate::keyops::{self, KeyOp, RawOp};
+use crate::load::Target;
+use crate::process::ChildServer;
 use anyhow::Context;
 use bytes::Bytes;
 use clap::Args;
-use http::{HeaderValue, Request, Response, header};
-use http_body_util::Full;
+use clap::ValueEnum as _;
+use http::{HeaderMap, HeaderValue, Request, Response, header};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -25,7 +34,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::convert::Infallible;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::Arc;
 use strongroom_crypto::LocalCa;
 use tokio::net::TcpListener;
@@ -47,6 +57,60 @@ pub(crate) struct BareServeArgs {
     /// server's headers, so both answer with the same bytes.
     #[arg(long = "header")]
     headers: Vec<String>,
+    /// Read the request body and run this key operation before answering every request.
+    #[arg(long, value_enum)]
+    operation: Option<KeyOp>,
+}
+
+/// A running bare endpoint (stopped when dropped) and the target that loads it.
+pub(crate) struct BareEndpoint {
+    pub(crate) server: ChildServer,
+    pub(crate) target: Arc<Target>,
+}
+
+/// Starts `bare-serve` (this binary) in `work/{label}`, answering every request with `body`
+/// and `headers` (less `date` and `content-length`, which hyper adds itself, as it does for
+/// the server), after running `operation` if one is given.
+pub(crate) fn spawn(
+    work: &Path,
+    label: &str,
+    body: &[u8],
+    headers: &HeaderMap,
+    operation: Option<KeyOp>,
+) -> anyhow::Result<BareEndpoint> {
+    let dir = work.join(label);
+    std::fs::create_dir_all(&dir)?;
+    let body_file = dir.join("body");
+    std::fs::write(&body_file, body)?;
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .arg("bare-serve")
+        .arg("--dir")
+        .arg(&dir)
+        .arg("--body-file")
+        .arg(&body_file);
+    for (name, value) in headers {
+        if name != header::DATE && name != header::CONTENT_LENGTH {
+            command.arg("--header").arg(format!(
+                "{name}: {}",
+                value.to_str().context("a response header is not text")?
+            ));
+        }
+    }
+    if let Some(op) = operation {
+        let value = op
+            .to_possible_value()
+            .context("every key operation has a command-line name")?;
+        command.arg("--operation").arg(value.get_name());
+    }
+    let server = ChildServer::spawn(
+        "bare endpoint",
+        command,
+        READY_PREFIX,
+        &dir.join("stderr.log"),
+    )?;
+    let target = Arc::new(Target::new(server.port()?, HOST, &dir.join("ca.pem"))?);
+    Ok(BareEndpoint { server, target })
 }
 
 /// Entry point of `strongroom-bench bare-serve`; runs until killed.
@@ -106,6 +170,11 @@ async fn serve(args: &BareServeArgs) -> anyhow::Result<()> {
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let acceptor = TlsAcceptor::from(Arc::new(config));
 
+    let operation: Option<Arc<RawOp>> = match args.operation {
+        Some(op) => Some(Arc::new(keyops::raw_operation(op)?)),
+        None => None,
+    };
+
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let port = listener.local_addr()?.port();
     println!("{READY_PREFIX}{}", serde_json::json!({ "port": port }));
@@ -118,14 +187,27 @@ async fn serve(args: &BareServeArgs) -> anyhow::Result<()> {
         let acceptor = acceptor.clone();
         let body = body.clone();
         let headers = headers.clone();
+        let operation = operation.clone();
         tokio::spawn(async move {
             let Ok(tls) = acceptor.accept(stream).await else {
                 return;
             };
-            let service = service_fn(move |_request: Request<Incoming>| {
+            let service = service_fn(move |request: Request<Incoming>| {
                 let mut response = Response::new(Full::new(body.clone()));
                 *response.headers_mut() = headers.clone();
-                async move { Ok::<_, Infallible>(response) }
+                let operation = operation.clone();
+                async move {
+                    if let Some(operation) = operation {
+                        // A body that fails to arrive or an operation that fails would make
+                        // this a different (cheaper) request: answer 500, which the load
+                        // generator counts as an error.
+                        let read = request.into_body().collect().await.is_ok();
+                        if !(read && operation()) {
+                            *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                        }
+                    }
+                    Ok::<_, Infallible>(response)
+                }
             });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection_with_upgrades(TokioIo::new(tls), service)

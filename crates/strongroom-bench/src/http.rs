@@ -144,7 +144,7 @@ impl HttpResults {
             .flat_map(|c| c.bare_rounds.iter().chain(&c.get_rounds))
             .collect();
         all.push(&self.many.result);
-        all.extend(self.key_ops.iter().map(|k| &k.rest));
+        all.extend(self.key_ops.iter().flat_map(|k| [&k.rest, &k.bare]));
         all.push(&self.set_concurrent);
         all.push(&self.set_single);
         all
@@ -285,39 +285,12 @@ pub(crate) fn run(args: &HttpArgs) -> anyhow::Result<HttpResults> {
                 String::from_utf8_lossy(&get_body)
             );
 
-            // The bare endpoint answers with the same bytes: body and headers (hyper adds
-            // `date` and `content-length` itself, as it does for the server).
-            let bare_dir = work.join("bare");
-            std::fs::create_dir_all(&bare_dir)?;
-            let body_file = work.join("bare-body.json");
-            std::fs::write(&body_file, &get_body)?;
-            let mut bare_command = Command::new(std::env::current_exe()?);
-            bare_command
-                .arg("bare-serve")
-                .arg("--dir")
-                .arg(&bare_dir)
-                .arg("--body-file")
-                .arg(&body_file);
-            for (name, value) in &get_headers {
-                if name != http::header::DATE && name != http::header::CONTENT_LENGTH {
-                    bare_command.arg("--header").arg(format!(
-                        "{name}: {}",
-                        value.to_str().context("a response header is not text")?
-                    ));
-                }
-            }
-            let bare_server = ChildServer::spawn(
-                "bare endpoint",
-                bare_command,
-                bare::READY_PREFIX,
-                &work.join("bare.log"),
-            )?;
+            // The bare endpoint answers with the same bytes: body and headers.
+            let bare::BareEndpoint {
+                server: bare_server,
+                target: bare_target,
+            } = bare::spawn(work, "bare", &get_body, &get_headers, None)?;
             let bare_port = bare_server.port()?;
-            let bare_target = Arc::new(Target::new(
-                bare_port,
-                bare::HOST,
-                &bare_dir.join("ca.pem"),
-            )?);
 
             // The same request bytes as the real GET, token included; the bare endpoint ignores them.
             let bare_host = bare_target.host_header().clone();
@@ -440,6 +413,7 @@ pub(crate) fn run(args: &HttpArgs) -> anyhow::Result<HttpResults> {
             let key_ops = keyops::run(
                 &vault,
                 &bearer,
+                work,
                 key_phase,
                 server.pid(),
                 raw_threads,

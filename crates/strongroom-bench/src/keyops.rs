@@ -8,11 +8,19 @@
 //! here with the same parameters. Decrypt's ciphertext is made here from the public `n`, `e`
 //! the create call returned; verify's signature from one REST sign.
 //!
+//! Between the two, the same requests go to the bare endpoint doing the same aws-lc-rs call
+//! (`bare-serve --operation`): same TLS and HTTP stack, same request and response bytes, the
+//! operation and nothing else. That is the stack's ceiling for the operation on this machine,
+//! measured rather than estimated: with the load generator on the same CPUs, TLS, HTTP and
+//! the kernel's loopback take their share whatever the server does.
+//!
 //! The raw figure is what the machine's CPUs can do with the operation alone, so REST / raw
-//! is the share of it that survives TLS, HTTP, token check, JSON and base64. On a machine
-//! where the load generator shares the CPUs with the server, REST pays for the client too:
-//! the report gives server CPU per request beside raw CPU per operation for that reason.
+//! is the share of it that survives TLS, HTTP, token check, JSON and base64, and bare / raw
+//! the share any server on this stack could keep. On a machine where the load generator
+//! shares the CPUs with the server, REST pays for the client too: the report gives server
+//! CPU per request beside raw CPU per operation for that reason.
 
+use crate::bare;
 use crate::load::{self, MakeRequest, Phase, PhaseResult, Target};
 use anyhow::{Context, bail};
 use aws_lc_rs::digest::{self, Digest};
@@ -23,6 +31,7 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _, ParsedPublicKey};
 use bytes::Bytes;
 use http::{HeaderValue, Method};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -35,7 +44,7 @@ const EC_KEY: &str = "bench-ec";
 const MAX_RAW_OPS_PER_THREAD: u64 = 100_000_000;
 
 /// The four operations, in report order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum KeyOp {
     Rs256Sign,
     RsaOaep256Decrypt,
@@ -67,6 +76,15 @@ impl KeyOp {
             Self::Es256Sign => Some(0.60),
             Self::Es256Verify => None,
         }
+    }
+
+    /// The label as a directory name.
+    fn label_slug(self) -> String {
+        self.label()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase()
     }
 
     fn raw_call(self) -> &'static str {
@@ -105,6 +123,8 @@ impl RawResult {
 pub(crate) struct KeyOpResult {
     pub(crate) op: KeyOp,
     pub(crate) rest: PhaseResult,
+    /// The bare endpoint doing the same operation on the same requests.
+    pub(crate) bare: PhaseResult,
     pub(crate) raw: RawResult,
     pub(crate) raw_call: &'static str,
 }
@@ -116,22 +136,18 @@ impl KeyOpResult {
         (raw > 0.0).then(|| self.rest.per_second() / raw)
     }
 
-    /// The best REST / raw this machine allows with the load generator on its CPUs: what
-    /// the ratio would be if Strongroom's own work cost nothing, so that a request cost only
-    /// the operation plus what the bare endpoint's request costs the server and the client
-    /// (`fixed`, in seconds). Raw runs the operation on every CPU; REST must also carry TLS,
-    /// HTTP, the kernel's loopback and the generator on the same CPUs.
-    pub(crate) fn ceiling(&self, fixed: f64) -> Option<f64> {
-        let raw = self.raw.cpu_per_op()?.as_secs_f64();
-        (raw > 0.0).then(|| raw / (raw + fixed))
+    /// The best REST / raw this stack reaches on this machine: the bare endpoint doing the
+    /// same operation on the same requests, over raw.
+    pub(crate) fn ceiling(&self) -> Option<f64> {
+        let raw = self.raw.per_second();
+        (raw > 0.0 && self.bare.requests > 0).then(|| self.bare.per_second() / raw)
     }
 
-    /// Raw CPU per operation over the server's CPU per request: the share of the server's
-    /// CPU that is the operation itself (independent of the load generator's CPU).
-    pub(crate) fn cpu_ratio(&self) -> Option<f64> {
-        let raw = self.raw.cpu_per_op()?.as_secs_f64();
-        let rest = self.rest.server_cpu_per_request()?.as_secs_f64();
-        (rest > 0.0).then(|| raw / rest)
+    /// REST throughput over the bare endpoint's with the same operation: the share of the
+    /// stack's ceiling Strongroom keeps.
+    pub(crate) fn of_ceiling(&self) -> Option<f64> {
+        let bare = self.bare.per_second();
+        (bare > 0.0).then(|| self.rest.per_second() / bare)
     }
 }
 
@@ -144,11 +160,12 @@ struct RestInputs {
     es256_signature_b64: String,
 }
 
-/// Creates the keys over REST, checks each operation once, then runs the REST phase and the
-/// raw phase of every operation.
+/// Creates the keys over REST, checks each operation once, then runs the REST phase, the
+/// bare-endpoint phase and the raw phase of every operation.
 pub(crate) async fn run(
     vault: &Arc<Target>,
     bearer: &HeaderValue,
+    work: &Path,
     phase: Phase,
     server_pid: u32,
     raw_threads: usize,
@@ -158,19 +175,43 @@ pub(crate) async fn run(
     let mut results = Vec::new();
     for op in KeyOp::ALL {
         let (path, body) = inputs.request(op);
-        let host = vault.host_header().clone();
-        let bearer = bearer.clone();
-        let make: MakeRequest = Arc::new(move |_, _| {
-            load::request(
-                Method::POST,
-                &path,
-                &host,
-                Some(&bearer),
-                Some(body.clone()),
-            )
-        });
-        let rest = load::run_phase(vault.clone(), phase, make, server_pid).await?;
+        let make = |target: &Target| -> MakeRequest {
+            let (path, body) = (path.clone(), body.clone());
+            let (host, bearer) = (target.host_header().clone(), bearer.clone());
+            Arc::new(move |_, _| {
+                load::request(
+                    Method::POST,
+                    &path,
+                    &host,
+                    Some(&bearer),
+                    Some(body.clone()),
+                )
+            })
+        };
+        let rest = load::run_phase(vault.clone(), phase, make(vault), server_pid).await?;
         progress(&format!("REST {}", op.label()), &rest);
+
+        // The bare endpoint answers with the bytes one REST call answered.
+        let once = make(vault)(0, 0);
+        let (status, headers, answer) = vault.request_once_with_headers(once).await?;
+        anyhow::ensure!(status.is_success(), "{}: {status}", op.label());
+        let bare = bare::spawn(
+            work,
+            &format!("bare-{}", op.label_slug()),
+            &answer,
+            &headers,
+            Some(op),
+        )?;
+        let bare_result = load::run_phase(
+            bare.target.clone(),
+            phase,
+            make(&bare.target),
+            bare.server.pid(),
+        )
+        .await?;
+        progress(&format!("bare + {}", op.label()), &bare_result);
+        drop(bare);
+
         let raw = tokio::task::spawn_blocking(move || raw_phase(op, raw_threads, phase))
             .await
             .context("the raw phase panicked")??;
@@ -183,6 +224,7 @@ pub(crate) async fn run(
         results.push(KeyOpResult {
             op,
             rest,
+            bare: bare_result,
             raw,
             raw_call: op.raw_call(),
         });
@@ -357,9 +399,9 @@ async fn prepare(vault: &Target, bearer: &HeaderValue) -> anyhow::Result<RestInp
 }
 
 /// One operation on a locally generated key, ready to run on many threads.
-type RawOp = Box<dyn Fn() -> bool + Send + Sync>;
+pub(crate) type RawOp = Box<dyn Fn() -> bool + Send + Sync>;
 
-fn raw_operation(op: KeyOp) -> anyhow::Result<RawOp> {
+pub(crate) fn raw_operation(op: KeyOp) -> anyhow::Result<RawOp> {
     let digest = bench_digest();
     Ok(match op {
         KeyOp::Rs256Sign => {
