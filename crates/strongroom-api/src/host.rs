@@ -64,9 +64,9 @@ pub const IMDS_HOST: &str = "169.254.169.254";
 
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HostTarget {
+pub(crate) enum HostTarget<'a> {
     /// The raw vault label (validated later, after authentication) and whose names it uses.
-    Vault(String, Zone),
+    Vault(&'a str, Zone),
     /// One of Azure's login hosts: the identity provider under Entra's name.
     Login(&'static AzureCloud),
     /// `169.254.169.254`: the managed-identity token endpoint.
@@ -84,13 +84,28 @@ pub(crate) enum Zone {
 /// The request's host with port, lower-cased: the `Host` header (HTTP/1.1) or the URI
 /// authority (HTTP/2 `:authority`, proxy absolute-form).
 pub(crate) fn request_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    // One allocation per request: lowercase straight from the borrowed authority or header
-    // (this runs on every request; a `to_owned` first would copy the name twice).
+    request_origin(uri, headers).map(|origin| origin[HTTPS.len()..].to_owned())
+}
+
+/// `https://` and the request's host with port, lower-cased (see `request_host`), in one
+/// exactly sized buffer: every request needs the host to route and a vault request the
+/// origin for the ids it answers with, so this is the one allocation for both.
+pub(crate) fn request_origin(uri: &Uri, headers: &HeaderMap) -> Option<String> {
     let raw: &str = match uri.authority() {
         Some(authority) => authority.as_str(),
         None => headers.get(header::HOST)?.to_str().ok()?,
     };
-    Some(raw.to_ascii_lowercase())
+    let mut origin = String::with_capacity(HTTPS.len() + raw.len());
+    origin.push_str(HTTPS);
+    origin.extend(raw.chars().map(|c| c.to_ascii_lowercase()));
+    Some(origin)
+}
+
+const HTTPS: &str = "https://";
+
+/// The host part (with port) of an origin made by `request_origin`.
+pub(crate) fn origin_host(origin: &str) -> &str {
+    origin.strip_prefix(HTTPS).unwrap_or(origin)
 }
 
 pub fn strip_port(host: &str) -> &str {
@@ -115,7 +130,7 @@ pub(crate) fn login_cloud(name: &str) -> Option<&'static AzureCloud> {
         .find(|cloud| cloud.login_aliases.contains(&name))
 }
 
-pub(crate) fn route(config: &ApiConfig, host: Option<&str>) -> HostTarget {
+pub(crate) fn route<'a>(config: &ApiConfig, host: Option<&'a str>) -> HostTarget<'a> {
     let Some(host) = host else {
         return HostTarget::Service;
     };
@@ -126,11 +141,11 @@ pub(crate) fn route(config: &ApiConfig, host: Option<&str>) -> HostTarget {
         .and_then(|rest| rest.strip_suffix("vault."))
         .and_then(|rest| label_before(rest, ""))
     {
-        return HostTarget::Vault(label.to_owned(), Zone::Local);
+        return HostTarget::Vault(label, Zone::Local);
     }
     for cloud in &AZURE_CLOUDS {
         if let Some(label) = label_before(name, cloud.vault_suffix) {
-            return HostTarget::Vault(label.to_owned(), Zone::Azure(cloud));
+            return HostTarget::Vault(label, Zone::Azure(cloud));
         }
     }
     if let Some(cloud) = login_cloud(name) {

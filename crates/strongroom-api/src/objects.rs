@@ -24,7 +24,7 @@ pub(crate) struct DataRequest<'a> {
     pub vault: &'a Vault,
     /// `https://{host}` exactly as the client addressed the vault; ids are built from it.
     pub origin: &'a str,
-    pub query: &'a DataPlaneQuery,
+    pub query: &'a DataPlaneQuery<'a>,
     pub api_version: &'a str,
     pub body: Bytes,
 }
@@ -52,7 +52,7 @@ pub(crate) fn resolve_version(
     }
 }
 
-pub(crate) fn page_request(query: &DataPlaneQuery) -> Result<PageRequest, ApiError> {
+pub(crate) fn page_request(query: &DataPlaneQuery<'_>) -> Result<PageRequest, ApiError> {
     Ok(PageRequest {
         after: query.cursor()?,
         limit: query.max_results()?,

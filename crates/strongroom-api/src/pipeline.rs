@@ -5,7 +5,7 @@
 
 use crate::body::read_body;
 use crate::error::{ApiError, json_response};
-use crate::host::{HostTarget, Zone, request_host, route};
+use crate::host::{HostTarget, Zone, origin_host, request_origin, route};
 use crate::objects::DataRequest;
 use crate::operation::Operation;
 use crate::query::DataPlaneQuery;
@@ -23,8 +23,8 @@ use tracing::Instrument;
 pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let request_id = crate::request_id::next();
     let client_request_id = request.headers().get(CLIENT_REQUEST_ID).cloned();
-    let host = request_host(request.uri(), request.headers());
-    let target = route(&state.config, host.as_deref());
+    let origin = request_origin(request.uri(), request.headers());
+    let target = route(&state.config, origin.as_deref().map(origin_host));
     let span = tracing::info_span!(
         "request",
         method = %request.method(),
@@ -42,11 +42,11 @@ pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
         }
         match target {
             HostTarget::Vault(label, zone) => {
-                let origin = ["https://", host.as_deref().unwrap_or_default()].concat();
+                let origin = origin.as_deref().unwrap_or_default();
                 // Boxed where it starts: the data plane's state machine is most of a
                 // request's future, and this way it is built once in place instead of being
                 // copied along with every move of the (now small) outer future.
-                Box::pin(data_plane(&state, &label, zone, &origin, request))
+                Box::pin(data_plane(&state, label, zone, origin, request))
                     .await
                     .unwrap_or_else(IntoResponse::into_response)
             }

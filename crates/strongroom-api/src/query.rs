@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::borrow::Cow;
 
 /// The newest api-version, named in Azure's "not recognized" message.
 pub(crate) const LATEST_API_VERSION: &str = "2026-04-01";
@@ -33,20 +34,21 @@ const KNOWN_API_VERSIONS: &[&str] = &[
 
 /// The query parameters the data plane reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct DataPlaneQuery {
-    pub api_version: Option<String>,
-    pub max_results: Option<String>,
-    pub skip_token: Option<String>,
+pub(crate) struct DataPlaneQuery<'a> {
+    // Borrowed from the request's query unless percent-decoding changed them.
+    pub api_version: Option<Cow<'a, str>>,
+    pub max_results: Option<Cow<'a, str>>,
+    pub skip_token: Option<Cow<'a, str>>,
 }
 
-impl DataPlaneQuery {
-    pub(crate) fn parse(raw_query: Option<&str>) -> Self {
+impl<'a> DataPlaneQuery<'a> {
+    pub(crate) fn parse(raw_query: Option<&'a str>) -> Self {
         let mut query = Self::default();
         for (name, value) in form_urlencoded::parse(raw_query.unwrap_or("").as_bytes()) {
             match name.as_ref() {
-                "api-version" => query.api_version = Some(value.into_owned()),
-                "maxresults" => query.max_results = Some(value.into_owned()),
-                "$skiptoken" => query.skip_token = Some(value.into_owned()),
+                "api-version" => query.api_version = Some(value),
+                "maxresults" => query.max_results = Some(value),
+                "$skiptoken" => query.skip_token = Some(value),
                 _ => {}
             }
         }
@@ -139,7 +141,8 @@ mod tests {
     #[test]
     fn api_versions() {
         for ok in ["2016-10-01", "7.0", "7.6", "2025-07-01", "2026-04-01"] {
-            let q = DataPlaneQuery::parse(Some(&format!("api-version={ok}")));
+            let raw = format!("api-version={ok}");
+            let q = DataPlaneQuery::parse(Some(&raw));
             assert!(q.api_version().is_ok(), "{ok}");
         }
         let q = DataPlaneQuery::parse(Some("api-version=7.7"));
@@ -159,7 +162,8 @@ mod tests {
             ("26", false),
             ("x", false),
         ] {
-            let q = DataPlaneQuery::parse(Some(&format!("maxresults={raw}")));
+            let query = format!("maxresults={raw}");
+            let q = DataPlaneQuery::parse(Some(&query));
             assert_eq!(q.max_results().is_ok(), ok, "{raw}");
         }
     }

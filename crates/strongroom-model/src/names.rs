@@ -1,5 +1,6 @@
 //! Names and versions as Azure Key Vault validates them.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Why a name or version was refused.
@@ -48,6 +49,21 @@ impl ObjectName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The name in lower case, the form names are compared in (Azure's names are
+    /// case-insensitive). Borrowed when the name has no upper-case letter, as most do.
+    pub fn folded(&self) -> Cow<'_, str> {
+        ascii_lowercase(&self.0)
+    }
+}
+
+/// `text` in ASCII lower case, copied only if it has an upper-case letter.
+pub fn ascii_lowercase(text: &str) -> Cow<'_, str> {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(text.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(text)
     }
 }
 

@@ -38,7 +38,9 @@ pub struct VaultCtx {
     master: Arc<MasterKey>,
     vault_cache_ttl: Duration,
     vaults: Mutex<HashMap<VaultName, CachedVault>>,
-    data_keys: Mutex<HashMap<DataKeyId, Arc<DataKey>>>,
+    // By vault id; an entry serves only the vault whose name and creation time it was sealed
+    // for (`DataKeyId`), checked on every hit, so a reused id never finds another's key.
+    data_keys: Mutex<HashMap<VaultId, (DataKeyId, Arc<DataKey>)>>,
     private_keys: Mutex<HashMap<PrivateKeyId, Arc<PrivateKey>>>,
     release: ReleaseConfig,
 }
@@ -70,6 +72,11 @@ struct DataKeyId {
 }
 
 impl DataKeyId {
+    /// Whether this is `vault`'s id (compared without building one).
+    fn is(&self, vault: &Vault) -> bool {
+        self.id == vault.id && self.created == vault.created && self.name == vault.name
+    }
+
     fn of(vault: &Vault) -> Self {
         Self {
             id: vault.id,
@@ -160,7 +167,7 @@ impl VaultCtx {
     pub(crate) fn forget_vault(&self, vault: &Vault) {
         lock(&self.vaults).remove(&vault.name);
         let id = DataKeyId::of(vault);
-        lock(&self.data_keys).remove(&id);
+        lock(&self.data_keys).remove(&vault.id);
         lock(&self.private_keys).retain(|key, _| key.vault != id);
     }
 
@@ -191,13 +198,16 @@ impl VaultCtx {
     }
 
     pub(crate) fn remember_data_key(&self, vault: &Vault, key: Arc<DataKey>) {
-        lock(&self.data_keys).insert(DataKeyId::of(vault), key);
+        lock(&self.data_keys).insert(vault.id, (DataKeyId::of(vault), key));
     }
 
     /// The vault's opened data key: from the cache, or read from the store and opened with the
     /// master key once.
     pub(crate) async fn data_key(&self, vault: &Vault) -> Result<Arc<DataKey>, VaultError> {
-        let cached = lock(&self.data_keys).get(&DataKeyId::of(vault)).cloned();
+        let cached = lock(&self.data_keys)
+            .get(&vault.id)
+            .filter(|(id, _)| id.is(vault))
+            .map(|(_, key)| Arc::clone(key));
         if let Some(key) = cached {
             return Ok(key);
         }

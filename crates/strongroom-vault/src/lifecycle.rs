@@ -190,12 +190,7 @@ pub(crate) fn payload_aad(
     name: &ObjectName,
     version: &Version,
 ) -> Aad {
-    Aad::object(
-        vault_name.as_str(),
-        kind,
-        &name.as_str().to_ascii_lowercase(),
-        version.as_str(),
-    )
+    Aad::object(vault_name.as_str(), kind, &name.folded(), version.as_str())
 }
 
 pub(crate) fn not_found(

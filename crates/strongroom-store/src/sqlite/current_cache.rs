@@ -20,17 +20,31 @@ use crate::VersionRow;
 /// Enough for every hot secret of a large deployment; when full the cache starts over.
 const MAX_ENTRIES: usize = 16_384;
 
-type Key = (VaultId, ObjectKind, String);
-
-fn key(vault: VaultId, kind: ObjectKind, name: &ObjectName) -> Key {
-    // Names are case-insensitive (the schema compares them NOCASE, i.e. ASCII).
-    (vault, kind, name.as_str().to_ascii_lowercase())
-}
+/// Per vault and kind, rows by lower-cased name (names are case-insensitive: the schema
+/// compares them NOCASE, i.e. ASCII). Two levels so a lookup borrows the name instead of
+/// building a key: most names have no upper-case letter to fold.
+type Rows = HashMap<(VaultId, ObjectKind), HashMap<Box<str>, VersionRow>>;
 
 #[derive(Default)]
 struct Inner {
     generation: u64,
-    rows: HashMap<Key, VersionRow>,
+    rows: Rows,
+    len: usize,
+}
+
+impl Inner {
+    fn remove(&mut self, vault: VaultId, kind: ObjectKind, name: &ObjectName) {
+        if let Some(names) = self.rows.get_mut(&(vault, kind))
+            && names.remove(&*name.folded()).is_some()
+        {
+            self.len -= 1;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.rows.clear();
+        self.len = 0;
+    }
 }
 
 #[derive(Default)]
@@ -51,7 +65,11 @@ impl CurrentVersions {
         name: &ObjectName,
     ) -> Result<VersionRow, u64> {
         let inner = self.lock();
-        match inner.rows.get(&key(vault, kind, name)) {
+        let row = inner
+            .rows
+            .get(&(vault, kind))
+            .and_then(|names| names.get(&*name.folded()));
+        match row {
             Some(row) => Ok(row.clone()),
             None => Err(inner.generation),
         }
@@ -69,24 +87,32 @@ impl CurrentVersions {
         if inner.generation != generation {
             return;
         }
-        if inner.rows.len() >= MAX_ENTRIES {
-            inner.rows.clear();
+        if inner.len >= MAX_ENTRIES {
+            inner.clear();
         }
-        inner.rows.insert(key(vault, kind, &row.name), row.clone());
+        let name: Box<str> = row.name.folded().into();
+        let replaced = inner
+            .rows
+            .entry((vault, kind))
+            .or_default()
+            .insert(name, row.clone());
+        if replaced.is_none() {
+            inner.len += 1;
+        }
     }
 
     /// After a write to one name: call once it committed (or failed), before acknowledging.
     pub(super) fn invalidate(&self, vault: VaultId, kind: ObjectKind, name: &ObjectName) {
         let mut inner = self.lock();
         inner.generation += 1;
-        inner.rows.remove(&key(vault, kind, name));
+        inner.remove(vault, kind, name);
     }
 
     /// After a write that may touch many names (janitor purges, vault deletion).
     pub(super) fn invalidate_all(&self) {
         let mut inner = self.lock();
         inner.generation += 1;
-        inner.rows.clear();
+        inner.clear();
     }
 }
 
@@ -142,5 +168,31 @@ mod tests {
         cache.insert(vault, kind, &row("Hot"), generation);
         cache.invalidate_all();
         assert!(cache.get(vault, kind, &name).is_err(), "cleared");
+    }
+
+    #[test]
+    fn counts_names_once_whatever_their_case() {
+        let cache = CurrentVersions::default();
+        let (vault, kind) = (VaultId(1), ObjectKind::Secret);
+        for name in ["Hot", "hot", "HOT"] {
+            let generation = cache.get(vault, kind, &ObjectName::parse(name).unwrap());
+            let generation = generation.map_or_else(|g| g, |_| cache.lock().generation);
+            cache.insert(vault, kind, &row(name), generation);
+        }
+        let generation = cache.lock().generation;
+        cache.insert(VaultId(2), kind, &row("hot"), generation);
+        cache.insert(vault, ObjectKind::Key, &row("hot"), generation);
+        assert_eq!(
+            cache.lock().len,
+            3,
+            "one entry per vault, kind and folded name"
+        );
+        cache.invalidate(vault, kind, &ObjectName::parse("hOt").unwrap());
+        assert_eq!(cache.lock().len, 2);
+        assert!(
+            cache
+                .get(VaultId(2), kind, &ObjectName::parse("Hot").unwrap())
+                .is_ok()
+        );
     }
 }
