@@ -192,11 +192,11 @@ mod tests {
         let c = config();
         assert_eq!(
             route(&c, Some("myvault.vault.localhost:8443")),
-            HostTarget::Vault("myvault".into(), Zone::Local)
+            HostTarget::Vault("myvault", Zone::Local)
         );
         assert_eq!(
             route(&c, Some("myvault.vault.localhost")),
-            HostTarget::Vault("myvault".into(), Zone::Local)
+            HostTarget::Vault("myvault", Zone::Local)
         );
         assert_eq!(route(&c, Some("localhost:8443")), HostTarget::Service);
         assert_eq!(route(&c, Some("vault.localhost:8443")), HostTarget::Service);
@@ -213,11 +213,11 @@ mod tests {
         let c = config();
         assert_eq!(
             route(&c, Some("myvault.vault.azure.net")),
-            HostTarget::Vault("myvault".into(), Zone::Azure(&AZURE_CLOUDS[0]))
+            HostTarget::Vault("myvault", Zone::Azure(&AZURE_CLOUDS[0]))
         );
         assert_eq!(
             route(&c, Some("cn.vault.azure.cn:443")),
-            HostTarget::Vault("cn".into(), Zone::Azure(&AZURE_CLOUDS[1]))
+            HostTarget::Vault("cn", Zone::Azure(&AZURE_CLOUDS[1]))
         );
         assert_eq!(route(&c, Some("vault.azure.net")), HostTarget::Service);
         assert_eq!(route(&c, Some("a.b.vault.azure.net")), HostTarget::Service);
