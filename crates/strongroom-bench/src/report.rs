@@ -591,7 +591,9 @@ fn how_to_read(out: &mut String, http: bool, crypto: bool) {
              `strongroom_api::service` with a SQLite store, every cache hot) without TLS, \
              sockets or HTTP parsing; under load the same work costs more (cold caches, two \
              workers, the generator on the same CPUs), so it is a floor, not a share of the \
-             HTTPS figures.\n"
+             HTTPS figures. The in-process ES256 sign is the same for a key operation (JSON \
+             body, key lookup, sign, base64url, JSON answer): less the ES256 sign \
+             (PrivateKey::sign) row, it is what a key operation adds in Strongroom itself.\n"
         );
     }
 }
