@@ -246,44 +246,23 @@ fn main() -> Result<(), Error> {
         total,
         || pipeline.request(Method::GET, Bytes::new()),
     );
+    // The answer is kept (black-boxed by `bench`) so the response body is really built.
     bench(
         "secret GET through the API service in process (no TLS, no socket)",
         total,
         || {
-            runtime.block_on(async {
-                let response = pipeline
-                    .api
-                    .clone()
-                    .oneshot(pipeline.request(Method::GET, Bytes::new()))
-                    .await;
-                match response {
-                    Ok(response) => response
-                        .into_body()
-                        .collect()
-                        .await
-                        .map(|b| b.to_bytes())
-                        .ok(),
-                    Err(never) => match never {},
-                }
-            })
+            runtime
+                .block_on(pipeline.send(pipeline.request(Method::GET, Bytes::new())))
+                .ok()
         },
     );
     bench(
         "ES256 sign through the API service in process (no TLS, no socket)",
         total,
         || {
-            runtime.block_on(async {
-                let response = pipeline.api.clone().oneshot(pipeline.sign_request()).await;
-                match response {
-                    Ok(response) => response
-                        .into_body()
-                        .collect()
-                        .await
-                        .map(|b| b.to_bytes())
-                        .ok(),
-                    Err(never) => match never {},
-                }
-            })
+            runtime
+                .block_on(pipeline.send(pipeline.sign_request()))
+                .ok()
         },
     );
     Ok(())
