@@ -81,15 +81,10 @@ pub(crate) enum Zone {
     Azure(&'static AzureCloud),
 }
 
-/// The request's host with port, lower-cased: the `Host` header (HTTP/1.1) or the URI
-/// authority (HTTP/2 `:authority`, proxy absolute-form).
-pub(crate) fn request_host(uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    request_origin(uri, headers).map(|origin| origin[HTTPS.len()..].to_owned())
-}
-
-/// `https://` and the request's host with port, lower-cased (see `request_host`), in one
-/// exactly sized buffer: every request needs the host to route and a vault request the
-/// origin for the ids it answers with, so this is the one allocation for both.
+/// `https://` and the request's host with port, lower-cased: the `Host` header (HTTP/1.1) or
+/// the URI authority (HTTP/2 `:authority`, proxy absolute-form). One exactly sized buffer:
+/// every request needs the host to route (`origin_host`) and a vault request the origin for
+/// the ids it answers with, so this is the one allocation for both.
 pub(crate) fn request_origin(uri: &Uri, headers: &HeaderMap) -> Option<String> {
     let raw: &str = match uri.authority() {
         Some(authority) => authority.as_str(),

@@ -4,7 +4,7 @@
 //! CLIENT-PROTOCOL.md 3.7) come from `strongroom-identity`; this module only frames them.
 
 use crate::error::json_response;
-use crate::host::{AZURE_CLOUDS, login_cloud, request_host, strip_port};
+use crate::host::{AZURE_CLOUDS, login_cloud, origin_host, request_origin, strip_port};
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
@@ -60,8 +60,8 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
 /// Where the client reached the identity provider: `https://{host}` on Azure's login hosts
 /// (transparent mode, so MSAL posts back through the proxy), else our configured origin.
 fn public_origin(state: &AppState, request: &Request) -> String {
-    match request_host(request.uri(), request.headers()) {
-        Some(host) if login_cloud(strip_port(&host)).is_some() => format!("https://{host}"),
+    match request_origin(request.uri(), request.headers()) {
+        Some(origin) if login_cloud(strip_port(origin_host(&origin))).is_some() => origin,
         _ => state.issuer.config().origin().to_owned(),
     }
 }

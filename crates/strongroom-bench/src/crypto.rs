@@ -41,7 +41,7 @@ pub(crate) struct CryptoResult {
 }
 
 /// Times `op`: warm-up, calibration, then `SAMPLES` samples.
-pub(crate) fn bench<R>(name: &str, total: Duration, mut op: impl FnMut() -> R) -> CryptoResult {
+fn bench<R>(name: &str, total: Duration, mut op: impl FnMut() -> R) -> CryptoResult {
     let sample_target = total / SAMPLES;
     // Warm-up (also a first estimate of the cost).
     let warmup_end = Instant::now() + (total / 5).max(Duration::from_millis(20));
@@ -189,7 +189,7 @@ pub(crate) fn run(args: &CryptoArgs) -> anyhow::Result<Vec<CryptoResult>> {
     // Built by scripts/bench.sh; a bare `cargo run -p strongroom-bench` may not have it.
     match crate::pipeline::benches(total) {
         Ok(rows) => results.extend(rows),
-        Err(why) => eprintln!("in-process secret GET not measured: {why}"),
+        Err(why) => eprintln!("in-process rows (secret GET, ES256 sign) not measured: {why}"),
     }
     results.extend(key_benches(total)?);
 

@@ -7,10 +7,10 @@
 //! signature and a byte-equal signed part. So the cache holds no usable credential (the
 //! signature, the only part that is not public once the claims are, is kept as a hash), a
 //! modified header or payload is a miss and is verified in full (and refused), and the hot
-//! path hashes a third of the token instead of all of it. Lifetime and audience are checked on *every* call, cache hit or not, because
-//! they depend on `now` and on which endpoint is asking. The checks, in the order
-//! Microsoft.IdentityModel applies them: signature, lifetime (`exp`, `nbf`, 60 s skew),
-//! audience, issuer.
+//! path hashes a third of the token instead of all of it. Lifetime and audience are checked
+//! on *every* call, cache hit or not, because they depend on `now` and on which endpoint is
+//! asking. The checks, in the order Microsoft.IdentityModel applies them: signature,
+//! lifetime (`exp`, `nbf`, 60 s skew), audience, issuer.
 //!
 //! The cache is sharded (`RwLock<HashMap>` per shard, picked by the hash's first byte) and
 //! bounded: a full shard first drops its expired entries, then an arbitrary one.

@@ -54,16 +54,11 @@ impl ObjectName {
     /// The name in lower case, the form names are compared in (Azure's names are
     /// case-insensitive). Borrowed when the name has no upper-case letter, as most do.
     pub fn folded(&self) -> Cow<'_, str> {
-        ascii_lowercase(&self.0)
-    }
-}
-
-/// `text` in ASCII lower case, copied only if it has an upper-case letter.
-pub fn ascii_lowercase(text: &str) -> Cow<'_, str> {
-    if text.bytes().any(|b| b.is_ascii_uppercase()) {
-        Cow::Owned(text.to_ascii_lowercase())
-    } else {
-        Cow::Borrowed(text)
+        if self.0.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(self.0.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(&self.0)
+        }
     }
 }
 

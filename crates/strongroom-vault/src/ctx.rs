@@ -182,7 +182,7 @@ impl VaultCtx {
     ) -> Result<Arc<PrivateKey>, VaultError> {
         let id = PrivateKeyId {
             vault: DataKeyId::of(vault),
-            name: name.as_str().to_ascii_lowercase(),
+            name: name.folded().into_owned(),
             version: version.clone(),
         };
         if let Some(key) = lock(&self.private_keys).get(&id) {
