@@ -20,10 +20,8 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
-use std::time::Instant;
 use strongroom_api::{ApiConfig, AppState};
 use strongroom_authz::AccessPolicy;
 use strongroom_crypto::MasterKey;
@@ -43,7 +41,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SAMPLES: u32 = 10;
+// The crypto table's timing loop (std only): one loop for every row of that table.
+#[path = "../../strongroom-bench/src/timing.rs"]
+mod timing;
 
 const PORT: u16 = 8443;
 const VAULT: &str = "bench";
@@ -195,34 +195,16 @@ impl Pipeline {
     }
 }
 
-/// Times `op` as strongroom-bench's crypto table does: warm-up, calibration, then `SAMPLES`
-/// samples; prints the median and fastest sample as one JSON line.
-fn bench<R>(name: &str, total: Duration, mut op: impl FnMut() -> R) {
-    let warmup_start = Instant::now();
-    let mut warmup_iterations = 0u64;
-    while warmup_start.elapsed() < (total / 5).max(Duration::from_millis(20)) {
-        black_box(op());
-        warmup_iterations += 1;
-    }
-    let estimate_ns = warmup_start.elapsed().as_nanos() as f64 / warmup_iterations.max(1) as f64;
-    let per_sample =
-        (((total / SAMPLES).as_nanos() as f64 / estimate_ns.max(1.0)) as u64).clamp(1, 1_000_000);
-    let mut samples_ns = Vec::with_capacity(SAMPLES as usize);
-    for _ in 0..SAMPLES {
-        let start = Instant::now();
-        for _ in 0..per_sample {
-            black_box(op());
-        }
-        samples_ns.push(start.elapsed().as_nanos() as f64 / per_sample as f64);
-    }
-    samples_ns.sort_by(f64::total_cmp);
+/// Times `op` with the crypto table's own loop and prints the row as one JSON line.
+fn bench<R>(name: &str, total: Duration, op: impl FnMut() -> R) {
+    let timing = timing::time(total, op);
     println!(
         "{}",
         serde_json::json!({
             "name": name,
-            "ns_per_op": samples_ns[samples_ns.len() / 2],
-            "best_ns_per_op": samples_ns[0],
-            "iterations": per_sample * u64::from(SAMPLES),
+            "ns_per_op": timing.ns_per_op,
+            "best_ns_per_op": timing.best_ns_per_op,
+            "iterations": timing.iterations,
         })
     );
 }

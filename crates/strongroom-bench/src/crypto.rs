@@ -18,14 +18,12 @@ use aws_lc_rs::signature::{
     self, EcdsaKeyPair, KeyPair as _, ParsedPublicKey, RsaPublicKeyComponents, UnparsedPublicKey,
 };
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use strongroom_crypto::{Aad, DataKey, MasterKey, RsaSigningKey};
 use strongroom_identity::{IdentityConfig, TokenIssuer, TokenRequest};
 use strongroom_model::{Clock, ObjectId, ObjectKind, SystemClock, TenantId};
 use strongroom_store::SqliteStore;
 
-const SAMPLES: u32 = 10;
-const MAX_ITERATIONS_PER_SAMPLE: u64 = 50_000_000;
 /// A JWT-sized signing input (`base64url(header).base64url(claims)` of our access tokens).
 const JWT_INPUT_LEN: usize = 700;
 
@@ -40,35 +38,14 @@ pub(crate) struct CryptoResult {
     pub(crate) iterations: u64,
 }
 
-/// Times `op`: warm-up, calibration, then `SAMPLES` samples.
-fn bench<R>(name: &str, total: Duration, mut op: impl FnMut() -> R) -> CryptoResult {
-    let sample_target = total / SAMPLES;
-    // Warm-up (also a first estimate of the cost).
-    let warmup_end = Instant::now() + (total / 5).max(Duration::from_millis(20));
-    let mut warmup_iterations = 0u64;
-    let warmup_start = Instant::now();
-    while Instant::now() < warmup_end && warmup_iterations < MAX_ITERATIONS_PER_SAMPLE {
-        black_box(op());
-        warmup_iterations += 1;
-    }
-    let estimate_ns = warmup_start.elapsed().as_nanos() as f64 / warmup_iterations.max(1) as f64;
-    let per_sample = ((sample_target.as_nanos() as f64 / estimate_ns.max(1.0)) as u64)
-        .clamp(1, MAX_ITERATIONS_PER_SAMPLE);
-
-    let mut samples_ns = Vec::with_capacity(SAMPLES as usize);
-    for _ in 0..SAMPLES {
-        let start = Instant::now();
-        for _ in 0..per_sample {
-            black_box(op());
-        }
-        samples_ns.push(start.elapsed().as_nanos() as f64 / per_sample as f64);
-    }
-    samples_ns.sort_by(f64::total_cmp);
+/// Times `op` (`timing::time`) as one row of the table.
+fn bench<R>(name: &str, total: Duration, op: impl FnMut() -> R) -> CryptoResult {
+    let timing = crate::timing::time(total, op);
     let result = CryptoResult {
         name: name.to_owned(),
-        ns_per_op: samples_ns[samples_ns.len() / 2],
-        best_ns_per_op: samples_ns[0],
-        iterations: per_sample * u64::from(SAMPLES),
+        ns_per_op: timing.ns_per_op,
+        best_ns_per_op: timing.best_ns_per_op,
+        iterations: timing.iterations,
     };
     eprintln!("{name}: {:.0} ns/op", result.ns_per_op);
     result
@@ -516,7 +493,11 @@ mod tests {
         for result in &results {
             assert!(result.ns_per_op > 0.0, "{}", result.name);
             assert!(result.best_ns_per_op <= result.ns_per_op, "{}", result.name);
-            assert!(result.iterations >= u64::from(SAMPLES), "{}", result.name);
+            assert!(
+                result.iterations >= u64::from(crate::timing::SAMPLES),
+                "{}",
+                result.name
+            );
         }
     }
 }

@@ -31,6 +31,7 @@ mod pipeline;
 mod process;
 mod report;
 mod stats;
+mod timing;
 
 /// The server's allocator (`crates/strongroom/src/main.rs`), so the bare endpoint (this
 /// binary's `bare-serve`) allocates as the server does and the comparison is fair. The load
