@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::borrow::Cow;
 use strongroom_authz::{Any, Grant, perm};
 use strongroom_model::{ObjectKind, UnixTime};
 use strongroom_vault::keys::rotation::{
@@ -409,7 +410,7 @@ fn attributes(vault: &Vault, props: &KeyProperties) -> WireKeyAttributes {
         created: Some(a.created.seconds()),
         updated: Some(a.updated.seconds()),
         recoverable_days: Some(vault.retention_days),
-        recovery_level: Some(vault.recovery_level().to_owned()),
+        recovery_level: Some(Cow::Borrowed(vault.recovery_level())),
         exportable: Some(a.exportable),
         hsm_platform: None,
         attestation: None,

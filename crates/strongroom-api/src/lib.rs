@@ -87,7 +87,6 @@ where
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let state = Arc::clone(&self.state);
-        let request = request.map(axum::body::Body::new);
         Box::pin(async move {
             let answer = AssertUnwindSafe(pipeline::handle(state, request))
                 .catch_unwind()

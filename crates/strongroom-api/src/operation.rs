@@ -336,16 +336,28 @@ impl Operation {
 
     /// Parses a request path (without the query) and method.
     pub fn parse(method: &Method, path: &str) -> Result<Self, ApiError> {
-        // Paths have at most a handful of segments; decoding borrows unless a segment really
-        // contains escapes, so the common request allocates nothing here.
-        let mut segments: Vec<Cow<'_, str>> = Vec::with_capacity(4);
+        // Decoding borrows unless a segment really contains escapes, and the segments live on
+        // the stack, so the common request allocates nothing here. Every segment is decoded
+        // (a bad escape anywhere is a 400), but no route has more than `MAX_SEGMENTS`.
+        let mut segments: [Cow<'_, str>; MAX_SEGMENTS] = Default::default();
+        let mut count = 0;
         for raw in path.strip_prefix('/').unwrap_or(path).split('/') {
             let decoded = percent_decode_str(raw)
                 .decode_utf8()
                 .map_err(|_| ApiError::BadParameter(invalid_name_message(raw)))?;
-            segments.push(decoded);
+            if let Some(slot) = segments.get_mut(count) {
+                *slot = decoded;
+            }
+            count += 1;
         }
-        let segs: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
+        if count > MAX_SEGMENTS {
+            return Err(unknown_path());
+        }
+        let mut borrowed = [""; MAX_SEGMENTS];
+        for (slot, segment) in borrowed.iter_mut().zip(&segments) {
+            *slot = segment;
+        }
+        let segs = &borrowed[..count];
         let (collection, rest) = segs.split_first().map_or(("", &[][..]), |(c, r)| (*c, r));
         let is = |name: &str| collection.eq_ignore_ascii_case(name);
         if is("secrets") {
@@ -367,6 +379,9 @@ impl Operation {
         }
     }
 }
+
+/// More than any data-plane route has (`/keys/{name}/{version}/sign` has four).
+const MAX_SEGMENTS: usize = 8;
 
 pub(crate) fn unknown_path() -> ApiError {
     // Not captured from Azure (AZURE-ERRORS.md 7.2): a 404 in the standard envelope.

@@ -10,7 +10,7 @@ use crate::objects::DataRequest;
 use crate::operation::Operation;
 use crate::query::DataPlaneQuery;
 use crate::state::AppState;
-use axum::extract::Request;
+use axum::body::{Body, HttpBody};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
@@ -19,8 +19,13 @@ use strongroom_identity::TokenError;
 use strongroom_model::{Caller, ObjectKind, VaultName};
 use tracing::Instrument;
 
-/// Every request enters here.
-pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
+/// Every request enters here. Generic over the body so a GET never boxes one: only the
+/// requests that read a body turn it into an `axum::body::Body`.
+pub(crate) async fn handle<B>(state: Arc<AppState>, request: http::Request<B>) -> Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let request_id = crate::request_id::next();
     let client_request_id = request.headers().get(CLIENT_REQUEST_ID).cloned();
     let origin = request_origin(request.uri(), request.headers());
@@ -50,11 +55,15 @@ pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
                     .await
                     .unwrap_or_else(IntoResponse::into_response)
             }
-            HostTarget::Imds => crate::imds::handle(&state, request).await,
+            HostTarget::Imds => crate::imds::handle(&state, request.map(Body::new)).await,
             // Boxed: the identity and management futures are large, and every request's
             // future (the hot vault GETs' too) would otherwise be as large as the largest.
             HostTarget::Login(_) | HostTarget::Service => {
-                Box::pin(crate::service::handle(state.clone(), request)).await
+                Box::pin(crate::service::handle(
+                    state.clone(),
+                    request.map(Body::new),
+                ))
+                .await
             }
         }
     }
@@ -81,13 +90,17 @@ const SERVICE_VERSION: HeaderName = HeaderName::from_static("x-ms-keyvault-servi
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-client-request-id");
 
-async fn data_plane(
+async fn data_plane<B>(
     state: &AppState,
     vault_label: &str,
     zone: Zone,
     origin: &str,
-    request: Request,
-) -> Result<Response, ApiError> {
+    request: http::Request<B>,
+) -> Result<Response, ApiError>
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let (parts, body) = request.into_parts();
     let caller = match zone {
         Zone::Local => authenticate(state, &parts.headers, &state.derived.vault_audiences)?,
@@ -106,17 +119,16 @@ async fn data_plane(
     let query = DataPlaneQuery::parse(parts.uri.query());
     let api_version = query.api_version()?;
 
-    let vault_name = VaultName::parse(vault_label).map_err(|_| vault_not_found(vault_label))?;
-    span.record("vault", tracing::field::display(&vault_name));
-    let vault = strongroom_vault::vaults::resolve(&state.vaults, &vault_name)
+    span.record("vault", vault_label);
+    let vault = strongroom_vault::vaults::resolve_label(&state.vaults, vault_label)
         .await?
         .ok_or_else(|| vault_not_found(vault_label))?;
 
     let grant = strongroom_authz::authorize(&vault.policies, &caller, operation.required())
-        .map_err(|denied| forbidden(&denied, &vault_name))?;
+        .map_err(|denied| forbidden(&denied, &vault.name))?;
 
     let body = if operation.has_body() {
-        read_body(&parts.headers, body).await?
+        read_body(&parts.headers, Body::new(body)).await?
     } else {
         drop(body);
         Bytes::new()

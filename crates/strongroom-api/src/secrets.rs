@@ -11,6 +11,7 @@ use crate::operation::{Operation, VersionRef};
 use crate::wire::{SecretAttributes, SecretBundle, SecretItem};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use std::borrow::Cow;
 use strongroom_authz::{Any, Grant, perm};
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, Version};
 use strongroom_vault::Vault;
@@ -187,7 +188,7 @@ fn attributes(vault: &Vault, props: &SecretProperties) -> SecretAttributes {
         created: Some(a.created.seconds()),
         updated: Some(a.updated.seconds()),
         recoverable_days: Some(vault.retention_days),
-        recovery_level: Some(vault.recovery_level().to_owned()),
+        recovery_level: Some(Cow::Borrowed(vault.recovery_level())),
     }
 }
 

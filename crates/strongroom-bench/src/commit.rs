@@ -170,7 +170,7 @@ pub(crate) fn measure_store(
                 retention_days: 90,
                 created: UnixTime(0),
                 sku: "standard".to_owned(),
-                sealed_data_key: Sealed(vec![0; 61]),
+                sealed_data_key: Sealed::from(vec![0; 61]),
                 access_policies: Vec::new(),
             })
             .await?;
@@ -202,7 +202,7 @@ pub(crate) fn measure_store(
                         },
                         tags: BTreeMap::new(),
                         meta: Vec::new(),
-                        payload: Sealed(vec![0xa5; SEALED_LEN]),
+                        payload: Sealed::from(vec![0xa5; SEALED_LEN]),
                     };
                     seq += 1;
                     let begun = Instant::now();

@@ -78,7 +78,7 @@ impl AeadKey {
         )?;
         out.extend_from_slice(&in_out);
         // `in_out` held plaintext before sealing; it is ciphertext now, nothing to wipe.
-        Ok(Sealed(out))
+        Ok(Sealed::from(out))
     }
 
     fn open(&self, aad: &Aad, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
@@ -128,9 +128,7 @@ impl MasterKey {
     }
 
     pub fn open(&self, aad: &Aad, sealed: &Sealed) -> Result<SecretBytes, CryptoError> {
-        self.aead
-            .open(aad, sealed)
-            .map(|plain| SecretBytes::new(plain.to_vec()))
+        self.aead.open(aad, sealed).map(SecretBytes::from_zeroizing)
     }
 
     /// Seals a vault's data key.
@@ -189,9 +187,7 @@ impl DataKey {
     }
 
     pub fn open(&self, aad: &Aad, sealed: &Sealed) -> Result<SecretBytes, CryptoError> {
-        self.aead
-            .open(aad, sealed)
-            .map(|plain| SecretBytes::new(plain.to_vec()))
+        self.aead.open(aad, sealed).map(SecretBytes::from_zeroizing)
     }
 }
 
@@ -237,11 +233,12 @@ mod tests {
         let other_key = DataKey::generate().unwrap();
         assert!(other_key.open(&aad, &sealed).is_err());
 
-        let mut tampered = sealed.clone();
-        let last = tampered.0.len() - 1;
-        tampered.0[last] ^= 1;
+        let mut bytes = sealed.as_bytes().to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let tampered = Sealed::from(bytes);
         assert!(dk.open(&aad, &tampered).is_err());
-        assert!(dk.open(&aad, &Sealed(vec![1, 2, 3])).is_err());
+        assert!(dk.open(&aad, &Sealed::from(vec![1, 2, 3])).is_err());
     }
 
     #[test]

@@ -114,7 +114,7 @@ impl TokenIssuer {
         let aad = Aad::deployment(SIGNING_KEY_META);
         if let Some(sealed) = store.get_meta(SIGNING_KEY_META).await? {
             let pkcs8 = master
-                .open(&aad, &Sealed(sealed))
+                .open(&aad, &Sealed::from(sealed))
                 .map_err(IdentityError::SigningKey)?;
             return Self::from_pkcs8(pkcs8.expose(), config).map_err(|err| match err {
                 IdentityError::Crypto(inner) => IdentityError::SigningKey(inner),

@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a name or version was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,8 +26,11 @@ pub enum NameError {
 }
 
 /// Name of a secret, key or certificate: `^[0-9a-zA-Z-]{1,127}$` (Azure's rule).
+///
+/// Names and versions are shared strings: the store's cache of current versions hands out
+/// a copy of a row on every read, and a copy of these is a reference count, not an allocation.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ObjectName(String);
+pub struct ObjectName(Arc<str>);
 
 impl ObjectName {
     pub const MAX_LEN: usize = 127;
@@ -44,7 +48,7 @@ impl ObjectName {
         if raw.len() > Self::MAX_LEN {
             return Err(NameError::TooLong { max: Self::MAX_LEN });
         }
-        Ok(Self(raw.to_owned()))
+        Ok(Self(raw.into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -66,7 +70,7 @@ impl ObjectName {
 /// letters, digits and single hyphens, starting with a letter, not ending with a hyphen.
 /// Stored and compared in lower case because host names are case-insensitive.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct VaultName(String);
+pub struct VaultName(Arc<str>);
 
 impl VaultName {
     pub const MIN_LEN: usize = 3;
@@ -97,7 +101,7 @@ impl VaultName {
         if raw.contains("--") {
             return Err(NameError::ConsecutiveHyphens);
         }
-        Ok(Self(raw.to_ascii_lowercase()))
+        Ok(Self(lowercased(raw)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -105,25 +109,43 @@ impl VaultName {
     }
 }
 
+// Lets maps keyed by vault name be searched with a host's label, without building a name:
+// the derived `Hash` and `Eq` of `VaultName` are those of its string.
+impl std::borrow::Borrow<str> for VaultName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An object version: 32 lower-case hexadecimal characters, as Azure issues them.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Version(String);
+pub struct Version(Arc<str>);
 
 impl Version {
     pub fn parse(raw: &str) -> Result<Self, NameError> {
         if raw.len() != 32 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(NameError::BadVersion);
         }
-        Ok(Self(raw.to_ascii_lowercase()))
+        Ok(Self(lowercased(raw)))
     }
 
     /// A fresh random version (a v4 UUID without dashes, the shape Azure uses).
     pub fn new_random() -> Self {
-        Self(uuid::Uuid::new_v4().simple().to_string())
+        let mut buf = [0u8; uuid::fmt::Simple::LENGTH];
+        Self((&*uuid::Uuid::new_v4().simple().encode_lower(&mut buf)).into())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// `raw` in ASCII lower case, in one allocation (most input already is lower case).
+fn lowercased(raw: &str) -> Arc<str> {
+    if raw.bytes().any(|b| b.is_ascii_uppercase()) {
+        raw.to_ascii_lowercase().into()
+    } else {
+        raw.into()
     }
 }
 

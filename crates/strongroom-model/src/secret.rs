@@ -1,6 +1,7 @@
 //! Secret material that cannot leak by accident, and ciphertext that storage may hold.
 
 use std::fmt;
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -12,6 +13,15 @@ pub struct SecretValue(Zeroizing<String>);
 impl SecretValue {
     pub fn new(value: String) -> Self {
         Self(Zeroizing::new(value))
+    }
+
+    /// The same buffer as text, without a copy; the bytes back (still wiped on drop) when
+    /// they are not UTF-8.
+    pub fn from_utf8(mut bytes: SecretBytes) -> Result<Self, SecretBytes> {
+        match String::from_utf8(std::mem::take(&mut *bytes.0)) {
+            Ok(text) => Ok(Self::new(text)),
+            Err(err) => Err(SecretBytes::new(err.into_bytes())),
+        }
     }
 
     pub fn expose(&self) -> &str {
@@ -47,6 +57,10 @@ impl SecretBytes {
         Self(Zeroizing::new(bytes))
     }
 
+    pub fn from_zeroizing(bytes: Zeroizing<Vec<u8>>) -> Self {
+        Self(bytes)
+    }
+
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
@@ -59,13 +73,29 @@ impl fmt::Debug for SecretBytes {
 }
 
 /// Ciphertext produced by `strongroom-crypto` (nonce, ciphertext and tag). Storage holds
-/// these and nothing else that is secret; it has no means to open them.
+/// these and nothing else that is secret; it has no means to open them. Shared bytes: the
+/// store's cache of current versions copies a row on every read, and copying these is a
+/// reference count.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Sealed(pub Vec<u8>);
+pub struct Sealed(Arc<[u8]>);
 
 impl Sealed {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<Vec<u8>> for Sealed {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(bytes.into())
     }
 }
 
@@ -87,5 +117,17 @@ mod tests {
         assert!(!format!("{bytes:?}").contains("hunter2"));
         assert!(value.ct_eq("hunter2"));
         assert!(!value.ct_eq("hunter3"));
+    }
+
+    #[test]
+    fn bytes_become_text_in_place_or_come_back() {
+        let bytes = SecretBytes::new("pässword".as_bytes().to_vec());
+        let address = bytes.expose().as_ptr();
+        let value = SecretValue::from_utf8(bytes).unwrap();
+        assert_eq!(value.expose(), "pässword");
+        assert_eq!(value.expose().as_ptr(), address, "no copy of the secret");
+
+        let invalid = SecretValue::from_utf8(SecretBytes::new(vec![0xff, 0x61])).unwrap_err();
+        assert_eq!(invalid.expose(), &[0xff, 0x61]);
     }
 }

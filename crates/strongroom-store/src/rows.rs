@@ -1,6 +1,7 @@
 //! The rows the `Store` trait speaks in. Plain data; no serde, no plaintext secrets.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use strongroom_model::{ObjectName, Sealed, UnixTime, VaultId, VaultName, Version};
 
 /// A tenant (directory).
@@ -101,14 +102,15 @@ pub struct NewVersion {
     pub payload: Sealed,
 }
 
-/// A stored version.
+/// A stored version. Every field but `tags` is shared, so the copy the current-version cache
+/// hands out on a read costs reference counts rather than allocations (tags are usually empty).
 #[derive(Debug, Clone)]
 pub struct VersionRow {
     pub name: ObjectName,
     pub version: Version,
     pub attributes: VersionAttributes,
     pub tags: BTreeMap<String, String>,
-    pub meta: Vec<u8>,
+    pub meta: Arc<[u8]>,
     pub payload: Sealed,
 }
 

@@ -132,7 +132,7 @@ fn seal(
         .backup_key()?
         .seal(&Aad::backup(kind, name.as_str()), body)?;
     let mut blob =
-        Vec::with_capacity(MAGIC.len() + 3 + kind_tag.len() + name_bytes.len() + sealed.0.len());
+        Vec::with_capacity(MAGIC.len() + 3 + kind_tag.len() + name_bytes.len() + sealed.len());
     blob.extend_from_slice(MAGIC);
     blob.push(FORMAT_V1);
     blob.push(kind_len);
@@ -156,7 +156,7 @@ fn open(
     let plain = backup_key
         .open(
             &Aad::backup(header.kind, header.name.as_str()),
-            &Sealed(header.sealed.to_vec()),
+            &Sealed::from(header.sealed.to_vec()),
         )
         .map_err(|_| VaultError::MalformedBackup)?;
     Ok((header.name, Zeroizing::new(plain.expose().to_vec())))

@@ -137,7 +137,7 @@ impl VaultCtx {
         &self.master
     }
 
-    pub(crate) fn cached_vault(&self, name: &VaultName) -> Option<Arc<Vault>> {
+    pub(crate) fn cached_vault(&self, name: &str) -> Option<Arc<Vault>> {
         let mut vaults = lock(&self.vaults);
         match vaults.get(name) {
             Some(cached) if cached.fetched.elapsed() < self.vault_cache_ttl => {

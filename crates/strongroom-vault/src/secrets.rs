@@ -454,9 +454,7 @@ fn open_value(
     payload: &Sealed,
 ) -> Result<SecretValue, VaultError> {
     let plain = data_key.open(&payload_aad(vault_name, name, version), payload)?;
-    let text =
-        std::str::from_utf8(plain.expose()).map_err(|_| corrupt("secret payload is not UTF-8"))?;
-    Ok(SecretValue::new(text.to_owned()))
+    SecretValue::from_utf8(plain).map_err(|_| corrupt("secret payload is not UTF-8"))
 }
 
 fn not_found(name: &ObjectName, version: Option<&Version>) -> VaultError {

@@ -116,7 +116,7 @@ pub async fn get(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Vault>, Vaul
 /// As `get`, shared: the data plane's hot path resolves the vault of every request, and a
 /// reference count is cheaper than a copy of the vault's access policies.
 pub async fn resolve(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Arc<Vault>>, VaultError> {
-    if let Some(vault) = ctx.cached_vault(name) {
+    if let Some(vault) = ctx.cached_vault(name.as_str()) {
         return Ok(Some(vault));
     }
     let Some(row) = ctx.store().get_vault(name).await? else {
@@ -124,6 +124,18 @@ pub async fn resolve(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Arc<Vaul
     };
     let vault = vault_from_row(row)?;
     Ok(Some(ctx.cache_vault(&vault)))
+}
+
+/// As `resolve`, by the label of a request's host (lower case): a cached vault is found
+/// without building a `VaultName`; `None` also when the label is not a valid vault name.
+pub async fn resolve_label(ctx: &VaultCtx, label: &str) -> Result<Option<Arc<Vault>>, VaultError> {
+    if let Some(vault) = ctx.cached_vault(label) {
+        return Ok(Some(vault));
+    }
+    match VaultName::parse(label) {
+        Ok(name) => resolve(ctx, &name).await,
+        Err(_) => Ok(None),
+    }
 }
 
 /// Resolves a vault by id (background work that holds ids, not names).

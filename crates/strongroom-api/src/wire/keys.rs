@@ -3,6 +3,7 @@
 //! accepted on import and never written: `JsonWebKey` serialises only public members.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
@@ -23,7 +24,8 @@ pub struct KeyAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recoverable_days: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub recovery_level: Option<String>,
+    // Borrowed when serialising (one of two fixed strings), owned when parsed.
+    pub recovery_level: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exportable: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@ mod keys;
 pub use keys::*;
 
 use serde::{Deserialize, Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use strongroom_model::SecretValue;
 
@@ -27,7 +28,8 @@ pub struct SecretAttributes {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recoverable_days: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub recovery_level: Option<String>,
+    // Borrowed when serialising (one of two fixed strings), owned when parsed.
+    pub recovery_level: Option<Cow<'static, str>>,
 }
 
 fn serialize_secret<S: Serializer>(value: &Option<SecretValue>, s: S) -> Result<S::Ok, S::Error> {

@@ -413,7 +413,7 @@ pub(super) async fn vaults(store: Arc<dyn Store>) {
     let got = ok(what, store.get_vault_by_id(beta.id).await).map(|v| v.sealed_data_key);
     assert_eq!(
         got,
-        Some(Sealed(b"data key of beta".to_vec())),
+        Some(Sealed::from(b"data key of beta".to_vec())),
         "{what}: other vaults keep their fields"
     );
     assert_err!(

@@ -111,7 +111,7 @@ fn assert_row(what: &str, got: &VersionRow, name: &str, want: &NewVersion) {
     if got.tags != want.tags {
         differs("tags");
     }
-    if got.meta != want.meta {
+    if *got.meta != *want.meta {
         differs("meta");
     }
     if got.payload != want.payload {
@@ -156,7 +156,7 @@ fn new_version(name: &str, series: u32, n: u32) -> NewVersion {
         },
         tags: BTreeMap::from([("n".to_owned(), n.to_string())]),
         meta: format!("meta {name} {n}").into_bytes(),
-        payload: Sealed(format!("sealed {name} {series} {n}").into_bytes()),
+        payload: Sealed::from(format!("sealed {name} {series} {n}").into_bytes()),
     }
 }
 
@@ -166,7 +166,7 @@ fn new_vault(name: &str) -> NewVault {
         tenant_id: "00000000-0000-0000-0000-00000000000t".to_owned(),
         retention_days: 90,
         created: UnixTime(T0),
-        sealed_data_key: Sealed(format!("data key of {name}").into_bytes()),
+        sealed_data_key: Sealed::from(format!("data key of {name}").into_bytes()),
         sku: "standard".to_owned(),
         access_policies: Vec::new(),
     }

@@ -271,14 +271,14 @@ pub(super) async fn fields_round_trip(store: Arc<dyn Store>) {
         ("comma,and=equals".to_owned(), "line\nbreak\0nul".to_owned()),
     ]);
     odd.meta = Vec::new();
-    odd.payload = Sealed(Vec::new());
+    odd.payload = Sealed::from(Vec::new());
     put(store, v, SECRET, odd.clone()).await;
     let got = current(store, v, SECRET, "odd").await;
     let got = got.unwrap_or_else(|| panic!("store conformance: {what}: odd is absent"));
     assert_row("fields: unusual values round-trip", &got, "odd", &odd);
 
     let mut big = new_version("big", 3, 2);
-    big.payload = Sealed((0..=255u8).cycle().take(256 * 1024).collect());
+    big.payload = Sealed::from((0..=255u8).cycle().take(256 * 1024).collect::<Vec<u8>>());
     big.meta = vec![0xff; 4096];
     big.tags = (0..15)
         .map(|i| (format!("tag{i}"), "v".repeat(256)))

@@ -135,8 +135,8 @@ mod tests {
                 updated: UnixTime(1),
             },
             tags: BTreeMap::new(),
-            meta: Vec::new(),
-            payload: Sealed(vec![1, 2, 3]),
+            meta: std::sync::Arc::from(&[][..]),
+            payload: Sealed::from(vec![1, 2, 3]),
         }
     }
 

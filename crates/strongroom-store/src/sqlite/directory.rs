@@ -454,7 +454,7 @@ fn vault_row(row: &Row<'_>) -> Result<VaultRow, StoreError> {
         tenant_id: row.get(2)?,
         retention_days: row.get(3)?,
         created: UnixTime(row.get(4)?),
-        sealed_data_key: Sealed(row.get(5)?),
+        sealed_data_key: Sealed::from(row.get::<_, Vec<u8>>(5)?),
         sku: row.get(6)?,
         access_policies: Vec::new(),
     })

@@ -285,7 +285,7 @@ pub(super) fn update_version(
         row.tags = tags;
     }
     if let Some(meta) = update.meta {
-        row.meta = meta;
+        row.meta = meta.into();
     }
     conn.prepare_cached(
         "UPDATE object_versions SET enabled = ?2, not_before = ?3, expires = ?4, updated = ?5, \
@@ -482,7 +482,7 @@ fn into_row(new: NewVersion, name: ObjectName) -> VersionRow {
         version: new.version,
         attributes: new.attributes,
         tags: new.tags,
-        meta: new.meta,
+        meta: new.meta.into(),
         payload: new.payload,
     }
 }
@@ -526,7 +526,7 @@ fn version_row(row: &Row<'_>) -> Result<VersionRow, StoreError> {
         },
         tags: decode_tags(blob(row, 7)?)?,
         meta: row.get(8)?,
-        payload: Sealed(row.get(9)?),
+        payload: Sealed::from(row.get::<_, Vec<u8>>(9)?),
     })
 }
 

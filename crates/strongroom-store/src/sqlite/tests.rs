@@ -27,7 +27,7 @@ fn new_vault(name: &str) -> NewVault {
         tenant_id: "tenant".to_owned(),
         retention_days: 90,
         created: UnixTime(1_700_000_000),
-        sealed_data_key: Sealed(b"sealed data key".to_vec()),
+        sealed_data_key: Sealed::from(b"sealed data key".to_vec()),
         sku: "standard".to_owned(),
         access_policies: Vec::new(),
     }
@@ -46,7 +46,7 @@ fn new_version(name: &str, version: &str, payload: &[u8]) -> NewVersion {
         },
         tags: BTreeMap::from([("team".to_owned(), "blue".to_owned())]),
         meta: b"text/plain".to_vec(),
-        payload: Sealed(payload.to_vec()),
+        payload: Sealed::from(payload.to_vec()),
     }
 }
 
@@ -134,14 +134,17 @@ async fn reopening_keeps_every_acknowledged_write() {
         .unwrap()
         .unwrap();
     assert_eq!(vault.id, vault_id);
-    assert_eq!(vault.sealed_data_key, Sealed(b"sealed data key".to_vec()));
+    assert_eq!(
+        vault.sealed_data_key,
+        Sealed::from(b"sealed data key".to_vec())
+    );
     let current = store
         .get_version(vault_id, ObjectKind::Secret, &name, None)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(current.version.as_str(), V2);
-    assert_eq!(current.payload, Sealed(b"two".to_vec()));
+    assert_eq!(current.payload, Sealed::from(b"two".to_vec()));
     assert_eq!(
         store
             .all_versions(vault_id, ObjectKind::Secret, &name)

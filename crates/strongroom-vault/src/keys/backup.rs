@@ -76,7 +76,7 @@ pub async fn backup(
     let data_key = ctx.data_key(vault).await?;
     let mut versions = Vec::with_capacity(rows.len());
     for row in rows {
-        let meta = String::from_utf8(row.meta.clone())
+        let meta = String::from_utf8(row.meta.to_vec())
             .map_err(|_| crate::error::corrupt("key metadata is not UTF-8"))?;
         let (properties, payload) = split(row)?;
         let private = open_key(
