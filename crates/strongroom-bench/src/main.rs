@@ -113,8 +113,12 @@ pub(crate) struct HttpArgs {
     #[arg(long)]
     pub(crate) oha: Option<PathBuf>,
     /// Duration of each oha run (oha's `-z`, whole seconds).
-    #[arg(long, default_value = "8s", value_parser = parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub(crate) oha_duration: Duration,
+    /// Alternating bare/GET oha runs; the report takes the run with the median server CPU
+    /// per request of each (single runs of the same server differ by 20 % here too).
+    #[arg(long, default_value_t = 3)]
+    pub(crate) oha_rounds: usize,
     /// Measured time of each key-operation phase, REST and raw alike.
     #[arg(long, default_value = "4s", value_parser = parse_duration)]
     pub(crate) key_duration: Duration,
