@@ -43,16 +43,30 @@ pub(crate) struct DataPlaneQuery<'a> {
 
 impl<'a> DataPlaneQuery<'a> {
     pub(crate) fn parse(raw_query: Option<&'a str>) -> Self {
+        let raw = raw_query.unwrap_or("");
         let mut query = Self::default();
-        for (name, value) in form_urlencoded::parse(raw_query.unwrap_or("").as_bytes()) {
-            match name.as_ref() {
-                "api-version" => query.api_version = Some(value),
-                "maxresults" => query.max_results = Some(value),
-                "$skiptoken" => query.skip_token = Some(value),
-                _ => {}
+        if raw.bytes().any(|b| b == b'%' || b == b'+') {
+            for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+                query.set(&name, value);
+            }
+        } else {
+            // Nothing to decode (the usual `api-version=7.5`): the same pairs as
+            // `form_urlencoded::parse` gives, without its per-pair decoding work.
+            for pair in raw.split('&').filter(|pair| !pair.is_empty()) {
+                let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+                query.set(name, Cow::Borrowed(value));
             }
         }
         query
+    }
+
+    fn set(&mut self, name: &str, value: Cow<'a, str>) {
+        match name {
+            "api-version" => self.api_version = Some(value),
+            "maxresults" => self.max_results = Some(value),
+            "$skiptoken" => self.skip_token = Some(value),
+            _ => {}
+        }
     }
 
     /// Checks the api-version. AZURE-ERRORS.md 6.1 for the template; a missing version is
@@ -136,6 +150,32 @@ mod tests {
         assert_eq!(q.api_version().unwrap(), "7.4");
         assert_eq!(q.cursor().unwrap().as_deref(), Some("abc"));
         assert_eq!(q.max_results().unwrap(), 2);
+    }
+
+    #[test]
+    fn the_plain_path_reads_what_form_urlencoded_reads() {
+        for raw in [
+            "api-version=7.5",
+            "api-version=7.5&maxresults=3",
+            "&&api-version=2025-07-01&",
+            "maxresults&api-version",
+            "api-version=a=b&$skiptoken=abc&other=1",
+            "api-version=7.4&api-version=7.5",
+            "",
+        ] {
+            let mut slow = DataPlaneQuery::default();
+            for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+                slow.set(&name, value);
+            }
+            assert_eq!(DataPlaneQuery::parse(Some(raw)), slow, "{raw:?}");
+        }
+        // Escapes still take the decoding path.
+        assert_eq!(
+            DataPlaneQuery::parse(Some("api%2Dversion=7.5&maxresults=2+"))
+                .max_results
+                .as_deref(),
+            Some("2 ")
+        );
     }
 
     #[test]

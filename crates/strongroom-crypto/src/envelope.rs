@@ -15,45 +15,94 @@ const FORMAT_V1: u8 = 1;
 const KEY_LEN: usize = 32;
 
 /// Authenticated data: the context a ciphertext is bound to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Aad(Vec<u8>);
+#[derive(Clone)]
+pub struct Aad(AadBytes);
+
+/// An object's AAD is built on every secret read and key operation: up to `INLINE_AAD` bytes
+/// (every object's: vault 24, kind, name 127, version 32) it lives on the stack.
+#[derive(Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the inline variant is the point: boxing it would be the allocation it avoids"
+)]
+enum AadBytes {
+    Inline { bytes: [u8; INLINE_AAD], len: usize },
+    Heap(Vec<u8>),
+}
+
+const INLINE_AAD: usize = 256;
+
+impl PartialEq for Aad {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Aad {}
+
+impl fmt::Debug for Aad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Aad").field(&self.as_bytes()).finish()
+    }
+}
 
 impl Aad {
+    fn from_vec(bytes: Vec<u8>) -> Self {
+        Self(AadBytes::Heap(bytes))
+    }
+
+    /// Joins `parts` with NUL separators.
+    fn joined(parts: &[&str]) -> Self {
+        let len = parts.iter().map(|p| p.len() + 1).sum::<usize>() - 1;
+        if len > INLINE_AAD {
+            return Self::from_vec(parts.join("\0").into_bytes());
+        }
+        let mut bytes = [0u8; INLINE_AAD];
+        let mut at = 0;
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                at += 1; // the separator: already zero
+            }
+            bytes[at..at + part.len()].copy_from_slice(part.as_bytes());
+            at += part.len();
+        }
+        Self(AadBytes::Inline { bytes, len })
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            AadBytes::Inline { bytes, len } => &bytes[..*len],
+            AadBytes::Heap(bytes) => bytes,
+        }
+    }
+
     /// For a vault's data key sealed by the master key.
     pub fn data_key(vault_name: &str, vault_created: i64) -> Self {
-        Self(format!("strongroom/data-key/v1\0{vault_name}\0{vault_created}").into_bytes())
+        Self::from_vec(
+            format!("strongroom/data-key/v1\0{vault_name}\0{vault_created}").into_bytes(),
+        )
     }
 
     /// For an object payload sealed by its vault's data key.
     pub fn object(vault_name: &str, kind: ObjectKind, name: &str, version: &str) -> Self {
-        // Joined by hand into one exactly sized buffer: this runs on every secret read.
-        let parts = [
+        Self::joined(&[
             "strongroom/object/v1",
             vault_name,
             kind.tag(),
             name,
             version,
-        ];
-        let len = parts.iter().map(|p| p.len() + 1).sum::<usize>() - 1;
-        let mut aad = Vec::with_capacity(len);
-        for (i, part) in parts.iter().enumerate() {
-            if i > 0 {
-                aad.push(0);
-            }
-            aad.extend_from_slice(part.as_bytes());
-        }
-        Self(aad)
+        ])
     }
 
     /// For deployment-level values sealed by the master key (e.g. the token-signing key).
     pub fn deployment(purpose: &str) -> Self {
-        Self(format!("strongroom/deployment/v1\0{purpose}").into_bytes())
+        Self::from_vec(format!("strongroom/deployment/v1\0{purpose}").into_bytes())
     }
 
     /// For backup blobs: bound to the object kind and name only, so a backup restores into
     /// any vault of the same deployment.
     pub fn backup(kind: ObjectKind, name: &str) -> Self {
-        Self(format!("strongroom/backup/v1\0{}\0{name}", kind.tag()).into_bytes())
+        Self::from_vec(format!("strongroom/backup/v1\0{}\0{name}", kind.tag()).into_bytes())
     }
 }
 
@@ -73,7 +122,7 @@ impl AeadKey {
         let mut in_out = plaintext.to_vec();
         self.0.seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce_bytes),
-            LcAad::from(&aad.0),
+            LcAad::from(aad.as_bytes()),
             &mut in_out,
         )?;
         out.extend_from_slice(&in_out);
@@ -91,7 +140,7 @@ impl AeadKey {
         let mut in_out = Zeroizing::new(bytes[1 + NONCE_LEN..].to_vec());
         let plaintext_len = self
             .0
-            .open_in_place(nonce, LcAad::from(&aad.0), &mut in_out)
+            .open_in_place(nonce, LcAad::from(aad.as_bytes()), &mut in_out)
             .map_err(|_| CryptoError::OpenFailed)?
             .len();
         in_out.truncate(plaintext_len);
@@ -206,8 +255,15 @@ mod tests {
     fn object_aad_bytes_are_stable() {
         let aad = Aad::object("vault1", ObjectKind::Key, "db-key", "0123abcd");
         assert_eq!(
-            aad.0,
+            aad.as_bytes(),
             b"strongroom/object/v1\0vault1\0key\0db-key\x000123abcd"
+        );
+        // A name too long for the inline buffer gives the same bytes from the heap.
+        let long = "n".repeat(300);
+        let aad = Aad::object("vault1", ObjectKind::Secret, &long, "v");
+        assert_eq!(
+            aad.as_bytes(),
+            format!("strongroom/object/v1\0vault1\0secret\0{long}\0v").as_bytes()
         );
     }
 
