@@ -58,11 +58,7 @@ impl ObjectName {
     /// The name in lower case, the form names are compared in (Azure's names are
     /// case-insensitive). Borrowed when the name has no upper-case letter, as most do.
     pub fn folded(&self) -> Cow<'_, str> {
-        if self.0.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(self.0.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(&self.0)
-        }
+        fold(&self.0)
     }
 }
 
@@ -101,7 +97,7 @@ impl VaultName {
         if raw.contains("--") {
             return Err(NameError::ConsecutiveHyphens);
         }
-        Ok(Self(lowercased(raw)))
+        Ok(Self(fold(raw).into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -126,7 +122,7 @@ impl Version {
         if raw.len() != 32 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(NameError::BadVersion);
         }
-        Ok(Self(lowercased(raw)))
+        Ok(Self(fold(raw).into()))
     }
 
     /// A fresh random version (a v4 UUID without dashes, the shape Azure uses).
@@ -140,12 +136,12 @@ impl Version {
     }
 }
 
-/// `raw` in ASCII lower case, in one allocation (most input already is lower case).
-fn lowercased(raw: &str) -> Arc<str> {
+/// `raw` in ASCII lower case, borrowed when it already is (most input is).
+fn fold(raw: &str) -> Cow<'_, str> {
     if raw.bytes().any(|b| b.is_ascii_uppercase()) {
-        raw.to_ascii_lowercase().into()
+        Cow::Owned(raw.to_ascii_lowercase())
     } else {
-        raw.into()
+        Cow::Borrowed(raw)
     }
 }
 
