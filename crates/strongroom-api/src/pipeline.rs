@@ -119,10 +119,11 @@ where
     let query = DataPlaneQuery::parse(parts.uri.query());
     let api_version = query.api_version()?;
 
-    span.record("vault", vault_label);
     let vault = strongroom_vault::vaults::resolve_label(&state.vaults, vault_label)
         .await?
         .ok_or_else(|| vault_not_found(vault_label))?;
+    // The resolved name, not the raw label: only a valid, existing vault's name is logged.
+    span.record("vault", tracing::field::display(&vault.name));
 
     let grant = strongroom_authz::authorize(&vault.policies, &caller, operation.required())
         .map_err(|denied| forbidden(&denied, &vault.name))?;
