@@ -661,9 +661,7 @@ fn progress(label: &str, result: &PhaseResult) {
         result.per_second(),
         result.latencies.percentile(50.0).as_secs_f64() * 1000.0,
         result.latencies.percentile(99.0).as_secs_f64() * 1000.0,
-        result
-            .server_cpu_per_request()
-            .map_or(f64::NAN, |cpu| cpu.as_secs_f64() * 1e6),
+        micros(result.server_cpu_per_request()),
         result.other_cpus().unwrap_or(f64::NAN),
         result.errors,
         result
