@@ -103,6 +103,7 @@ impl Pipeline {
                 permissions: PermissionSet {
                     secrets: SecretPermission::ALL.to_vec(),
                     keys: KeyPermission::ALL.to_vec(),
+                    certificates: Vec::new(),
                 },
             }],
         )

@@ -13,9 +13,12 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use strongroom_authz::{AccessPolicy, parse_key_permissions, parse_secret_permissions};
+use strongroom_authz::{
+    AccessPolicy, parse_certificate_permissions, parse_key_permissions, parse_secret_permissions,
+};
 use strongroom_model::{
-    Caller, KeyPermission, ObjectId, PermissionSet, SecretPermission, TenantId, VaultName,
+    Caller, CertificatePermission, KeyPermission, ObjectId, PermissionSet, SecretPermission,
+    TenantId, VaultName,
 };
 use strongroom_store::PrincipalRow;
 use strongroom_vault::{Vault, VaultSku, vaults};
@@ -256,13 +259,6 @@ struct Permissions {
 }
 
 fn to_policy(entry: &AccessPolicyEntry) -> Result<AccessPolicy, ApiError> {
-    if !entry.permissions.certificates.is_empty() {
-        return Err(arm_error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "Strongroom does not serve certificates yet; only secret and key permissions can be granted.".to_owned(),
-        ));
-    }
     let invalid = |field: &str, bad: &str| {
         arm_error(
             StatusCode::BAD_REQUEST,
@@ -274,25 +270,33 @@ fn to_policy(entry: &AccessPolicyEntry) -> Result<AccessPolicy, ApiError> {
         .map_err(|bad| invalid("secrets", &bad))?;
     let keys = parse_key_permissions(entry.permissions.keys.iter().map(String::as_str))
         .map_err(|bad| invalid("keys", &bad))?;
+    let certificates =
+        parse_certificate_permissions(entry.permissions.certificates.iter().map(String::as_str))
+            .map_err(|bad| invalid("certificates", &bad))?;
     Ok(AccessPolicy {
         tenant_id: TenantId(entry.tenant_id.to_ascii_lowercase()),
         object_id: ObjectId(entry.object_id.to_ascii_lowercase()),
-        permissions: PermissionSet { secrets, keys },
+        permissions: PermissionSet {
+            secrets,
+            keys,
+            certificates,
+        },
     })
 }
 
 fn policy_json(policy: &AccessPolicy) -> Value {
-    let secrets: Vec<&str> = policy
-        .permissions
-        .secrets
+    let permissions = &policy.permissions;
+    let secrets: Vec<&str> = permissions.secrets.iter().map(|p| p.as_str()).collect();
+    let keys: Vec<&str> = permissions.keys.iter().map(|p| p.as_str()).collect();
+    let certificates: Vec<&str> = permissions
+        .certificates
         .iter()
         .map(|p| p.as_str())
         .collect();
-    let keys: Vec<&str> = policy.permissions.keys.iter().map(|p| p.as_str()).collect();
     json!({
         "tenantId": policy.tenant_id.0,
         "objectId": policy.object_id.0,
-        "permissions": {"keys": keys, "secrets": secrets, "certificates": []},
+        "permissions": {"keys": keys, "secrets": secrets, "certificates": certificates},
     })
 }
 
@@ -422,6 +426,7 @@ async fn put_vault(
             permissions: PermissionSet {
                 secrets: SecretPermission::ALL.to_vec(),
                 keys: KeyPermission::ALL.to_vec(),
+                certificates: CertificatePermission::ALL.to_vec(),
             },
         }]
     });
@@ -481,6 +486,11 @@ async fn update_access_policies(
                     permissions.keys.extend(change.permissions.keys);
                     permissions.keys.sort();
                     permissions.keys.dedup();
+                    permissions
+                        .certificates
+                        .extend(change.permissions.certificates);
+                    permissions.certificates.sort();
+                    permissions.certificates.dedup();
                 } else {
                     policies.push(change);
                 }

@@ -18,7 +18,8 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 use strongroom_model::{
-    Caller, KeyPermission, ObjectId, Permission, PermissionSet, SecretPermission, TenantId,
+    Caller, CertificatePermission, KeyPermission, ObjectId, Permission, PermissionSet,
+    SecretPermission, TenantId,
 };
 
 /// One access-policy entry of a vault.
@@ -92,19 +93,20 @@ pub trait PermissionType {
 /// One type per permission.
 pub mod perm {
     use super::PermissionType;
-    use strongroom_model::{KeyPermission, Permission, SecretPermission};
+    use strongroom_model::{CertificatePermission, KeyPermission, Permission, SecretPermission};
 
-    macro_rules! secret_permissions {
-        ($($ty:ident => $variant:ident),* $(,)?) => {$(
+    // `permission_types!(Kind(KindPermission) { TypeName => Variant, .. })`.
+    macro_rules! permission_types {
+        ($kind:ident($enum:ident) { $($ty:ident => $variant:ident),* $(,)? }) => {$(
             #[derive(Debug)]
             pub enum $ty {}
             impl PermissionType for $ty {
-                const PERMISSION: Permission = Permission::Secret(SecretPermission::$variant);
+                const PERMISSION: Permission = Permission::$kind($enum::$variant);
             }
         )*};
     }
 
-    secret_permissions! {
+    permission_types! { Secret(SecretPermission) {
         SecretGet => Get,
         SecretList => List,
         SecretSet => Set,
@@ -113,19 +115,9 @@ pub mod perm {
         SecretRestore => Restore,
         SecretRecover => Recover,
         SecretPurge => Purge,
-    }
+    }}
 
-    macro_rules! key_permissions {
-        ($($ty:ident => $variant:ident),* $(,)?) => {$(
-            #[derive(Debug)]
-            pub enum $ty {}
-            impl PermissionType for $ty {
-                const PERMISSION: Permission = Permission::Key(KeyPermission::$variant);
-            }
-        )*};
-    }
-
-    key_permissions! {
+    permission_types! { Key(KeyPermission) {
         KeyGet => Get,
         KeyList => List,
         KeyUpdate => Update,
@@ -146,7 +138,26 @@ pub mod perm {
         KeyRotate => Rotate,
         KeyGetRotationPolicy => GetRotationPolicy,
         KeySetRotationPolicy => SetRotationPolicy,
-    }
+    }}
+
+    permission_types! { Certificate(CertificatePermission) {
+        CertificateGet => Get,
+        CertificateList => List,
+        CertificateUpdate => Update,
+        CertificateCreate => Create,
+        CertificateImport => Import,
+        CertificateDelete => Delete,
+        CertificateRecover => Recover,
+        CertificateBackup => Backup,
+        CertificateRestore => Restore,
+        CertificatePurge => Purge,
+        CertificateManageContacts => ManageContacts,
+        CertificateManageIssuers => ManageIssuers,
+        CertificateGetIssuers => GetIssuers,
+        CertificateListIssuers => ListIssuers,
+        CertificateSetIssuers => SetIssuers,
+        CertificateDeleteIssuers => DeleteIssuers,
+    }}
 }
 
 /// Decides whether `caller` may exercise `required` under `policies`. Every entry for the
@@ -181,6 +192,17 @@ pub fn parse_secret_permissions<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<SecretPermission>, String> {
     parse_permissions(names, &SecretPermission::ALL, SecretPermission::parse)
+}
+
+/// As `parse_secret_permissions`, for `--certificate-permissions`.
+pub fn parse_certificate_permissions<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<CertificatePermission>, String> {
+    parse_permissions(
+        names,
+        &CertificatePermission::ALL,
+        CertificatePermission::parse,
+    )
 }
 
 /// As `parse_secret_permissions`, for `--key-permissions`.
@@ -229,6 +251,7 @@ mod tests {
             permissions: PermissionSet {
                 secrets: parse_secret_permissions(perms.iter().copied()).unwrap(),
                 keys: Vec::new(),
+                certificates: Vec::new(),
             },
         }
     }
@@ -287,6 +310,7 @@ mod tests {
             permissions: PermissionSet {
                 secrets: Vec::new(),
                 keys: parse_key_permissions(["sign", "UnwrapKey"]).unwrap(),
+                certificates: Vec::new(),
             },
             ..policy("t1", "alice", &[])
         };
@@ -312,6 +336,72 @@ mod tests {
             KeyPermission::ALL.len()
         );
         assert_eq!(parse_key_permissions(["set"]), Err("set".to_owned()));
+    }
+
+    #[test]
+    fn certificate_permissions_are_their_own_kind() {
+        let alice = caller("t1", "alice");
+        let certs_only = AccessPolicy {
+            permissions: PermissionSet {
+                secrets: Vec::new(),
+                keys: Vec::new(),
+                certificates: parse_certificate_permissions(["get", "ManageIssuers"]).unwrap(),
+            },
+            ..policy("t1", "alice", &[])
+        };
+        let cert = |p| Permission::Certificate(p);
+        for p in CertificatePermission::ALL {
+            // `manageissuers` also grants the four granular issuer permissions.
+            let granted = matches!(
+                p,
+                CertificatePermission::Get | CertificatePermission::ManageIssuers
+            ) || p.is_issuer_permission();
+            check(std::slice::from_ref(&certs_only), &alice, cert(p), granted);
+        }
+        // A secret or key permission of the same name grants nothing on certificates.
+        check(
+            &[policy("t1", "alice", &["all"])],
+            &alice,
+            cert(CertificatePermission::Get),
+            false,
+        );
+        check(std::slice::from_ref(&certs_only), &alice, GET, false);
+        check(
+            std::slice::from_ref(&certs_only),
+            &alice,
+            Permission::Key(KeyPermission::Get),
+            false,
+        );
+        let denied =
+            authorize(&[], &alice, cert(CertificatePermission::ManageContacts)).unwrap_err();
+        assert_eq!(denied.missing.to_string(), "certificates managecontacts");
+        assert_eq!(
+            parse_certificate_permissions(["all"]).unwrap().len(),
+            CertificatePermission::ALL.len()
+        );
+        assert_eq!(
+            parse_certificate_permissions(["sign"]),
+            Err("sign".to_owned())
+        );
+        // Without `manageissuers`, a granular issuer permission grants only itself.
+        let list_issuers = AccessPolicy {
+            permissions: PermissionSet {
+                certificates: parse_certificate_permissions(["listissuers"]).unwrap(),
+                ..PermissionSet::default()
+            },
+            ..policy("t1", "alice", &[])
+        };
+        for p in CertificatePermission::ALL {
+            let granted = p == CertificatePermission::ListIssuers;
+            check(
+                std::slice::from_ref(&list_issuers),
+                &alice,
+                cert(p),
+                granted,
+            );
+        }
+        let grant = authorize(&[certs_only], &alice, cert(CertificatePermission::Get)).unwrap();
+        assert!(grant.narrow::<perm::CertificateGet>().is_ok());
     }
 
     #[test]

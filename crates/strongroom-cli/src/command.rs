@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
-use strongroom_model::{KeyPermission, SecretPermission, SecretValue};
+use strongroom_model::{CertificatePermission, KeyPermission, SecretPermission, SecretValue};
 
 use crate::key_command::KeyCommand;
 
@@ -181,9 +181,10 @@ pub struct PrincipalArgs {
     pub object_id: Option<String>,
 }
 
-/// `keyvault set-policy`: at least one of `--secret-permissions`, `--key-permissions` (as az).
+/// `keyvault set-policy`: at least one of `--secret-permissions`, `--key-permissions`,
+/// `--certificate-permissions` (as az).
 #[derive(Debug, Args)]
-#[group(id = "permissions", required = true, multiple = true, args = ["secret_permissions", "key_permissions"])]
+#[group(id = "permissions", required = true, multiple = true, args = ["secret_permissions", "key_permissions", "certificate_permissions"])]
 pub struct SetPolicyArgs {
     #[command(flatten)]
     pub vault: VaultArgs,
@@ -195,6 +196,9 @@ pub struct SetPolicyArgs {
     /// Key permissions to add to the principal's policy
     #[arg(long, num_args = 1.., ignore_case = true)]
     pub key_permissions: Vec<KeyPermissionArg>,
+    /// Certificate permissions to add to the principal's policy
+    #[arg(long, num_args = 1.., ignore_case = true)]
+    pub certificate_permissions: Vec<CertificatePermissionArg>,
 }
 
 /// `keyvault delete-policy`
@@ -306,6 +310,63 @@ impl KeyPermissionArg {
             .into_iter()
             .map(KeyPermission::as_str)
             .collect()
+    }
+}
+
+/// A value of `--certificate-permissions`, as az accepts them (any case; `all` means every
+/// permission). ARM spells them all in lower case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CertificatePermissionArg {
+    All,
+    Get,
+    List,
+    Update,
+    Create,
+    Import,
+    Delete,
+    Recover,
+    Backup,
+    Restore,
+    Purge,
+    #[value(name = "managecontacts")]
+    ManageContacts,
+    #[value(name = "manageissuers")]
+    ManageIssuers,
+    #[value(name = "getissuers")]
+    GetIssuers,
+    #[value(name = "listissuers")]
+    ListIssuers,
+    #[value(name = "setissuers")]
+    SetIssuers,
+    #[value(name = "deleteissuers")]
+    DeleteIssuers,
+}
+
+impl CertificatePermissionArg {
+    /// The ARM names this value stands for (`all` is every one).
+    #[must_use]
+    pub fn names(self) -> Vec<&'static str> {
+        use CertificatePermission as C;
+        let permissions = match self {
+            Self::All => C::ALL.to_vec(),
+            Self::Get => vec![C::Get],
+            Self::List => vec![C::List],
+            Self::Update => vec![C::Update],
+            Self::Create => vec![C::Create],
+            Self::Import => vec![C::Import],
+            Self::Delete => vec![C::Delete],
+            Self::Recover => vec![C::Recover],
+            Self::Backup => vec![C::Backup],
+            Self::Restore => vec![C::Restore],
+            Self::Purge => vec![C::Purge],
+            Self::ManageContacts => vec![C::ManageContacts],
+            Self::ManageIssuers => vec![C::ManageIssuers],
+            Self::GetIssuers => vec![C::GetIssuers],
+            Self::ListIssuers => vec![C::ListIssuers],
+            Self::SetIssuers => vec![C::SetIssuers],
+            Self::DeleteIssuers => vec![C::DeleteIssuers],
+        };
+        permissions.into_iter().map(C::as_str).collect()
     }
 }
 
@@ -547,13 +608,13 @@ mod tests {
         check(
             "keyvault set-policy --name v1 --spn app-1 --secret-permissions get list",
             expect![[
-                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("app-1"), object_id: None }, secret_permissions: [Get, List], key_permissions: [] }))"#
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("app-1"), object_id: None }, secret_permissions: [Get, List], key_permissions: [], certificate_permissions: [] }))"#
             ]],
         );
         check(
             "keyvault set-policy --name v1 --object-id oid-1 --secret-permissions ALL",
             expect![[
-                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: None, object_id: Some("oid-1") }, secret_permissions: [All], key_permissions: [] }))"#
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: None, object_id: Some("oid-1") }, secret_permissions: [All], key_permissions: [], certificate_permissions: [] }))"#
             ]],
         );
         check(
@@ -720,6 +781,27 @@ mod tests {
     }
 
     #[test]
+    fn certificate_permissions_with_the_quickstarts_flags() {
+        // The Python certificates quickstart's own set-up line, with `strongroom` for `az`.
+        check(
+            "keyvault set-policy --name kv1 --spn app-1 --resource-group KeyVault-PythonQS-rg --certificate-permissions delete get list create",
+            expect![[
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "kv1", resource_group: "KeyVault-PythonQS-rg" }, principal: PrincipalArgs { spn: Some("app-1"), object_id: None }, secret_permissions: [], key_permissions: [], certificate_permissions: [Delete, Get, List, Create] }))"#
+            ]],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a --certificate-permissions ManageIssuers GETISSUERS all",
+            expect![[
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("a"), object_id: None }, secret_permissions: [], key_permissions: [], certificate_permissions: [ManageIssuers, GetIssuers, All] }))"#
+            ]],
+        );
+        check(
+            "keyvault set-policy --name v1 --spn a --certificate-permissions sign",
+            expect!["error: InvalidValue"],
+        );
+    }
+
+    #[test]
     fn vault_sku_and_key_permissions() {
         check(
             "keyvault create --name v1 --sku PREMIUM",
@@ -734,13 +816,13 @@ mod tests {
         check(
             "keyvault set-policy --name v1 --spn a --key-permissions get UNWRAPKEY wrapkey GetRotationPolicy",
             expect![[
-                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("a"), object_id: None }, secret_permissions: [], key_permissions: [Get, UnwrapKey, WrapKey, GetRotationPolicy] }))"#
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("a"), object_id: None }, secret_permissions: [], key_permissions: [Get, UnwrapKey, WrapKey, GetRotationPolicy], certificate_permissions: [] }))"#
             ]],
         );
         check(
             "keyvault set-policy --name v1 --spn a --key-permissions all --secret-permissions get",
             expect![[
-                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("a"), object_id: None }, secret_permissions: [Get], key_permissions: [All] }))"#
+                r#"Keyvault(SetPolicy(SetPolicyArgs { vault: VaultArgs { name: "v1", resource_group: "strongroom" }, principal: PrincipalArgs { spn: Some("a"), object_id: None }, secret_permissions: [Get], key_permissions: [All], certificate_permissions: [] }))"#
             ]],
         );
         check(

@@ -53,7 +53,7 @@ pub(crate) async fn delete(session: &Session, args: &VaultArgs) -> Result<(), Cl
     Ok(())
 }
 
-/// `keyvault set-policy`: merge secret and key permissions into the principal's policy, then
+/// `keyvault set-policy`: merge secret, key and certificate permissions into the principal's policy, then
 /// print the vault as `az` does.
 pub(crate) async fn set_policy(session: &Session, args: &SetPolicyArgs) -> Result<Value, CliError> {
     let token = session.token(Audience::Management).await?;
@@ -73,10 +73,17 @@ pub(crate) async fn set_policy(session: &Session, args: &SetPolicyArgs) -> Resul
         .collect();
     keys.sort_unstable();
     keys.dedup();
+    let mut certificates: Vec<&str> = args
+        .certificate_permissions
+        .iter()
+        .flat_map(|permission| permission.names())
+        .collect();
+    certificates.sort_unstable();
+    certificates.dedup();
     let policy = json!({
         "tenantId": session.data.admin.tenant_id,
         "objectId": object_id,
-        "permissions": { "keys": keys, "secrets": secrets, "certificates": [] },
+        "permissions": { "keys": keys, "secrets": secrets, "certificates": certificates },
     });
     change_policies(session, &args.vault, PolicyOperation::Add, policy, &token).await
 }

@@ -465,6 +465,19 @@ async fn vault_create_sends_the_sku_and_set_policy_key_permissions() {
 }
 
 #[tokio::test]
+async fn set_policy_sends_certificate_permissions() {
+    let fixture = Fixture::start().await;
+    let args = "keyvault set-policy --name vault1 --object-id oid-9 -g rg-any --certificate-permissions delete GET list create managecontacts";
+    fixture.run(args).await;
+    check(
+        &data_requests(&fixture),
+        expect![[r#"
+        sni=localhost PUT /subscriptions/sub/resourceGroups/rg-any/providers/Microsoft.KeyVault/vaults/vault1/accessPolicies/add?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=177 body={"properties":{"accessPolicies":[{"objectId":"oid-9","permissions":{"certificates":["create","delete","get","list","managecontacts"],"keys":[],"secrets":[]},"tenantId":"tid"}]}}
+        sni=localhost GET /subscriptions/sub/resourceGroups/rg-any/providers/Microsoft.KeyVault/vaults/vault1?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=- length=0 body="#]],
+    );
+}
+
+#[tokio::test]
 async fn key_create_sends_key_create_parameters_and_prints_the_sdk_model() {
     let fixture = Fixture::start().await;
     let args = "keyvault key create --vault-name vault1 --name k1 --kty rsa --size 3072 --ops sign WRAPKEY -p hsm --disabled --expires 2030-01-01 --tags env=dev";

@@ -28,6 +28,8 @@ mod time;
 pub use caller::{Caller, ObjectId, PrincipalKind, TenantId};
 pub use kind::ObjectKind;
 pub use names::{NameError, ObjectName, VaultId, VaultName, Version};
-pub use permission::{KeyPermission, Permission, PermissionSet, SecretPermission};
+pub use permission::{
+    CertificatePermission, KeyPermission, Permission, PermissionSet, SecretPermission,
+};
 pub use secret::{Sealed, SecretBytes, SecretValue};
 pub use time::{Clock, ManualClock, SystemClock, UnixTime};

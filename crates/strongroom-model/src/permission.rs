@@ -133,11 +133,93 @@ impl KeyPermission {
     }
 }
 
-/// Any permission Strongroom checks. Certificates join this enum later.
+/// One certificate permission of an access policy (`az keyvault set-policy
+/// --certificate-permissions`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CertificatePermission {
+    Get,
+    List,
+    Update,
+    Create,
+    Import,
+    Delete,
+    Recover,
+    Backup,
+    Restore,
+    Purge,
+    ManageContacts,
+    ManageIssuers,
+    GetIssuers,
+    ListIssuers,
+    SetIssuers,
+    DeleteIssuers,
+}
+
+impl CertificatePermission {
+    pub const ALL: [CertificatePermission; 16] = [
+        Self::Get,
+        Self::List,
+        Self::Update,
+        Self::Create,
+        Self::Import,
+        Self::Delete,
+        Self::Recover,
+        Self::Backup,
+        Self::Restore,
+        Self::Purge,
+        Self::ManageContacts,
+        Self::ManageIssuers,
+        Self::GetIssuers,
+        Self::ListIssuers,
+        Self::SetIssuers,
+        Self::DeleteIssuers,
+    ];
+
+    /// The name ARM uses in access policies (all lower case for certificates), which is also
+    /// the word in Azure's 403 message (`certificates get`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "get",
+            Self::List => "list",
+            Self::Update => "update",
+            Self::Create => "create",
+            Self::Import => "import",
+            Self::Delete => "delete",
+            Self::Recover => "recover",
+            Self::Backup => "backup",
+            Self::Restore => "restore",
+            Self::Purge => "purge",
+            Self::ManageContacts => "managecontacts",
+            Self::ManageIssuers => "manageissuers",
+            Self::GetIssuers => "getissuers",
+            Self::ListIssuers => "listissuers",
+            Self::SetIssuers => "setissuers",
+            Self::DeleteIssuers => "deleteissuers",
+        }
+    }
+
+    /// Parses a policy permission name, case-insensitively as ARM does.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(raw))
+    }
+
+    /// One of the four granular issuer permissions that `manageissuers` also grants.
+    pub fn is_issuer_permission(self) -> bool {
+        matches!(
+            self,
+            Self::GetIssuers | Self::ListIssuers | Self::SetIssuers | Self::DeleteIssuers
+        )
+    }
+}
+
+/// Any permission Strongroom checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
     Secret(SecretPermission),
     Key(KeyPermission),
+    Certificate(CertificatePermission),
 }
 
 impl fmt::Display for Permission {
@@ -146,6 +228,7 @@ impl fmt::Display for Permission {
         match self {
             Self::Secret(p) => write!(f, "secrets {}", p.as_str()),
             Self::Key(p) => write!(f, "keys {}", p.as_str()),
+            Self::Certificate(p) => write!(f, "certificates {}", p.as_str()),
         }
     }
 }
@@ -155,6 +238,7 @@ impl fmt::Display for Permission {
 pub struct PermissionSet {
     pub secrets: Vec<SecretPermission>,
     pub keys: Vec<KeyPermission>,
+    pub certificates: Vec<CertificatePermission>,
 }
 
 impl PermissionSet {
@@ -162,6 +246,15 @@ impl PermissionSet {
         match permission {
             Permission::Secret(p) => self.secrets.contains(&p),
             Permission::Key(p) => self.keys.contains(&p),
+            // The REST reference names issuer operations "certificates/manageissuers/
+            // getissuers" and so on: `manageissuers` is the umbrella over the four.
+            Permission::Certificate(p) => {
+                self.certificates.contains(&p)
+                    || (p.is_issuer_permission()
+                        && self
+                            .certificates
+                            .contains(&CertificatePermission::ManageIssuers))
+            }
         }
     }
 }

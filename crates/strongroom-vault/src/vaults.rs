@@ -3,7 +3,9 @@
 
 use crate::{VaultCtx, VaultError};
 use std::sync::Arc;
-use strongroom_authz::{AccessPolicy, parse_key_permissions, parse_secret_permissions};
+use strongroom_authz::{
+    AccessPolicy, parse_certificate_permissions, parse_key_permissions, parse_secret_permissions,
+};
 use strongroom_crypto::{Aad, DataKey};
 use strongroom_model::{ObjectId, PermissionSet, TenantId, UnixTime, VaultId, VaultName};
 use strongroom_store::{AccessPolicyRow, NewVault, StoreError, VaultRow};
@@ -209,7 +211,6 @@ fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
     })
 }
 
-// Certificate permissions have no place in `PermissionSet` yet; they are stored empty.
 fn policy_to_row(policy: &AccessPolicy) -> AccessPolicyRow {
     AccessPolicyRow {
         tenant_id: policy.tenant_id.0.clone(),
@@ -226,7 +227,12 @@ fn policy_to_row(policy: &AccessPolicy) -> AccessPolicyRow {
             .iter()
             .map(|permission| permission.as_str().to_owned())
             .collect(),
-        certificates: Vec::new(),
+        certificates: policy
+            .permissions
+            .certificates
+            .iter()
+            .map(|permission| permission.as_str().to_owned())
+            .collect(),
     }
 }
 
@@ -242,9 +248,19 @@ fn policy_from_row(row: AccessPolicyRow) -> Result<AccessPolicy, VaultError> {
             "unknown key permission {unknown:?} in an access policy"
         )))
     })?;
+    let certificates = parse_certificate_permissions(row.certificates.iter().map(String::as_str))
+        .map_err(|unknown| {
+        VaultError::Store(StoreError::Corrupt(format!(
+            "unknown certificate permission {unknown:?} in an access policy"
+        )))
+    })?;
     Ok(AccessPolicy {
         tenant_id: TenantId(row.tenant_id),
         object_id: ObjectId(row.object_id),
-        permissions: PermissionSet { secrets, keys },
+        permissions: PermissionSet {
+            secrets,
+            keys,
+            certificates,
+        },
     })
 }

@@ -160,6 +160,7 @@ pub(crate) fn policy_all() -> AccessPolicy {
         permissions: PermissionSet {
             secrets: parse_secret_permissions(["all"]).unwrap(),
             keys: strongroom_authz::parse_key_permissions(["all"]).unwrap(),
+            certificates: strongroom_authz::parse_certificate_permissions(["all"]).unwrap(),
         },
     }
 }

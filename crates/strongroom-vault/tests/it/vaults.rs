@@ -18,6 +18,7 @@ fn policy(object_id: &str, permissions: &[&str]) -> AccessPolicy {
         permissions: PermissionSet {
             secrets: parse_secret_permissions(permissions.iter().copied()).unwrap(),
             keys: Vec::new(),
+            certificates: Vec::new(),
         },
     }
 }
