@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The one test command (README: `./scripts/test.sh`). CI runs it through .ci/run.
 #
-#   1. cargo fmt --check and clippy -D warnings (cheap, so they fail first)
-#   2. cargo build of every target, then cargo test --workspace (the Rust suites; every failing
-#      test binary is reported, not just the first)
-#   3. the official-SDK suite: a venv at target/sdk-venv with the pinned requirements
-#      (reinstalled only when tests/sdk-python/requirements.txt changes), then pytest against
-#      the binary we just built (STRONGROOM_BIN).
+#   1. cargo fmt --check and clippy -D warnings (cheap, so they fail first), then cargo build of
+#      every target
+#   2. a venv at target/sdk-venv with the official SDKs' pinned requirements (reinstalled only
+#      when tests/sdk-python/requirements.txt changes); they include `cryptography`, which the
+#      Rust certs tests also use, through this venv's python (STRONGROOM_TEST_PYTHON)
+#   3. cargo test --workspace (the Rust suites; every failing test binary is reported, not just
+#      the first); the certs tests also need the `openssl` command, installed if missing
+#   4. the official-SDK suite: pytest against the binary we just built (STRONGROOM_BIN).
 #
 # Any failure stops the script with a non-zero exit code.
-# Environment: SKIP_RUST=1 skips steps 1-2 (SDK suite only, against an existing build);
+# Environment: SKIP_RUST=1 skips steps 1 and 3 (SDK suite only, against an existing build);
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-k permissions").
 set -euo pipefail
 
@@ -42,19 +44,7 @@ if [[ "${SKIP_RUST:-0}" != "1" ]]; then
     step "cargo build --workspace --all-targets"
     cargo build --workspace --all-targets
     elapsed
-
-    STEP_START=$SECONDS
-    step "cargo test --workspace --no-fail-fast"
-    cargo test --workspace --no-fail-fast
-    elapsed
 fi
-
-STRONGROOM_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/strongroom"
-if [[ ! -x "$STRONGROOM_BIN" ]]; then
-    step "cargo build -p strongroom"
-    cargo build -p strongroom
-fi
-export STRONGROOM_BIN
 
 # --- Python venv for the official SDKs ---------------------------------------------------------------
 STEP_START=$SECONDS
@@ -89,6 +79,33 @@ else
     echo "requirements unchanged: reusing $VENV"
 fi
 elapsed
+
+# --- the Rust tests (the certs tests run `openssl` and the venv's python) ----------------------------
+if [[ "${SKIP_RUST:-0}" != "1" ]]; then
+    STEP_START=$SECONDS
+    step "cargo test --workspace --no-fail-fast"
+    if ! command -v openssl >/dev/null; then
+        if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+            echo "openssl command missing: installing openssl"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq
+            apt-get install -y -qq openssl
+        else
+            echo "error: the certs tests need the 'openssl' command; install openssl" >&2
+            exit 1
+        fi
+    fi
+    export STRONGROOM_TEST_PYTHON="$VENV/bin/python"
+    cargo test --workspace --no-fail-fast
+    elapsed
+fi
+
+STRONGROOM_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/strongroom"
+if [[ ! -x "$STRONGROOM_BIN" ]]; then
+    step "cargo build -p strongroom"
+    cargo build -p strongroom
+fi
+export STRONGROOM_BIN
 
 # --- the SDK suite -----------------------------------------------------------------------------------
 STEP_START=$SECONDS

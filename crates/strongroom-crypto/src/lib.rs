@@ -3,14 +3,18 @@
 //! Owns: envelope encryption (`MasterKey` seals per-vault `DataKey`s, data keys seal payloads,
 //! AES-256-GCM with authenticated data binding each ciphertext to where it belongs), random
 //! generation, client-secret hashing, the local CA and TLS certificates, RSA signing keys,
-//! client certificates, the verification of client-assertion signatures, and Key Vault keys
-//! (`keys`: RSA, EC and oct keys and every operation Key Vault offers on them).
+//! client certificates, the verification of client-assertion signatures, Key Vault keys
+//! (`keys`: RSA, EC and oct keys and every operation Key Vault offers on them), and Key Vault
+//! certificates' material (`certs`: PEM and PFX import and export, X.509 details, issuance).
 //!
 //! Must not touch: storage, HTTP, logging of its inputs.
 //!
 //! Invariants: key material lives in zeroizing types with redacted `Debug`; every private-key
 //! operation goes through aws-lc-rs (never the `rsa` crate); a `Sealed` opens only with the
-//! same key *and* the same authenticated data it was sealed with.
+//! same key *and* the same authenticated data it was sealed with. The one exception to
+//! "everything on aws-lc-rs": a PFX *container* is opened and sealed under its password by
+//! `p12-keystore` on RustCrypto ciphers (aws-lc-rs has no 3DES or RC2, which legacy PFX
+//! files need); the key inside becomes a `PrivateKey` at once (`certs/pfx.rs`).
 //!
 //! Start reading at `envelope.rs`.
 
@@ -20,6 +24,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod certs;
 mod client_cert;
 mod envelope;
 mod error;

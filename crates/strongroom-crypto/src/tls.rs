@@ -153,6 +153,12 @@ impl LocalCa {
         &self.cert_der
     }
 
+    /// The CA as rcgen's signer, for Key Vault certificates issued by the local CA
+    /// (`certs::issue_with_ca`), which take their key and profile from the caller.
+    pub(crate) fn issuer(&self) -> &Issuer<'static, KeyPair> {
+        &self.issuer
+    }
+
     /// The CA private key in PEM (PKCS#8), for `ca-key.pem`.
     pub fn key_pem(&self) -> SecretValue {
         self.key_pem.clone()

@@ -60,9 +60,21 @@ impl EcKey {
         Self::from_pair(curve, pair)
     }
 
-    pub(super) fn from_pkcs8(curve: Curve, pkcs8: &[u8]) -> Result<Self, KeyError> {
+    /// From a PKCS#8 document; `malformed` words the failure for where the bytes came from.
+    pub(super) fn from_pkcs8(
+        curve: Curve,
+        pkcs8: &[u8],
+        malformed: &'static str,
+    ) -> Result<Self, KeyError> {
         let pair = EcdsaKeyPair::from_pkcs8(signing_algorithm(curve), pkcs8)
-            .map_err(|_| KeyError::InvalidKeyMaterial("stored EC key is malformed"))?;
+            .map_err(|_| KeyError::InvalidKeyMaterial(malformed))?;
+        Self::from_pair(curve, pair)
+    }
+
+    /// From a SEC1 `ECPrivateKey` document on `curve`; another curve is refused.
+    pub(super) fn from_sec1(curve: Curve, der: &[u8]) -> Result<Self, KeyError> {
+        let pair = EcdsaKeyPair::from_private_key_der(signing_algorithm(curve), der)
+            .map_err(|_| KeyError::InvalidKeyMaterial("SEC1 EC private key is malformed"))?;
         Self::from_pair(curve, pair)
     }
 

@@ -11,6 +11,8 @@
 //! `KeySizeMismatch`), then the input (`DigestLength`, `InvalidInput`), then the operation
 //! (`DecryptionFailed`, `Library`).
 //!
+//! Certificates bring keys as PKCS#8, PKCS#1 or SEC1 documents (`encodings.rs`).
+//!
 //! At rest, `to_stored` gives one tag byte then PKCS#8 DER (RSA, EC) or the raw key (oct); the
 //! vault seals those bytes. Tags: 1 RSA, 2 EC P-256, 3 EC P-384, 4 EC P-521, 5 EC P-256K,
 //! 6 oct. A new format takes a new tag; old tags keep reading.
@@ -20,6 +22,7 @@
 mod algorithms;
 mod der;
 mod ec;
+mod encodings;
 mod error;
 mod kw;
 mod material;
@@ -114,12 +117,17 @@ impl PrivateKey {
         let Some((&tag, body)) = bytes.split_first() else {
             return Err(KeyError::InvalidKeyMaterial("stored key is empty"));
         };
+        let stored_ec =
+            |curve| ec::EcKey::from_pkcs8(curve, body, "stored EC key is malformed").map(Inner::Ec);
         let inner = match tag {
-            STORED_RSA => Inner::Rsa(Box::new(rsa::RsaKey::from_pkcs8(body)?)),
-            STORED_EC_P256 => Inner::Ec(ec::EcKey::from_pkcs8(Curve::P256, body)?),
-            STORED_EC_P384 => Inner::Ec(ec::EcKey::from_pkcs8(Curve::P384, body)?),
-            STORED_EC_P521 => Inner::Ec(ec::EcKey::from_pkcs8(Curve::P521, body)?),
-            STORED_EC_P256K => Inner::Ec(ec::EcKey::from_pkcs8(Curve::P256K, body)?),
+            STORED_RSA => Inner::Rsa(Box::new(rsa::RsaKey::from_pkcs8(
+                body,
+                "stored RSA key is malformed",
+            )?)),
+            STORED_EC_P256 => stored_ec(Curve::P256)?,
+            STORED_EC_P384 => stored_ec(Curve::P384)?,
+            STORED_EC_P521 => stored_ec(Curve::P521)?,
+            STORED_EC_P256K => stored_ec(Curve::P256K)?,
             STORED_OCT => {
                 Inner::Oct(Box::new(oct::OctKey::from_bytes(body).map_err(|_| {
                     KeyError::InvalidKeyMaterial("stored oct key is malformed")

@@ -14,6 +14,7 @@ use super::algorithms::Mode;
 use super::{EncryptionAlgorithm, KeyError, KeyFamily, KeyMaterial, PublicKey, SignatureAlgorithm};
 use super::{der, import_digest};
 use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::error::KeyRejected;
 use aws_lc_rs::rsa::{
     KeyPair, KeyPairComponents, KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm,
     OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
@@ -109,9 +110,16 @@ impl RsaKey {
         Self::from_pair(pair)
     }
 
-    pub(super) fn from_pkcs8(pkcs8: &[u8]) -> Result<Self, KeyError> {
-        let pair = KeyPair::from_pkcs8(pkcs8)
-            .map_err(|_| KeyError::InvalidKeyMaterial("stored RSA key is malformed"))?;
+    /// From a PKCS#8 document; `malformed` words the failure for where the bytes came from.
+    pub(super) fn from_pkcs8(pkcs8: &[u8], malformed: &'static str) -> Result<Self, KeyError> {
+        let pair = KeyPair::from_pkcs8(pkcs8).map_err(|err| rejected(&err, malformed))?;
+        Self::from_pair(pair)
+    }
+
+    /// From a PKCS#1 `RSAPrivateKey` document (OpenSSL's "traditional" RSA PEM).
+    pub(super) fn from_pkcs1(der: &[u8]) -> Result<Self, KeyError> {
+        let pair = KeyPair::from_der(der)
+            .map_err(|err| rejected(&err, "PKCS#1 RSA private key is malformed"))?;
         Self::from_pair(pair)
     }
 
@@ -361,6 +369,17 @@ pub(super) fn verify_with_components(
         .to_parsed_public_key(params)
         .map_err(|_| KeyError::InvalidKeyMaterial("RSA public key is malformed"))?;
     Ok(parsed.verify_digest_sig(&digest, signature).is_ok())
+}
+
+/// aws-lc refuses keys outside 2048..=8192 bits before we can read their size; that is an
+/// unsupported size (an imported RSA-1024 key), not a malformed document.
+fn rejected(err: &KeyRejected, malformed: &'static str) -> KeyError {
+    match err.description_() {
+        "TooSmall" | "TooLarge" => {
+            KeyError::InvalidKeyMaterial("the RSA key size is not supported")
+        }
+        _ => KeyError::InvalidKeyMaterial(malformed),
+    }
 }
 
 fn rsa_mode(alg: EncryptionAlgorithm) -> Result<Mode, KeyError> {
