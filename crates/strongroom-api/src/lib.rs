@@ -19,6 +19,7 @@
 )]
 
 mod body;
+mod cert_routes;
 mod error;
 mod host;
 mod identity_routes;

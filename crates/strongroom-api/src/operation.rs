@@ -7,7 +7,8 @@ use axum::http::Method;
 use percent_encoding::percent_decode_str;
 use std::borrow::Cow;
 use strongroom_model::{
-    KeyPermission, ObjectKind, ObjectName, Permission, SecretPermission, Version,
+    CertificatePermission, KeyPermission, ObjectKind, ObjectName, Permission, SecretPermission,
+    Version,
 };
 
 /// A parsed data-plane operation.
@@ -131,6 +132,77 @@ pub enum Operation {
         name: ObjectName,
     },
     GetRandomBytes,
+
+    GetCertificates,
+    GetCertificate {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    UpdateCertificate {
+        name: ObjectName,
+        version: Option<VersionRef>,
+    },
+    DeleteCertificate {
+        name: ObjectName,
+    },
+    GetCertificateVersions {
+        name: ObjectName,
+    },
+    CreateCertificate {
+        name: ObjectName,
+    },
+    ImportCertificate {
+        name: ObjectName,
+    },
+    BackupCertificate {
+        name: ObjectName,
+    },
+    RestoreCertificate,
+    GetCertificateOperation {
+        name: ObjectName,
+    },
+    UpdateCertificateOperation {
+        name: ObjectName,
+    },
+    DeleteCertificateOperation {
+        name: ObjectName,
+    },
+    MergeCertificate {
+        name: ObjectName,
+    },
+    GetCertificatePolicy {
+        name: ObjectName,
+    },
+    UpdateCertificatePolicy {
+        name: ObjectName,
+    },
+    GetCertificateContacts,
+    SetCertificateContacts,
+    DeleteCertificateContacts,
+    GetCertificateIssuers,
+    /// Issuer names follow the object-name rules.
+    GetCertificateIssuer {
+        name: ObjectName,
+    },
+    SetCertificateIssuer {
+        name: ObjectName,
+    },
+    UpdateCertificateIssuer {
+        name: ObjectName,
+    },
+    DeleteCertificateIssuer {
+        name: ObjectName,
+    },
+    GetDeletedCertificates,
+    GetDeletedCertificate {
+        name: ObjectName,
+    },
+    PurgeDeletedCertificate {
+        name: ObjectName,
+    },
+    RecoverDeletedCertificate {
+        name: ObjectName,
+    },
 }
 
 /// A version segment from the path: well-formed, or something that cannot name a version
@@ -184,6 +256,33 @@ impl Operation {
             Self::GetKeyRotationPolicy { .. } => "GetKeyRotationPolicy",
             Self::UpdateKeyRotationPolicy { .. } => "UpdateKeyRotationPolicy",
             Self::GetRandomBytes => "GetRandomBytes",
+            Self::GetCertificates => "GetCertificates",
+            Self::GetCertificate { .. } => "GetCertificate",
+            Self::UpdateCertificate { .. } => "UpdateCertificate",
+            Self::DeleteCertificate { .. } => "DeleteCertificate",
+            Self::GetCertificateVersions { .. } => "GetCertificateVersions",
+            Self::CreateCertificate { .. } => "CreateCertificate",
+            Self::ImportCertificate { .. } => "ImportCertificate",
+            Self::BackupCertificate { .. } => "BackupCertificate",
+            Self::RestoreCertificate => "RestoreCertificate",
+            Self::GetCertificateOperation { .. } => "GetCertificateOperation",
+            Self::UpdateCertificateOperation { .. } => "UpdateCertificateOperation",
+            Self::DeleteCertificateOperation { .. } => "DeleteCertificateOperation",
+            Self::MergeCertificate { .. } => "MergeCertificate",
+            Self::GetCertificatePolicy { .. } => "GetCertificatePolicy",
+            Self::UpdateCertificatePolicy { .. } => "UpdateCertificatePolicy",
+            Self::GetCertificateContacts => "GetCertificateContacts",
+            Self::SetCertificateContacts => "SetCertificateContacts",
+            Self::DeleteCertificateContacts => "DeleteCertificateContacts",
+            Self::GetCertificateIssuers => "GetCertificateIssuers",
+            Self::GetCertificateIssuer { .. } => "GetCertificateIssuer",
+            Self::SetCertificateIssuer { .. } => "SetCertificateIssuer",
+            Self::UpdateCertificateIssuer { .. } => "UpdateCertificateIssuer",
+            Self::DeleteCertificateIssuer { .. } => "DeleteCertificateIssuer",
+            Self::GetDeletedCertificates => "GetDeletedCertificates",
+            Self::GetDeletedCertificate { .. } => "GetDeletedCertificate",
+            Self::PurgeDeletedCertificate { .. } => "PurgeDeletedCertificate",
+            Self::RecoverDeletedCertificate { .. } => "RecoverDeletedCertificate",
         }
     }
 
@@ -192,16 +291,19 @@ impl Operation {
         match self.required() {
             Permission::Secret(_) => ObjectKind::Secret,
             Permission::Key(_) => ObjectKind::Key,
+            Permission::Certificate(_) => ObjectKind::Certificate,
         }
     }
 
     /// The access-policy permission the operation requires (Azure's REST reference: "This
     /// operation requires the secrets/<perm> permission").
     pub fn required(&self) -> Permission {
+        use CertificatePermission as C;
         use KeyPermission as K;
         use SecretPermission as P;
         let secret = |permission| Permission::Secret(permission);
         let key = |permission| Permission::Key(permission);
+        let certificate = |permission| Permission::Certificate(permission);
         match self {
             Self::SetSecret { .. } | Self::UpdateSecret { .. } => secret(P::Set),
             Self::GetSecret { .. } => secret(P::Get),
@@ -244,6 +346,40 @@ impl Operation {
             // their own rotation-policy permissions since they were introduced.
             Self::GetKeyRotationPolicy { .. } => key(K::GetRotationPolicy),
             Self::UpdateKeyRotationPolicy { .. } => key(K::SetRotationPolicy),
+
+            // The REST reference's "requires the certificates/<perm> permission" per operation:
+            // the pending operation is read with get, cancelled with update, removed with
+            // delete; a merge completes a create.
+            Self::GetCertificate { .. }
+            | Self::GetCertificateOperation { .. }
+            | Self::GetCertificatePolicy { .. } => certificate(C::Get),
+            Self::GetCertificates
+            | Self::GetCertificateVersions { .. }
+            | Self::GetDeletedCertificates
+            | Self::GetDeletedCertificate { .. } => certificate(C::List),
+            Self::UpdateCertificate { .. }
+            | Self::UpdateCertificateOperation { .. }
+            | Self::UpdateCertificatePolicy { .. } => certificate(C::Update),
+            Self::CreateCertificate { .. } | Self::MergeCertificate { .. } => {
+                certificate(C::Create)
+            }
+            Self::ImportCertificate { .. } => certificate(C::Import),
+            Self::DeleteCertificate { .. } | Self::DeleteCertificateOperation { .. } => {
+                certificate(C::Delete)
+            }
+            Self::BackupCertificate { .. } => certificate(C::Backup),
+            Self::RestoreCertificate => certificate(C::Restore),
+            Self::PurgeDeletedCertificate { .. } => certificate(C::Purge),
+            Self::RecoverDeletedCertificate { .. } => certificate(C::Recover),
+            Self::GetCertificateContacts
+            | Self::SetCertificateContacts
+            | Self::DeleteCertificateContacts => certificate(C::ManageContacts),
+            Self::GetCertificateIssuers => certificate(C::ListIssuers),
+            Self::GetCertificateIssuer { .. } => certificate(C::GetIssuers),
+            Self::SetCertificateIssuer { .. } | Self::UpdateCertificateIssuer { .. } => {
+                certificate(C::SetIssuers)
+            }
+            Self::DeleteCertificateIssuer { .. } => certificate(C::DeleteIssuers),
         }
     }
 
@@ -286,6 +422,16 @@ impl Operation {
                 | Self::SecureUnwrapKey { .. }
                 | Self::UpdateKeyRotationPolicy { .. }
                 | Self::GetRandomBytes
+                | Self::UpdateCertificate { .. }
+                | Self::CreateCertificate { .. }
+                | Self::ImportCertificate { .. }
+                | Self::RestoreCertificate
+                | Self::UpdateCertificateOperation { .. }
+                | Self::MergeCertificate { .. }
+                | Self::UpdateCertificatePolicy { .. }
+                | Self::SetCertificateContacts
+                | Self::SetCertificateIssuer { .. }
+                | Self::UpdateCertificateIssuer { .. }
         )
     }
 
@@ -323,7 +469,35 @@ impl Operation {
             | Self::SecureUnwrapKey { name, .. }
             | Self::RotateKey { name }
             | Self::GetKeyRotationPolicy { name }
-            | Self::UpdateKeyRotationPolicy { name } => Some(name),
+            | Self::UpdateKeyRotationPolicy { name }
+            | Self::GetCertificate { name, .. }
+            | Self::UpdateCertificate { name, .. }
+            | Self::DeleteCertificate { name }
+            | Self::GetCertificateVersions { name }
+            | Self::CreateCertificate { name }
+            | Self::ImportCertificate { name }
+            | Self::BackupCertificate { name }
+            | Self::GetCertificateOperation { name }
+            | Self::UpdateCertificateOperation { name }
+            | Self::DeleteCertificateOperation { name }
+            | Self::MergeCertificate { name }
+            | Self::GetCertificatePolicy { name }
+            | Self::UpdateCertificatePolicy { name }
+            | Self::GetDeletedCertificate { name }
+            | Self::PurgeDeletedCertificate { name }
+            | Self::RecoverDeletedCertificate { name } => Some(name),
+            // An issuer is not a vault object.
+            Self::GetCertificateIssuer { .. }
+            | Self::SetCertificateIssuer { .. }
+            | Self::UpdateCertificateIssuer { .. }
+            | Self::DeleteCertificateIssuer { .. }
+            | Self::GetCertificates
+            | Self::RestoreCertificate
+            | Self::GetCertificateContacts
+            | Self::SetCertificateContacts
+            | Self::DeleteCertificateContacts
+            | Self::GetCertificateIssuers
+            | Self::GetDeletedCertificates => None,
             Self::GetSecrets
             | Self::GetDeletedSecrets
             | Self::RestoreSecret
@@ -368,6 +542,10 @@ impl Operation {
             crate::key_routes::parse_keys(method, rest)
         } else if is("deletedkeys") {
             crate::key_routes::parse_deleted_keys(method, rest)
+        } else if is("certificates") {
+            crate::cert_routes::parse_certificates(method, rest)
+        } else if is("deletedcertificates") {
+            crate::cert_routes::parse_deleted_certificates(method, rest)
         } else if is("rng") {
             match (method.clone(), rest) {
                 (Method::POST, [] | [""]) => Ok(Operation::GetRandomBytes),
@@ -797,11 +975,176 @@ mod tests {
         // A Managed HSM checks its own rng data action; access policies have no
         // permission for it, so a vault asks for keys/get.
         ("GetRandomBytes", "POST", "/rng", "keys get"),
+        // Certificates: the REST reference's permission per operation. The pending operation
+        // is read with get, cancelled with update and removed with delete; merge completes a
+        // create; deleted certificates are listed and read with list, as secrets and keys.
+        (
+            "GetCertificates",
+            "GET",
+            "/certificates",
+            "certificates list",
+        ),
+        (
+            "GetCertificate",
+            "GET",
+            "/certificates/c/4387e9f3d6e14c459867679a90fd0f79",
+            "certificates get",
+        ),
+        (
+            "UpdateCertificate",
+            "PATCH",
+            "/certificates/c/",
+            "certificates update",
+        ),
+        (
+            "DeleteCertificate",
+            "DELETE",
+            "/certificates/c",
+            "certificates delete",
+        ),
+        (
+            "GetCertificateVersions",
+            "GET",
+            "/certificates/c/versions",
+            "certificates list",
+        ),
+        (
+            "CreateCertificate",
+            "POST",
+            "/certificates/c/create",
+            "certificates create",
+        ),
+        (
+            "ImportCertificate",
+            "POST",
+            "/certificates/c/import",
+            "certificates import",
+        ),
+        (
+            "BackupCertificate",
+            "POST",
+            "/certificates/c/backup",
+            "certificates backup",
+        ),
+        (
+            "RestoreCertificate",
+            "POST",
+            "/certificates/restore",
+            "certificates restore",
+        ),
+        (
+            "GetCertificateOperation",
+            "GET",
+            "/certificates/c/pending",
+            "certificates get",
+        ),
+        (
+            "UpdateCertificateOperation",
+            "PATCH",
+            "/certificates/c/pending",
+            "certificates update",
+        ),
+        (
+            "DeleteCertificateOperation",
+            "DELETE",
+            "/certificates/c/pending",
+            "certificates delete",
+        ),
+        (
+            "MergeCertificate",
+            "POST",
+            "/certificates/c/pending/merge",
+            "certificates create",
+        ),
+        (
+            "GetCertificatePolicy",
+            "GET",
+            "/certificates/c/policy",
+            "certificates get",
+        ),
+        (
+            "UpdateCertificatePolicy",
+            "PATCH",
+            "/certificates/c/policy",
+            "certificates update",
+        ),
+        (
+            "GetCertificateContacts",
+            "GET",
+            "/certificates/contacts",
+            "certificates managecontacts",
+        ),
+        (
+            "SetCertificateContacts",
+            "PUT",
+            "/certificates/contacts",
+            "certificates managecontacts",
+        ),
+        (
+            "DeleteCertificateContacts",
+            "DELETE",
+            "/certificates/contacts",
+            "certificates managecontacts",
+        ),
+        (
+            "GetCertificateIssuers",
+            "GET",
+            "/certificates/issuers",
+            "certificates listissuers",
+        ),
+        (
+            "GetCertificateIssuer",
+            "GET",
+            "/certificates/issuers/i",
+            "certificates getissuers",
+        ),
+        (
+            "SetCertificateIssuer",
+            "PUT",
+            "/certificates/issuers/i",
+            "certificates setissuers",
+        ),
+        (
+            "UpdateCertificateIssuer",
+            "PATCH",
+            "/certificates/issuers/i",
+            "certificates setissuers",
+        ),
+        (
+            "DeleteCertificateIssuer",
+            "DELETE",
+            "/certificates/issuers/i",
+            "certificates deleteissuers",
+        ),
+        (
+            "GetDeletedCertificates",
+            "GET",
+            "/deletedcertificates",
+            "certificates list",
+        ),
+        (
+            "GetDeletedCertificate",
+            "GET",
+            "/deletedcertificates/c",
+            "certificates list",
+        ),
+        (
+            "PurgeDeletedCertificate",
+            "DELETE",
+            "/deletedcertificates/c",
+            "certificates purge",
+        ),
+        (
+            "RecoverDeletedCertificate",
+            "POST",
+            "/deletedcertificates/c/recover",
+            "certificates recover",
+        ),
     ];
 
     /// Every variant, matched without a `_` arm, so a new variant does not compile until it
     /// has a number here, and `permission_table` then fails until `PERMISSIONS` has its row.
-    const N_VARIANTS: usize = 39;
+    const N_VARIANTS: usize = 66;
     fn variant_number(op: &Operation) -> usize {
         match op {
             Operation::SetSecret { .. } => 0,
@@ -843,6 +1186,33 @@ mod tests {
             Operation::GetKeyRotationPolicy { .. } => 36,
             Operation::UpdateKeyRotationPolicy { .. } => 37,
             Operation::GetRandomBytes => 38,
+            Operation::GetCertificates => 39,
+            Operation::GetCertificate { .. } => 40,
+            Operation::UpdateCertificate { .. } => 41,
+            Operation::DeleteCertificate { .. } => 42,
+            Operation::GetCertificateVersions { .. } => 43,
+            Operation::CreateCertificate { .. } => 44,
+            Operation::ImportCertificate { .. } => 45,
+            Operation::BackupCertificate { .. } => 46,
+            Operation::RestoreCertificate => 47,
+            Operation::GetCertificateOperation { .. } => 48,
+            Operation::UpdateCertificateOperation { .. } => 49,
+            Operation::DeleteCertificateOperation { .. } => 50,
+            Operation::MergeCertificate { .. } => 51,
+            Operation::GetCertificatePolicy { .. } => 52,
+            Operation::UpdateCertificatePolicy { .. } => 53,
+            Operation::GetCertificateContacts => 54,
+            Operation::SetCertificateContacts => 55,
+            Operation::DeleteCertificateContacts => 56,
+            Operation::GetCertificateIssuers => 57,
+            Operation::GetCertificateIssuer { .. } => 58,
+            Operation::SetCertificateIssuer { .. } => 59,
+            Operation::UpdateCertificateIssuer { .. } => 60,
+            Operation::DeleteCertificateIssuer { .. } => 61,
+            Operation::GetDeletedCertificates => 62,
+            Operation::GetDeletedCertificate { .. } => 63,
+            Operation::PurgeDeletedCertificate { .. } => 64,
+            Operation::RecoverDeletedCertificate { .. } => 65,
         }
     }
 
@@ -869,10 +1239,10 @@ mod tests {
         for &(operation_id, method, path, permission) in PERMISSIONS {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             let op = Operation::parse(&method, path).unwrap();
-            let expected = if permission.starts_with("keys ") {
-                ObjectKind::Key
-            } else {
-                ObjectKind::Secret
+            let expected = match permission.split(' ').next() {
+                Some("keys") => ObjectKind::Key,
+                Some("certificates") => ObjectKind::Certificate,
+                _ => ObjectKind::Secret,
             };
             assert_eq!(op.kind(), expected, "{operation_id}");
         }
@@ -899,6 +1269,46 @@ mod tests {
         check("GET", "/foo", expect!["404 not found"]);
         check("GET", "/", expect!["404 not found"]);
         check("GET", "/secrets/a/b/c/d", expect!["404 not found"]);
+        check(
+            "POST",
+            "/certificates/c/versions",
+            expect!["405 method POST not allowed"],
+        );
+        check(
+            "GET",
+            "/certificates/c/create",
+            expect!["405 method GET not allowed"],
+        );
+        check(
+            "PUT",
+            "/certificates/c",
+            expect!["405 method PUT not allowed"],
+        );
+        check(
+            "POST",
+            "/certificates/contacts",
+            expect!["405 method POST not allowed"],
+        );
+        check(
+            "GET",
+            "/certificates/c/pending/merge",
+            expect!["405 method GET not allowed"],
+        );
+        check(
+            "POST",
+            "/certificates/c/pending/other",
+            expect!["404 not found"],
+        );
+        check(
+            "GET",
+            "/certificates/issuers/a_b",
+            expect!["400 bad parameter: The request URI contains an invalid name: a_b"],
+        );
+        check(
+            "GET",
+            "/certificates/c/policy/x/y",
+            expect!["404 not found"],
+        );
         check(
             "GET",
             &format!("/secrets/{}", "a".repeat(128)),
