@@ -144,7 +144,20 @@ pub trait Store: Send + Sync + 'static {
         name: &ObjectName,
     ) -> Result<Vec<VersionRow>, StoreError>;
 
+    /// A certificate's new version together with the versions of the key and the secret of
+    /// the same name that back it, all in one transaction: readers never see one without the
+    /// others. `key` and `secret` are optional (a pending certificate has a key and no
+    /// secret yet). The errors of `put_version`, for whichever of the three names fails.
+    async fn put_certificate_versions(
+        &self,
+        vault: VaultId,
+        versions: CertificateVersions,
+    ) -> Result<VersionRow, StoreError>;
+
     // ---- soft delete ----
+    // A certificate owns the key and the secret of its name: soft delete, recover and purge
+    // of a certificate move them with it, in the same transaction (those that exist).
+
     /// Moves a live name (all its versions) to the deleted state. `None` if not live.
     async fn soft_delete(
         &self,

@@ -102,6 +102,15 @@ pub struct NewVersion {
     pub payload: Sealed,
 }
 
+/// A certificate version and the versions of the key and secret of its name that back it
+/// (`Store::put_certificate_versions`). Every version must carry the certificate's name.
+#[derive(Debug, Clone)]
+pub struct CertificateVersions {
+    pub certificate: NewVersion,
+    pub key: Option<NewVersion>,
+    pub secret: Option<NewVersion>,
+}
+
 /// A stored version. Every field but `tags` is shared, so the copy the current-version cache
 /// hands out on a read costs reference counts rather than allocations (tags are usually empty).
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@
     reason = "the conformance suite reports failures by panicking, like assert!"
 )]
 
+mod certificates;
 mod concurrency;
 mod deleted;
 mod directory;
@@ -59,6 +60,8 @@ where
         deleted::purge,
         deleted::purge_expired,
         deleted::restore,
+        certificates::written_together,
+        certificates::lifecycle_moves_key_and_secret,
         name_policies::follow_their_name,
         name_policies::listed_for_the_scheduler,
         concurrency::concurrent_writes,

@@ -25,9 +25,9 @@ use async_trait::async_trait;
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Version};
 
 use crate::{
-    AccessPolicyRow, CredentialRow, DeletedRow, Deletion, NamePolicyRow, NewVault, NewVersion,
-    Page, PageRequest, PrincipalRow, Store, StoreError, TenantRow, VaultRow, VersionRow,
-    VersionUpdate,
+    AccessPolicyRow, CertificateVersions, CredentialRow, DeletedRow, Deletion, NamePolicyRow,
+    NewVault, NewVersion, Page, PageRequest, PrincipalRow, Store, StoreError, TenantRow, VaultRow,
+    VersionRow, VersionUpdate,
 };
 use current_cache::CurrentVersions;
 use readers::Readers;
@@ -50,6 +50,14 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
+    /// After a write to `name` of `kind`: forgets the cached current versions of every kind
+    /// the write may have moved with it (a certificate's key and secret).
+    fn invalidate_owned(&self, vault: VaultId, kind: ObjectKind, name: &ObjectName) {
+        for &owned in objects::owned_kinds(kind) {
+            self.current.invalidate(vault, owned, name);
+        }
+    }
+
     /// Opens (creating it with mode 0600 if absent) and migrates the database at `path`.
     /// The directory must exist. Blocks briefly; call it at start-up.
     ///
@@ -225,6 +233,20 @@ impl Store for SqliteStore {
         result
     }
 
+    async fn put_certificate_versions(
+        &self,
+        vault: VaultId,
+        versions: CertificateVersions,
+    ) -> Result<VersionRow, StoreError> {
+        let name = versions.certificate.name.clone();
+        let result = self
+            .writer
+            .write(move |conn| objects::put_certificate_versions(conn, vault, versions))
+            .await;
+        self.invalidate_owned(vault, ObjectKind::Certificate, &name);
+        result
+    }
+
     async fn get_version(
         &self,
         vault: VaultId,
@@ -339,7 +361,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| objects::soft_delete(conn, vault, kind, &owned_name, deletion))
             .await;
-        self.current.invalidate(vault, kind, name);
+        self.invalidate_owned(vault, kind, name);
         result
     }
 
@@ -377,7 +399,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| objects::recover(conn, vault, kind, &owned_name))
             .await;
-        self.current.invalidate(vault, kind, name);
+        self.invalidate_owned(vault, kind, name);
         result
     }
 
@@ -392,7 +414,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| objects::purge(conn, vault, kind, &owned_name))
             .await;
-        self.current.invalidate(vault, kind, name);
+        self.invalidate_owned(vault, kind, name);
         result
     }
 

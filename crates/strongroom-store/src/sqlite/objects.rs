@@ -11,8 +11,8 @@ use strongroom_model::{ObjectKind, ObjectName, Sealed, UnixTime, VaultId, Versio
 
 use super::codec::{decode_tags, encode_tags, to_i64};
 use crate::{
-    DeletedRow, Deletion, NewVersion, Page, PageRequest, StoreError, VersionAttributes, VersionRow,
-    VersionUpdate,
+    CertificateVersions, DeletedRow, Deletion, NewVersion, Page, PageRequest, StoreError,
+    VersionAttributes, VersionRow, VersionUpdate,
 };
 
 /// The columns `version_row` decodes, in order; queries may select more after them.
@@ -253,6 +253,47 @@ pub(super) fn put_version(
     Ok(into_row(new, name))
 }
 
+/// The certificate version and its key and secret versions, in the caller's transaction.
+pub(super) fn put_certificate_versions(
+    conn: &Connection,
+    vault: VaultId,
+    versions: CertificateVersions,
+) -> Result<VersionRow, StoreError> {
+    let CertificateVersions {
+        certificate,
+        key,
+        secret,
+    } = versions;
+    let others = [(ObjectKind::Key, &key), (ObjectKind::Secret, &secret)];
+    if others.iter().any(|(_, version)| {
+        version.as_ref().is_some_and(|v| {
+            !v.name
+                .as_str()
+                .eq_ignore_ascii_case(certificate.name.as_str())
+        })
+    }) {
+        return Err(StoreError::Corrupt(
+            "a certificate's key and secret must carry its name".to_owned(),
+        ));
+    }
+    for (kind, version) in [(ObjectKind::Key, key), (ObjectKind::Secret, secret)] {
+        if let Some(version) = version {
+            put_version(conn, vault, kind, version)?;
+        }
+    }
+    put_version(conn, vault, ObjectKind::Certificate, certificate)
+}
+
+/// The kinds a lifecycle change of `kind` moves together: a certificate takes the key and
+/// the secret of its name with it. `kind` itself comes first (callers skip it).
+pub(super) fn owned_kinds(kind: ObjectKind) -> &'static [ObjectKind] {
+    match kind {
+        ObjectKind::Certificate => &[ObjectKind::Certificate, ObjectKind::Key, ObjectKind::Secret],
+        ObjectKind::Secret => &[ObjectKind::Secret],
+        ObjectKind::Key => &[ObjectKind::Key],
+    }
+}
+
 pub(super) fn update_version(
     conn: &Connection,
     vault: VaultId,
@@ -310,20 +351,28 @@ pub(super) fn soft_delete(
     name: &ObjectName,
     deletion: Deletion,
 ) -> Result<Option<DeletedRow>, StoreError> {
-    let n_changed = conn
-        .prepare_cached(
-            "UPDATE object_names SET deleted_date = ?4, scheduled_purge_date = ?5 \
-             WHERE vault_id = ?1 AND kind = ?2 AND name = ?3 AND deleted_date IS NULL",
-        )?
-        .execute(params![
+    let mut statement = conn.prepare_cached(
+        "UPDATE object_names SET deleted_date = ?4, scheduled_purge_date = ?5 \
+         WHERE vault_id = ?1 AND kind = ?2 AND name = ?3 AND deleted_date IS NULL",
+    )?;
+    let n_changed = statement.execute(params![
+        vault.0,
+        kind.tag(),
+        name.as_str(),
+        deletion.deleted_date.seconds(),
+        deletion.scheduled_purge_date.seconds(),
+    ])?;
+    if n_changed == 0 {
+        return Ok(None);
+    }
+    for owned in owned_kinds(kind).iter().skip(1) {
+        statement.execute(params![
             vault.0,
-            kind.tag(),
+            owned.tag(),
             name.as_str(),
             deletion.deleted_date.seconds(),
             deletion.scheduled_purge_date.seconds(),
         ])?;
-    if n_changed == 0 {
-        return Ok(None);
     }
     get_deleted(conn, vault, kind, name)
 }
@@ -334,14 +383,15 @@ pub(super) fn recover(
     kind: ObjectKind,
     name: &ObjectName,
 ) -> Result<Option<VersionRow>, StoreError> {
-    let n_changed = conn
-        .prepare_cached(
-            "UPDATE object_names SET deleted_date = NULL, scheduled_purge_date = NULL \
-             WHERE vault_id = ?1 AND kind = ?2 AND name = ?3 AND deleted_date IS NOT NULL",
-        )?
-        .execute(params![vault.0, kind.tag(), name.as_str()])?;
-    if n_changed == 0 {
+    let mut statement = conn.prepare_cached(
+        "UPDATE object_names SET deleted_date = NULL, scheduled_purge_date = NULL \
+         WHERE vault_id = ?1 AND kind = ?2 AND name = ?3 AND deleted_date IS NOT NULL",
+    )?;
+    if statement.execute(params![vault.0, kind.tag(), name.as_str()])? == 0 {
         return Ok(None);
+    }
+    for owned in owned_kinds(kind).iter().skip(1) {
+        statement.execute(params![vault.0, owned.tag(), name.as_str()])?;
     }
     get_version(conn, vault, kind, name, None)
 }
@@ -353,13 +403,17 @@ pub(super) fn purge(
     kind: ObjectKind,
     name: &ObjectName,
 ) -> Result<bool, StoreError> {
-    let n_deleted = conn
-        .prepare_cached(
-            "DELETE FROM object_names \
-             WHERE vault_id = ?1 AND kind = ?2 AND name = ?3 AND deleted_date IS NOT NULL",
-        )?
-        .execute(params![vault.0, kind.tag(), name.as_str()])?;
-    Ok(n_deleted > 0)
+    let mut statement = conn.prepare_cached(
+        "DELETE FROM object_names \
+         WHERE vault_id = ?1 AND kind = ?2 AND name = ?3 AND deleted_date IS NOT NULL",
+    )?;
+    if statement.execute(params![vault.0, kind.tag(), name.as_str()])? == 0 {
+        return Ok(false);
+    }
+    for owned in owned_kinds(kind).iter().skip(1) {
+        statement.execute(params![vault.0, owned.tag(), name.as_str()])?;
+    }
+    Ok(true)
 }
 
 pub(super) fn purge_expired(conn: &Connection, now: UnixTime) -> Result<u64, StoreError> {
