@@ -1,9 +1,12 @@
 //! Wire DTOs: the JSON shapes of the Key Vault API, named as the OpenAPI spec names them
 //! (`SecretBundle`, `SecretSetParameters`, `KeyBundle`, ...). Only this module knows field
 //! casing and that timestamps are Unix seconds. Domain types are converted by hand in
-//! `secrets.rs`, `keys.rs` and `key_ops.rs`. Keys live in `wire/keys.rs`.
+//! `secrets.rs`, `keys.rs` and `key_ops.rs`. Keys live in `wire/keys.rs`, certificates in
+//! `wire/certificates.rs`.
 
+mod certificates;
 mod keys;
+pub use certificates::*;
 pub use keys::*;
 
 use serde::{Deserialize, Serialize, Serializer};
