@@ -30,6 +30,7 @@
 )]
 
 mod backup;
+pub mod certificates;
 mod ctx;
 mod error;
 pub mod janitor;
