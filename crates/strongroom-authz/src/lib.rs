@@ -191,7 +191,7 @@ pub fn authorize(
 pub fn parse_secret_permissions<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<SecretPermission>, String> {
-    parse_permissions(names, &SecretPermission::ALL, SecretPermission::parse)
+    parse_permissions(names, SecretPermission::ALL, SecretPermission::parse)
 }
 
 /// As `parse_secret_permissions`, for `--certificate-permissions`.
@@ -200,7 +200,7 @@ pub fn parse_certificate_permissions<'a>(
 ) -> Result<Vec<CertificatePermission>, String> {
     parse_permissions(
         names,
-        &CertificatePermission::ALL,
+        CertificatePermission::ALL,
         CertificatePermission::parse,
     )
 }
@@ -209,7 +209,7 @@ pub fn parse_certificate_permissions<'a>(
 pub fn parse_key_permissions<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<KeyPermission>, String> {
-    parse_permissions(names, &KeyPermission::ALL, KeyPermission::parse)
+    parse_permissions(names, KeyPermission::ALL, KeyPermission::parse)
 }
 
 fn parse_permissions<'a, P: Copy + Ord>(
@@ -350,7 +350,7 @@ mod tests {
             ..policy("t1", "alice", &[])
         };
         let cert = |p| Permission::Certificate(p);
-        for p in CertificatePermission::ALL {
+        for &p in CertificatePermission::ALL {
             // `manageissuers` also grants the four granular issuer permissions.
             let granted = matches!(
                 p,
@@ -391,7 +391,7 @@ mod tests {
             },
             ..policy("t1", "alice", &[])
         };
-        for p in CertificatePermission::ALL {
+        for &p in CertificatePermission::ALL {
             let granted = p == CertificatePermission::ListIssuers;
             check(
                 std::slice::from_ref(&list_issuers),

@@ -2,209 +2,101 @@
 
 use std::fmt;
 
-/// One secret permission of an access policy (`az keyvault set-policy --secret-permissions`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SecretPermission {
-    Get,
-    List,
-    Set,
-    Delete,
-    Backup,
-    Restore,
-    Recover,
-    Purge,
-}
-
-impl SecretPermission {
-    pub const ALL: [SecretPermission; 8] = [
-        Self::Get,
-        Self::List,
-        Self::Set,
-        Self::Delete,
-        Self::Backup,
-        Self::Restore,
-        Self::Recover,
-        Self::Purge,
-    ];
-
-    /// The name used in access policies and in Azure's 403 message (`secrets get`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "get",
-            Self::List => "list",
-            Self::Set => "set",
-            Self::Delete => "delete",
-            Self::Backup => "backup",
-            Self::Restore => "restore",
-            Self::Recover => "recover",
-            Self::Purge => "purge",
+/// One enum per object kind: its variants in Azure's order (`ALL`), the name ARM uses in
+/// access policies, which is also the word in Azure's 403 message (`as_str`), and parsing that
+/// ignores case as ARM does (`parse`).
+macro_rules! permission_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name {
+            $($variant),*
         }
-    }
 
-    /// Parses a policy permission name, case-insensitively as ARM does.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(raw))
-    }
-}
+        impl $name {
+            pub const ALL: &'static [$name] = &[$(Self::$variant),*];
 
-/// One key permission of an access policy (`az keyvault set-policy --key-permissions`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KeyPermission {
-    Get,
-    List,
-    Update,
-    Create,
-    Import,
-    Delete,
-    Recover,
-    Backup,
-    Restore,
-    Purge,
-    Decrypt,
-    Encrypt,
-    UnwrapKey,
-    WrapKey,
-    Verify,
-    Sign,
-    Release,
-    Rotate,
-    GetRotationPolicy,
-    SetRotationPolicy,
-}
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),*
+                }
+            }
 
-impl KeyPermission {
-    pub const ALL: [KeyPermission; 20] = [
-        Self::Get,
-        Self::List,
-        Self::Update,
-        Self::Create,
-        Self::Import,
-        Self::Delete,
-        Self::Recover,
-        Self::Backup,
-        Self::Restore,
-        Self::Purge,
-        Self::Decrypt,
-        Self::Encrypt,
-        Self::UnwrapKey,
-        Self::WrapKey,
-        Self::Verify,
-        Self::Sign,
-        Self::Release,
-        Self::Rotate,
-        Self::GetRotationPolicy,
-        Self::SetRotationPolicy,
-    ];
-
-    /// The name ARM uses in access policies (`unwrapKey`, `getrotationpolicy`), which is also
-    /// the word in Azure's 403 message (`keys sign`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "get",
-            Self::List => "list",
-            Self::Update => "update",
-            Self::Create => "create",
-            Self::Import => "import",
-            Self::Delete => "delete",
-            Self::Recover => "recover",
-            Self::Backup => "backup",
-            Self::Restore => "restore",
-            Self::Purge => "purge",
-            Self::Decrypt => "decrypt",
-            Self::Encrypt => "encrypt",
-            Self::UnwrapKey => "unwrapKey",
-            Self::WrapKey => "wrapKey",
-            Self::Verify => "verify",
-            Self::Sign => "sign",
-            Self::Release => "release",
-            Self::Rotate => "rotate",
-            Self::GetRotationPolicy => "getrotationpolicy",
-            Self::SetRotationPolicy => "setrotationpolicy",
+            pub fn parse(raw: &str) -> Option<Self> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|p| p.as_str().eq_ignore_ascii_case(raw))
+            }
         }
-    }
+    };
+}
 
-    /// Parses a policy permission name, case-insensitively as ARM does.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(raw))
+permission_enum! {
+    /// One secret permission of an access policy (`az keyvault set-policy --secret-permissions`).
+    SecretPermission {
+        Get => "get",
+        List => "list",
+        Set => "set",
+        Delete => "delete",
+        Backup => "backup",
+        Restore => "restore",
+        Recover => "recover",
+        Purge => "purge",
     }
 }
 
-/// One certificate permission of an access policy (`az keyvault set-policy
-/// --certificate-permissions`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CertificatePermission {
-    Get,
-    List,
-    Update,
-    Create,
-    Import,
-    Delete,
-    Recover,
-    Backup,
-    Restore,
-    Purge,
-    ManageContacts,
-    ManageIssuers,
-    GetIssuers,
-    ListIssuers,
-    SetIssuers,
-    DeleteIssuers,
+permission_enum! {
+    /// One key permission of an access policy (`az keyvault set-policy --key-permissions`).
+    /// ARM's names: `unwrapKey`, `wrapKey`, `getrotationpolicy`, `setrotationpolicy`.
+    KeyPermission {
+        Get => "get",
+        List => "list",
+        Update => "update",
+        Create => "create",
+        Import => "import",
+        Delete => "delete",
+        Recover => "recover",
+        Backup => "backup",
+        Restore => "restore",
+        Purge => "purge",
+        Decrypt => "decrypt",
+        Encrypt => "encrypt",
+        UnwrapKey => "unwrapKey",
+        WrapKey => "wrapKey",
+        Verify => "verify",
+        Sign => "sign",
+        Release => "release",
+        Rotate => "rotate",
+        GetRotationPolicy => "getrotationpolicy",
+        SetRotationPolicy => "setrotationpolicy",
+    }
+}
+
+permission_enum! {
+    /// One certificate permission of an access policy (`az keyvault set-policy
+    /// --certificate-permissions`); ARM spells them all in lower case.
+    CertificatePermission {
+        Get => "get",
+        List => "list",
+        Update => "update",
+        Create => "create",
+        Import => "import",
+        Delete => "delete",
+        Recover => "recover",
+        Backup => "backup",
+        Restore => "restore",
+        Purge => "purge",
+        ManageContacts => "managecontacts",
+        ManageIssuers => "manageissuers",
+        GetIssuers => "getissuers",
+        ListIssuers => "listissuers",
+        SetIssuers => "setissuers",
+        DeleteIssuers => "deleteissuers",
+    }
 }
 
 impl CertificatePermission {
-    pub const ALL: [CertificatePermission; 16] = [
-        Self::Get,
-        Self::List,
-        Self::Update,
-        Self::Create,
-        Self::Import,
-        Self::Delete,
-        Self::Recover,
-        Self::Backup,
-        Self::Restore,
-        Self::Purge,
-        Self::ManageContacts,
-        Self::ManageIssuers,
-        Self::GetIssuers,
-        Self::ListIssuers,
-        Self::SetIssuers,
-        Self::DeleteIssuers,
-    ];
-
-    /// The name ARM uses in access policies (all lower case for certificates), which is also
-    /// the word in Azure's 403 message (`certificates get`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "get",
-            Self::List => "list",
-            Self::Update => "update",
-            Self::Create => "create",
-            Self::Import => "import",
-            Self::Delete => "delete",
-            Self::Recover => "recover",
-            Self::Backup => "backup",
-            Self::Restore => "restore",
-            Self::Purge => "purge",
-            Self::ManageContacts => "managecontacts",
-            Self::ManageIssuers => "manageissuers",
-            Self::GetIssuers => "getissuers",
-            Self::ListIssuers => "listissuers",
-            Self::SetIssuers => "setissuers",
-            Self::DeleteIssuers => "deleteissuers",
-        }
-    }
-
-    /// Parses a policy permission name, case-insensitively as ARM does.
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(raw))
-    }
-
     /// One of the four granular issuer permissions that `manageissuers` also grants.
     pub fn is_issuer_permission(self) -> bool {
         matches!(
