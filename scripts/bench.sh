@@ -8,7 +8,9 @@
 #   scripts/bench.sh                      # defaults: 64,32 connections, 5 s phases, 5 rounds
 #   scripts/bench.sh --duration 10s --rounds 1 --connections 64 --client-threads 2
 #
-# oha (optional second load generator): cargo install oha --locked --root target/tools
+# oha, the second load generator (the secret GET target holds under both), is built once with
+# `cargo install` at the pinned version below and cached outside the clone, keyed by that
+# version (OHA_CACHE, default ~/.cache/strongroom/oha-VERSION); STRONGROOM_BENCH_NO_OHA=1 skips it.
 # The work directory (default target/bench-work) must be on a real disk; tmpfs is refused.
 # Extra arguments go to `strongroom-bench all`. Takes about seven minutes with the defaults.
 # Run it on an otherwise idle machine: the load generator and the server share its CPUs.
@@ -21,7 +23,21 @@ cargo build --release -p strongroom -p strongroom-bench
 # The in-process secret GET (crypto table) is an example of the HTTP edge's crate.
 cargo build --release -p strongroom-api --example pipeline_bench
 
+OHA_VERSION=1.16.0
+oha_args=()
+explicit_oha=0
+for arg in "$@"; do [[ "$arg" == --oha || "$arg" == --oha=* ]] && explicit_oha=1; done
+if [[ "${STRONGROOM_BENCH_NO_OHA:-}" != 1 && "$explicit_oha" == 0 ]]; then
+    OHA_CACHE="${OHA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/strongroom/oha-$OHA_VERSION}"
+    if [[ ! -x "$OHA_CACHE/bin/oha" ]]; then
+        echo "building oha $OHA_VERSION into $OHA_CACHE (once)"
+        cargo install oha --locked --version "$OHA_VERSION" --root "$OHA_CACHE"
+    fi
+    oha_args=(--oha "$OHA_CACHE/bin/oha")
+fi
+
 exec target/release/strongroom-bench all \
+    "${oha_args[@]}" \
     --server-bin target/release/strongroom \
     --write-markdown BENCHMARKS.md \
     "$@"
