@@ -1,0 +1,112 @@
+//! Issuance from a resolved policy: what the certificate says matches the policy and the key,
+//! the deployment CA signs when asked by name, `Unknown` gives a CSR, and bad issuers and
+//! subjects are the caller's error.
+
+use super::*;
+use crate::certificates::policy::{IssuerInput, KeyInput, PolicyInput, SansInput, X509Input};
+use strongroom_crypto::certs::{CertificateInfo, KeyUsage};
+use strongroom_crypto::keys::Curve;
+
+const NOW: UnixTime = UnixTime(1_767_225_600); // 2026-01-01T00:00:00Z
+
+fn policy(issuer: &str, subject: &str, key_type: &str) -> CertificatePolicy {
+    CertificatePolicy::for_create(&PolicyInput {
+        key: Some(KeyInput {
+            key_type: Some(key_type.to_owned()),
+            ..KeyInput::default()
+        }),
+        x509: Some(X509Input {
+            subject: Some(subject.to_owned()),
+            sans: Some(SansInput {
+                dns_names: vec!["app.example".to_owned(), "www.app.example".to_owned()],
+                ..SansInput::default()
+            }),
+            validity_months: Some(6),
+            ..X509Input::default()
+        }),
+        issuer: Some(IssuerInput {
+            name: Some(issuer.to_owned()),
+            ..IssuerInput::default()
+        }),
+        ..PolicyInput::default()
+    })
+    .unwrap()
+}
+
+fn certificate(issued: Issued) -> CertificateInfo {
+    match issued {
+        Issued::Certificate(der) => CertificateInfo::parse(&der).unwrap(),
+        Issued::SigningRequest(_) => panic!("expected a certificate"),
+    }
+}
+
+#[test]
+fn self_issued_certificates_follow_the_policy() {
+    let key = PrivateKey::generate_rsa(2048, None).unwrap();
+    let rsa = policy("Self", "CN=app.example, O=Contoso", "RSA");
+    let info = certificate(issue(&rsa, &key, NOW, None).unwrap());
+    assert_eq!(info.subject, "CN=app.example, O=Contoso");
+    assert_eq!(info.issuer, info.subject, "self-signed");
+    assert_eq!(info.dns_names, ["app.example", "www.app.example"]);
+    assert_eq!(info.ekus, ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
+    assert_eq!(
+        info.key_usage,
+        [KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment]
+    );
+    assert_eq!(info.not_before, NOW);
+    assert_eq!(
+        info.not_after,
+        UnixTime(1_782_864_000),
+        "2026-07-01: six months"
+    );
+    assert!(info.matches(&key));
+
+    let ec = PrivateKey::generate_ec(Curve::P256).unwrap();
+    let info = certificate(issue(&policy(SELF, "CN=ec", "EC"), &ec, NOW, None).unwrap());
+    assert!(info.matches(&ec));
+    assert_eq!(info.key_usage, [KeyUsage::DigitalSignature]);
+}
+
+const SELF: &str = "self";
+
+#[test]
+fn the_deployment_ca_signs_when_named() {
+    let ca = LocalCa::generate("Strongroom test CA").unwrap();
+    let key = PrivateKey::generate_ec(Curve::P256).unwrap();
+    let by_ca = policy("strongroom", "CN=svc.internal", "EC");
+    let info = certificate(issue(&by_ca, &key, NOW, Some(&ca)).unwrap());
+    assert_eq!(info.issuer, "CN=Strongroom test CA");
+    assert!(info.matches(&key));
+    // Without the CA in this process, the same policy is refused rather than self-signed.
+    assert!(matches!(
+        issue(&by_ca, &key, NOW, None),
+        Err(VaultError::NotSupported(_))
+    ));
+}
+
+#[test]
+fn unknown_issuer_gives_a_signing_request() {
+    let key = PrivateKey::generate_ec(Curve::P384).unwrap();
+    match issue(&policy("Unknown", "CN=later", "EC"), &key, NOW, None).unwrap() {
+        // A DER SEQUENCE; its content is checked in strongroom-crypto's CSR tests.
+        Issued::SigningRequest(der) => assert_eq!(der.first(), Some(&0x30)),
+        Issued::Certificate(_) => panic!("Unknown must not issue"),
+    }
+}
+
+#[test]
+fn caller_errors_are_invalid_parameters() {
+    let key = PrivateKey::generate_ec(Curve::P256).unwrap();
+    let message = |result: Result<Issued, VaultError>| match result {
+        Err(VaultError::InvalidParameter(message)) => message,
+        other => panic!("expected InvalidParameter, got {other:?}"),
+    };
+    assert!(
+        message(issue(&policy("DigiCert", "CN=x", "EC"), &key, NOW, None))
+            .contains("The issuer 'DigiCert' is not configured")
+    );
+    assert!(
+        message(issue(&policy(SELF, "CN", "EC"), &key, NOW, None))
+            .starts_with("The policy's subject is invalid:")
+    );
+}
