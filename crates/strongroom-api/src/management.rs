@@ -13,12 +13,10 @@ use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use strongroom_authz::{
-    AccessPolicy, parse_certificate_permissions, parse_key_permissions, parse_secret_permissions,
-};
+use strongroom_authz::{AccessPolicy, parse_permission_set};
 use strongroom_model::{
-    Caller, CertificatePermission, KeyPermission, ObjectId, PermissionSet, SecretPermission,
-    TenantId, VaultName,
+    Caller, CertificatePermission, KeyPermission, ObjectId, ObjectKind, PermissionSet,
+    SecretPermission, TenantId, VaultName,
 };
 use strongroom_store::PrincipalRow;
 use strongroom_vault::{Vault, VaultSku, vaults};
@@ -266,37 +264,30 @@ fn to_policy(entry: &AccessPolicyEntry) -> Result<AccessPolicy, ApiError> {
             format!("Invalid value found at accessPolicies[].permissions.{field}: '{bad}'."),
         )
     };
-    let secrets = parse_secret_permissions(entry.permissions.secrets.iter().map(String::as_str))
-        .map_err(|bad| invalid("secrets", &bad))?;
-    let keys = parse_key_permissions(entry.permissions.keys.iter().map(String::as_str))
-        .map_err(|bad| invalid("keys", &bad))?;
-    let certificates =
-        parse_certificate_permissions(entry.permissions.certificates.iter().map(String::as_str))
-            .map_err(|bad| invalid("certificates", &bad))?;
+    let lists = &entry.permissions;
+    let permissions = parse_permission_set(
+        lists.secrets.iter().map(String::as_str),
+        lists.keys.iter().map(String::as_str),
+        lists.certificates.iter().map(String::as_str),
+    )
+    .map_err(|bad| invalid(bad.kind.collection(), &bad.name))?;
     Ok(AccessPolicy {
         tenant_id: TenantId(entry.tenant_id.to_ascii_lowercase()),
         object_id: ObjectId(entry.object_id.to_ascii_lowercase()),
-        permissions: PermissionSet {
-            secrets,
-            keys,
-            certificates,
-        },
+        permissions,
     })
 }
 
 fn policy_json(policy: &AccessPolicy) -> Value {
     let permissions = &policy.permissions;
-    let secrets: Vec<&str> = permissions.secrets.iter().map(|p| p.as_str()).collect();
-    let keys: Vec<&str> = permissions.keys.iter().map(|p| p.as_str()).collect();
-    let certificates: Vec<&str> = permissions
-        .certificates
-        .iter()
-        .map(|p| p.as_str())
-        .collect();
     json!({
         "tenantId": policy.tenant_id.0,
         "objectId": policy.object_id.0,
-        "permissions": {"keys": keys, "secrets": secrets, "certificates": certificates},
+        "permissions": {
+            "keys": permissions.names(ObjectKind::Key),
+            "secrets": permissions.names(ObjectKind::Secret),
+            "certificates": permissions.names(ObjectKind::Certificate),
+        },
     })
 }
 
@@ -479,18 +470,7 @@ async fn update_access_policies(
         "add" => {
             for change in changes {
                 if let Some(existing) = policies.iter_mut().find(|p| same(p, &change)) {
-                    let permissions = &mut existing.permissions;
-                    permissions.secrets.extend(change.permissions.secrets);
-                    permissions.secrets.sort();
-                    permissions.secrets.dedup();
-                    permissions.keys.extend(change.permissions.keys);
-                    permissions.keys.sort();
-                    permissions.keys.dedup();
-                    permissions
-                        .certificates
-                        .extend(change.permissions.certificates);
-                    permissions.certificates.sort();
-                    permissions.certificates.dedup();
+                    existing.permissions.merge(change.permissions);
                 } else {
                     policies.push(change);
                 }

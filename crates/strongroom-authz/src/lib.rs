@@ -18,7 +18,7 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 use strongroom_model::{
-    Caller, CertificatePermission, KeyPermission, ObjectId, Permission, PermissionSet,
+    Caller, CertificatePermission, KeyPermission, ObjectId, ObjectKind, Permission, PermissionSet,
     SecretPermission, TenantId,
 };
 
@@ -192,6 +192,29 @@ pub fn parse_secret_permissions<'a>(
     names: impl IntoIterator<Item = &'a str>,
 ) -> Result<Vec<SecretPermission>, String> {
     parse_permissions(names, SecretPermission::ALL, SecretPermission::parse)
+}
+
+/// A permission name an access policy does not know, and the kind of list it was in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownPermission {
+    pub kind: ObjectKind,
+    pub name: String,
+}
+
+/// Parses an access policy's three lists of permission names (ARM's `secrets`, `keys`,
+/// `certificates`) into a `PermissionSet`; the first unknown name is the error.
+pub fn parse_permission_set<'a>(
+    secrets: impl IntoIterator<Item = &'a str>,
+    keys: impl IntoIterator<Item = &'a str>,
+    certificates: impl IntoIterator<Item = &'a str>,
+) -> Result<PermissionSet, UnknownPermission> {
+    let unknown = |kind| move |name| UnknownPermission { kind, name };
+    Ok(PermissionSet {
+        secrets: parse_secret_permissions(secrets).map_err(unknown(ObjectKind::Secret))?,
+        keys: parse_key_permissions(keys).map_err(unknown(ObjectKind::Key))?,
+        certificates: parse_certificate_permissions(certificates)
+            .map_err(unknown(ObjectKind::Certificate))?,
+    })
 }
 
 /// As `parse_secret_permissions`, for `--certificate-permissions`.

@@ -1,5 +1,6 @@
 //! Access-policy permissions, named as Azure names them.
 
+use crate::ObjectKind;
 use std::fmt;
 
 /// One enum per object kind: its variants in Azure's order (`ALL`), the name ARM uses in
@@ -134,6 +135,28 @@ pub struct PermissionSet {
 }
 
 impl PermissionSet {
+    /// ARM's names of the permissions of one kind, in the set's order.
+    pub fn names(&self, kind: ObjectKind) -> Vec<&'static str> {
+        match kind {
+            ObjectKind::Secret => self.secrets.iter().map(|p| p.as_str()).collect(),
+            ObjectKind::Key => self.keys.iter().map(|p| p.as_str()).collect(),
+            ObjectKind::Certificate => self.certificates.iter().map(|p| p.as_str()).collect(),
+        }
+    }
+
+    /// Adds `other`'s permissions (an access-policy `add`); each list stays sorted, without
+    /// repeats.
+    pub fn merge(&mut self, other: PermissionSet) {
+        fn union<P: Ord>(into: &mut Vec<P>, more: Vec<P>) {
+            into.extend(more);
+            into.sort();
+            into.dedup();
+        }
+        union(&mut self.secrets, other.secrets);
+        union(&mut self.keys, other.keys);
+        union(&mut self.certificates, other.certificates);
+    }
+
     pub fn allows(&self, permission: Permission) -> bool {
         match permission {
             Permission::Secret(p) => self.secrets.contains(&p),

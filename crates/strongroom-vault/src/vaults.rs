@@ -3,11 +3,9 @@
 
 use crate::{VaultCtx, VaultError};
 use std::sync::Arc;
-use strongroom_authz::{
-    AccessPolicy, parse_certificate_permissions, parse_key_permissions, parse_secret_permissions,
-};
+use strongroom_authz::{AccessPolicy, parse_permission_set};
 use strongroom_crypto::{Aad, DataKey};
-use strongroom_model::{ObjectId, PermissionSet, TenantId, UnixTime, VaultId, VaultName};
+use strongroom_model::{ObjectId, ObjectKind, TenantId, UnixTime, VaultId, VaultName};
 use strongroom_store::{AccessPolicyRow, NewVault, StoreError, VaultRow};
 
 /// Soft-delete retention Azure allows, in days (`softDeleteRetentionInDays`).
@@ -212,55 +210,39 @@ fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
 }
 
 fn policy_to_row(policy: &AccessPolicy) -> AccessPolicyRow {
+    let names = |kind| {
+        policy
+            .permissions
+            .names(kind)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    };
     AccessPolicyRow {
         tenant_id: policy.tenant_id.0.clone(),
         object_id: policy.object_id.0.clone(),
-        secrets: policy
-            .permissions
-            .secrets
-            .iter()
-            .map(|permission| permission.as_str().to_owned())
-            .collect(),
-        keys: policy
-            .permissions
-            .keys
-            .iter()
-            .map(|permission| permission.as_str().to_owned())
-            .collect(),
-        certificates: policy
-            .permissions
-            .certificates
-            .iter()
-            .map(|permission| permission.as_str().to_owned())
-            .collect(),
+        secrets: names(ObjectKind::Secret),
+        keys: names(ObjectKind::Key),
+        certificates: names(ObjectKind::Certificate),
     }
 }
 
 fn policy_from_row(row: AccessPolicyRow) -> Result<AccessPolicy, VaultError> {
-    let secrets =
-        parse_secret_permissions(row.secrets.iter().map(String::as_str)).map_err(|unknown| {
-            VaultError::Store(StoreError::Corrupt(format!(
-                "unknown secret permission {unknown:?} in an access policy"
-            )))
-        })?;
-    let keys = parse_key_permissions(row.keys.iter().map(String::as_str)).map_err(|unknown| {
+    let permissions = parse_permission_set(
+        row.secrets.iter().map(String::as_str),
+        row.keys.iter().map(String::as_str),
+        row.certificates.iter().map(String::as_str),
+    )
+    .map_err(|bad| {
         VaultError::Store(StoreError::Corrupt(format!(
-            "unknown key permission {unknown:?} in an access policy"
-        )))
-    })?;
-    let certificates = parse_certificate_permissions(row.certificates.iter().map(String::as_str))
-        .map_err(|unknown| {
-        VaultError::Store(StoreError::Corrupt(format!(
-            "unknown certificate permission {unknown:?} in an access policy"
+            "unknown {} permission {:?} in an access policy",
+            bad.kind.tag(),
+            bad.name
         )))
     })?;
     Ok(AccessPolicy {
         tenant_id: TenantId(row.tenant_id),
         object_id: ObjectId(row.object_id),
-        permissions: PermissionSet {
-            secrets,
-            keys,
-            certificates,
-        },
+        permissions,
     })
 }
