@@ -50,11 +50,11 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// After a write to `name` of `kind`: forgets the cached current versions of every kind
-    /// the write may have moved with it (a certificate's key and secret).
-    fn invalidate_owned(&self, vault: VaultId, kind: ObjectKind, name: &ObjectName) {
-        for &owned in objects::owned_kinds(kind) {
-            self.current.invalidate(vault, owned, name);
+    /// After a write to `name` of `kind`: forgets the cached current versions of that kind
+    /// and of every kind the write may have moved with it (a certificate's key and secret).
+    fn invalidate_linked(&self, vault: VaultId, kind: ObjectKind, name: &ObjectName) {
+        for &each in std::iter::once(&kind).chain(objects::linked_kinds(kind)) {
+            self.current.invalidate(vault, each, name);
         }
     }
 
@@ -243,7 +243,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| objects::put_certificate_versions(conn, vault, versions))
             .await;
-        self.invalidate_owned(vault, ObjectKind::Certificate, &name);
+        self.invalidate_linked(vault, ObjectKind::Certificate, &name);
         result
     }
 
@@ -361,7 +361,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| objects::soft_delete(conn, vault, kind, &owned_name, deletion))
             .await;
-        self.invalidate_owned(vault, kind, name);
+        self.invalidate_linked(vault, kind, name);
         result
     }
 
@@ -399,7 +399,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| objects::recover(conn, vault, kind, &owned_name))
             .await;
-        self.invalidate_owned(vault, kind, name);
+        self.invalidate_linked(vault, kind, name);
         result
     }
 
@@ -414,7 +414,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |conn| objects::purge(conn, vault, kind, &owned_name))
             .await;
-        self.invalidate_owned(vault, kind, name);
+        self.invalidate_linked(vault, kind, name);
         result
     }
 

@@ -264,14 +264,12 @@ pub(super) fn put_certificate_versions(
         key,
         secret,
     } = versions;
-    let others = [(ObjectKind::Key, &key), (ObjectKind::Secret, &secret)];
-    if others.iter().any(|(_, version)| {
-        version.as_ref().is_some_and(|v| {
-            !v.name
-                .as_str()
-                .eq_ignore_ascii_case(certificate.name.as_str())
-        })
-    }) {
+    let carries_its_name = |v: &NewVersion| {
+        v.name
+            .as_str()
+            .eq_ignore_ascii_case(certificate.name.as_str())
+    };
+    if !key.iter().chain(&secret).all(carries_its_name) {
         return Err(StoreError::Corrupt(
             "a certificate's key and secret must carry its name".to_owned(),
         ));
@@ -284,13 +282,12 @@ pub(super) fn put_certificate_versions(
     put_version(conn, vault, ObjectKind::Certificate, certificate)
 }
 
-/// The kinds a lifecycle change of `kind` moves together: a certificate takes the key and
-/// the secret of its name with it. `kind` itself comes first (callers skip it).
-pub(super) fn owned_kinds(kind: ObjectKind) -> &'static [ObjectKind] {
+/// The other kinds a lifecycle change of `kind` moves with it: a certificate takes the key
+/// and the secret of its name.
+pub(super) fn linked_kinds(kind: ObjectKind) -> &'static [ObjectKind] {
     match kind {
-        ObjectKind::Certificate => &[ObjectKind::Certificate, ObjectKind::Key, ObjectKind::Secret],
-        ObjectKind::Secret => &[ObjectKind::Secret],
-        ObjectKind::Key => &[ObjectKind::Key],
+        ObjectKind::Certificate => &[ObjectKind::Key, ObjectKind::Secret],
+        ObjectKind::Secret | ObjectKind::Key => &[],
     }
 }
 
@@ -365,10 +362,10 @@ pub(super) fn soft_delete(
     if n_changed == 0 {
         return Ok(None);
     }
-    for owned in owned_kinds(kind).iter().skip(1) {
+    for linked in linked_kinds(kind) {
         statement.execute(params![
             vault.0,
-            owned.tag(),
+            linked.tag(),
             name.as_str(),
             deletion.deleted_date.seconds(),
             deletion.scheduled_purge_date.seconds(),
@@ -390,8 +387,8 @@ pub(super) fn recover(
     if statement.execute(params![vault.0, kind.tag(), name.as_str()])? == 0 {
         return Ok(None);
     }
-    for owned in owned_kinds(kind).iter().skip(1) {
-        statement.execute(params![vault.0, owned.tag(), name.as_str()])?;
+    for linked in linked_kinds(kind) {
+        statement.execute(params![vault.0, linked.tag(), name.as_str()])?;
     }
     get_version(conn, vault, kind, name, None)
 }
@@ -410,8 +407,8 @@ pub(super) fn purge(
     if statement.execute(params![vault.0, kind.tag(), name.as_str()])? == 0 {
         return Ok(false);
     }
-    for owned in owned_kinds(kind).iter().skip(1) {
-        statement.execute(params![vault.0, owned.tag(), name.as_str()])?;
+    for linked in linked_kinds(kind) {
+        statement.execute(params![vault.0, linked.tag(), name.as_str()])?;
     }
     Ok(true)
 }
