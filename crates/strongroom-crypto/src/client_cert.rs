@@ -7,8 +7,8 @@
 //! key, as in Entra, so neither chain nor issuer matters.
 
 use crate::CryptoError;
+use crate::keys::strip_zeros;
 use crate::tls::{certificate_error, common_name, random_serial, set_validity};
-use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
 use aws_lc_rs::signature::{
     RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents,
 };
@@ -82,11 +82,6 @@ pub struct CertificateInfo {
     exponent: Vec<u8>,
 }
 
-fn strip_leading_zeros(bytes: &[u8]) -> Vec<u8> {
-    let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
-    bytes[start..].to_vec()
-}
-
 /// Parses a DER certificate with an RSA public key; anything else is `BadKey`.
 pub fn parse_client_certificate(der: &[u8]) -> Result<CertificateInfo, CryptoError> {
     let (rest, cert) = X509Certificate::from_der(der).map_err(|_| CryptoError::BadKey)?;
@@ -96,17 +91,13 @@ pub fn parse_client_certificate(der: &[u8]) -> Result<CertificateInfo, CryptoErr
     let Ok(PublicKey::RSA(rsa)) = cert.public_key().parsed() else {
         return Err(CryptoError::BadKey);
     };
-    let mut sha1 = [0u8; 20];
-    sha1.copy_from_slice(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref());
-    let mut sha256 = [0u8; 32];
-    sha256.copy_from_slice(digest(&SHA256, der).as_ref());
     Ok(CertificateInfo {
-        sha1,
-        sha256,
+        sha1: crate::certs::sha1(der),
+        sha256: crate::certs::sha256(der),
         not_before: UnixTime(cert.validity().not_before.timestamp()),
         not_after: UnixTime(cert.validity().not_after.timestamp()),
-        modulus: strip_leading_zeros(rsa.modulus),
-        exponent: strip_leading_zeros(rsa.exponent),
+        modulus: strip_zeros(rsa.modulus).to_vec(),
+        exponent: strip_zeros(rsa.exponent).to_vec(),
     })
 }
 

@@ -4,7 +4,7 @@
 
 use super::subject::format_name;
 use super::{CertError, KeyUsage};
-use crate::keys::{Curve, PrivateKey, PublicKey};
+use crate::keys::{Curve, PrivateKey, PublicKey, strip_zeros};
 use aws_lc_rs::digest::{SHA1_FOR_LEGACY_USE_ONLY, SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -187,18 +187,15 @@ fn oid_is(oid: &Oid<'_>, arcs: &[u64]) -> bool {
         .is_some_and(|oid_arcs| oid_arcs.eq(arcs.iter().copied()))
 }
 
-fn strip_zeros(bytes: &[u8]) -> &[u8] {
-    let n_zeros = bytes.iter().take_while(|&&byte| byte == 0).count();
-    &bytes[n_zeros..]
-}
-
-fn sha1(der: &[u8]) -> [u8; 20] {
+/// The SHA-1 thumbprint of a DER certificate (Azure's `x5t`, before base64url).
+pub(crate) fn sha1(der: &[u8]) -> [u8; 20] {
     let mut out = [0u8; 20];
     out.copy_from_slice(digest(&SHA1_FOR_LEGACY_USE_ONLY, der).as_ref());
     out
 }
 
-fn sha256(der: &[u8]) -> [u8; 32] {
+/// The SHA-256 thumbprint of a DER certificate (`x5t#S256`, before base64url).
+pub(crate) fn sha256(der: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(digest(&SHA256, der).as_ref());
     out

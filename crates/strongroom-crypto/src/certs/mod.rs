@@ -28,6 +28,7 @@ mod usage;
 pub use bundle::CertBundle;
 pub use error::CertError;
 pub use info::CertificateInfo;
+pub(crate) use info::{sha1, sha256};
 pub use issue::{CertificateRequestSpec, build_csr, issue_self_signed, issue_with_ca};
 pub use pem::{build_pem, parse_pem_bundle};
 pub use pfx::{build_pfx, parse_pfx};

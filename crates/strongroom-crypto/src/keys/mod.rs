@@ -302,6 +302,13 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// A big-endian unsigned integer without its leading zero bytes (DER and JWK encodings may
+/// carry them; comparisons and aws-lc-rs want the magnitude).
+pub(crate) fn strip_zeros(bytes: &[u8]) -> &[u8] {
+    let n_zeros = bytes.iter().take_while(|&&byte| byte == 0).count();
+    &bytes[n_zeros..]
+}
+
 /// Verifies a signature over a precomputed digest with a public key alone.
 pub fn verify_with_public(
     public: &PublicKey,

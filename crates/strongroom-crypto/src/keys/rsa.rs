@@ -11,7 +11,10 @@
 //! compatibility, and RSA-OAEP(-256) is the one to recommend.
 
 use super::algorithms::Mode;
-use super::{EncryptionAlgorithm, KeyError, KeyFamily, KeyMaterial, PublicKey, SignatureAlgorithm};
+use super::{
+    EncryptionAlgorithm, KeyError, KeyFamily, KeyMaterial, PublicKey, SignatureAlgorithm,
+    strip_zeros,
+};
 use super::{der, import_digest};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::error::KeyRejected;
@@ -420,11 +423,6 @@ fn required<'a>(part: Option<&'a [u8]>, missing: &'static str) -> Result<&'a [u8
 
 fn secret(part: &Option<Zeroizing<Vec<u8>>>) -> Option<&[u8]> {
     part.as_ref().map(|bytes| bytes.as_slice())
-}
-
-fn strip_zeros(bytes: &[u8]) -> &[u8] {
-    let n_zeros = bytes.iter().take_while(|&&byte| byte == 0).count();
-    &bytes[n_zeros..]
 }
 
 /// The modulus size in bits, if it is one we offer, and an exponent aws-lc accepts: odd, at
