@@ -111,6 +111,41 @@ fn round_trip<T: serde::de::DeserializeOwned + serde::Serialize>(what: &str, bod
     assert_eq!(&again, body, "{what} did not round-trip");
 }
 
+/// Round-trips an example's request body (present exactly when the spec declares one) and
+/// every response body (absent only for 204) with the per-operation DTO matchers; returns
+/// how many bodies it checked.
+fn round_trip_bodies(
+    operation: &SpecOperation,
+    example: &Value,
+    request: fn(&str, &Value),
+    response: fn(&str, &Value),
+) -> usize {
+    let id = operation.id.as_str();
+    let mut n_bodies = 0;
+    let request_body = operation
+        .body_parameter
+        .as_deref()
+        .and_then(|name| example["parameters"].get(name));
+    assert_eq!(
+        request_body.is_some(),
+        operation.body_parameter.is_some(),
+        "{id}: the example sends a body exactly when the spec declares one"
+    );
+    if let Some(body) = request_body {
+        request(id, body);
+        n_bodies += 1;
+    }
+    for (status, answer) in example["responses"].as_object().unwrap() {
+        let Some(body) = answer.get("body") else {
+            assert_eq!(status, "204", "{id}: only 204 has no body");
+            continue;
+        };
+        response(id, body);
+        n_bodies += 1;
+    }
+    n_bodies
+}
+
 #[test]
 fn every_secrets_example_routes_and_round_trips() {
     let operations = spec_operations("secrets.json");
@@ -260,27 +295,12 @@ fn every_keys_example_routes_and_round_trips() {
         let id = operation.id.as_str();
         let parameters = &example["parameters"];
         assert_routes(operation, parameters);
-        let request_body = operation
-            .body_parameter
-            .as_deref()
-            .and_then(|name| parameters.get(name));
-        assert_eq!(
-            request_body.is_some(),
-            operation.body_parameter.is_some(),
-            "{id}: the example sends a body exactly when the spec declares one"
+        n_bodies += round_trip_bodies(
+            operation,
+            &example,
+            round_trip_key_request,
+            round_trip_key_response,
         );
-        if let Some(body) = request_body {
-            round_trip_key_request(id, body);
-            n_bodies += 1;
-        }
-        for (status, response) in example["responses"].as_object().unwrap() {
-            let Some(body) = response.get("body") else {
-                assert_eq!(status, "204", "{id}: only 204 has no body");
-                continue;
-            };
-            round_trip_key_response(id, body);
-            n_bodies += 1;
-        }
         seen.push(id.to_owned());
     }
     assert_every_operation_seen(seen, &operations);
@@ -478,27 +498,12 @@ fn every_certificates_example_routes_and_round_trips() {
         } else {
             assert_routes(operation, parameters);
         }
-        let request_body = operation
-            .body_parameter
-            .as_deref()
-            .and_then(|name| parameters.get(name));
-        assert_eq!(
-            request_body.is_some(),
-            operation.body_parameter.is_some(),
-            "{id}: the example sends a body exactly when the spec declares one"
+        n_bodies += round_trip_bodies(
+            operation,
+            &example,
+            round_trip_certificate_request,
+            round_trip_certificate_response,
         );
-        if let Some(body) = request_body {
-            round_trip_certificate_request(id, body);
-            n_bodies += 1;
-        }
-        for (status, response) in example["responses"].as_object().unwrap() {
-            let Some(body) = response.get("body") else {
-                assert_eq!(status, "204", "{id}: only 204 has no body");
-                continue;
-            };
-            round_trip_certificate_response(id, body);
-            n_bodies += 1;
-        }
         seen.push(id.to_owned());
     }
     // The spec's x-ms-examples name BackupCertificate-example.json and
