@@ -7,7 +7,9 @@ policies that authorise them.)
 
 from __future__ import annotations
 
-from strongroom_server import StrongroomServer, assert_az_json, assert_cli_error, unique_name
+import requests
+
+from strongroom_server import StrongroomServer, assert_az_json, unique_name
 
 
 def granted(vault_json: dict, creator: str) -> dict:
@@ -62,3 +64,33 @@ def test_unknown_certificate_permission_is_refused(server: StrongroomServer):
     assert res.returncode != 0
     assert "sign" in res.stderr
     assert "panicked" not in res.stderr
+
+
+def test_certificate_permission_grants_and_denies_through_the_server(server: StrongroomServer):
+    """A caller without `certificates list` is refused listing certificates with Azure's 403;
+    once granted, the same call passes authorisation (the certificate service itself is not
+    served yet, so it then answers 404, never a 5xx)."""
+    name = unique_name("qscertauthz")
+    assert_az_json(server.cli("keyvault", "create", "--name", name))
+    sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("qscertauthzsp"))
+    server.cli_json("keyvault", "set-policy", "--name", name, "--spn", sp["appId"], "--secret-permissions", "list")
+    token = server.token(sp["appId"], sp["password"], f"{server.vault_audience}/.default")
+
+    def list_certificates() -> requests.Response:
+        return requests.get(
+            f"{server.vault_url(name).rstrip('/')}/certificates?api-version=2026-04-01",
+            headers={"Authorization": f"Bearer {token}"},
+            verify=server.ca_file,
+            timeout=30,
+        )
+
+    denied = list_certificates()
+    assert denied.status_code == 403, denied.text
+    error = denied.json()["error"]
+    assert error["code"] == "Forbidden"
+    assert "does not have certificates list permission" in error["message"]
+
+    server.cli_json("keyvault", "set-policy", "--name", name, "--spn", sp["appId"], "--certificate-permissions", "list")
+    allowed = list_certificates()
+    assert allowed.status_code == 404, allowed.text
+    assert allowed.json()["error"]["code"] == "NotFound"
