@@ -147,7 +147,8 @@ pub trait Store: Send + Sync + 'static {
     /// A certificate's new version together with the versions of the key and the secret of
     /// the same name that back it, all in one transaction: readers never see one without the
     /// others. `key` and `secret` are optional (a pending certificate has a key and no
-    /// secret yet). The errors of `put_version`, for whichever of the three names fails.
+    /// secret yet). The errors of `put_version`, for whichever of the three names fails;
+    /// with `completes`, `NotFound` if the certificate version to complete does not exist.
     async fn put_certificate_versions(
         &self,
         vault: VaultId,
@@ -227,4 +228,29 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every live name of `kind`, in any vault, that has a policy document.
     async fn list_name_policies(&self, kind: ObjectKind) -> Result<Vec<NamePolicyRow>, StoreError>;
+
+    // ---- a certificate's pending operation ----
+    // One document per certificate name, kept like its policy: it follows the name through
+    // soft delete and recover and goes with it on purge.
+
+    /// Replaces the pending-operation document of a live certificate. `NotFound` if the
+    /// name is not live.
+    async fn put_certificate_operation(
+        &self,
+        vault: VaultId,
+        name: &ObjectName,
+        operation: Vec<u8>,
+    ) -> Result<(), StoreError>;
+    /// The pending-operation document of a live certificate, if it has one.
+    async fn get_certificate_operation(
+        &self,
+        vault: VaultId,
+        name: &ObjectName,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Removes the pending-operation document of a live certificate; `false` if it had none.
+    async fn delete_certificate_operation(
+        &self,
+        vault: VaultId,
+        name: &ObjectName,
+    ) -> Result<bool, StoreError>;
 }

@@ -103,12 +103,21 @@ pub struct NewVersion {
 }
 
 /// A certificate version and the versions of the key and secret of its name that back it
-/// (`Store::put_certificate_versions`). Every version must carry the certificate's name.
+/// (`Store::put_certificate_versions`), with the name's policy and pending-operation
+/// documents when the write changes them. Every version must carry the certificate's name.
 #[derive(Debug, Clone)]
 pub struct CertificateVersions {
     pub certificate: NewVersion,
+    /// `true`: `certificate` completes a version that already exists (a pending one, now
+    /// merged): it replaces that version's attributes, tags, meta and payload in place and
+    /// becomes current. `false`: it is a new version.
+    pub completes: bool,
     pub key: Option<NewVersion>,
     pub secret: Option<NewVersion>,
+    /// Replaces the name's policy document (`put_name_policy` under the certificate kind).
+    pub policy: Option<Vec<u8>>,
+    /// Replaces the name's pending-operation document (`put_certificate_operation`).
+    pub operation: Option<Vec<u8>>,
 }
 
 /// A stored version. Every field but `tags` is shared, so the copy the current-version cache

@@ -1,6 +1,8 @@
 //! Conformance checks for certificates: a certificate's version is written together with the
 //! key and secret versions of its name, and soft delete, recover and purge of a certificate
 //! move its key and secret with it. A key's or secret's own lifecycle moves nothing else.
+//! A pending version is completed in place, with its secret, policy and operation documents
+//! in the same write; the operation document follows its name like a policy does.
 
 use std::sync::Arc;
 
@@ -19,8 +21,11 @@ const ALL: [ObjectKind; 3] = [CERT, KEY, SECRET];
 fn linked(name: &str, series: u32, n: u32, with_secret: bool) -> CertificateVersions {
     CertificateVersions {
         certificate: new_version(name, series, n),
+        completes: false,
         key: Some(new_version(name, series + 1, n)),
         secret: with_secret.then(|| new_version(name, series + 2, n)),
+        policy: None,
+        operation: None,
     }
 }
 
@@ -181,5 +186,185 @@ pub(super) async fn lifecycle_moves_key_and_secret(store: Arc<dyn Store>) {
         live(store, v, "plain").await,
         [SECRET],
         "{what}: deleting a key leaves the secret of its name"
+    );
+}
+
+pub(super) async fn pending_completed_in_place(store: Arc<dyn Store>) {
+    let what = "complete a pending certificate";
+    let store = &*store;
+    let v = vault(store, "pending").await;
+    let name = object_name("csr");
+
+    // The create: certificate and key, the policy and the operation, no secret.
+    let mut pending = linked("csr", 60, 1, false);
+    pending.policy = Some(b"policy 1".to_vec());
+    pending.operation = Some(b"operation inProgress".to_vec());
+    ok(
+        what,
+        store.put_certificate_versions(v, pending.clone()).await,
+    );
+    let operation = ok(what, store.get_certificate_operation(v, &name).await);
+    assert_eq!(
+        operation.as_deref(),
+        Some(&b"operation inProgress"[..]),
+        "{what}: operation"
+    );
+    let policy = ok(what, store.get_name_policy(v, CERT, &name).await);
+    assert_eq!(policy.as_deref(), Some(&b"policy 1"[..]), "{what}: policy");
+
+    // Completing a version that does not exist writes nothing, not even the secret.
+    let mut stray = linked("csr", 70, 1, true);
+    stray.key = None;
+    stray.completes = true;
+    stray.operation = Some(b"operation stray".to_vec());
+    assert_err!(
+        store.put_certificate_versions(v, stray).await,
+        StoreError::NotFound,
+        "completing a version that does not exist"
+    );
+    assert_eq!(
+        live(store, v, "csr").await,
+        [CERT, KEY],
+        "{what}: still no secret"
+    );
+    let operation = ok(what, store.get_certificate_operation(v, &name).await);
+    assert_eq!(
+        operation.as_deref(),
+        Some(&b"operation inProgress"[..]),
+        "{what}: unchanged"
+    );
+
+    // The merge: the same version, new contents, and the secret of that version.
+    let mut merged = new_version("csr", 60, 2);
+    merged.version = pending.certificate.version.clone();
+    let secret = new_version("csr", 62, 2);
+    let completion = CertificateVersions {
+        certificate: merged.clone(),
+        completes: true,
+        key: None,
+        secret: Some(secret.clone()),
+        policy: None,
+        operation: Some(b"operation completed".to_vec()),
+    };
+    let row = ok(what, store.put_certificate_versions(v, completion).await);
+    assert_row(what, &row, "csr", &merged);
+    let got = current(store, v, CERT, "csr")
+        .await
+        .unwrap_or_else(|| panic!("{what}: gone"));
+    assert_row(&format!("{what}: current"), &got, "csr", &merged);
+    let versions = ok(what, store.all_versions(v, CERT, &name).await);
+    assert_eq!(versions.len(), 1, "{what}: completed in place, not added");
+    let got = current(store, v, SECRET, "csr")
+        .await
+        .unwrap_or_else(|| panic!("{what}: no secret"));
+    assert_row(&format!("{what}: the secret"), &got, "csr", &secret);
+    let operation = ok(what, store.get_certificate_operation(v, &name).await);
+    assert_eq!(
+        operation.as_deref(),
+        Some(&b"operation completed"[..]),
+        "{what}: operation"
+    );
+    let policy = ok(what, store.get_name_policy(v, CERT, &name).await);
+    assert_eq!(
+        policy.as_deref(),
+        Some(&b"policy 1"[..]),
+        "{what}: policy kept"
+    );
+}
+
+pub(super) async fn operation_follows_its_name(store: Arc<dyn Store>) {
+    let what = "certificate operation document";
+    let store = &*store;
+    let v = vault(store, "operations").await;
+    let name = object_name("op");
+    assert_err!(
+        store
+            .put_certificate_operation(v, &name, b"x".to_vec())
+            .await,
+        StoreError::NotFound,
+        "an operation for a name that does not exist"
+    );
+    ok(
+        what,
+        store
+            .put_certificate_versions(v, linked("op", 80, 1, true))
+            .await,
+    );
+    assert_eq!(
+        ok(what, store.get_certificate_operation(v, &name).await),
+        None
+    );
+    ok(
+        what,
+        store
+            .put_certificate_operation(v, &name, b"first".to_vec())
+            .await,
+    );
+    ok(
+        what,
+        store
+            .put_certificate_operation(v, &name, b"second".to_vec())
+            .await,
+    );
+    let got = ok(
+        what,
+        store.get_certificate_operation(v, &object_name("OP")).await,
+    );
+    assert_eq!(
+        got.as_deref(),
+        Some(&b"second"[..]),
+        "{what}: replaced, any casing"
+    );
+
+    let when = deletion(T0 + 9000);
+    ok(what, store.soft_delete(v, CERT, &name, when).await);
+    assert_eq!(
+        ok(what, store.get_certificate_operation(v, &name).await),
+        None,
+        "{what}: hidden while deleted"
+    );
+    assert!(
+        !ok(what, store.delete_certificate_operation(v, &name).await),
+        "{what}: a deleted name's operation cannot be deleted"
+    );
+    ok(what, store.recover(v, CERT, &name).await);
+    let got = ok(what, store.get_certificate_operation(v, &name).await);
+    assert_eq!(
+        got.as_deref(),
+        Some(&b"second"[..]),
+        "{what}: back with its name"
+    );
+
+    assert!(
+        ok(what, store.delete_certificate_operation(v, &name).await),
+        "{what}: deleted"
+    );
+    assert!(
+        !ok(what, store.delete_certificate_operation(v, &name).await),
+        "{what}: once"
+    );
+    assert_eq!(
+        ok(what, store.get_certificate_operation(v, &name).await),
+        None
+    );
+
+    ok(
+        what,
+        store
+            .put_certificate_operation(v, &name, b"third".to_vec())
+            .await,
+    );
+    ok(what, store.soft_delete(v, CERT, &name, when).await);
+    ok(what, store.purge(v, CERT, &name).await);
+    ok(
+        what,
+        store
+            .put_certificate_versions(v, linked("op", 83, 1, true))
+            .await,
+    );
+    assert_eq!(
+        ok(what, store.get_certificate_operation(v, &name).await),
+        None,
+        "{what}: purge removed it; a new certificate of the name starts without one"
     );
 }

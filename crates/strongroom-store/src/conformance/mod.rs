@@ -62,6 +62,8 @@ where
         deleted::restore,
         certificates::written_together,
         certificates::lifecycle_moves_key_and_secret,
+        certificates::pending_completed_in_place,
+        certificates::operation_follows_its_name,
         name_policies::follow_their_name,
         name_policies::listed_for_the_scheduler,
         concurrency::concurrent_writes,

@@ -4,13 +4,13 @@
 //! `SqliteStore` only routes: each trait method moves its arguments into a closure and runs
 //! it on a reader (`readers.rs`) or on the writer (`writer.rs`), with current versions cached
 //! in `current_cache.rs` and invalidated by every object write; the SQL lives in
-//! `objects.rs` and `directory.rs`, the schema and pragmas in `schema.rs`. Object names are
+//! `objects.rs`, `directory.rs` and `name_documents.rs`, the schema and pragmas in `schema.rs`. Object names are
 //! case-insensitive (as in Azure) and keep the spelling they were first written with.
 
 mod codec;
 mod current_cache;
 mod directory;
-mod name_policies;
+mod name_documents;
 mod objects;
 mod readers;
 mod schema;
@@ -30,8 +30,12 @@ use crate::{
     VersionRow, VersionUpdate,
 };
 use current_cache::CurrentVersions;
+use name_documents::Slot;
 use readers::Readers;
 use writer::Writer;
+
+const OPERATION: Slot = Slot::CertificateOperation;
+const CERTIFICATE: ObjectKind = ObjectKind::Certificate;
 
 /// Read-only connections: enough to keep a few cores busy with reads while one writes.
 const READ_CONNECTIONS: usize = 4;
@@ -452,7 +456,9 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let owned_name = name.clone();
         self.writer
-            .write(move |conn| name_policies::put(conn, vault, kind, &owned_name, &policy))
+            .write(move |conn| {
+                name_documents::put(conn, Slot::Policy, vault, kind, &owned_name, &policy)
+            })
             .await
     }
 
@@ -464,13 +470,51 @@ impl Store for SqliteStore {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let owned_name = name.clone();
         self.readers
-            .read(move |conn| name_policies::get(conn, vault, kind, &owned_name))
+            .read(move |conn| name_documents::get(conn, Slot::Policy, vault, kind, &owned_name))
             .await
     }
 
     async fn list_name_policies(&self, kind: ObjectKind) -> Result<Vec<NamePolicyRow>, StoreError> {
         self.readers
-            .read(move |conn| name_policies::list(conn, kind))
+            .read(move |conn| name_documents::list_policies(conn, kind))
+            .await
+    }
+
+    async fn put_certificate_operation(
+        &self,
+        vault: VaultId,
+        name: &ObjectName,
+        operation: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let owned_name = name.clone();
+        self.writer
+            .write(move |conn| {
+                name_documents::put(conn, OPERATION, vault, CERTIFICATE, &owned_name, &operation)
+            })
+            .await
+    }
+
+    async fn get_certificate_operation(
+        &self,
+        vault: VaultId,
+        name: &ObjectName,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let owned_name = name.clone();
+        self.readers
+            .read(move |conn| name_documents::get(conn, OPERATION, vault, CERTIFICATE, &owned_name))
+            .await
+    }
+
+    async fn delete_certificate_operation(
+        &self,
+        vault: VaultId,
+        name: &ObjectName,
+    ) -> Result<bool, StoreError> {
+        let owned_name = name.clone();
+        self.writer
+            .write(move |conn| {
+                name_documents::delete(conn, OPERATION, vault, CERTIFICATE, &owned_name)
+            })
             .await
     }
 }

@@ -10,6 +10,7 @@ use rusqlite::{Connection, Params, Row, params};
 use strongroom_model::{ObjectKind, ObjectName, Sealed, UnixTime, VaultId, Version};
 
 use super::codec::{decode_tags, encode_tags, to_i64};
+use super::name_documents::{self, Slot};
 use crate::{
     CertificateVersions, DeletedRow, Deletion, NewVersion, Page, PageRequest, StoreError,
     VersionAttributes, VersionRow, VersionUpdate,
@@ -253,7 +254,8 @@ pub(super) fn put_version(
     Ok(into_row(new, name))
 }
 
-/// The certificate version and its key and secret versions, in the caller's transaction.
+/// The certificate version, its key and secret versions, and its policy and operation
+/// documents, in the caller's transaction.
 pub(super) fn put_certificate_versions(
     conn: &Connection,
     vault: VaultId,
@@ -261,8 +263,11 @@ pub(super) fn put_certificate_versions(
 ) -> Result<VersionRow, StoreError> {
     let CertificateVersions {
         certificate,
+        completes,
         key,
         secret,
+        policy,
+        operation,
     } = versions;
     let carries_its_name = |v: &NewVersion| {
         v.name
@@ -279,7 +284,62 @@ pub(super) fn put_certificate_versions(
             put_version(conn, vault, kind, version)?;
         }
     }
-    put_version(conn, vault, ObjectKind::Certificate, certificate)
+    let name = certificate.name.clone();
+    let row = if completes {
+        complete_version(conn, vault, ObjectKind::Certificate, certificate)?
+    } else {
+        put_version(conn, vault, ObjectKind::Certificate, certificate)?
+    };
+    for (slot, document) in [
+        (Slot::Policy, policy),
+        (Slot::CertificateOperation, operation),
+    ] {
+        if let Some(document) = document {
+            name_documents::put(conn, slot, vault, ObjectKind::Certificate, &name, &document)?;
+        }
+    }
+    Ok(row)
+}
+
+/// Replaces an existing version of a live name in place (all but its id and position) and
+/// makes it current; `NotFound` if the name is not live or has no such version.
+fn complete_version(
+    conn: &Connection,
+    vault: VaultId,
+    kind: ObjectKind,
+    new: NewVersion,
+) -> Result<VersionRow, StoreError> {
+    let found = query_one(
+        conn,
+        LIVE_VERSION,
+        params![vault.0, kind.tag(), new.name.as_str(), new.version.as_str()],
+        |row| Ok((version_row(row)?, row.get::<_, i64>(EXTRA)?)),
+    )?;
+    let Some((existing, seq)) = found else {
+        return Err(StoreError::NotFound);
+    };
+    let attributes = &new.attributes;
+    conn.prepare_cached(
+        "UPDATE object_versions SET enabled = ?2, not_before = ?3, expires = ?4, created = ?5, \
+         updated = ?6, tags = ?7, meta = ?8, payload = ?9 WHERE seq = ?1",
+    )?
+    .execute(params![
+        seq,
+        attributes.enabled,
+        attributes.not_before.map(UnixTime::seconds),
+        attributes.expires.map(UnixTime::seconds),
+        attributes.created.seconds(),
+        attributes.updated.seconds(),
+        encode_tags(&new.tags),
+        new.meta,
+        new.payload.as_bytes(),
+    ])?;
+    conn.prepare_cached(
+        "UPDATE object_names SET current_version = ?2 \
+         WHERE id = (SELECT name_id FROM object_versions WHERE seq = ?1)",
+    )?
+    .execute(params![seq, seq])?;
+    Ok(into_row(new, existing.name))
 }
 
 /// The other kinds a lifecycle change of `kind` moves with it: a certificate takes the key

@@ -130,6 +130,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
         policy  BLOB NOT NULL
     );
     ",
+    // 4: a certificate's pending operation (the create or merge in flight, or the last one's
+    // outcome), one document per certificate name, kept like its policy.
+    r"
+    CREATE TABLE certificate_operations (
+        name_id   INTEGER PRIMARY KEY NOT NULL REFERENCES object_names (id) ON DELETE CASCADE,
+        operation BLOB NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

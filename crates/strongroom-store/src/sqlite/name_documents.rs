@@ -1,0 +1,141 @@
+//! Per-name documents as SQL: a name's policy (`name_policies`: a key's rotation policy, a
+//! certificate's policy) and a certificate's pending operation (`certificate_operations`).
+//! Both tables are keyed by the `object_names` row, so a purge (or a vault delete) removes
+//! the documents with their name, and soft delete and recover leave them in place.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use strongroom_model::{ObjectKind, ObjectName, VaultId};
+
+use crate::{NamePolicyRow, StoreError};
+
+/// Which document of a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Slot {
+    Policy,
+    CertificateOperation,
+}
+
+impl Slot {
+    fn upsert(self) -> &'static str {
+        match self {
+            Self::Policy => {
+                "INSERT INTO name_policies (name_id, policy) VALUES (?1, ?2) \
+                 ON CONFLICT (name_id) DO UPDATE SET policy = excluded.policy"
+            }
+            Self::CertificateOperation => {
+                "INSERT INTO certificate_operations (name_id, operation) VALUES (?1, ?2) \
+                 ON CONFLICT (name_id) DO UPDATE SET operation = excluded.operation"
+            }
+        }
+    }
+
+    fn select(self) -> &'static str {
+        match self {
+            Self::Policy => {
+                "SELECT p.policy FROM object_names n JOIN name_policies p ON p.name_id = n.id \
+                 WHERE n.vault_id = ?1 AND n.kind = ?2 AND n.name = ?3 AND n.deleted_date IS NULL"
+            }
+            Self::CertificateOperation => {
+                "SELECT o.operation FROM object_names n \
+                 JOIN certificate_operations o ON o.name_id = n.id \
+                 WHERE n.vault_id = ?1 AND n.kind = ?2 AND n.name = ?3 AND n.deleted_date IS NULL"
+            }
+        }
+    }
+
+    fn delete(self) -> &'static str {
+        match self {
+            Self::Policy => "DELETE FROM name_policies WHERE name_id = ?1",
+            Self::CertificateOperation => "DELETE FROM certificate_operations WHERE name_id = ?1",
+        }
+    }
+}
+
+/// The id of a live name, if there is one.
+fn live_name_id(
+    conn: &Connection,
+    vault: VaultId,
+    kind: ObjectKind,
+    name: &ObjectName,
+) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM object_names \
+             WHERE vault_id = ?1 AND kind = ?2 AND name = ?3 AND deleted_date IS NULL",
+        )?
+        .query_row(params![vault.0, kind.tag(), name.as_str()], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
+/// Replaces the document; `NotFound` if the name is not live.
+pub(super) fn put(
+    conn: &Connection,
+    slot: Slot,
+    vault: VaultId,
+    kind: ObjectKind,
+    name: &ObjectName,
+    document: &[u8],
+) -> Result<(), StoreError> {
+    let name_id = live_name_id(conn, vault, kind, name)?.ok_or(StoreError::NotFound)?;
+    conn.prepare_cached(slot.upsert())?
+        .execute(params![name_id, document])?;
+    Ok(())
+}
+
+pub(super) fn get(
+    conn: &Connection,
+    slot: Slot,
+    vault: VaultId,
+    kind: ObjectKind,
+    name: &ObjectName,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached(slot.select())?
+        .query_row(params![vault.0, kind.tag(), name.as_str()], |row| {
+            row.get(0)
+        })
+        .optional()?)
+}
+
+/// Removes the document of a live name; `false` if the name is not live or had none.
+pub(super) fn delete(
+    conn: &Connection,
+    slot: Slot,
+    vault: VaultId,
+    kind: ObjectKind,
+    name: &ObjectName,
+) -> Result<bool, StoreError> {
+    let Some(name_id) = live_name_id(conn, vault, kind, name)? else {
+        return Ok(false);
+    };
+    Ok(conn
+        .prepare_cached(slot.delete())?
+        .execute(params![name_id])?
+        > 0)
+}
+
+/// Every live name of `kind` with a policy document.
+pub(super) fn list_policies(
+    conn: &Connection,
+    kind: ObjectKind,
+) -> Result<Vec<NamePolicyRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT n.vault_id, n.name, p.policy FROM object_names n \
+         JOIN name_policies p ON p.name_id = n.id \
+         WHERE n.kind = ?1 AND n.deleted_date IS NULL ORDER BY n.vault_id, n.name",
+    )?;
+    let mut rows = stmt.query(params![kind.tag()])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let stored: String = row.get(1)?;
+        out.push(NamePolicyRow {
+            vault: VaultId(row.get(0)?),
+            name: ObjectName::parse(&stored)
+                .map_err(|err| StoreError::Corrupt(format!("stored object name: {err}")))?,
+            policy: row.get(2)?,
+        });
+    }
+    Ok(out)
+}
