@@ -61,25 +61,41 @@ pub fn parse_pfx(der: &[u8], password: Option<&str>) -> Result<CertBundle, CertE
 
 /// Writes the bundle as Key Vault exports a certificate's secret: a PFX without a password
 /// (the empty password, PBES2 with AES-256-CBC and an HMAC-SHA256 MAC), key and leaf linked
-/// by a `localKeyId`, then the chain. The bundle must have its key.
+/// by a `localKeyId`, then the chain. Without a key (a certificate whose key is not
+/// exportable) the PFX holds the certificates only.
 pub fn build_pfx(bundle: &CertBundle) -> Result<Vec<u8>, CertError> {
-    let key = bundle.key.as_ref().ok_or(CertError::MissingKey)?;
-    let pkcs8 = key.private_bytes();
-    let p12_key =
-        P12PrivateKey::from_der(&pkcs8).map_err(|_| CertError::Malformed("PKCS#8 key"))?;
     let certificates = std::iter::once(&bundle.leaf)
         .chain(&bundle.chain)
         .map(|der| Certificate::from_der(der).map_err(|_| CertError::Malformed("certificate")))
         .collect::<Result<Vec<_>, _>>()?;
-    // The leaf's SHA-1, as OpenSSL and Windows choose the localKeyId.
-    let local_key_id = digest(&SHA1_FOR_LEGACY_USE_ONLY, &bundle.leaf)
-        .as_ref()
-        .to_vec();
     let mut store = KeyStore::new();
-    store.add_entry(
-        ALIAS,
-        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id, p12_key, certificates)),
-    );
+    match &bundle.key {
+        Some(key) => {
+            let pkcs8 = key.private_bytes();
+            let p12_key = P12PrivateKey::from_der(&pkcs8)
+                .map_err(|_| CertError::Malformed("PKCS#8 key"))?;
+            // The leaf's SHA-1, as OpenSSL and Windows choose the localKeyId.
+            let local_key_id = digest(&SHA1_FOR_LEGACY_USE_ONLY, &bundle.leaf)
+                .as_ref()
+                .to_vec();
+            store.add_entry(
+                ALIAS,
+                KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(
+                    local_key_id,
+                    p12_key,
+                    certificates,
+                )),
+            );
+        }
+        None => {
+            for (index, certificate) in certificates.into_iter().enumerate() {
+                store.add_entry(
+                    &format!("{ALIAS}-{index}"),
+                    KeyStoreEntry::Certificate(certificate),
+                );
+            }
+        }
+    }
     store
         .writer("")
         .write()

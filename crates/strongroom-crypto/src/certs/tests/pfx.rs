@@ -27,9 +27,25 @@ fn pfx_round_trips_rsa_and_p256_without_a_password() {
             CertError::BadPassword
         );
     }
+}
+
+#[test]
+fn a_keyless_bundle_makes_a_certificates_only_pfx_that_openssl_reads() {
+    let ca = ca();
     let mut keyless = bundle_for(ec_key(Curve::P256), &ca);
     keyless.key = None;
-    assert_eq!(build_pfx(&keyless).unwrap_err(), CertError::MissingKey);
+    let pfx = build_pfx(&keyless).unwrap();
+    let parsed = parse_pfx(&pfx, None).unwrap();
+    assert!(parsed.key.is_none());
+    assert_eq!(parsed.leaf, keyless.leaf);
+    assert_eq!(parsed.chain, keyless.chain);
+
+    let tools = Tools::new();
+    tools.write("keyless.pfx", pfx);
+    let text = String::from_utf8(tools.openssl("pkcs12 -in keyless.pfx -nodes -passin pass:"))
+        .unwrap();
+    assert!(!text.contains("PRIVATE KEY"), "no key in {text}");
+    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 1 + keyless.chain.len());
 }
 
 #[test]
