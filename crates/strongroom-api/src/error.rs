@@ -291,6 +291,37 @@ impl From<VaultError> for ApiError {
                 inner: Some("KeyExpired"),
             },
             VaultError::NotSupported(message) => Self::BadParameter(message),
+            // Not captured from Azure: the 3.4 shape, naming the operation and the kind.
+            VaultError::Managed { kind, operation } => Self::Forbidden {
+                message: format!(
+                    "Operation {operation} is not allowed on a managed {}: it belongs to the certificate of the same name.",
+                    kind_noun(kind)
+                ),
+                inner: None,
+            },
+            VaultError::NameInUse { kind, name } => Self::Conflict {
+                message: format!(
+                    "A {} named {name} already exists and is not managed by a certificate; a certificate cannot take its name.",
+                    kind_noun(kind)
+                ),
+                inner: None,
+            },
+            // AZURE-ERRORS.md 5.8: status 409 with the code "Forbidden".
+            VaultError::OperationConflict(message) => Self::Custom {
+                status: StatusCode::CONFLICT,
+                code: "Forbidden",
+                message,
+            },
+            // AZURE-ERRORS.md 3.8.
+            VaultError::OperationForbidden(message) => Self::Forbidden {
+                message,
+                inner: None,
+            },
+            // AZURE-ERRORS.md 4.8.
+            VaultError::PendingNotFound { name } => Self::NotFound {
+                code: "PendingCertificateNotFound",
+                message: format!("Pending certificate not found: {name}"),
+            },
             VaultError::Key(err) => key_error(&err),
             other => Self::internal(other),
         }

@@ -20,6 +20,8 @@
 
 mod body;
 mod cert_routes;
+mod cert_wire;
+mod certificates;
 mod error;
 mod host;
 mod identity_routes;

@@ -149,9 +149,9 @@ where
         }
         // Boxed for the same reason as the service host's future (see `handle`).
         ObjectKind::Key => Box::pin(crate::keys::dispatch(request, grant, operation)).await,
-        // The certificate service is being built (issue 8): until it lands, an authorised
-        // certificate request gets the answer every unserved path gets, never a 5xx.
-        ObjectKind::Certificate => Err(crate::operation::unknown_path()),
+        ObjectKind::Certificate => {
+            Box::pin(crate::certificates::dispatch(request, grant, operation)).await
+        }
     }
 }
 

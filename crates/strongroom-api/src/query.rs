@@ -39,6 +39,8 @@ pub(crate) struct DataPlaneQuery<'a> {
     pub api_version: Option<Cow<'a, str>>,
     pub max_results: Option<Cow<'a, str>>,
     pub skip_token: Option<Cow<'a, str>>,
+    /// `includePending` of the certificate lists.
+    pub include_pending: Option<Cow<'a, str>>,
 }
 
 impl<'a> DataPlaneQuery<'a> {
@@ -65,6 +67,7 @@ impl<'a> DataPlaneQuery<'a> {
             "api-version" => self.api_version = Some(value),
             "maxresults" => self.max_results = Some(value),
             "$skiptoken" => self.skip_token = Some(value),
+            "includePending" => self.include_pending = Some(value),
             _ => {}
         }
     }
@@ -94,6 +97,13 @@ impl<'a> DataPlaneQuery<'a> {
                 ))),
             },
         }
+    }
+
+    /// `includePending=true` (any casing); anything else, or nothing, is false.
+    pub(crate) fn include_pending(&self) -> bool {
+        self.include_pending
+            .as_deref()
+            .is_some_and(|value| value.eq_ignore_ascii_case("true"))
     }
 
     /// The store cursor inside `$skiptoken` (opaque base64url to clients).

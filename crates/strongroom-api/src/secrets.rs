@@ -208,7 +208,15 @@ fn bundle(origin: &str, vault: &Vault, props: &SecretProperties) -> SecretBundle
         content_type: props.content_type.clone(),
         attributes: Some(attributes(vault, props)),
         tags: tags(props),
-        kid: props.key_id.clone(),
+        // A certificate's secret is backed by the key of its name and version.
+        kid: props.managed.then(|| {
+            object_id(
+                origin,
+                "keys",
+                props.name.as_str(),
+                Some(props.version.as_str()),
+            )
+        }),
         managed: props.managed.then_some(true),
         ..SecretBundle::default()
     }

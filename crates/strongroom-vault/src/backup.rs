@@ -44,6 +44,8 @@ pub(crate) struct SecretBackupVersion {
     pub(crate) tags: BTreeMap<String, String>,
     pub(crate) content_type: Option<String>,
     pub(crate) managed: bool,
+    /// Unused (a managed secret's key is the key of its name and version); kept so that
+    /// v1 bodies, which always carry it, still parse under `deny_unknown_fields`.
     pub(crate) key_id: Option<String>,
     #[serde(
         serialize_with = "serialize_value",

@@ -20,7 +20,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use strongroom_crypto::keys::PrivateKey;
-use strongroom_crypto::{Aad, DataKey, MasterKey};
+use strongroom_crypto::{Aad, DataKey, LocalCa, MasterKey};
 use strongroom_model::{Clock, ObjectName, UnixTime, VaultId, VaultName, Version};
 use strongroom_store::Store;
 
@@ -43,6 +43,7 @@ pub struct VaultCtx {
     data_keys: Mutex<HashMap<VaultId, (DataKeyId, Arc<DataKey>)>>,
     private_keys: Mutex<HashMap<PrivateKeyId, Arc<PrivateKey>>>,
     release: ReleaseConfig,
+    issuing_ca: Option<Arc<LocalCa>>,
 }
 
 /// Identifies one key version's material: its vault (as `DataKeyId`) and lower-cased name
@@ -102,7 +103,20 @@ impl VaultCtx {
             data_keys: Mutex::new(HashMap::new()),
             private_keys: Mutex::new(HashMap::new()),
             release: ReleaseConfig::default(),
+            issuing_ca: None,
         }
+    }
+
+    /// The deployment CA, which issues certificates whose policy names the
+    /// `DEPLOYMENT_CA_ISSUER` (default: none, so such policies are refused).
+    #[must_use]
+    pub fn with_issuing_ca(mut self, ca: Arc<LocalCa>) -> Self {
+        self.issuing_ca = Some(ca);
+        self
+    }
+
+    pub(crate) fn issuing_ca(&self) -> Option<&LocalCa> {
+        self.issuing_ca.as_deref()
     }
 
     /// Secure key release's trusted attestation authorities and signing key (default: none,

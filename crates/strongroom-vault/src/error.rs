@@ -23,6 +23,28 @@ pub enum VaultError {
     /// The name is soft-deleted: it must be recovered or purged before it can be set again.
     #[error("{kind} {name} is deleted but recoverable")]
     DeletedButRecoverable { kind: ObjectKind, name: ObjectName },
+    /// A direct change to a key or secret that backs a certificate; only the certificate's
+    /// operations change those.
+    #[error("operation {operation} is not allowed on a managed {kind}")]
+    Managed {
+        kind: ObjectKind,
+        operation: &'static str,
+    },
+    /// The name is taken by an object of another kind that a certificate would have to own
+    /// (a secret or key of the same name that no certificate manages).
+    #[error("the name {name} is in use by a {kind} that is not managed by a certificate")]
+    NameInUse { kind: ObjectKind, name: ObjectName },
+    /// A certificate's pending operation is in a state that does not allow the request (a
+    /// create while one is in progress, a merge with none to merge into, ...); the text says
+    /// which.
+    #[error("{0}")]
+    OperationConflict(String),
+    /// The pending operation forbids the request (a merge into an issuer's operation).
+    #[error("{0}")]
+    OperationForbidden(String),
+    /// No pending operation exists for the certificate.
+    #[error("pending certificate {name} was not found")]
+    PendingNotFound { name: ObjectName },
     /// A restore would overwrite a name in use (live or deleted).
     #[error("{kind} {name} (backup version {version}) cannot be restored: the name is in use")]
     RestoreConflict {

@@ -18,6 +18,64 @@ pub const MAX_TAG_NAME_CHARS: usize = 512;
 /// Azure's limit on a tag value, in characters.
 pub const MAX_TAG_VALUE_CHARS: usize = 256;
 
+/// Where a certificate's key or secret version goes, and what it shares with the certificate
+/// version: the vault and its data key, name, version id, attributes and tags.
+pub(crate) struct ManagedSlot<'a> {
+    pub(crate) data_key: &'a strongroom_crypto::DataKey,
+    pub(crate) vault: &'a Vault,
+    pub(crate) name: &'a ObjectName,
+    pub(crate) version: &'a Version,
+    pub(crate) attributes: strongroom_store::VersionAttributes,
+    pub(crate) tags: BTreeMap<String, String>,
+}
+
+/// Decodes whether a stored version backs a certificate (each kind reads its own `meta`).
+pub(crate) type IsManaged = fn(&VersionRow) -> Result<bool, VaultError>;
+
+/// Refuses a direct change to a key or secret that backs a certificate: only the
+/// certificate's own operations write, delete, recover, purge or back it up.
+pub(crate) fn refuse_managed(
+    row: &VersionRow,
+    kind: ObjectKind,
+    is_managed: IsManaged,
+    operation: &'static str,
+) -> Result<(), VaultError> {
+    if is_managed(row)? {
+        return Err(VaultError::Managed { kind, operation });
+    }
+    Ok(())
+}
+
+/// `refuse_managed` for the current version of a live name, if there is one.
+pub(crate) async fn refuse_managed_current(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    kind: ObjectKind,
+    name: &ObjectName,
+    is_managed: IsManaged,
+    operation: &'static str,
+) -> Result<(), VaultError> {
+    match ctx.store().get_version(vault.id, kind, name, None).await? {
+        Some(row) => refuse_managed(&row, kind, is_managed, operation),
+        None => Ok(()),
+    }
+}
+
+/// `refuse_managed` for a soft-deleted name, if it is one.
+pub(crate) async fn refuse_managed_deleted(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    kind: ObjectKind,
+    name: &ObjectName,
+    is_managed: IsManaged,
+    operation: &'static str,
+) -> Result<(), VaultError> {
+    match ctx.store().get_deleted(vault.id, kind, name).await? {
+        Some(deleted) => refuse_managed(&deleted.current, kind, is_managed, operation),
+        None => Ok(()),
+    }
+}
+
 /// Writes a new current version. A soft-deleted name is `DeletedButRecoverable`.
 pub(crate) async fn put_version(
     ctx: &VaultCtx,

@@ -42,10 +42,8 @@ pub struct SecretProperties {
     pub tags: BTreeMap<String, String>,
     pub attributes: SecretAttributes,
     /// Backs a certificate (Azure's `managed`); such secrets are written by the certificate
-    /// service, not by `set`.
+    /// service, not by `set`. The key of the same name and version backs it (Azure's `kid`).
     pub managed: bool,
-    /// The key backing a certificate's secret (Azure's `kid`).
-    pub key_id: Option<String>,
 }
 
 /// A secret version with its value.
@@ -93,8 +91,6 @@ struct SecretMeta {
     content_type: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     managed: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    key_id: Option<String>,
 }
 
 impl SecretMeta {
@@ -124,6 +120,7 @@ pub async fn set(
     check_tags(&tags)?;
     check_content_type(params.content_type.as_deref())?;
     check_dates(params.not_before, params.expires)?;
+    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "set").await?;
 
     let data_key = ctx.data_key(vault).await?;
     let now = ctx.now();
@@ -132,7 +129,6 @@ pub async fn set(
     let meta = SecretMeta {
         content_type: params.content_type,
         managed: false,
-        key_id: None,
     };
     let row = lifecycle::put_version(
         ctx,
@@ -204,6 +200,7 @@ pub async fn update(
     }
     check_content_type(params.content_type.as_deref())?;
     let row = get_row(ctx, vault, name, version).await?;
+    lifecycle::refuse_managed(&row, KIND, is_managed, "update")?;
     check_dates(
         params.not_before.or(row.attributes.not_before),
         params.expires.or(row.attributes.expires),
@@ -261,6 +258,7 @@ pub async fn delete(
     _grant: &Grant<perm::SecretDelete>,
     name: &ObjectName,
 ) -> Result<DeletedSecret, VaultError> {
+    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "delete").await?;
     deleted_secret(lifecycle::delete(ctx, vault, KIND, name).await?)
 }
 
@@ -291,6 +289,7 @@ pub async fn purge(
     _grant: &Grant<perm::SecretPurge>,
     name: &ObjectName,
 ) -> Result<(), VaultError> {
+    lifecycle::refuse_managed_deleted(ctx, vault, KIND, name, is_managed, "purge").await?;
     lifecycle::purge(ctx, vault, KIND, name).await
 }
 
@@ -301,6 +300,7 @@ pub async fn recover(
     _grant: &Grant<perm::SecretRecover>,
     name: &ObjectName,
 ) -> Result<SecretProperties, VaultError> {
+    lifecycle::refuse_managed_deleted(ctx, vault, KIND, name, is_managed, "recover").await?;
     Ok(split(lifecycle::recover(ctx, vault, KIND, name).await?)?.0)
 }
 
@@ -316,6 +316,9 @@ pub async fn backup(
     let Some(first) = rows.first() else {
         return Err(not_found(name, None));
     };
+    if let Some(last) = rows.last() {
+        lifecycle::refuse_managed(last, KIND, is_managed, "backup")?;
+    }
     // The name as stored, not as the caller spelled it: a restore recreates it verbatim.
     let stored_name = first.name.clone();
     let data_key = ctx.data_key(vault).await?;
@@ -339,7 +342,7 @@ pub async fn backup(
             tags: properties.tags,
             content_type: properties.content_type,
             managed: properties.managed,
-            key_id: properties.key_id,
+            key_id: None,
             value,
         });
     }
@@ -369,7 +372,6 @@ pub async fn restore(
         let meta = SecretMeta {
             content_type: backed_up.content_type,
             managed: backed_up.managed,
-            key_id: backed_up.key_id,
         };
         versions.push(NewVersion {
             name: name.clone(),
@@ -388,6 +390,38 @@ pub async fn restore(
     }
     let row = lifecycle::restore(ctx, vault, KIND, &name, versions).await?;
     Ok(split(row)?.0)
+}
+
+/// The secret version that backs a certificate version: `value` (the PFX in base64 or the
+/// PEM) sealed like any secret, marked managed. Written by the certificate service only.
+pub(crate) fn managed_version(
+    slot: lifecycle::ManagedSlot<'_>,
+    value: &SecretValue,
+    content_type: &str,
+) -> Result<NewVersion, VaultError> {
+    let meta = SecretMeta {
+        content_type: Some(content_type.to_owned()),
+        managed: true,
+    };
+    Ok(NewVersion {
+        name: slot.name.clone(),
+        version: slot.version.clone(),
+        attributes: slot.attributes,
+        tags: slot.tags,
+        meta: meta.encode()?,
+        payload: seal_value(
+            slot.data_key,
+            &slot.vault.name,
+            slot.name,
+            slot.version,
+            value,
+        )?,
+    })
+}
+
+/// Whether a stored version backs a certificate (see `lifecycle::refuse_managed`).
+pub(crate) fn is_managed(row: &VersionRow) -> Result<bool, VaultError> {
+    Ok(SecretMeta::decode(&row.meta)?.managed)
 }
 
 async fn get_row(
@@ -416,7 +450,6 @@ fn split(row: VersionRow) -> Result<(SecretProperties, Sealed), VaultError> {
         tags: row.tags,
         attributes,
         managed: meta.managed,
-        key_id: meta.key_id,
     };
     Ok((properties, row.payload))
 }

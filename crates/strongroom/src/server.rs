@@ -104,7 +104,11 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         subscription_id: subscription_id.clone(),
         dev_clock: manual_clock,
     };
-    let vaults = VaultCtx::new(store.clone(), clock, master.clone()).with_release(release);
+    // A second handle on the local CA: the TLS resolver owns the first.
+    let issuing_ca = Arc::new(dir.local_ca()?);
+    let vaults = VaultCtx::new(store.clone(), clock, master.clone())
+        .with_release(release)
+        .with_issuing_ca(issuing_ca);
     let state = Arc::new(AppState::new(
         config.clone(),
         vaults,

@@ -72,8 +72,8 @@ pub fn build_pfx(bundle: &CertBundle) -> Result<Vec<u8>, CertError> {
     match &bundle.key {
         Some(key) => {
             let pkcs8 = key.private_bytes();
-            let p12_key = P12PrivateKey::from_der(&pkcs8)
-                .map_err(|_| CertError::Malformed("PKCS#8 key"))?;
+            let p12_key =
+                P12PrivateKey::from_der(&pkcs8).map_err(|_| CertError::Malformed("PKCS#8 key"))?;
             // The leaf's SHA-1, as OpenSSL and Windows choose the localKeyId.
             let local_key_id = digest(&SHA1_FOR_LEGACY_USE_ONLY, &bundle.leaf)
                 .as_ref()

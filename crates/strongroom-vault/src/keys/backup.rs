@@ -67,6 +67,9 @@ pub async fn backup(
     let Some(first) = rows.first() else {
         return Err(lifecycle::not_found(KIND, name, None));
     };
+    if let Some(last) = rows.last() {
+        lifecycle::refuse_managed(last, KIND, super::is_managed, "backup")?;
+    }
     let stored_name = first.name.clone();
     let rotation_policy = ctx
         .store()

@@ -62,6 +62,7 @@ pub async fn create(
     params: CreateKey,
 ) -> Result<KeyProperties, VaultError> {
     check_type_allowed(vault, params.key_type)?;
+    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "create").await?;
     let private = generate(
         params.key_type,
         params.size,
@@ -99,6 +100,7 @@ pub async fn import(
         params.key_type.is_hsm() || params.hsm.unwrap_or(false),
     );
     check_type_allowed(vault, key_type)?;
+    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "import").await?;
     let private = PrivateKey::import(&params.material)?;
     if private.family() != key_type.family() {
         return Err(VaultError::InvalidParameter(format!(
@@ -147,6 +149,7 @@ pub async fn update(
         check_tags(tags)?;
     }
     let row = lifecycle::get_row(ctx, vault, KIND, name, version).await?;
+    lifecycle::refuse_managed(&row, KIND, is_managed, "update")?;
     check_dates(
         params.not_before.or(row.attributes.not_before),
         params.expires.or(row.attributes.expires),
@@ -236,6 +239,7 @@ pub async fn delete(
     _grant: &Grant<perm::KeyDelete>,
     name: &ObjectName,
 ) -> Result<DeletedKey, VaultError> {
+    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "delete").await?;
     deleted_key(lifecycle::delete(ctx, vault, KIND, name).await?)
 }
 
@@ -266,6 +270,7 @@ pub async fn purge(
     _grant: &Grant<perm::KeyPurge>,
     name: &ObjectName,
 ) -> Result<(), VaultError> {
+    lifecycle::refuse_managed_deleted(ctx, vault, KIND, name, is_managed, "purge").await?;
     lifecycle::purge(ctx, vault, KIND, name).await
 }
 
@@ -276,6 +281,7 @@ pub async fn recover(
     _grant: &Grant<perm::KeyRecover>,
     name: &ObjectName,
 ) -> Result<KeyProperties, VaultError> {
+    lifecycle::refuse_managed_deleted(ctx, vault, KIND, name, is_managed, "recover").await?;
     Ok(split(lifecycle::recover(ctx, vault, KIND, name).await?)?.0)
 }
 
@@ -294,6 +300,46 @@ pub fn random_bytes(count: i64) -> Result<Vec<u8>, VaultError> {
 }
 
 // ---- shared by create, import, rotate and restore ----
+
+/// Whether a stored version backs a certificate (see `lifecycle::refuse_managed`).
+pub(crate) fn is_managed(row: &strongroom_store::VersionRow) -> Result<bool, VaultError> {
+    Ok(KeyMeta::decode(&row.meta)?.managed)
+}
+
+/// The key version that backs a certificate version: `private` sealed like any key, marked
+/// managed, with the operations the certificate's key usage allows. Written by the
+/// certificate service only.
+pub(crate) fn managed_version(
+    slot: lifecycle::ManagedSlot<'_>,
+    private: &PrivateKey,
+    key_type: KeyType,
+    key_ops: &[KeyOperation],
+) -> Result<NewVersion, VaultError> {
+    check_type_allowed(slot.vault, key_type)?;
+    let mut meta = KeyMeta::new(
+        key_type,
+        key_ops,
+        &private.public(),
+        private.size_bits(),
+        false,
+        None,
+    );
+    meta.managed = true;
+    Ok(NewVersion {
+        name: slot.name.clone(),
+        version: slot.version.clone(),
+        attributes: slot.attributes,
+        tags: slot.tags,
+        meta: meta.encode()?,
+        payload: seal_key(
+            slot.data_key,
+            &slot.vault.name,
+            slot.name,
+            slot.version,
+            private,
+        )?,
+    })
+}
 
 /// The non-material fields of a new version.
 pub(crate) struct NewKeyVersion {
@@ -373,7 +419,7 @@ pub(crate) async fn generate(
 }
 
 /// HSM-protected and symmetric keys need a premium vault (AZURE-ERRORS.md 6.8, 6.9).
-fn check_type_allowed(vault: &Vault, key_type: KeyType) -> Result<(), VaultError> {
+pub(crate) fn check_type_allowed(vault: &Vault, key_type: KeyType) -> Result<(), VaultError> {
     if vault.sku == VaultSku::Premium {
         return Ok(());
     }

@@ -197,7 +197,8 @@ pub async fn update_policy(
     name: &ObjectName,
     update: RotationPolicyUpdate,
 ) -> Result<RotationPolicy, VaultError> {
-    lifecycle::get_row(ctx, vault, KIND, name, None).await?;
+    let row = lifecycle::get_row(ctx, vault, KIND, name, None).await?;
+    lifecycle::refuse_managed(&row, KIND, super::is_managed, "setrotationpolicy")?;
     let now = ctx.now();
     let existing = stored_policy(ctx, vault, name).await?;
     let mut policy = existing.clone().unwrap_or_else(|| RotationPolicy {
@@ -303,6 +304,7 @@ async fn rotate_now(
     name: &ObjectName,
 ) -> Result<KeyProperties, VaultError> {
     let row = lifecycle::get_row(ctx, vault, KIND, name, None).await?;
+    lifecycle::refuse_managed(&row, KIND, super::is_managed, "rotate")?;
     let meta = KeyMeta::decode(&row.meta)?;
     let (current, _payload) = split(row)?;
     let key_type: KeyType = current.key_type;

@@ -42,10 +42,13 @@ fn a_keyless_bundle_makes_a_certificates_only_pfx_that_openssl_reads() {
 
     let tools = Tools::new();
     tools.write("keyless.pfx", pfx);
-    let text = String::from_utf8(tools.openssl("pkcs12 -in keyless.pfx -nodes -passin pass:"))
-        .unwrap();
+    let text =
+        String::from_utf8(tools.openssl("pkcs12 -in keyless.pfx -nodes -passin pass:")).unwrap();
     assert!(!text.contains("PRIVATE KEY"), "no key in {text}");
-    assert_eq!(text.matches("BEGIN CERTIFICATE").count(), 1 + keyless.chain.len());
+    assert_eq!(
+        text.matches("BEGIN CERTIFICATE").count(),
+        1 + keyless.chain.len()
+    );
 }
 
 #[test]

@@ -1,0 +1,404 @@
+"""The Certificates API through Microsoft's `azure-keyvault-certificates` `CertificateClient`.
+
+Issuance (the default policy, EC and PEM policies, the deployment CA), the long-running create and its pending
+operation, the `Unknown` issuer's CSR and merge, cancel and delete of the operation, get/list/versions/update and the
+policy, and soft delete / recover / purge moving certificate, key and secret together. Every certificate is checked
+as X.509 with `cryptography`, and its key and secret through the Keys and Secrets SDKs: the key is a managed key the
+Keys API can use, the secret a PFX (base64, no password) or PEM with the private key and the chain. Import (PFX and
+PEM) is in test_certificates_import.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import time
+from dataclasses import dataclass
+
+import pytest
+from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.keyvault.certificates import (
+    CertificateClient,
+    CertificatePolicy,
+    CertificateContentType,
+    KeyVaultCertificate,
+    LifetimeAction,
+    CertificatePolicyAction,
+    WellKnownIssuerNames,
+)
+from azure.keyvault.keys import KeyClient
+from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
+from azure.keyvault.secrets import SecretClient
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from kv_errors import assert_http_error
+from strongroom_server import StrongroomServer, unique_name
+
+# The create poller polls every 5 s; a create that completes on the first /pending GET never makes it sleep.
+POLLER_NO_SLEEP_S = 4.5
+
+
+@dataclass
+class CertVault:
+    name: str
+    url: str
+    certs: CertificateClient
+    keys: KeyClient
+    secrets: SecretClient
+
+
+@pytest.fixture(scope="module")
+def vault(server: StrongroomServer, credential) -> CertVault:
+    resource = server.create_vault("certs")
+    url = str(resource["properties"]["vaultUri"])
+    return CertVault(
+        str(resource["name"]),
+        url,
+        CertificateClient(url, credential),
+        KeyClient(url, credential),
+        SecretClient(url, credential),
+    )
+
+
+def load_secret_pfx(value: str):
+    """The PFX a PKCS#12 certificate secret holds: base64, no password."""
+    return pkcs12.load_key_and_certificates(base64.b64decode(value), None)
+
+
+def public_der(key) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def cert_public_der(cert: x509.Certificate) -> bytes:
+    return cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def create(vault: CertVault, name: str, policy: CertificatePolicy, **kwargs) -> KeyVaultCertificate:
+    started = time.monotonic()
+    result = vault.certs.begin_create_certificate(name, policy, **kwargs).result()
+    assert time.monotonic() - started < POLLER_NO_SLEEP_S, "the first /pending GET must already say completed"
+    assert isinstance(result, KeyVaultCertificate), result
+    return result
+
+
+def test_default_policy_issues_a_self_signed_certificate_with_its_key_and_pfx_secret(vault: CertVault) -> None:
+    name = unique_name("default")
+    cert = create(vault, name, CertificatePolicy.get_default())
+
+    assert cert.name == name and cert.id == f"{vault.url.rstrip('/')}/certificates/{name}/{cert.properties.version}"
+    x = x509.load_der_x509_certificate(bytes(cert.cer))
+    assert x.subject.rfc4514_string() == "CN=DefaultPolicy"
+    assert x.issuer == x.subject, "Self issuer: self-signed"
+    x.verify_directly_issued_by(x)
+    assert isinstance(x.public_key(), rsa.RSAPublicKey) and x.public_key().key_size == 2048
+    assert cert.properties.x509_thumbprint == x.fingerprint(hashes.SHA1())
+    validity = x.not_valid_after_utc - x.not_valid_before_utc
+    assert datetime.timedelta(days=360) <= validity <= datetime.timedelta(days=370), validity
+    assert cert.properties.not_before == x.not_valid_before_utc
+    assert cert.properties.expires_on == x.not_valid_after_utc
+    ekus = x.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(ekus) == [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+
+    # The defaults Key Vault fills in for the SDK's minimal policy.
+    policy = cert.policy
+    assert policy is not None
+    assert (policy.key_type, policy.key_size, policy.exportable, policy.reuse_key) == ("RSA", 2048, True, False)
+    assert policy.content_type == CertificateContentType.pkcs12
+    assert policy.validity_in_months == 12
+    assert policy.issuer_name == "Self"
+    assert [(a.action, a.lifetime_percentage) for a in policy.lifetime_actions] == [
+        (CertificatePolicyAction.auto_renew, 80)
+    ]
+
+    # The key: a managed key of the same version, usable through the Keys API.
+    key = vault.keys.get_key(name)
+    assert key.id == cert.key_id and key.properties.version == cert.properties.version
+    assert key.properties.managed is True
+    crypto = CryptographyClient(key.id, vault.certs._client._config.credential)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(b"signed by the certificate's key")
+    signed = crypto.sign(SignatureAlgorithm.rs256, digest.finalize())
+    x.public_key().verify(signed.signature, b"signed by the certificate's key", padding.PKCS1v15(), hashes.SHA256())
+
+    # The secret: a password-less PFX with the private key and the certificate.
+    secret = vault.secrets.get_secret(name)
+    assert secret.id == cert.secret_id and secret.properties.managed is True
+    assert secret.properties.content_type == "application/x-pkcs12"
+    assert secret.properties.key_id == cert.key_id
+    private, leaf, chain = load_secret_pfx(secret.value)
+    assert leaf.public_bytes(serialization.Encoding.DER) == bytes(cert.cer)
+    assert public_der(private) == cert_public_der(x)
+    assert chain == []
+
+
+def test_ec_pem_policy_with_names_usages_and_tags(vault: CertVault) -> None:
+    name = unique_name("ecpem")
+    policy = CertificatePolicy(
+        issuer_name=WellKnownIssuerNames.self,
+        subject="CN=app.example, O=Contoso",
+        san_dns_names=["app.example", "www.app.example"],
+        san_emails=["ops@app.example"],
+        key_type="EC",
+        key_curve_name="P-384",
+        exportable=True,
+        reuse_key=False,
+        content_type=CertificateContentType.pem,
+        key_usage=["digitalSignature"],
+        enhanced_key_usage=["1.3.6.1.5.5.7.3.1"],
+        validity_in_months=3,
+        lifetime_actions=[LifetimeAction(action=CertificatePolicyAction.auto_renew, days_before_expiry=30)],
+    )
+    cert = create(vault, name, policy, tags={"env": "test"})
+    x = x509.load_der_x509_certificate(bytes(cert.cer))
+    assert x.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "app.example"
+    assert x.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "Contoso"
+    sans = x.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.DNSName) == ["app.example", "www.app.example"]
+    assert sans.get_values_for_type(x509.RFC822Name) == ["ops@app.example"]
+    assert isinstance(x.public_key(), ec.EllipticCurvePublicKey) and x.public_key().curve.name == "secp384r1"
+    usage = x.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and not usage.key_encipherment
+    assert cert.properties.tags == {"env": "test"}
+    assert cert.policy.key_curve_name == "P-384"
+    assert cert.policy.san_dns_names == ["app.example", "www.app.example"]
+    assert [(a.action, a.days_before_expiry) for a in cert.policy.lifetime_actions] == [
+        (CertificatePolicyAction.auto_renew, 30)
+    ]
+
+    secret = vault.secrets.get_secret(name)
+    assert secret.properties.content_type == "application/x-pem-file"
+    assert secret.value.startswith("-----BEGIN PRIVATE KEY-----")
+    private = serialization.load_pem_private_key(secret.value.encode(), None)
+    assert public_der(private) == cert_public_der(x)
+    assert x509.load_pem_x509_certificates(secret.value.encode()) == [x]
+    # An EC key only signs.
+    assert sorted(vault.keys.get_key(name).key_operations) == ["sign", "verify"]
+
+
+def test_the_deployment_ca_issues_certificates_clients_already_trust(vault: CertVault, server: StrongroomServer) -> None:
+    name = unique_name("caissued")
+    policy = CertificatePolicy(issuer_name="Strongroom", subject="CN=service.internal", san_dns_names=["service.internal"])
+    cert = create(vault, name, policy)
+    leaf = x509.load_der_x509_certificate(bytes(cert.cer))
+    with open(server.ca_file, "rb") as f:
+        ca = x509.load_pem_x509_certificate(f.read())
+    assert leaf.issuer == ca.subject
+    leaf.verify_directly_issued_by(ca)
+    _, pfx_leaf, chain = load_secret_pfx(vault.secrets.get_secret(name).value)
+    assert pfx_leaf == leaf and chain == [ca], "the secret carries the chain"
+
+
+def test_unknown_issuer_gives_a_csr_and_a_merge_completes_it(vault: CertVault) -> None:
+    name = unique_name("merge")
+    policy = CertificatePolicy(issuer_name=WellKnownIssuerNames.unknown, subject="CN=merged.example")
+    operation = vault.certs.begin_create_certificate(name, policy).result()
+    assert operation.status == "inProgress" and operation.issuer_name == "Unknown", operation
+    csr = x509.load_der_x509_csr(bytes(operation.csr))
+    assert csr.is_signature_valid
+    assert csr.subject.rfc4514_string() == "CN=merged.example"
+
+    # Pending: a certificate without a certificate, listed only with includePending; its key exists, no secret.
+    pending = vault.certs.get_certificate(name)
+    assert pending.cer is None and pending.secret_id is None and pending.key_id
+    listed = {c.name for c in vault.certs.list_properties_of_certificates()}
+    assert name not in listed
+    listed = {c.name for c in vault.certs.list_properties_of_certificates(include_pending=True)}
+    assert name in listed
+    with pytest.raises(ResourceNotFoundError):
+        vault.secrets.get_secret(name)
+
+    # A second create while this one is in progress (AZURE-ERRORS.md 5.8).
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.begin_create_certificate(name, CertificatePolicy.get_default())
+    assert_http_error(err.value, 409, "Forbidden", message_contains="while a pending key vault certificate's status is inProgress")
+
+    # A certificate for another key is refused; the CA's signature on the CSR's key completes it.
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Merge Test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def signed(public_key) -> x509.Certificate:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(csr.subject)
+            .issuer_name(ca_name)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .sign(ca_key, hashes.SHA256())
+        )
+
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=60))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    der = lambda c: c.public_bytes(serialization.Encoding.DER)  # noqa: E731
+    stranger = signed(rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key())
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.merge_certificate(name, [der(stranger), der(ca_cert)])
+    assert_http_error(err.value, 400, "BadParameter", message_contains="doesn't match")
+
+    leaf = signed(csr.public_key())
+    merged = vault.certs.merge_certificate(name, [der(leaf), der(ca_cert)])
+    assert bytes(merged.cer) == der(leaf)
+    assert merged.properties.version == pending.properties.version, "the pending version is completed in place"
+    assert merged.properties.expires_on == leaf.not_valid_after_utc
+    done = vault.certs.get_certificate_operation(name)
+    assert done.status == "completed" and done.target == f"{vault.url.rstrip('/')}/certificates/{name}"
+    private, pfx_leaf, chain = load_secret_pfx(vault.secrets.get_secret(name).value)
+    assert pfx_leaf == leaf and chain == [ca_cert]
+    assert public_der(private) == cert_public_der(leaf)
+    versions = list(vault.certs.list_properties_of_certificate_versions(name))
+    assert [v.version for v in versions] == [merged.properties.version]
+
+    # Nothing left to merge into.
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.merge_certificate(name, [der(leaf)])
+    assert_http_error(err.value, 404, "PendingCertificateNotFound", message_contains=f"Pending certificate not found: {name}")
+
+
+def test_a_pending_operation_can_be_cancelled_and_deleted(vault: CertVault) -> None:
+    name = unique_name("cancel")
+    policy = CertificatePolicy(issuer_name=WellKnownIssuerNames.unknown, subject="CN=cancelled.example")
+    vault.certs.begin_create_certificate(name, policy).result()
+    cancelled = vault.certs.cancel_certificate_operation(name)
+    assert cancelled.cancellation_requested is True and cancelled.status == "cancelled"
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.cancel_certificate_operation(name)
+    assert_http_error(err.value, 400, "BadParameter")
+    deleted = vault.certs.delete_certificate_operation(name)
+    assert deleted.status == "cancelled"
+    with pytest.raises(ResourceNotFoundError) as err:
+        vault.certs.get_certificate_operation(name)
+    assert_http_error(err.value, 404, "PendingCertificateNotFound", message_contains=f"Pending certificate not found: {name}")
+    # With the operation gone, a new create may start.
+    create(vault, name, CertificatePolicy.get_default())
+
+
+def test_versions_update_and_policy(vault: CertVault) -> None:
+    name = unique_name("versions")
+    first = create(vault, name, CertificatePolicy.get_default())
+    second = create(vault, name, CertificatePolicy.get_default())
+    versions = [v.version for v in vault.certs.list_properties_of_certificate_versions(name)]
+    assert versions == [first.properties.version, second.properties.version]
+    assert vault.certs.get_certificate_version(name, first.properties.version).cer == first.cer
+    assert first.cer != second.cer
+
+    updated = vault.certs.update_certificate_properties(name, enabled=False, tags={"team": "a"})
+    assert updated.properties.enabled is False and updated.properties.tags == {"team": "a"}
+    assert updated.properties.version == second.properties.version
+    # The certificate's secret follows: a disabled secret is refused (AZURE-ERRORS.md 3.4).
+    with pytest.raises(HttpResponseError) as err:
+        vault.secrets.get_secret(name)
+    assert_http_error(err.value, 403, "Forbidden", inner="SecretDisabled")
+    vault.certs.update_certificate_properties(name, enabled=True)
+    assert vault.secrets.get_secret(name).properties.enabled is True
+
+    policy = vault.certs.get_certificate_policy(name)
+    assert policy.validity_in_months == 12
+    changed = vault.certs.update_certificate_policy(name, CertificatePolicy(validity_in_months=6))
+    assert changed.validity_in_months == 6 and changed.subject == "CN=DefaultPolicy", "other members are kept"
+    third = create_from_stored_policy(vault, name)
+    x = x509.load_der_x509_certificate(bytes(third.cer))
+    assert x.not_valid_after_utc - x.not_valid_before_utc < datetime.timedelta(days=190)
+
+    listed = {c.name: c for c in vault.certs.list_properties_of_certificates()}
+    assert listed[name].x509_thumbprint == third.properties.x509_thumbprint
+
+
+def create_from_stored_policy(vault: CertVault, name: str) -> KeyVaultCertificate:
+    """A create whose policy is the stored one (the SDK always sends a policy: send the stored one back)."""
+    return create(vault, name, vault.certs.get_certificate_policy(name))
+
+
+def test_delete_recover_purge_move_key_and_secret_too(vault: CertVault) -> None:
+    name = unique_name("lifecycle")
+    cert = create(vault, name, CertificatePolicy.get_default())
+    deleted = vault.certs.begin_delete_certificate(name).result()
+    assert deleted.recovery_id == f"{vault.url.rstrip('/')}/deletedcertificates/{name}"
+    assert deleted.properties.version == cert.properties.version
+    for get in (vault.certs.get_certificate, vault.keys.get_key, vault.secrets.get_secret):
+        with pytest.raises(ResourceNotFoundError):
+            get(name)
+    assert vault.certs.get_deleted_certificate(name).name == name
+    assert name in {c.name for c in vault.certs.list_deleted_certificates()}
+
+    # The name is deleted but recoverable (AZURE-ERRORS.md 5.3).
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.begin_create_certificate(name, CertificatePolicy.get_default())
+    assert_http_error(
+        err.value,
+        409,
+        "Conflict",
+        inner="ObjectIsDeletedButRecoverable",
+        message_contains=f"Certificate {name} is currently in a deleted but recoverable state",
+    )
+
+    recovered = vault.certs.begin_recover_deleted_certificate(name).result()
+    assert recovered.properties.version == cert.properties.version
+    assert vault.keys.get_key(name).id == cert.key_id
+    assert vault.secrets.get_secret(name).id == cert.secret_id
+
+    vault.certs.begin_delete_certificate(name).wait()
+    vault.certs.purge_deleted_certificate(name)
+    with pytest.raises(ResourceNotFoundError):
+        vault.certs.get_deleted_certificate(name)
+    with pytest.raises(ResourceNotFoundError):
+        vault.keys.get_deleted_key(name)
+    again = create(vault, name, CertificatePolicy.get_default())
+    assert again.properties.version != cert.properties.version
+
+
+def test_the_managed_key_and_secret_refuse_direct_writes(vault: CertVault) -> None:
+    name = unique_name("managed")
+    create(vault, name, CertificatePolicy.get_default())
+    attempts = [
+        lambda: vault.secrets.set_secret(name, "overwrite"),
+        lambda: vault.secrets.update_secret_properties(name, enabled=False),
+        lambda: vault.secrets.begin_delete_secret(name),
+        lambda: vault.keys.create_rsa_key(name),
+        lambda: vault.keys.begin_delete_key(name),
+        lambda: vault.keys.backup_key(name),
+    ]
+    for attempt in attempts:
+        with pytest.raises(HttpResponseError) as err:
+            attempt()
+        assert_http_error(err.value, 403, "Forbidden", message_contains="managed")
+    assert vault.certs.get_certificate(name).properties.enabled is True
+
+
+def test_a_certificate_cannot_take_the_name_of_a_plain_secret(vault: CertVault) -> None:
+    name = unique_name("taken")
+    vault.secrets.set_secret(name, "mine")
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.begin_create_certificate(name, CertificatePolicy.get_default())
+    assert_http_error(err.value, 409, "Conflict", message_contains="not managed by a certificate")
+    assert vault.secrets.get_secret(name).value == "mine"
+
+
+def test_missing_certificates_and_bad_policies(vault: CertVault) -> None:
+    name = unique_name("missing")
+    with pytest.raises(ResourceNotFoundError) as err:
+        vault.certs.get_certificate(name)
+    assert_http_error(
+        err.value, 404, "CertificateNotFound", message_contains=f"A certificate with (name/id) {name} was not found"
+    )
+    with pytest.raises(ResourceNotFoundError) as err:
+        vault.certs.get_certificate_operation(name)
+    assert_http_error(err.value, 404, "PendingCertificateNotFound")
+    bad = CertificatePolicy(issuer_name="Self", subject="CN=x", key_type="EC", key_size=4096)
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.begin_create_certificate(name, bad)
+    assert_http_error(err.value, 400, "BadParameter", message_contains="Unsupported key size (4096)")
