@@ -6,6 +6,8 @@ changes, no client flags (issue 4, CONTRACTS.md "Managed identities and transpar
 
 - The classic VM tutorial (CLIENT-PROTOCOL.md 4.6): plain `requests`, IMDS at `http://169.254.169.254`, then
   `https://<vault>.vault.azure.net/secrets/<name>?api-version=2016-10-01` with the bearer token.
+- The Python certificates quickstart: create, get and delete a certificate, fail on the deleted name, run again after
+  a purge.
 - The Python quickstart: `SecretClient("https://" + name + ".vault.azure.net", DefaultAzureCredential())` with the
   deployment's tenant GUID, so MSAL talks to login.microsoftonline.com (served by Strongroom).
 - The proxy's refusals: hosts it does not serve (403), wrong proxy credentials (407), and a token minted for one
@@ -97,6 +99,42 @@ retrieved_secret = client.get_secret(secretName)
 print(retrieved_secret.value)
 """
 
+# The Python certificates quickstart (azure-keyvault-certificates), unchanged: it reads the certificate's name
+# from standard input.
+CERTIFICATES_QUICKSTART_PROGRAM = """\
+import os
+from azure.keyvault.certificates import CertificateClient, CertificatePolicy
+from azure.identity import DefaultAzureCredential
+
+keyVaultName = os.environ["KEY_VAULT_NAME"]
+KVUri = "https://" + keyVaultName + ".vault.azure.net"
+
+credential = DefaultAzureCredential()
+client = CertificateClient(vault_url=KVUri, credential=credential)
+
+certificateName = input("Input a name for your certificate > ")
+
+print(f"Creating a certificate in {keyVaultName} called '{certificateName}' ...")
+
+policy = CertificatePolicy.get_default()
+poller = client.begin_create_certificate(certificate_name=certificateName, policy=policy)
+certificate = poller.result()
+
+print(" done.")
+
+print(f"Retrieving your certificate from {keyVaultName}.")
+
+retrieved_certificate = client.get_certificate(certificateName)
+
+print(f"Certificate with name '{retrieved_certificate.name}' was found'.")
+print(f"Deleting your certificate from {keyVaultName} ...")
+
+poller = client.begin_delete_certificate(certificateName)
+deleted_certificate = poller.result()
+
+print(" done.")
+"""
+
 
 @dataclass
 class Workload:
@@ -157,7 +195,9 @@ def proxy_env(server: StrongroomServer, workload: Workload, **extra: str) -> dic
     return env
 
 
-def run_program(tmp_path: Path, source: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run_program(
+    tmp_path: Path, source: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     program = tmp_path / "program.py"
     program.write_text(source)
     return subprocess.run(
@@ -167,7 +207,7 @@ def run_program(tmp_path: Path, source: str, env: dict[str, str]) -> subprocess.
         capture_output=True,
         text=True,
         timeout=SUBPROCESS_TIMEOUT_S,
-        stdin=subprocess.DEVNULL,
+        **({"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}),
     )
 
 
@@ -295,6 +335,55 @@ def test_the_quickstart_with_default_azure_credential_and_a_tenant_guid(
 
     assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
     assert done.stdout == value + "\n"
+
+
+def test_the_certificates_quickstart_runs_fails_on_a_deleted_name_and_runs_again_after_a_purge(
+    server: StrongroomServer, tmp_path: Path, credential
+) -> None:
+    """The quickstart's set-up line (with `strongroom` for `az`), then its program three times with one name."""
+    from azure.keyvault.certificates import CertificateClient
+
+    vault = str(server.create_vault("certqs")["name"])
+    workload = make_workload(server, "certqs")
+    server.cli_json(
+        "keyvault", "set-policy", "--name", vault, "--spn", workload.app_id,
+        "--resource-group", "KeyVault-PythonQS-rg", "--certificate-permissions", "delete", "get", "list", "create",
+    )  # fmt: skip
+    env = proxy_env(
+        server,
+        workload,
+        AZURE_TENANT_ID=server.tenant_id,
+        AZURE_CLIENT_ID=workload.app_id,
+        AZURE_CLIENT_SECRET=workload.password,
+        KEY_VAULT_NAME=vault,
+    )
+    name = unique_name("qscert")
+    expected = (
+        f"Input a name for your certificate > Creating a certificate in {vault} called '{name}' ...\n"
+        " done.\n"
+        f"Retrieving your certificate from {vault}.\n"
+        f"Certificate with name '{name}' was found'.\n"
+        f"Deleting your certificate from {vault} ...\n"
+        " done.\n"
+    )
+
+    first = run_program(tmp_path, CERTIFICATES_QUICKSTART_PROGRAM, env, stdin=name + "\n")
+    assert first.returncode == 0, f"stdout: {first.stdout}\nstderr: {first.stderr}"
+    assert first.stdout == expected
+
+    # What the quickstart warns about: the name is deleted but recoverable.
+    second = run_program(tmp_path, CERTIFICATES_QUICKSTART_PROGRAM, env, stdin=name + "\n")
+    assert second.returncode != 0, second.stdout
+    assert f"(Conflict) Certificate {name} is currently in a deleted but recoverable state" in second.stderr
+    assert "ObjectIsDeletedButRecoverable" in second.stderr
+
+    # An administrator purges it (the quickstart's identity has no purge permission), and it runs again.
+    admin = CertificateClient(server.vault_url(vault), credential)
+    admin.purge_deleted_certificate(name)
+    third = run_program(tmp_path, CERTIFICATES_QUICKSTART_PROGRAM, env, stdin=name + "\n")
+    assert third.returncode == 0, f"stdout: {third.stdout}\nstderr: {third.stderr}"
+    assert third.stdout == expected
+    assert admin.get_deleted_certificate(name).name == name
 
 
 def test_instance_discovery_answers_like_entra(server: StrongroomServer) -> None:
