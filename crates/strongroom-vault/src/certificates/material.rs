@@ -47,51 +47,46 @@ pub(crate) fn secret_value(
     Ok((value, bundle.key.take()))
 }
 
-/// What an import's `value` is: PEM text, or a PFX in base64.
-pub(crate) fn import_format(
-    value: &SecretValue,
-    requested: Option<SecretContentType>,
-) -> SecretContentType {
-    requested.unwrap_or_else(|| {
-        if value.expose().trim_start().starts_with("-----BEGIN") {
-            SecretContentType::Pem
-        } else {
-            SecretContentType::Pkcs12
-        }
-    })
-}
-
-/// Parses an import's value (CPU-bound: a PFX's key derivation; run it off the request
-/// threads). The bundle must hold a private key.
+/// Parses an import's value and says which format it came in: PEM text, or base64 of PEM
+/// text (what the SDKs send for a PEM import), or base64 of a PFX. CPU-bound (a PFX's key
+/// derivation): run it off the request threads. The bundle must hold a private key.
 pub(crate) fn parse_import(
     value: &SecretValue,
     password: Option<&SecretValue>,
-    format: SecretContentType,
-) -> Result<CertBundle, VaultError> {
-    let bundle = match format {
-        SecretContentType::Pem => strongroom_crypto::certs::parse_pem_bundle(value.expose())
-            .map_err(|err| import_error(err, PEM_UNREADABLE))?,
-        SecretContentType::Pkcs12 => {
-            let compact: Zeroizing<String> = Zeroizing::new(
-                value
-                    .expose()
-                    .chars()
-                    .filter(|c| !c.is_ascii_whitespace())
-                    .collect(),
-            );
-            let der = Zeroizing::new(
-                STANDARD
-                    .decode(compact.as_bytes())
-                    .map_err(|_| VaultError::InvalidParameter(PFX_UNREADABLE.to_owned()))?,
-            );
-            strongroom_crypto::certs::parse_pfx(&der, password.map(SecretValue::expose))
-                .map_err(|err| import_error(err, PFX_UNREADABLE))?
+) -> Result<(CertBundle, SecretContentType), VaultError> {
+    let text = value.expose().trim_start();
+    let bundle = if text.starts_with(PEM_START) {
+        (parse_pem(text)?, SecretContentType::Pem)
+    } else {
+        let compact: Zeroizing<String> =
+            Zeroizing::new(text.chars().filter(|c| !c.is_ascii_whitespace()).collect());
+        let decoded = Zeroizing::new(
+            STANDARD
+                .decode(compact.as_bytes())
+                .map_err(|_| VaultError::InvalidParameter(PFX_UNREADABLE.to_owned()))?,
+        );
+        if decoded.trim_ascii_start().starts_with(PEM_START.as_bytes()) {
+            let pem = std::str::from_utf8(&decoded)
+                .map_err(|_| VaultError::InvalidParameter(PEM_UNREADABLE.to_owned()))?;
+            (parse_pem(pem)?, SecretContentType::Pem)
+        } else {
+            let bundle =
+                strongroom_crypto::certs::parse_pfx(&decoded, password.map(SecretValue::expose))
+                    .map_err(|err| import_error(err, PFX_UNREADABLE))?;
+            (bundle, SecretContentType::Pkcs12)
         }
     };
-    if bundle.key.is_none() {
+    if bundle.0.key.is_none() {
         return Err(VaultError::InvalidParameter(PEM_WITHOUT_KEY.to_owned()));
     }
     Ok(bundle)
+}
+
+const PEM_START: &str = "-----BEGIN";
+
+fn parse_pem(text: &str) -> Result<CertBundle, VaultError> {
+    strongroom_crypto::certs::parse_pem_bundle(text)
+        .map_err(|err| import_error(err, PEM_UNREADABLE))
 }
 
 fn import_error(err: CertError, unreadable: &str) -> VaultError {
@@ -124,6 +119,10 @@ pub(crate) fn key_ops(policy: &CertificatePolicy) -> Vec<KeyOperation> {
             ops.push(op);
         }
     };
+    // No key usage in the certificate (an import's may have none): the key is not limited.
+    if policy.x509.key_usage.is_empty() {
+        return policy.key.key_type.default_ops();
+    }
     for usage in &policy.x509.key_usage {
         match usage {
             KeyUsage::DigitalSignature

@@ -145,15 +145,15 @@ pub async fn import(
         })?),
         None => None,
     };
-    let format = material::import_format(&params.value, requested);
     let value = params.value;
     let password = params.password;
     // A PFX's key derivation is attacker-sized work: keep it off the request threads.
-    let mut bundle = tokio::task::spawn_blocking(move || {
-        material::parse_import(&value, password.as_ref(), format)
-    })
-    .await
-    .map_err(|_| corrupt("certificate import did not finish"))??;
+    let (mut bundle, format) =
+        tokio::task::spawn_blocking(move || material::parse_import(&value, password.as_ref()))
+            .await
+            .map_err(|_| corrupt("certificate import did not finish"))??;
+    // The secret takes the format the policy names, else the one the value came in.
+    let format = requested.unwrap_or(format);
     let private = bundle
         .key
         .take()
