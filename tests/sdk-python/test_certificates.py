@@ -402,3 +402,49 @@ def test_missing_certificates_and_bad_policies(vault: CertVault) -> None:
     with pytest.raises(HttpResponseError) as err:
         vault.certs.begin_create_certificate(name, bad)
     assert_http_error(err.value, 400, "BadParameter", message_contains="Unsupported key size (4096)")
+
+
+def test_backup_and_restore_move_certificate_key_secret_and_policy(
+    vault: CertVault, server: StrongroomServer, credential
+) -> None:
+    name = unique_name("backup")
+    policy = CertificatePolicy(issuer_name="Self", subject="CN=backup.example", content_type=CertificateContentType.pem)
+    first = create(vault, name, policy)
+    second = create(vault, name, policy)
+    blob = vault.certs.backup_certificate(name)
+    assert b"PRIVATE KEY" not in blob and b"backup.example" not in blob, "the blob is sealed"
+
+    # Into another vault of the deployment.
+    other_url = str(server.create_vault("certrestore")["properties"]["vaultUri"])
+    other = CertVault(
+        "", other_url, CertificateClient(other_url, credential), KeyClient(other_url, credential),
+        SecretClient(other_url, credential),
+    )  # fmt: skip
+    restored = other.certs.restore_certificate_backup(blob)
+    assert restored.name == name and restored.properties.version == second.properties.version
+    assert bytes(restored.cer) == bytes(second.cer)
+    assert restored.policy.content_type == CertificateContentType.pem
+    versions = [v.version for v in other.certs.list_properties_of_certificate_versions(name)]
+    assert versions == [first.properties.version, second.properties.version]
+    assert other.keys.get_key(name).key.n == vault.keys.get_key(name).key.n
+    assert other.secrets.get_secret(name).value == vault.secrets.get_secret(name).value
+    assert other.secrets.get_secret(name).properties.managed is True
+
+    # Onto a name in use: the conflict names the backup's current version (AZURE-ERRORS.md 5.7).
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.restore_certificate_backup(blob)
+    assert_http_error(err.value, 409, "Conflict", message_contains=f"/certificates/{name}/{second.properties.version}")
+
+    # After delete and purge the name is free again in the first vault, and the three come back together.
+    vault.certs.begin_delete_certificate(name).wait()
+    vault.certs.purge_deleted_certificate(name)
+    vault.certs.restore_certificate_backup(blob)
+    assert vault.keys.get_key(name).properties.managed is True
+    assert vault.secrets.get_secret(name).properties.content_type == "application/x-pem-file"
+
+    # A key blob is not a certificate blob.
+    other_key = unique_name("plainkey")
+    vault.keys.create_rsa_key(other_key)
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.restore_certificate_backup(vault.keys.backup_key(other_key))
+    assert_http_error(err.value, 400, "Malformed backup blob")

@@ -4,7 +4,10 @@
 use crate::body::parse_json;
 use crate::cert_wire::{self, decode_x5c, policy_input};
 use crate::error::{ApiError, json_response};
-use crate::objects::{DataRequest, list_response, narrow, page_request, recover_error};
+use crate::objects::{
+    DataRequest, backup_response, list_response, narrow, page_request, recover_error, restore_blob,
+    restore_error,
+};
 use crate::operation::{Operation, VersionRef};
 use crate::wire as w;
 use axum::http::StatusCode;
@@ -216,11 +219,25 @@ pub(crate) async fn dispatch(
             certificates::purge(ctx, vault, &grant, &name).await?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
-        // Backup, restore, contacts and issuers land next (issue 8): until then an
-        // authorised request gets the answer every unserved path gets, never a 5xx.
-        Operation::BackupCertificate { .. }
-        | Operation::RestoreCertificate
-        | Operation::GetCertificateContacts
+        Operation::BackupCertificate { name } => {
+            let grant = narrow::<perm::CertificateBackup>(grant)?;
+            let blob = certificates::backup(ctx, vault, &grant, &name).await?;
+            Ok(backup_response(&blob))
+        }
+        Operation::RestoreCertificate => {
+            let blob = restore_blob(&req.body)?;
+            let grant = narrow::<perm::CertificateRestore>(grant)?;
+            let certificate = certificates::restore(ctx, vault, &grant, &blob)
+                .await
+                .map_err(|err| restore_error(origin, err))?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::bundle(origin, vault, &certificate),
+            ))
+        }
+        // Contacts and issuers land next (issue 8): until then an authorised request gets
+        // the answer every unserved path gets, never a 5xx.
+        Operation::GetCertificateContacts
         | Operation::SetCertificateContacts
         | Operation::DeleteCertificateContacts
         | Operation::GetCertificateIssuers

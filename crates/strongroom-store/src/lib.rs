@@ -209,6 +209,14 @@ pub trait Store: Send + Sync + 'static {
         versions: Vec<NewVersion>,
     ) -> Result<VersionRow, StoreError>;
 
+    /// Restores a certificate with its key, secret and policy in one transaction: the
+    /// errors of `restore`, for whichever of the three names is in use.
+    async fn restore_certificate(
+        &self,
+        vault: VaultId,
+        restore: CertificateRestore,
+    ) -> Result<VersionRow, StoreError>;
+
     // ---- per-name policies (a key's rotation policy) ----
     /// Replaces the policy document of a live name. `NotFound` if the name is not live. The
     /// policy stays with the name through soft delete and recover and is removed by purge.

@@ -120,6 +120,18 @@ pub struct CertificateVersions {
     pub operation: Option<Vec<u8>>,
 }
 
+/// A certificate from a backup (`Store::restore_certificate`): every version of the
+/// certificate and of its key and secret, oldest first, and its policy document.
+#[derive(Debug, Clone)]
+pub struct CertificateRestore {
+    pub name: ObjectName,
+    pub certificate: Vec<NewVersion>,
+    pub key: Vec<NewVersion>,
+    /// Empty when the certificate never had a secret (it was only ever pending).
+    pub secret: Vec<NewVersion>,
+    pub policy: Option<Vec<u8>>,
+}
+
 /// A stored version. Every field but `tags` is shared, so the copy the current-version cache
 /// hands out on a read costs reference counts rather than allocations (tags are usually empty).
 #[derive(Debug, Clone)]

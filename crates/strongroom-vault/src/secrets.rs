@@ -312,11 +312,25 @@ pub async fn backup(
     _grant: &Grant<perm::SecretBackup>,
     name: &ObjectName,
 ) -> Result<Vec<u8>, VaultError> {
+    let (stored_name, body) = backup_body(ctx, vault, name, true).await?;
+    backup::seal_secret(ctx.master(), &stored_name, &body)
+}
+
+/// Every version of a live secret, opened, as a backup body. `refuse_managed`: a
+/// certificate's secret is backed up with its certificate only.
+pub(crate) async fn backup_body(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    name: &ObjectName,
+    refuse_managed: bool,
+) -> Result<(ObjectName, SecretBackupBody), VaultError> {
     let rows = ctx.store().all_versions(vault.id, KIND, name).await?;
     let Some(first) = rows.first() else {
         return Err(not_found(name, None));
     };
-    if let Some(last) = rows.last() {
+    if let Some(last) = rows.last()
+        && refuse_managed
+    {
         lifecycle::refuse_managed(last, KIND, is_managed, "backup")?;
     }
     // The name as stored, not as the caller spelled it: a restore recreates it verbatim.
@@ -351,7 +365,7 @@ pub async fn backup(
         name: stored_name.as_str().to_owned(),
         versions,
     };
-    backup::seal_secret(ctx.master(), &stored_name, &body)
+    Ok((stored_name, body))
 }
 
 /// Restores a backup made by any vault of this deployment into `vault`, re-sealing every
@@ -363,12 +377,31 @@ pub async fn restore(
     blob: &[u8],
 ) -> Result<SecretProperties, VaultError> {
     let (name, body) = backup::open_secret(ctx.master(), blob)?;
+    if body.versions.iter().any(|version| version.managed) {
+        // Only a certificate backup carries a managed secret.
+        return Err(VaultError::MalformedBackup);
+    }
     let data_key = ctx.data_key(vault).await?;
+    let versions = restore_versions(&data_key, vault, &name, body)?;
+    let row = lifecycle::restore(ctx, vault, KIND, &name, versions).await?;
+    Ok(split(row)?.0)
+}
+
+/// A backup body's versions, re-sealed under `vault`'s data key, for the store's restore.
+pub(crate) fn restore_versions(
+    data_key: &DataKey,
+    vault: &Vault,
+    name: &ObjectName,
+    body: SecretBackupBody,
+) -> Result<Vec<NewVersion>, VaultError> {
+    if body.format != BODY_FORMAT_V1 || body.name != name.as_str() || body.versions.is_empty() {
+        return Err(VaultError::MalformedBackup);
+    }
     let mut versions = Vec::with_capacity(body.versions.len());
     for backed_up in body.versions {
         let version =
             Version::parse(&backed_up.version).map_err(|_| VaultError::MalformedBackup)?;
-        let payload = seal_value(&data_key, &vault.name, &name, &version, &backed_up.value)?;
+        let payload = seal_value(data_key, &vault.name, name, &version, &backed_up.value)?;
         let meta = SecretMeta {
             content_type: backed_up.content_type,
             managed: backed_up.managed,
@@ -388,8 +421,7 @@ pub async fn restore(
             payload,
         });
     }
-    let row = lifecycle::restore(ctx, vault, KIND, &name, versions).await?;
-    Ok(split(row)?.0)
+    Ok(versions)
 }
 
 /// The secret version that backs a certificate version: `value` (the PFX in base64 or the

@@ -11,7 +11,7 @@ use strongroom_model::{ObjectKind, VaultId};
 use super::{
     T0, assert_err, assert_row, current, deletion, new_version, object_name, ok, put, vault,
 };
-use crate::{CertificateVersions, Store, StoreError};
+use crate::{CertificateRestore, CertificateVersions, Store, StoreError};
 
 const CERT: ObjectKind = ObjectKind::Certificate;
 const KEY: ObjectKind = ObjectKind::Key;
@@ -366,5 +366,58 @@ pub(super) async fn operation_follows_its_name(store: Arc<dyn Store>) {
         ok(what, store.get_certificate_operation(v, &name).await),
         None,
         "{what}: purge removed it; a new certificate of the name starts without one"
+    );
+}
+
+pub(super) async fn restored_together(store: Arc<dyn Store>) {
+    let what = "restore_certificate";
+    let store = &*store;
+    let v = vault(store, "restorecert").await;
+    let name = object_name("back");
+    let restore = CertificateRestore {
+        name: name.clone(),
+        certificate: vec![new_version("back", 90, 1), new_version("back", 90, 2)],
+        key: vec![new_version("back", 91, 1), new_version("back", 91, 2)],
+        secret: vec![new_version("back", 92, 2)],
+        policy: Some(b"restored policy".to_vec()),
+    };
+    let row = ok(what, store.restore_certificate(v, restore.clone()).await);
+    assert_row(what, &row, "back", &restore.certificate[1]);
+    for (kind, want) in [(KEY, &restore.key[1]), (SECRET, &restore.secret[0])] {
+        let got = current(store, v, kind, "back")
+            .await
+            .unwrap_or_else(|| panic!("{what}: no {kind}"));
+        assert_row(&format!("{what}: the {kind}"), &got, "back", want);
+    }
+    let policy = ok(what, store.get_name_policy(v, CERT, &name).await);
+    assert_eq!(policy.as_deref(), Some(&b"restored policy"[..]));
+
+    // A second restore finds the names in use and writes nothing; nor does one whose key name
+    // alone is taken.
+    assert_err!(
+        store.restore_certificate(v, restore.clone()).await,
+        StoreError::AlreadyExists,
+        "restore_certificate onto a name in use"
+    );
+    put(store, v, KEY, new_version("keyonly", 93, 1)).await;
+    let mut blocked = restore.clone();
+    blocked.name = object_name("keyonly");
+    for version in blocked
+        .certificate
+        .iter_mut()
+        .chain(&mut blocked.key)
+        .chain(&mut blocked.secret)
+    {
+        version.name = object_name("keyonly");
+    }
+    assert_err!(
+        store.restore_certificate(v, blocked).await,
+        StoreError::AlreadyExists,
+        "restore_certificate onto a key name in use"
+    );
+    assert_eq!(
+        live(store, v, "keyonly").await,
+        [KEY],
+        "{what}: nothing else written"
     );
 }

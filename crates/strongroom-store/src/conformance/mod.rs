@@ -64,6 +64,7 @@ where
         certificates::lifecycle_moves_key_and_secret,
         certificates::pending_completed_in_place,
         certificates::operation_follows_its_name,
+        certificates::restored_together,
         name_policies::follow_their_name,
         name_policies::listed_for_the_scheduler,
         concurrency::concurrent_writes,

@@ -25,9 +25,9 @@ use async_trait::async_trait;
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Version};
 
 use crate::{
-    AccessPolicyRow, CertificateVersions, CredentialRow, DeletedRow, Deletion, NamePolicyRow,
-    NewVault, NewVersion, Page, PageRequest, PrincipalRow, Store, StoreError, TenantRow, VaultRow,
-    VersionRow, VersionUpdate,
+    AccessPolicyRow, CertificateRestore, CertificateVersions, CredentialRow, DeletedRow, Deletion,
+    NamePolicyRow, NewVault, NewVersion, Page, PageRequest, PrincipalRow, Store, StoreError,
+    TenantRow, VaultRow, VersionRow, VersionUpdate,
 };
 use current_cache::CurrentVersions;
 use name_documents::Slot;
@@ -444,6 +444,20 @@ impl Store for SqliteStore {
             .write(move |conn| objects::restore(conn, vault, kind, &owned_name, versions))
             .await;
         self.current.invalidate(vault, kind, name);
+        result
+    }
+
+    async fn restore_certificate(
+        &self,
+        vault: VaultId,
+        restore: CertificateRestore,
+    ) -> Result<VersionRow, StoreError> {
+        let name = restore.name.clone();
+        let result = self
+            .writer
+            .write(move |conn| objects::restore_certificate(conn, vault, restore))
+            .await;
+        self.invalidate_linked(vault, ObjectKind::Certificate, &name);
         result
     }
 

@@ -12,8 +12,8 @@ use strongroom_model::{ObjectKind, ObjectName, Sealed, UnixTime, VaultId, Versio
 use super::codec::{decode_tags, encode_tags, to_i64};
 use super::name_documents::{self, Slot};
 use crate::{
-    CertificateVersions, DeletedRow, Deletion, NewVersion, Page, PageRequest, StoreError,
-    VersionAttributes, VersionRow, VersionUpdate,
+    CertificateRestore, CertificateVersions, DeletedRow, Deletion, NewVersion, Page, PageRequest,
+    StoreError, VersionAttributes, VersionRow, VersionUpdate,
 };
 
 /// The columns `version_row` decodes, in order; queries may select more after them.
@@ -340,6 +340,38 @@ fn complete_version(
     )?
     .execute(params![seq, seq])?;
     Ok(into_row(new, existing.name))
+}
+
+/// A certificate, its key and secret, and its policy from a backup, in the caller's
+/// transaction.
+pub(super) fn restore_certificate(
+    conn: &Connection,
+    vault: VaultId,
+    backup: CertificateRestore,
+) -> Result<VersionRow, StoreError> {
+    let CertificateRestore {
+        name,
+        certificate,
+        key,
+        secret,
+        policy,
+    } = backup;
+    restore(conn, vault, ObjectKind::Key, &name, key)?;
+    if !secret.is_empty() {
+        restore(conn, vault, ObjectKind::Secret, &name, secret)?;
+    }
+    let row = restore(conn, vault, ObjectKind::Certificate, &name, certificate)?;
+    if let Some(policy) = policy {
+        name_documents::put(
+            conn,
+            Slot::Policy,
+            vault,
+            ObjectKind::Certificate,
+            &name,
+            &policy,
+        )?;
+    }
+    Ok(row)
 }
 
 /// The other kinds a lifecycle change of `kind` moves with it: a certificate takes the key

@@ -6,6 +6,7 @@
 //! operation in its own; `meta.rs` is how a version is stored, `material.rs` the secret
 //! value and import parsing, and `service.rs` the operations themselves.
 
+mod backup;
 pub mod issuance;
 mod material;
 mod meta;
@@ -15,6 +16,7 @@ mod service;
 pub mod stored;
 mod types;
 
+pub use backup::{backup, restore};
 pub use service::{
     accepted_details, cancel_operation, create, delete, delete_operation, get, get_deleted,
     get_operation, get_policy, import, list, list_deleted, list_versions, merge, purge, recover,

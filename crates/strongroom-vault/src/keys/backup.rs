@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use strongroom_authz::{Grant, perm};
+use strongroom_crypto::DataKey;
 use strongroom_crypto::keys::PrivateKey;
 use strongroom_model::{ObjectName, UnixTime, Version};
 use strongroom_store::{NewVersion, VersionAttributes};
@@ -20,7 +21,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KeyBackupBody {
+pub(crate) struct KeyBackupBody {
     format: u32,
     name: String,
     /// Oldest first; the last one is the current version.
@@ -63,11 +64,25 @@ pub async fn backup(
     _grant: &Grant<perm::KeyBackup>,
     name: &ObjectName,
 ) -> Result<Vec<u8>, VaultError> {
+    let (stored_name, body, size_hint) = backup_body(ctx, vault, name, true).await?;
+    seal_body(ctx.master(), KIND, &stored_name, &body, size_hint)
+}
+
+/// Every version of a live key, opened, as a backup body (with a size hint for its JSON).
+/// `refuse_managed`: a certificate's key is backed up with its certificate only.
+pub(crate) async fn backup_body(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    name: &ObjectName,
+    refuse_managed: bool,
+) -> Result<(ObjectName, KeyBackupBody, usize), VaultError> {
     let rows = ctx.store().all_versions(vault.id, KIND, name).await?;
     let Some(first) = rows.first() else {
         return Err(lifecycle::not_found(KIND, name, None));
     };
-    if let Some(last) = rows.last() {
+    if let Some(last) = rows.last()
+        && refuse_managed
+    {
         lifecycle::refuse_managed(last, KIND, super::is_managed, "backup")?;
     }
     let stored_name = first.name.clone();
@@ -113,22 +128,19 @@ pub async fn backup(
         versions,
         rotation_policy,
     };
-    seal_body(ctx.master(), KIND, &stored_name, &body, size_hint)
+    Ok((stored_name, body, size_hint))
 }
 
-/// Restores a key backup made by any vault of this deployment into `vault`, re-sealing every
-/// version under this vault's data key. The name must be free.
-pub async fn restore(
-    ctx: &VaultCtx,
+/// A backup body's versions, re-sealed under `vault`'s data key, for the store's restore.
+pub(crate) fn restore_versions(
+    data_key: &DataKey,
     vault: &Vault,
-    _grant: &Grant<perm::KeyRestore>,
-    blob: &[u8],
-) -> Result<KeyProperties, VaultError> {
-    let (name, body): (ObjectName, KeyBackupBody) = open_body(ctx.master(), KIND, blob)?;
+    name: &ObjectName,
+    body: &KeyBackupBody,
+) -> Result<Vec<NewVersion>, VaultError> {
     if body.format != BODY_FORMAT_V1 || body.name != name.as_str() || body.versions.is_empty() {
         return Err(VaultError::MalformedBackup);
     }
-    let data_key = ctx.data_key(vault).await?;
     let mut versions = Vec::with_capacity(body.versions.len());
     for backed_up in &body.versions {
         let version =
@@ -148,7 +160,7 @@ pub async fn restore(
         }
         // An HSM or symmetric key needs a premium vault here too, as at create and import.
         check_type_allowed(vault, key_type)?;
-        let payload = seal_key(&data_key, &vault.name, &name, &version, &private)?;
+        let payload = seal_key(data_key, &vault.name, name, &version, &private)?;
         versions.push(NewVersion {
             name: name.clone(),
             version,
@@ -164,6 +176,20 @@ pub async fn restore(
             payload,
         });
     }
+    Ok(versions)
+}
+
+/// Restores a key backup made by any vault of this deployment into `vault`, re-sealing every
+/// version under this vault's data key. The name must be free.
+pub async fn restore(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    _grant: &Grant<perm::KeyRestore>,
+    blob: &[u8],
+) -> Result<KeyProperties, VaultError> {
+    let (name, body): (ObjectName, KeyBackupBody) = open_body(ctx.master(), KIND, blob)?;
+    let data_key = ctx.data_key(vault).await?;
+    let versions = restore_versions(&data_key, vault, &name, &body)?;
     let row = lifecycle::restore(ctx, vault, KIND, &name, versions).await?;
     if let Some(policy) = &body.rotation_policy {
         ctx.store()

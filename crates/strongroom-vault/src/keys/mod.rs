@@ -17,6 +17,7 @@ pub mod rotation;
 mod types;
 
 pub use attestation::{AttestationAuthority, ReleaseConfig, ReleaseSigner};
+pub(crate) use backup::{KeyBackupBody, backup_body, restore_versions};
 pub use backup::{backup, restore};
 pub use ops::{decrypt, encrypt, sign, unwrap_key, verify, wrap_key};
 pub use strongroom_crypto::keys::{
