@@ -448,3 +448,72 @@ def test_backup_and_restore_move_certificate_key_secret_and_policy(
     with pytest.raises(HttpResponseError) as err:
         vault.certs.restore_certificate_backup(vault.keys.backup_key(other_key))
     assert_http_error(err.value, 400, "Malformed backup blob")
+
+
+def test_contacts_set_get_delete(server: StrongroomServer, credential) -> None:
+    from azure.keyvault.certificates import CertificateContact
+
+    url = str(server.create_vault("contacts")["properties"]["vaultUri"])
+    client = CertificateClient(url, credential)
+    with pytest.raises(ResourceNotFoundError) as err:
+        client.get_contacts()
+    assert_http_error(err.value, 404, "ContactsNotFound")
+    wanted = [
+        CertificateContact(email="admin@contoso.com", name="John Doe", phone="1111111111"),
+        CertificateContact(email="ops@contoso.com"),
+    ]
+    set_ = client.set_contacts(wanted)
+    assert [(c.email, c.name, c.phone) for c in set_] == [
+        ("admin@contoso.com", "John Doe", "1111111111"),
+        ("ops@contoso.com", None, None),
+    ]
+    assert [c.email for c in client.get_contacts()] == ["admin@contoso.com", "ops@contoso.com"]
+    deleted = client.delete_contacts()
+    assert [c.email for c in deleted] == ["admin@contoso.com", "ops@contoso.com"]
+    with pytest.raises(ResourceNotFoundError):
+        client.get_contacts()
+
+
+def test_issuers_and_a_named_issuer_of_the_deployment_ca(vault: CertVault, server: StrongroomServer) -> None:
+    from azure.keyvault.certificates import AdministratorContact
+
+    name = unique_name("internalca")
+    with pytest.raises(ResourceNotFoundError) as err:
+        vault.certs.get_issuer(name)
+    assert_http_error(err.value, 404, "CertificateIssuerNotFound")
+    issuer = vault.certs.create_issuer(
+        name,
+        "Strongroom",
+        account_id="keyvaultuser",
+        password="issuer-password-do-not-echo",
+        organization_id="org-1",
+        admin_contacts=[AdministratorContact(first_name="John", last_name="Doe", email="admin@contoso.com", phone="42")],
+    )
+    assert issuer.name == name and issuer.provider == "Strongroom" and issuer.enabled is True
+    assert issuer.account_id == "keyvaultuser" and issuer.password is None, "the password is never returned"
+    assert issuer.organization_id == "org-1"
+    assert [(a.first_name, a.email) for a in issuer.admin_contacts] == [("John", "admin@contoso.com")]
+    external = unique_name("digicert")
+    vault.certs.create_issuer(external, "DigiCert")
+    listed = {i.name: i.provider for i in vault.certs.list_properties_of_issuers()}
+    assert listed[name] == "Strongroom" and listed[external] == "DigiCert"
+
+    # A policy naming the vault's issuer is signed by the deployment CA.
+    cert = create(vault, unique_name("vianame"), CertificatePolicy(issuer_name=name, subject="CN=named.internal"))
+    leaf = x509.load_der_x509_certificate(bytes(cert.cer))
+    with open(server.ca_file, "rb") as f:
+        leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(f.read()))
+    # One whose provider this deployment cannot reach is refused at create.
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.begin_create_certificate(unique_name("viadigicert"), CertificatePolicy(issuer_name=external, subject="CN=x"))
+    assert_http_error(err.value, 400, "BadParameter", message_contains="cannot reach")
+
+    updated = vault.certs.update_issuer(name, enabled=False)
+    assert updated.enabled is False and updated.account_id == "keyvaultuser", "update keeps the other members"
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.begin_create_certificate(unique_name("disabled"), CertificatePolicy(issuer_name=name, subject="CN=x"))
+    assert_http_error(err.value, 400, "BadParameter", message_contains="disabled")
+    deleted = vault.certs.delete_issuer(name)
+    assert deleted.name == name
+    with pytest.raises(ResourceNotFoundError):
+        vault.certs.get_issuer(name)

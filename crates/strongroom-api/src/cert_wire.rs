@@ -13,6 +13,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use strongroom_model::UnixTime;
 use strongroom_vault::Vault;
+use strongroom_vault::certificates::contacts::Contact;
+use strongroom_vault::certificates::issuers::{Administrator, Issuer, IssuerParams};
 use strongroom_vault::certificates::{
     Certificate, CertificateOperation, CertificatePolicy, CertificateProperties,
     DeletedCertificate, IssuerInput, KeyInput, LifetimeActionInput, OperationStatus, PolicyInput,
@@ -83,7 +85,118 @@ pub(crate) fn decode_x5c(x5c: &[String]) -> Result<Vec<Vec<u8>>, ApiError> {
         .collect()
 }
 
+pub(crate) fn contacts_input(contacts: w::Contacts) -> Vec<Contact> {
+    contacts
+        .contacts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Contact {
+            email: c.email,
+            name: c.name,
+            phone: c.phone,
+        })
+        .collect()
+}
+
+/// A set or update request's members (`CertificateIssuerSetParameters` and
+/// `CertificateIssuerUpdateParameters` have the same ones).
+pub(crate) fn issuer_params(
+    provider: Option<String>,
+    credentials: Option<w::IssuerCredentials>,
+    org_details: Option<w::OrganizationDetails>,
+    attributes: Option<w::IssuerAttributes>,
+) -> IssuerParams {
+    let (account_id, password) = credentials.map_or((None, None), |c| (c.account_id, c.pwd));
+    let (organization_id, administrators) = org_details.map_or((None, None), |o| {
+        (
+            o.id,
+            o.admin_details.map(|admins| {
+                admins
+                    .into_iter()
+                    .map(|a| Administrator {
+                        first_name: a.first_name,
+                        last_name: a.last_name,
+                        email: a.email,
+                        phone: a.phone,
+                    })
+                    .collect()
+            }),
+        )
+    });
+    IssuerParams {
+        provider,
+        account_id,
+        password,
+        organization_id,
+        administrators,
+        enabled: attributes.and_then(|a| a.enabled),
+    }
+}
+
 // ---- domain -> wire ----
+
+pub(crate) fn contacts(origin: &str, contacts: &[Contact]) -> w::Contacts {
+    w::Contacts {
+        id: Some(format!("{origin}/certificates/contacts")),
+        contacts: Some(
+            contacts
+                .iter()
+                .map(|c| w::Contact {
+                    email: c.email.clone(),
+                    name: c.name.clone(),
+                    phone: c.phone.clone(),
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn issuer_id(origin: &str, issuer: &Issuer) -> String {
+    format!("{origin}/certificates/issuers/{}", issuer.name)
+}
+
+/// An issuer as Key Vault shows it: never its password.
+pub(crate) fn issuer(origin: &str, issuer: &Issuer) -> w::IssuerBundle {
+    let has_org = issuer.organization_id.is_some() || !issuer.administrators.is_empty();
+    w::IssuerBundle {
+        id: Some(issuer_id(origin, issuer)),
+        provider: Some(issuer.provider.clone()),
+        credentials: issuer
+            .account_id
+            .as_ref()
+            .map(|account_id| w::IssuerCredentials {
+                account_id: Some(account_id.clone()),
+                pwd: None,
+            }),
+        org_details: has_org.then(|| w::OrganizationDetails {
+            id: issuer.organization_id.clone(),
+            admin_details: Some(
+                issuer
+                    .administrators
+                    .iter()
+                    .map(|a| w::AdministratorDetails {
+                        first_name: a.first_name.clone(),
+                        last_name: a.last_name.clone(),
+                        email: a.email.clone(),
+                        phone: a.phone.clone(),
+                    })
+                    .collect(),
+            ),
+        }),
+        attributes: Some(w::IssuerAttributes {
+            enabled: Some(issuer.enabled),
+            created: Some(issuer.created.seconds()),
+            updated: Some(issuer.updated.seconds()),
+        }),
+    }
+}
+
+pub(crate) fn issuer_item(origin: &str, issuer: &Issuer) -> w::CertificateIssuerItem {
+    w::CertificateIssuerItem {
+        id: Some(issuer_id(origin, issuer)),
+        provider: Some(issuer.provider.clone()),
+    }
+}
 
 fn attributes(vault: &Vault, props: &CertificateProperties) -> w::CertificateAttributes {
     let a = &props.attributes;

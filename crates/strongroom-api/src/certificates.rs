@@ -16,7 +16,7 @@ use strongroom_authz::{Any, Grant, perm};
 use strongroom_model::{ObjectKind, ObjectName, Version};
 use strongroom_vault::certificates::{
     self, CreateCertificate, ImportCertificate, MergeCertificate, OperationStatus,
-    UpdateCertificate,
+    UpdateCertificate, contacts, issuers,
 };
 
 const KIND: ObjectKind = ObjectKind::Certificate;
@@ -235,16 +235,82 @@ pub(crate) async fn dispatch(
                 &cert_wire::bundle(origin, vault, &certificate),
             ))
         }
-        // Contacts and issuers land next (issue 8): until then an authorised request gets
-        // the answer every unserved path gets, never a 5xx.
-        Operation::GetCertificateContacts
-        | Operation::SetCertificateContacts
-        | Operation::DeleteCertificateContacts
-        | Operation::GetCertificateIssuers
-        | Operation::GetCertificateIssuer { .. }
-        | Operation::SetCertificateIssuer { .. }
-        | Operation::UpdateCertificateIssuer { .. }
-        | Operation::DeleteCertificateIssuer { .. } => Err(crate::operation::unknown_path()),
+        Operation::SetCertificateContacts => {
+            let params: w::Contacts = parse_json(&req.body)?;
+            let grant = narrow::<perm::CertificateManageContacts>(grant)?;
+            let set = contacts::set_contacts(ctx, vault, &grant, cert_wire::contacts_input(params))
+                .await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::contacts(origin, &set),
+            ))
+        }
+        Operation::GetCertificateContacts => {
+            let grant = narrow::<perm::CertificateManageContacts>(grant)?;
+            let got = contacts::get_contacts(ctx, vault, &grant).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::contacts(origin, &got),
+            ))
+        }
+        Operation::DeleteCertificateContacts => {
+            let grant = narrow::<perm::CertificateManageContacts>(grant)?;
+            let deleted = contacts::delete_contacts(ctx, vault, &grant).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::contacts(origin, &deleted),
+            ))
+        }
+        Operation::SetCertificateIssuer { name } => {
+            let p: w::CertificateIssuerSetParameters = parse_json(&req.body)?;
+            let params =
+                cert_wire::issuer_params(p.provider, p.credentials, p.org_details, p.attributes);
+            let grant = narrow::<perm::CertificateSetIssuers>(grant)?;
+            let issuer = issuers::set_issuer(ctx, vault, &grant, &name, params).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::issuer(origin, &issuer),
+            ))
+        }
+        Operation::UpdateCertificateIssuer { name } => {
+            let p: w::CertificateIssuerUpdateParameters = parse_json(&req.body)?;
+            let params =
+                cert_wire::issuer_params(p.provider, p.credentials, p.org_details, p.attributes);
+            let grant = narrow::<perm::CertificateSetIssuers>(grant)?;
+            let issuer = issuers::update_issuer(ctx, vault, &grant, &name, params).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::issuer(origin, &issuer),
+            ))
+        }
+        Operation::GetCertificateIssuer { name } => {
+            let grant = narrow::<perm::CertificateGetIssuers>(grant)?;
+            let issuer = issuers::get_issuer(ctx, vault, &grant, &name).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::issuer(origin, &issuer),
+            ))
+        }
+        Operation::DeleteCertificateIssuer { name } => {
+            let grant = narrow::<perm::CertificateDeleteIssuers>(grant)?;
+            let issuer = issuers::delete_issuer(ctx, vault, &grant, &name).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &cert_wire::issuer(origin, &issuer),
+            ))
+        }
+        Operation::GetCertificateIssuers => {
+            let grant = narrow::<perm::CertificateListIssuers>(grant)?;
+            let all = issuers::list_issuers(ctx, vault, &grant).await?;
+            // A vault has few issuers: one page.
+            let page = strongroom_store::Page {
+                items: all,
+                next: None,
+            };
+            Ok(list_response(&req, "/certificates/issuers", page, |i| {
+                cert_wire::issuer_item(origin, i)
+            }))
+        }
         other => Err(ApiError::internal(std::io::Error::other(format!(
             "{} is not a certificate operation",
             other.operation_id()

@@ -317,6 +317,15 @@ impl From<VaultError> for ApiError {
                 message,
                 inner: None,
             },
+            // Not captured from Azure: the 4.8 shape.
+            VaultError::ContactsNotFound => Self::NotFound {
+                code: "ContactsNotFound",
+                message: "Contacts not found".to_owned(),
+            },
+            VaultError::IssuerNotFound { name } => Self::NotFound {
+                code: "CertificateIssuerNotFound",
+                message: format!("Issuer not found: {name}"),
+            },
             // AZURE-ERRORS.md 4.8.
             VaultError::PendingNotFound { name } => Self::NotFound {
                 code: "PendingCertificateNotFound",

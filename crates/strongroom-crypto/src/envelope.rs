@@ -94,6 +94,14 @@ impl Aad {
         ])
     }
 
+    /// For a secret part of a per-vault document (a certificate issuer's password) sealed by
+    /// the vault's data key; `name` is the document's lower-cased name.
+    pub fn vault_document(vault_name: &str, kind: &str, name: &str) -> Self {
+        Self::from_vec(
+            format!("strongroom/vault-document/v1\0{vault_name}\0{kind}\0{name}").into_bytes(),
+        )
+    }
+
     /// For deployment-level values sealed by the master key (e.g. the token-signing key).
     pub fn deployment(purpose: &str) -> Self {
         Self::from_vec(format!("strongroom/deployment/v1\0{purpose}").into_bytes())

@@ -237,6 +237,38 @@ pub trait Store: Send + Sync + 'static {
     /// Every live name of `kind`, in any vault, that has a policy document.
     async fn list_name_policies(&self, kind: ObjectKind) -> Result<Vec<NamePolicyRow>, StoreError>;
 
+    // ---- per-vault documents (certificate contacts, certificate issuers) ----
+    // Keyed by a kind (`contacts`, `issuer`) and a name compared case-insensitively; deleted
+    // with their vault.
+
+    /// Creates or replaces a document. `NotFound` if the vault does not exist.
+    async fn put_vault_document(
+        &self,
+        vault: VaultId,
+        kind: &str,
+        name: &str,
+        document: Vec<u8>,
+    ) -> Result<(), StoreError>;
+    async fn get_vault_document(
+        &self,
+        vault: VaultId,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every document of `kind` in the vault, by name, with the names as first written.
+    async fn list_vault_documents(
+        &self,
+        vault: VaultId,
+        kind: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// `false` if there was no such document.
+    async fn delete_vault_document(
+        &self,
+        vault: VaultId,
+        kind: &str,
+        name: &str,
+    ) -> Result<bool, StoreError>;
+
     // ---- a certificate's pending operation ----
     // One document per certificate name, kept like its policy: it follows the name through
     // soft delete and recover and goes with it on purge.

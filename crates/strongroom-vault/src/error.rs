@@ -42,6 +42,12 @@ pub enum VaultError {
     /// The pending operation forbids the request (a merge into an issuer's operation).
     #[error("{0}")]
     OperationForbidden(String),
+    /// The vault has no certificate contacts.
+    #[error("certificate contacts were not found")]
+    ContactsNotFound,
+    /// The vault has no certificate issuer of that name.
+    #[error("certificate issuer {name} was not found")]
+    IssuerNotFound { name: ObjectName },
     /// No pending operation exists for the certificate.
     #[error("pending certificate {name} was not found")]
     PendingNotFound { name: ObjectName },

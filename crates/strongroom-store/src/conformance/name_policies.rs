@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use strongroom_model::ObjectKind;
+use strongroom_model::{ObjectKind, VaultId};
 
 use super::{T0, assert_err, deletion, new_version, object_name, ok, put, vault};
 use crate::{Store, StoreError};
@@ -132,5 +132,76 @@ pub(super) async fn listed_for_the_scheduler(store: Arc<dyn Store>) {
         ok(what, store.list_name_policies(KEY).await).len(),
         1,
         "{what}: a deleted vault's policies are gone"
+    );
+}
+
+pub(super) async fn vault_documents_by_kind_and_name(store: Arc<dyn Store>) {
+    let what = "vault documents";
+    let store = &*store;
+    let v = vault(store, "vaultdocs").await;
+    let other = vault(store, "vaultdocs2").await;
+    assert_err!(
+        store
+            .put_vault_document(VaultId(v.0 + 1000), "issuer", "x", b"d".to_vec())
+            .await,
+        StoreError::NotFound,
+        "a document of a vault that does not exist"
+    );
+    ok(
+        what,
+        store
+            .put_vault_document(v, "issuer", "Beta", b"beta 1".to_vec())
+            .await,
+    );
+    ok(
+        what,
+        store
+            .put_vault_document(v, "issuer", "alpha", b"alpha".to_vec())
+            .await,
+    );
+    ok(
+        what,
+        store
+            .put_vault_document(v, "issuer", "BETA", b"beta 2".to_vec())
+            .await,
+    );
+    ok(
+        what,
+        store
+            .put_vault_document(v, "contacts", "", b"contacts".to_vec())
+            .await,
+    );
+    ok(
+        what,
+        store
+            .put_vault_document(other, "issuer", "alpha", b"other".to_vec())
+            .await,
+    );
+    assert_eq!(
+        ok(what, store.list_vault_documents(v, "issuer").await),
+        [
+            ("alpha".to_owned(), b"alpha".to_vec()),
+            ("Beta".to_owned(), b"beta 2".to_vec())
+        ],
+        "{what}: one per case-insensitive name, by name, first spelling kept"
+    );
+    let got = ok(what, store.get_vault_document(v, "contacts", "").await);
+    assert_eq!(got.as_deref(), Some(&b"contacts"[..]));
+    let got = ok(
+        what,
+        store.get_vault_document(other, "issuer", "ALPHA").await,
+    );
+    assert_eq!(got.as_deref(), Some(&b"other"[..]), "{what}: per vault");
+    assert!(ok(
+        what,
+        store.delete_vault_document(v, "issuer", "beta").await
+    ));
+    assert!(!ok(
+        what,
+        store.delete_vault_document(v, "issuer", "beta").await
+    ));
+    assert_eq!(
+        ok(what, store.get_vault_document(v, "issuer", "Beta").await),
+        None
     );
 }

@@ -494,6 +494,56 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn put_vault_document(
+        &self,
+        vault: VaultId,
+        kind: &str,
+        name: &str,
+        document: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let (kind, name) = (kind.to_owned(), name.to_owned());
+        self.writer
+            .write(move |conn| {
+                name_documents::put_vault_document(conn, vault, &kind, &name, &document)
+            })
+            .await
+    }
+
+    async fn get_vault_document(
+        &self,
+        vault: VaultId,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (kind, name) = (kind.to_owned(), name.to_owned());
+        self.readers
+            .read(move |conn| name_documents::get_vault_document(conn, vault, &kind, &name))
+            .await
+    }
+
+    async fn list_vault_documents(
+        &self,
+        vault: VaultId,
+        kind: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let kind = kind.to_owned();
+        self.readers
+            .read(move |conn| name_documents::list_vault_documents(conn, vault, &kind))
+            .await
+    }
+
+    async fn delete_vault_document(
+        &self,
+        vault: VaultId,
+        kind: &str,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        let (kind, name) = (kind.to_owned(), name.to_owned());
+        self.writer
+            .write(move |conn| name_documents::delete_vault_document(conn, vault, &kind, &name))
+            .await
+    }
+
     async fn put_certificate_operation(
         &self,
         vault: VaultId,

@@ -1,7 +1,8 @@
-//! Per-name documents as SQL: a name's policy (`name_policies`: a key's rotation policy, a
+//! Per-name and per-vault documents as SQL: a name's policy (`name_policies`: a key's rotation policy, a
 //! certificate's policy) and a certificate's pending operation (`certificate_operations`).
 //! Both tables are keyed by the `object_names` row, so a purge (or a vault delete) removes
-//! the documents with their name, and soft delete and recover leave them in place.
+//! the documents with their name, and soft delete and recover leave them in place. Per-vault
+//! documents (`vault_documents`: certificate contacts and issuers) go with their vault.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use strongroom_model::{ObjectKind, ObjectName, VaultId};
@@ -138,4 +139,73 @@ pub(super) fn list_policies(
         });
     }
     Ok(out)
+}
+
+/// Creates or replaces a vault document; `NotFound` if the vault does not exist. The name
+/// keeps the spelling it was first written with.
+pub(super) fn put_vault_document(
+    conn: &Connection,
+    vault: VaultId,
+    kind: &str,
+    name: &str,
+    document: &[u8],
+) -> Result<(), StoreError> {
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT id FROM vaults WHERE id = ?1")?
+        .query_row(params![vault.0], |row| row.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    conn.prepare_cached(
+        "INSERT INTO vault_documents (vault_id, kind, name, document) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (vault_id, kind, name) DO UPDATE SET document = excluded.document",
+    )?
+    .execute(params![vault.0, kind, name, document])?;
+    Ok(())
+}
+
+pub(super) fn get_vault_document(
+    conn: &Connection,
+    vault: VaultId,
+    kind: &str,
+    name: &str,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT document FROM vault_documents WHERE vault_id = ?1 AND kind = ?2 AND name = ?3",
+        )?
+        .query_row(params![vault.0, kind, name], |row| row.get(0))
+        .optional()?)
+}
+
+pub(super) fn list_vault_documents(
+    conn: &Connection,
+    vault: VaultId,
+    kind: &str,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, document FROM vault_documents WHERE vault_id = ?1 AND kind = ?2 \
+         ORDER BY name",
+    )?;
+    let mut rows = stmt.query(params![vault.0, kind])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push((row.get(0)?, row.get(1)?));
+    }
+    Ok(out)
+}
+
+pub(super) fn delete_vault_document(
+    conn: &Connection,
+    vault: VaultId,
+    kind: &str,
+    name: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM vault_documents WHERE vault_id = ?1 AND kind = ?2 AND name = ?3",
+        )?
+        .execute(params![vault.0, kind, name])?
+        > 0)
 }

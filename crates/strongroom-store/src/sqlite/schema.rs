@@ -138,6 +138,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         operation BLOB NOT NULL
     );
     ",
+    // 5: per-vault documents (a vault's certificate contacts, its certificate issuers), by
+    // kind and case-insensitive name; they go with their vault.
+    r"
+    CREATE TABLE vault_documents (
+        vault_id INTEGER NOT NULL REFERENCES vaults (id) ON DELETE CASCADE,
+        kind     TEXT NOT NULL,
+        name     TEXT NOT NULL COLLATE NOCASE,
+        document BLOB NOT NULL,
+        PRIMARY KEY (vault_id, kind, name)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -30,13 +30,17 @@ pub enum Issued {
 }
 
 /// Issues for `key` under `policy`, valid from `now`. `ca` is the deployment CA, if this
-/// process has it; an issuer name that is neither `Self`, `Unknown` nor the deployment CA's
-/// is refused (Key Vault would look it up among the vault's configured issuers).
+/// process has it. `configured_provider` is the provider of the vault's issuer of the
+/// policy's issuer name, if the vault has one: the `Strongroom` provider is the deployment
+/// CA under a name of the vault's choosing; other providers (DigiCert, GlobalSign) are out
+/// of reach of a self-hosted deployment and refused, as is an issuer name the vault does not
+/// have.
 pub fn issue(
     policy: &CertificatePolicy,
     key: &PrivateKey,
     now: UnixTime,
     ca: Option<&LocalCa>,
+    configured_provider: Option<&str>,
 ) -> Result<Issued, VaultError> {
     let x509 = &policy.x509;
     let spec = CertificateRequestSpec {
@@ -54,7 +58,9 @@ pub fn issue(
         issue_self_signed(key, &spec).map(Issued::Certificate)
     } else if issuer.is_unknown() {
         build_csr(key, &spec).map(Issued::SigningRequest)
-    } else if issuer.name.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER) {
+    } else if issuer.name.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER)
+        || configured_provider.is_some_and(|p| p.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER))
+    {
         let ca = ca.ok_or_else(|| {
             VaultError::NotSupported(
                 "This Strongroom process has no deployment CA to issue certificates with."
@@ -62,6 +68,11 @@ pub fn issue(
             )
         })?;
         issue_with_ca(key, &spec, ca).map(Issued::Certificate)
+    } else if let Some(provider) = configured_provider {
+        return Err(VaultError::InvalidParameter(format!(
+            "The issuer '{}' uses the provider '{provider}', which this deployment cannot reach. Only the {DEPLOYMENT_CA_ISSUER} provider (the deployment CA) issues certificates here.",
+            issuer.name
+        )));
     } else {
         return Err(VaultError::InvalidParameter(format!(
             "The issuer '{}' is not configured in this vault. Use Self, Unknown or {DEPLOYMENT_CA_ISSUER}.",

@@ -7,7 +7,9 @@
 //! value and import parsing, and `service.rs` the operations themselves.
 
 mod backup;
+pub mod contacts;
 pub mod issuance;
+pub mod issuers;
 mod material;
 mod meta;
 mod operation;

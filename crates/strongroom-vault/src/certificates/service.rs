@@ -61,11 +61,22 @@ pub async fn create(
     let now = ctx.now();
     let version = Version::new_random();
     let enabled = params.enabled.unwrap_or(true);
-    let issued = issue(&policy, &private, now, ctx.issuing_ca())?;
+    let provider = if policy.issuer.is_self() || policy.issuer.is_unknown() {
+        None
+    } else {
+        super::issuers::provider_of(ctx, vault, &policy.issuer.name).await?
+    };
+    let issued = issue(
+        &policy,
+        &private,
+        now,
+        ctx.issuing_ca(),
+        provider.as_deref(),
+    )?;
     let issuer = policy.issuer.clone();
     let (material, csr) = match issued {
         Issued::Certificate(der) => {
-            let chain = issuer_chain(ctx, &policy.issuer);
+            let chain = issuer_chain(ctx, &policy.issuer, provider.as_deref());
             (Some((der, chain)), None)
         }
         Issued::SigningRequest(csr) => (None, Some(csr)),
@@ -732,11 +743,11 @@ async fn new_or_reused_key(
 }
 
 /// The CA certificates that follow an issued leaf in its secret.
-fn issuer_chain(ctx: &VaultCtx, issuer: &IssuerSpec) -> Vec<Vec<u8>> {
+fn issuer_chain(ctx: &VaultCtx, issuer: &IssuerSpec, provider: Option<&str>) -> Vec<Vec<u8>> {
+    let by_ca = issuer.name.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER)
+        || provider.is_some_and(|p| p.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER));
     match ctx.issuing_ca() {
-        Some(ca) if issuer.name.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER) => {
-            vec![ca.cert_der().to_vec()]
-        }
+        Some(ca) if by_ca => vec![ca.cert_der().to_vec()],
         _ => Vec::new(),
     }
 }

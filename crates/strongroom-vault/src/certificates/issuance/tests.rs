@@ -44,7 +44,7 @@ fn certificate(issued: Issued) -> CertificateInfo {
 fn self_issued_certificates_follow_the_policy() {
     let key = PrivateKey::generate_rsa(2048, None).unwrap();
     let rsa = policy("Self", "CN=app.example, O=Contoso", "RSA");
-    let info = certificate(issue(&rsa, &key, NOW, None).unwrap());
+    let info = certificate(issue(&rsa, &key, NOW, None, None).unwrap());
     assert_eq!(info.subject, "CN=app.example, O=Contoso");
     assert_eq!(info.issuer, info.subject, "self-signed");
     assert_eq!(info.dns_names, ["app.example", "www.app.example"]);
@@ -62,7 +62,7 @@ fn self_issued_certificates_follow_the_policy() {
     assert!(info.matches(&key));
 
     let ec = PrivateKey::generate_ec(Curve::P256).unwrap();
-    let info = certificate(issue(&policy(SELF, "CN=ec", "EC"), &ec, NOW, None).unwrap());
+    let info = certificate(issue(&policy(SELF, "CN=ec", "EC"), &ec, NOW, None, None).unwrap());
     assert!(info.matches(&ec));
     assert_eq!(info.key_usage, [KeyUsage::DigitalSignature]);
 }
@@ -74,12 +74,16 @@ fn the_deployment_ca_signs_when_named() {
     let ca = LocalCa::generate("Strongroom test CA").unwrap();
     let key = PrivateKey::generate_ec(Curve::P256).unwrap();
     let by_ca = policy("strongroom", "CN=svc.internal", "EC");
-    let info = certificate(issue(&by_ca, &key, NOW, Some(&ca)).unwrap());
+    let info = certificate(issue(&by_ca, &key, NOW, Some(&ca), None).unwrap());
+    // A vault issuer of the Strongroom provider, under its own name, is the same CA.
+    let named = policy("internal-ca", "CN=named.example", "EC");
+    let via_name = certificate(issue(&named, &key, NOW, Some(&ca), Some("strongroom")).unwrap());
+    assert_eq!(via_name.issuer, info.issuer);
     assert_eq!(info.issuer, "CN=Strongroom test CA");
     assert!(info.matches(&key));
     // Without the CA in this process, the same policy is refused rather than self-signed.
     assert!(matches!(
-        issue(&by_ca, &key, NOW, None),
+        issue(&by_ca, &key, NOW, None, None),
         Err(VaultError::NotSupported(_))
     ));
 }
@@ -87,7 +91,7 @@ fn the_deployment_ca_signs_when_named() {
 #[test]
 fn unknown_issuer_gives_a_signing_request() {
     let key = PrivateKey::generate_ec(Curve::P384).unwrap();
-    match issue(&policy("Unknown", "CN=later", "EC"), &key, NOW, None).unwrap() {
+    match issue(&policy("Unknown", "CN=later", "EC"), &key, NOW, None, None).unwrap() {
         // A DER SEQUENCE; its content is checked in strongroom-crypto's CSR tests.
         Issued::SigningRequest(der) => assert_eq!(der.first(), Some(&0x30)),
         Issued::Certificate(_) => panic!("Unknown must not issue"),
@@ -102,11 +106,27 @@ fn caller_errors_are_invalid_parameters() {
         other => panic!("expected InvalidParameter, got {other:?}"),
     };
     assert!(
-        message(issue(&policy("DigiCert", "CN=x", "EC"), &key, NOW, None))
-            .contains("The issuer 'DigiCert' is not configured")
+        message(issue(
+            &policy("DigiCert", "CN=x", "EC"),
+            &key,
+            NOW,
+            None,
+            None
+        ))
+        .contains("The issuer 'DigiCert' is not configured")
     );
     assert!(
-        message(issue(&policy(SELF, "CN", "EC"), &key, NOW, None))
+        message(issue(
+            &policy("ExternalCa", "CN=x", "EC"),
+            &key,
+            NOW,
+            None,
+            Some("DigiCert")
+        ))
+        .contains("uses the provider 'DigiCert', which this deployment cannot reach")
+    );
+    assert!(
+        message(issue(&policy(SELF, "CN", "EC"), &key, NOW, None, None))
             .starts_with("The policy's subject is invalid:")
     );
 }
