@@ -190,22 +190,26 @@ def remote_crypto(credential: DefaultAzureCredential):
 
 @pytest.fixture(scope="session")
 def make_principal(server: StrongroomServer, sdk_env: dict[str, str]):
-    """`ad sp create-for-rbac`, optionally `keyvault set-policy --spn … --secret-permissions … --key-permissions …`
-    (either or both lists)."""
+    """`ad sp create-for-rbac`, optionally `keyvault set-policy --spn … --secret-permissions … --key-permissions …
+    --certificate-permissions …` (any of the lists)."""
 
     def make(
         prefix: str,
         vault: str | None = None,
         secret_permissions: list[str] | None = None,
         key_permissions: list[str] | None = None,
+        certificate_permissions: list[str] | None = None,
     ) -> Principal:
         sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name(prefix))
-        if vault is not None and (secret_permissions is not None or key_permissions is not None):
+        lists = (secret_permissions, key_permissions, certificate_permissions)
+        if vault is not None and any(given is not None for given in lists):
             permissions: list[str] = []
             if secret_permissions is not None:
                 permissions += ["--secret-permissions", *secret_permissions]
             if key_permissions is not None:
                 permissions += ["--key-permissions", *key_permissions]
+            if certificate_permissions is not None:
+                permissions += ["--certificate-permissions", *certificate_permissions]
             server.cli_json("keyvault", "set-policy", "--name", vault, "--spn", sp["appId"], *permissions)
         credential = ClientSecretCredential("adfs", sp["appId"], sp["password"], authority=server.authority_host)
         return Principal(sp["appId"], sp["password"], sp["tenant"], sp["displayName"], credential)

@@ -462,3 +462,8 @@ class Principal:
 
     def key_client(self, vault_url: str) -> KeyClient:
         return KeyClient(vault_url, self.credential)
+
+    def certificate_client(self, vault_url: str) -> "CertificateClient":
+        from azure.keyvault.certificates import CertificateClient
+
+        return CertificateClient(vault_url, self.credential)
