@@ -118,6 +118,8 @@ def test_default_policy_issues_a_self_signed_certificate_with_its_key_and_pfx_se
     key = vault.keys.get_key(name)
     assert key.id == cert.key_id and key.properties.version == cert.properties.version
     assert key.properties.managed is True
+    numbers = x.public_key().public_numbers()
+    assert int.from_bytes(key.key.n, "big") == numbers.n and int.from_bytes(key.key.e, "big") == numbers.e
     crypto = CryptographyClient(key.id, vault.certs._client._config.credential)
     digest = hashes.Hash(hashes.SHA256())
     digest.update(b"signed by the certificate's key")

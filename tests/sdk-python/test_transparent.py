@@ -349,14 +349,16 @@ def test_the_certificates_quickstart_runs_fails_on_a_deleted_name_and_runs_again
         "keyvault", "set-policy", "--name", vault, "--spn", workload.app_id,
         "--resource-group", "KeyVault-PythonQS-rg", "--certificate-permissions", "delete", "get", "list", "create",
     )  # fmt: skip
-    env = proxy_env(
-        server,
-        workload,
-        AZURE_TENANT_ID=server.tenant_id,
-        AZURE_CLIENT_ID=workload.app_id,
-        AZURE_CLIENT_SECRET=workload.password,
-        KEY_VAULT_NAME=vault,
-    )
+    # Exactly what `strongroom env --proxy` prints plus the quickstart's four exports (and PATH, HOME).
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        **parse_env_exports(server.cli("env", "--proxy").stdout),
+        "KEY_VAULT_NAME": vault,
+        "AZURE_CLIENT_ID": workload.app_id,
+        "AZURE_CLIENT_SECRET": workload.password,
+        "AZURE_TENANT_ID": server.tenant_id,
+    }
     name = unique_name("qscert")
     expected = (
         f"Input a name for your certificate > Creating a certificate in {vault} called '{name}' ...\n"
