@@ -519,3 +519,95 @@ def test_issuers_and_a_named_issuer_of_the_deployment_ca(vault: CertVault, serve
     assert deleted.name == name
     with pytest.raises(ResourceNotFoundError):
         vault.certs.get_issuer(name)
+
+
+# Lifetime actions move the dev clock, which invalidates every token issued before the move: their own server.
+
+
+@pytest.fixture(scope="module")
+def clock_server(resolve_localhost_names, strongroom_bin: str, tmp_path_factory: pytest.TempPathFactory):
+    from strongroom_server import running_server
+
+    with running_server(strongroom_bin, tmp_path_factory.mktemp("server-certs-clock")) as srv:
+        yield srv
+
+
+def certificate_events(server: StrongroomServer, vault: str, admin_token: str) -> list[dict]:
+    """Strongroom's record of EmailContacts actions (the management API; Azure e-mails instead)."""
+    import requests
+
+    res = requests.get(
+        f"{server.authority_host}/subscriptions/{server.info['subscriptionId']}/providers/Microsoft.KeyVault/vaults/"
+        f"{vault}/certificateEvents",
+        headers={"Authorization": f"Bearer {admin_token}"},
+        verify=server.ca_file,
+        timeout=30,
+    )
+    assert res.status_code == 200, f"{res.status_code} {res.text}"
+    return res.json()["value"]
+
+
+def test_lifetime_actions_renew_and_record_contact_events_when_the_clock_moves(clock_server: StrongroomServer) -> None:
+    import requests
+    from azure.identity import DefaultAzureCredential
+    from azure.keyvault.certificates import CertificateContact
+
+    vault_name = clock_server.cli_json("keyvault", "create", "--name", unique_name("lifetime"))["name"]
+    renewing, emailing, untouched = unique_name("autorenew"), unique_name("emailing"), unique_name("manual")
+    day = 86400
+
+    def session():
+        env = clock_server.activated_env(vault_name)
+        return env
+
+    with session() as env:
+        credential = DefaultAzureCredential()
+        client = CertificateClient(env["AZURE_KEYVAULT_URL"], credential)
+        client.set_contacts([CertificateContact(email="ops@contoso.com")])
+        renew_policy = CertificatePolicy(
+            issuer_name="Self", subject="CN=renew.example", validity_in_months=3,
+            lifetime_actions=[LifetimeAction(action=CertificatePolicyAction.auto_renew, days_before_expiry=30)],
+        )  # fmt: skip
+        first = client.begin_create_certificate(renewing, renew_policy).result()
+        email_policy = CertificatePolicy(
+            issuer_name="Self", subject="CN=email.example", validity_in_months=1,
+            lifetime_actions=[LifetimeAction(action=CertificatePolicyAction.email_contacts, lifetime_percentage=50)],
+        )  # fmt: skip
+        emailed = client.begin_create_certificate(emailing, email_policy).result()
+        client.begin_create_certificate(untouched, CertificatePolicy.get_default()).result()
+        lifetime_days = (first.properties.expires_on - first.properties.not_before).days
+        admin_token = credential.get_token("https://management.azure.com/.default").token
+        # Just before either trigger: nothing happens.
+        clock_server.advance_clock(admin_token, 14 * day)
+
+    with session() as env:
+        credential = DefaultAzureCredential()
+        client = CertificateClient(env["AZURE_KEYVAULT_URL"], credential)
+        assert len(list(client.list_properties_of_certificate_versions(renewing))) == 1
+        admin_token = credential.get_token("https://management.azure.com/.default").token
+        events = certificate_events(clock_server, vault_name, admin_token)
+        assert events == []
+        # Past both: 30 days before a ~90-day certificate's expiry, and half of a ~30-day one's lifetime.
+        clock_server.advance_clock(admin_token, (lifetime_days - 30 - 14 + 1) * day)
+
+    with session() as env:
+        credential = DefaultAzureCredential()
+        client = CertificateClient(env["AZURE_KEYVAULT_URL"], credential)
+        versions = list(client.list_properties_of_certificate_versions(renewing))
+        assert len(versions) == 2, f"AutoRenew did not renew: {versions}"
+        renewed = client.get_certificate(renewing)
+        assert renewed.properties.version != first.properties.version
+        assert renewed.properties.not_before > first.properties.not_before, "the renewal is valid from the new now"
+        assert renewed.cer != first.cer
+        assert len(list(client.list_properties_of_certificate_versions(untouched))) == 1, "80 % not reached yet"
+        admin_token = credential.get_token("https://management.azure.com/.default").token
+        events = certificate_events(clock_server, vault_name, admin_token)
+        assert [(e["action"], e["certificate"], e["version"], e["contacts"]) for e in events] == [
+            ("EmailContacts", emailing, emailed.properties.version, ["ops@contoso.com"])
+        ]
+        # A second pass records nothing new for the same version.
+        clock_server.advance_clock(admin_token, day)
+
+    with session():
+        admin_token = DefaultAzureCredential().get_token("https://management.azure.com/.default").token
+        assert len(certificate_events(clock_server, vault_name, admin_token)) == 1

@@ -111,6 +111,14 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
                     &vault_resource(state, &vault),
                 ))
             }
+            // Strongroom's own: the events certificates' EmailContacts actions recorded
+            // (Azure e-mails the contacts instead).
+            ([name, "certificateEvents"], Method::GET) => {
+                let vault = find_vault(state, rg, name).await?;
+                let events =
+                    strongroom_vault::certificates::lifetime::events(&state.vaults, &vault).await?;
+                Ok(json_response(StatusCode::OK, &json!({ "value": events })))
+            }
             ([name], Method::DELETE) => {
                 let deleted = match VaultName::parse(name) {
                     Ok(vault_name) => vaults::delete(&state.vaults, &vault_name).await?,

@@ -1,5 +1,6 @@
-//! Background upkeep: purges soft-deleted objects whose retention has run out, and runs the
-//! key rotations and notifications their rotation policies make due.
+//! Background upkeep: purges soft-deleted objects whose retention has run out, runs the key
+//! rotations and notifications their rotation policies make due, and the certificate
+//! renewals and contact events their policies' lifetime actions make due.
 //!
 //! The binary calls `run_once` on a timer; tests call it after moving the `ManualClock`, so
 //! "later" is as precise as the clock and no test sleeps.
@@ -19,6 +20,14 @@ pub async fn run_once(ctx: &VaultCtx) -> Result<u64, VaultError> {
         tracing::info!(
             n_rotated,
             "janitor rotated keys whose rotation policy was due"
+        );
+    }
+    let certificates = crate::certificates::lifetime::run_due(ctx).await?;
+    if certificates != crate::certificates::lifetime::LifetimeRun::default() {
+        tracing::info!(
+            renewed = certificates.renewed,
+            notified = certificates.notified,
+            "janitor ran certificate lifetime actions"
         );
     }
     Ok(n_purged)

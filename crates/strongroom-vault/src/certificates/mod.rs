@@ -10,6 +10,7 @@ mod backup;
 pub mod contacts;
 pub mod issuance;
 pub mod issuers;
+pub mod lifetime;
 mod material;
 mod meta;
 mod operation;

@@ -47,6 +47,16 @@ pub async fn create(
     name: &ObjectName,
     params: CreateCertificate,
 ) -> Result<CertificateOperation, VaultError> {
+    create_version(ctx, vault, name, params).await
+}
+
+/// `create` without a caller: also the lifetime action `AutoRenew` (the system's own work).
+pub(crate) async fn create_version(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    name: &ObjectName,
+    params: CreateCertificate,
+) -> Result<CertificateOperation, VaultError> {
     let tags = params.tags.unwrap_or_default();
     check_tags(&tags)?;
     prepare_new_version(ctx, vault, name).await?;
