@@ -130,3 +130,157 @@ fn caller_errors_are_invalid_parameters() {
             .starts_with("The policy's subject is invalid:")
     );
 }
+
+/// One row: the policy's X.509 members as a request sends them, and what the issued
+/// certificate must say.
+struct Row {
+    subject: &'static str,
+    dns: &'static [&'static str],
+    emails: &'static [&'static str],
+    upns: &'static [&'static str],
+    ekus: Option<&'static [&'static str]>,
+    usages: Option<&'static [&'static str]>,
+    months: i64,
+    want_usages: &'static [KeyUsage],
+    want_ekus: &'static [&'static str],
+    want_not_after: i64,
+}
+
+#[test]
+fn policy_to_certificate_table() {
+    const SERVER_CLIENT: &[&str] = &["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"];
+    let rows = [
+        Row {
+            subject: "CN=defaults",
+            dns: &[],
+            emails: &[],
+            upns: &[],
+            ekus: None,
+            usages: None,
+            months: 12,
+            // An EC key's default: it cannot encipher keys.
+            want_usages: &[KeyUsage::DigitalSignature],
+            want_ekus: SERVER_CLIENT,
+            want_not_after: 1_798_761_600, // 2027-01-01
+        },
+        Row {
+            subject: "CN=mail, O=Contoso, OU=Ops, C=US",
+            dns: &[],
+            emails: &["a@contoso.com", "b@contoso.com"],
+            upns: &["user@contoso.com"],
+            ekus: Some(&["1.3.6.1.5.5.7.3.4"]),
+            usages: Some(&["digitalSignature", "nonRepudiation", "dataEncipherment"]),
+            months: 1,
+            want_usages: &[
+                KeyUsage::DigitalSignature,
+                KeyUsage::NonRepudiation,
+                KeyUsage::DataEncipherment,
+            ],
+            want_ekus: &["1.3.6.1.5.5.7.3.4"],
+            want_not_after: 1_769_904_000, // 2026-02-01
+        },
+        Row {
+            subject: "CN=ca-like",
+            dns: &["only-a-san.example"],
+            emails: &[],
+            upns: &[],
+            ekus: Some(&[]),
+            usages: Some(&["keyCertSign", "cRLSign", "digitalSignature"]),
+            months: 25,
+            want_usages: &[
+                KeyUsage::DigitalSignature,
+                KeyUsage::KeyCertSign,
+                KeyUsage::CrlSign,
+            ],
+            want_ekus: &[],
+            want_not_after: 1_832_976_000, // 2028-02-01
+        },
+    ];
+    let key = PrivateKey::generate_ec(Curve::P256).unwrap();
+    for row in rows {
+        let strings = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let policy = CertificatePolicy::for_create(&PolicyInput {
+            key: Some(KeyInput {
+                key_type: Some("EC".to_owned()),
+                ..KeyInput::default()
+            }),
+            x509: Some(X509Input {
+                subject: Some(row.subject.to_owned()),
+                sans: Some(SansInput {
+                    dns_names: strings(row.dns),
+                    emails: strings(row.emails),
+                    upns: strings(row.upns),
+                }),
+                ekus: row.ekus.map(strings),
+                key_usage: row.usages.map(strings),
+                validity_months: Some(row.months),
+            }),
+            issuer: Some(IssuerInput {
+                name: Some("Self".to_owned()),
+                ..IssuerInput::default()
+            }),
+            ..PolicyInput::default()
+        })
+        .unwrap_or_else(|err| panic!("{}: {err}", row.subject));
+        let info = certificate(issue(&policy, &key, NOW, None, None).unwrap());
+        assert_eq!(info.subject, row.subject);
+        assert_eq!(info.dns_names, row.dns, "{}", row.subject);
+        assert_eq!(info.emails, row.emails, "{}", row.subject);
+        assert_eq!(info.upns, row.upns, "{}", row.subject);
+        assert_eq!(info.ekus, row.want_ekus, "{}", row.subject);
+        assert_eq!(info.key_usage, row.want_usages, "{}", row.subject);
+        assert_eq!(
+            info.not_after,
+            UnixTime(row.want_not_after),
+            "{}",
+            row.subject
+        );
+        assert!(info.matches(&key));
+    }
+}
+
+#[test]
+fn key_types_sizes_and_curves_reach_the_certificate() {
+    for (key_type, key, size, curve) in [
+        (
+            "RSA",
+            PrivateKey::generate_rsa(3072, None).unwrap(),
+            Some(3072),
+            None,
+        ),
+        (
+            "EC",
+            PrivateKey::generate_ec(Curve::P384).unwrap(),
+            None,
+            Some("P-384"),
+        ),
+        (
+            "EC",
+            PrivateKey::generate_ec(Curve::P521).unwrap(),
+            None,
+            Some("P-521"),
+        ),
+    ] {
+        let policy = CertificatePolicy::for_create(&PolicyInput {
+            key: Some(KeyInput {
+                key_type: Some(key_type.to_owned()),
+                size,
+                curve: curve.map(str::to_owned),
+                ..KeyInput::default()
+            }),
+            x509: Some(X509Input {
+                subject: Some("CN=sizes".to_owned()),
+                ..X509Input::default()
+            }),
+            issuer: Some(IssuerInput {
+                name: Some("Self".to_owned()),
+                ..IssuerInput::default()
+            }),
+            ..PolicyInput::default()
+        })
+        .unwrap();
+        let info = certificate(issue(&policy, &key, NOW, None, None).unwrap());
+        assert!(info.matches(&key), "{key_type} {size:?} {curve:?}");
+        assert_eq!(info.public_key, Some(key.public()));
+    }
+}
