@@ -193,6 +193,22 @@ def test_the_deployment_ca_issues_certificates_clients_already_trust(vault: Cert
     _, pfx_leaf, chain = load_secret_pfx(vault.secrets.get_secret(name).value)
     assert pfx_leaf == leaf and chain == [ca], "the secret carries the chain"
 
+    # Never for a name the deployment serves: every client trusts this CA.
+    own_host = vault.url.split("//")[1].split(":")[0].rstrip("/")
+    for served in (own_host, "*.vault.azure.net", "login.microsoftonline.com"):
+        with pytest.raises(HttpResponseError) as err:
+            vault.certs.begin_create_certificate(
+                unique_name("served"), CertificatePolicy(issuer_name="Strongroom", subject="CN=x", san_dns_names=[served])
+            )
+        assert_http_error(err.value, 400, "BadParameter", message_contains="serves that name itself")
+    with pytest.raises(HttpResponseError) as err:
+        vault.certs.begin_create_certificate(
+            unique_name("servedcn"), CertificatePolicy(issuer_name="Strongroom", subject=f"CN={own_host}")
+        )
+    assert_http_error(err.value, 400, "BadParameter", message_contains="serves that name itself")
+    # A self-signed certificate for such a name is harmless (nobody trusts it) and allowed.
+    create(vault, unique_name("selfserved"), CertificatePolicy(issuer_name="Self", subject=f"CN={own_host}"))
+
 
 def test_unknown_issuer_gives_a_csr_and_a_merge_completes_it(vault: CertVault) -> None:
     name = unique_name("merge")

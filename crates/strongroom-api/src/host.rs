@@ -168,9 +168,68 @@ pub fn intercepts(domain: &str, name: &str) -> bool {
             .any(|cloud| label_before(&name, cloud.vault_suffix).is_some())
 }
 
+/// Whether a certificate for `name` (a DNS name, possibly a `*.` wildcard) would be valid for
+/// a host Strongroom itself serves: the deployment CA must never sign one, or anyone allowed
+/// to create a certificate could impersonate the server (its vaults, its identity service,
+/// the Azure names it intercepts) to every client that trusts that CA.
+pub fn certificate_name_is_served(domain: &str, name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let Some(parent) = name.strip_prefix("*.") else {
+        return intercepts(domain, &name);
+    };
+    // A wildcard matches one label under `parent`: any served name with that parent, or
+    // (for the suffix-served families) any label at all.
+    let exact_names = std::iter::once(domain)
+        .chain(AZURE_CLOUDS.iter().map(|cloud| cloud.vault_suffix))
+        .chain(
+            AZURE_CLOUDS
+                .iter()
+                .flat_map(|cloud| cloud.login_aliases.iter().copied()),
+        )
+        .chain(["localhost"]);
+    intercepts(domain, parent)
+        || intercepts(domain, &format!("probe.{parent}"))
+        || exact_names
+            .filter_map(|served| served.split_once('.'))
+            .any(|(_, served_parent)| served_parent == parent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_names_the_server_serves() {
+        let domain = "strongroom.example";
+        for served in [
+            "strongroom.example",
+            "myvault.vault.strongroom.example",
+            "*.vault.strongroom.example",
+            "*.strongroom.example",
+            "*.example",
+            "localhost",
+            "*.localhost",
+            "x.vault.azure.net",
+            "*.vault.azure.net",
+            "*.azure.net",
+            "login.microsoftonline.com",
+            "*.microsoftonline.com",
+            "LOGIN.MICROSOFTONLINE.COM.",
+            "sts.windows.net",
+            "*.windows.net",
+        ] {
+            assert!(certificate_name_is_served(domain, served), "{served}");
+        }
+        for other in [
+            "app.contoso.com",
+            "*.contoso.com",
+            "service.internal",
+            "vault.azure.net.contoso.com",
+            "*.net",
+        ] {
+            assert!(!certificate_name_is_served(domain, other), "{other}");
+        }
+    }
 
     fn config() -> ApiConfig {
         ApiConfig {

@@ -41,7 +41,9 @@ mod state;
 pub mod wire;
 
 pub use error::ApiError;
-pub use host::{AZURE_CLOUDS, AzureCloud, IMDS_HOST, intercepts, strip_port};
+pub use host::{
+    AZURE_CLOUDS, AzureCloud, IMDS_HOST, certificate_name_is_served, intercepts, strip_port,
+};
 pub use imds::{ProxyCredentialsRefused, ProxyIdentity, authenticate_proxy};
 pub use operation::Operation;
 pub use state::{ApiConfig, AppState};

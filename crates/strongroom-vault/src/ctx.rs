@@ -43,7 +43,17 @@ pub struct VaultCtx {
     data_keys: Mutex<HashMap<VaultId, (DataKeyId, Arc<DataKey>)>>,
     private_keys: Mutex<HashMap<PrivateKeyId, Arc<PrivateKey>>>,
     release: ReleaseConfig,
-    issuing_ca: Option<Arc<LocalCa>>,
+    issuing_ca: Option<IssuingCa>,
+}
+
+/// Whether a DNS name (possibly a wildcard) is one the deployment serves itself.
+pub type ServedName = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The deployment CA as an issuer, and the names it must never sign for.
+#[derive(Clone)]
+pub(crate) struct IssuingCa {
+    pub(crate) ca: Arc<LocalCa>,
+    pub(crate) served: ServedName,
 }
 
 /// Identifies one key version's material: its vault (as `DataKeyId`) and lower-cased name
@@ -108,15 +118,17 @@ impl VaultCtx {
     }
 
     /// The deployment CA, which issues certificates whose policy names the
-    /// `DEPLOYMENT_CA_ISSUER` (default: none, so such policies are refused).
+    /// `DEPLOYMENT_CA_ISSUER` (default: none, so such policies are refused), and the names
+    /// it refuses to sign: those the deployment serves itself (its own hosts and the Azure
+    /// names transparent mode intercepts), since every client of the deployment trusts it.
     #[must_use]
-    pub fn with_issuing_ca(mut self, ca: Arc<LocalCa>) -> Self {
-        self.issuing_ca = Some(ca);
+    pub fn with_issuing_ca(mut self, ca: Arc<LocalCa>, served: ServedName) -> Self {
+        self.issuing_ca = Some(IssuingCa { ca, served });
         self
     }
 
-    pub(crate) fn issuing_ca(&self) -> Option<&LocalCa> {
-        self.issuing_ca.as_deref()
+    pub(crate) fn issuing_ca(&self) -> Option<&IssuingCa> {
+        self.issuing_ca.as_ref()
     }
 
     /// Secure key release's trusted attestation authorities and signing key (default: none,

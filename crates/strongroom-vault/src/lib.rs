@@ -39,7 +39,7 @@ pub mod lifecycle;
 pub mod secrets;
 pub mod vaults;
 
-pub use ctx::{VAULT_CACHE_TTL, VaultCtx};
+pub use ctx::{ServedName, VAULT_CACHE_TTL, VaultCtx};
 pub use error::VaultError;
 pub use strongroom_store::{Page, PageRequest};
 pub use vaults::{Vault, VaultSku};

@@ -106,9 +106,13 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     };
     // A second handle on the local CA: the TLS resolver owns the first.
     let issuing_ca = Arc::new(dir.local_ca()?);
+    let served_domain = domain.clone();
+    let served: strongroom_vault::ServedName = Arc::new(move |name: &str| {
+        strongroom_api::certificate_name_is_served(&served_domain, name)
+    });
     let vaults = VaultCtx::new(store.clone(), clock, master.clone())
         .with_release(release)
-        .with_issuing_ca(issuing_ca);
+        .with_issuing_ca(issuing_ca, served);
     let state = Arc::new(AppState::new(
         config.clone(),
         vaults,

@@ -67,26 +67,28 @@ pub(crate) async fn create_version(
         })?,
     };
     keys::check_type_allowed(vault, policy.key.key_type)?;
-    let private = new_or_reused_key(ctx, vault, name, &policy.key).await?;
-    let now = ctx.now();
-    let version = Version::new_random();
-    let enabled = params.enabled.unwrap_or(true);
     let provider = if policy.issuer.is_self() || policy.issuer.is_unknown() {
         None
     } else {
         super::issuers::provider_of(ctx, vault, &policy.issuer.name).await?
     };
-    let issued = issue(
-        &policy,
-        &private,
-        now,
-        ctx.issuing_ca(),
-        provider.as_deref(),
-    )?;
+    let by_ca = by_deployment_ca(&policy.issuer, provider.as_deref());
+    if by_ca {
+        refuse_served_names(ctx, &policy.x509)?;
+    }
+    let private = new_or_reused_key(ctx, vault, name, &policy.key).await?;
+    let now = ctx.now();
+    let version = Version::new_random();
+    let enabled = params.enabled.unwrap_or(true);
+    let ca = ctx.issuing_ca().map(|issuing| issuing.ca.as_ref());
+    let issued = issue(&policy, &private, now, ca, provider.as_deref())?;
     let issuer = policy.issuer.clone();
     let (material, csr) = match issued {
         Issued::Certificate(der) => {
-            let chain = issuer_chain(ctx, &policy.issuer, provider.as_deref());
+            let chain = match ctx.issuing_ca() {
+                Some(issuing) if by_ca => vec![issuing.ca.cert_der().to_vec()],
+                _ => Vec::new(),
+            };
             (Some((der, chain)), None)
         }
         Issued::SigningRequest(csr) => (None, Some(csr)),
@@ -752,14 +754,37 @@ async fn new_or_reused_key(
     keys::generate(spec.key_type, spec.size, None, spec.curve).await
 }
 
-/// The CA certificates that follow an issued leaf in its secret.
-fn issuer_chain(ctx: &VaultCtx, issuer: &IssuerSpec, provider: Option<&str>) -> Vec<Vec<u8>> {
-    let by_ca = issuer.name.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER)
-        || provider.is_some_and(|p| p.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER));
-    match ctx.issuing_ca() {
-        Some(ca) if by_ca => vec![ca.cert_der().to_vec()],
-        _ => Vec::new(),
+/// Whether the deployment CA signs for this issuer: by its built-in name, or a vault issuer
+/// of its provider.
+fn by_deployment_ca(issuer: &IssuerSpec, provider: Option<&str>) -> bool {
+    issuer.name.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER)
+        || provider.is_some_and(|p| p.eq_ignore_ascii_case(DEPLOYMENT_CA_ISSUER))
+}
+
+/// The deployment CA never signs for a name the deployment serves (its vault and identity
+/// hosts, the Azure names transparent mode intercepts): every client of the deployment
+/// trusts that CA, so such a certificate would let its holder impersonate the server.
+fn refuse_served_names(ctx: &VaultCtx, x509: &X509Spec) -> Result<(), VaultError> {
+    let Some(issuing) = ctx.issuing_ca() else {
+        return Ok(());
+    };
+    let common_names = x509
+        .subject
+        .split(',')
+        .filter_map(|part| part.trim().strip_prefix("CN="));
+    for name in x509
+        .dns_names
+        .iter()
+        .map(String::as_str)
+        .chain(common_names)
+    {
+        if (issuing.served)(name) {
+            return Err(VaultError::InvalidParameter(format!(
+                "The {DEPLOYMENT_CA_ISSUER} issuer does not sign certificates for '{name}': this deployment serves that name itself."
+            )));
+        }
     }
+    Ok(())
 }
 
 /// The policy an imported certificate implies: its subject, names, usages, validity and key,
