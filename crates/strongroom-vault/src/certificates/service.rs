@@ -768,10 +768,13 @@ fn refuse_served_names(ctx: &VaultCtx, x509: &X509Spec) -> Result<(), VaultError
     let Some(issuing) = ctx.issuing_ca() else {
         return Ok(());
     };
-    let common_names = x509
-        .subject
-        .split(',')
-        .filter_map(|part| part.trim().strip_prefix("CN="));
+    let common_names = x509.subject.split(',').filter_map(|part| {
+        let (attribute, value) = part.split_once('=')?;
+        attribute
+            .trim()
+            .eq_ignore_ascii_case("CN")
+            .then(|| value.trim().trim_matches('"'))
+    });
     for name in x509
         .dns_names
         .iter()
