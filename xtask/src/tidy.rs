@@ -113,6 +113,10 @@ const EXPOSE_ALLOWED: &[&str] = &[
     "crates/strongroom-vault/src/secrets.rs",
     // A key version's private material is unsealed here to be parsed.
     "crates/strongroom-vault/src/keys/mod.rs",
+    // A certificate import's PFX or PEM (and the PFX password) are parsed here.
+    "crates/strongroom-vault/src/certificates/material.rs",
+    // A certificate issuer's password is sealed here.
+    "crates/strongroom-vault/src/certificates/issuers.rs",
     // The binary writes admin.json and the server key file, and hands the key to rustls.
     "crates/strongroom/src/data_dir.rs",
     "crates/strongroom/src/server.rs",
