@@ -169,6 +169,7 @@ pub(crate) fn run(args: &CryptoArgs) -> anyhow::Result<Vec<CryptoResult>> {
         Err(why) => eprintln!("in-process rows (secret GET, ES256 sign) not measured: {why}"),
     }
     results.extend(key_benches(total)?);
+    results.extend(certificate_benches(total)?);
 
     // Sanity: the timed operations succeed (a failing op would be timed as fast nonsense).
     data_key
@@ -425,6 +426,72 @@ fn key_benches(total: Duration) -> anyhow::Result<Vec<CryptoResult>> {
         "A256KW round trip"
     );
     Ok(out)
+}
+
+/// Certificate issuance and the secret formats, as a certificate create and import use them:
+/// the issuance rows compare with the bare signature rows above (the rest is rcgen's
+/// encoding), the PFX rows are the container work around the key.
+fn certificate_benches(total: Duration) -> anyhow::Result<Vec<CryptoResult>> {
+    use strongroom_crypto::certs::{
+        CertBundle, CertificateInfo, CertificateRequestSpec, KeyUsage, build_pem, build_pfx,
+        issue_self_signed, parse_pfx,
+    };
+    use strongroom_crypto::keys::{Curve, PrivateKey};
+
+    let spec = CertificateRequestSpec {
+        subject: "CN=bench.example, O=Strongroom".to_owned(),
+        dns_names: vec!["bench.example".to_owned(), "www.bench.example".to_owned()],
+        emails: Vec::new(),
+        upns: Vec::new(),
+        key_usage: vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment],
+        ekus: vec![
+            "1.3.6.1.5.5.7.3.1".to_owned(),
+            "1.3.6.1.5.5.7.3.2".to_owned(),
+        ],
+        validity_months: 12,
+        not_before: SystemClock.now(),
+    };
+    let ec = PrivateKey::generate_ec(Curve::P256)?;
+    let rsa = PrivateKey::generate_rsa(2048, None)?;
+    let leaf = issue_self_signed(&rsa, &spec)?;
+    let bundle = CertBundle {
+        key: Some(PrivateKey::from_pkcs8_der(&rsa.private_bytes())?),
+        leaf: leaf.clone(),
+        chain: Vec::new(),
+    };
+    let pfx = build_pfx(&bundle)?;
+    anyhow::ensure!(
+        parse_pfx(&pfx, None)?.leaf == leaf,
+        "the PFX does not round-trip"
+    );
+    Ok(vec![
+        bench(
+            "certificate issue, self-signed P-256 (rcgen)",
+            total,
+            || issue_self_signed(black_box(&ec), &spec),
+        ),
+        bench(
+            "certificate issue, self-signed RSA-2048 (rcgen)",
+            total,
+            || issue_self_signed(black_box(&rsa), &spec),
+        ),
+        bench("certificate parse (CertificateInfo::parse)", total, || {
+            CertificateInfo::parse(black_box(&leaf))
+        }),
+        bench(
+            "certificate secret, PFX build (RSA-2048, no password)",
+            total,
+            || build_pfx(black_box(&bundle)),
+        ),
+        bench("certificate secret, PEM build (RSA-2048)", total, || {
+            build_pem(black_box(&bundle))
+        }),
+        bench(
+            "certificate import, PFX parse (RSA-2048, no password)",
+            total,
+            || parse_pfx(black_box(&pfx), None),
+        ),
+    ])
 }
 
 /// Token issue and verify through `strongroom-identity`, as the token endpoint and every
