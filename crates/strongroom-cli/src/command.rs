@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use strongroom_model::{CertificatePermission, KeyPermission, SecretPermission, SecretValue};
 
+use crate::cert_command::CertificateCommand;
 use crate::key_command::KeyCommand;
 
 /// Resource group used when `--resource-group` is not given. Vault names are unique in the
@@ -114,6 +115,10 @@ pub enum KeyvaultCommand {
     // Boxed: its arguments dwarf every other command's.
     #[command(subcommand)]
     Key(Box<KeyCommand>),
+    /// Manage the certificates in a vault, their contacts and issuers
+    // Boxed like `Key`.
+    #[command(subcommand)]
+    Certificate(Box<CertificateCommand>),
 }
 
 /// `--name V [--resource-group G]`: one vault through the management API.
@@ -934,6 +939,156 @@ mod tests {
         check(
             "keyvault key random --vault-name v1 --count 16",
             expect![[r#"Keyvault(Key(Random(RandomArgs { vault_name: "v1", count: 16 })))"#]],
+        );
+    }
+
+    #[test]
+    fn certificate_commands() {
+        check(
+            "keyvault certificate create --vault-name v1 -n c1 --policy @p.json",
+            expect![[
+                r#"Keyvault(Certificate(Create(CreateCertificateArgs { certificate: NewCertificateArgs { vault_name: "v1", name: "c1" }, policy: "@p.json", disabled: None, validity: None, tags: None })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate create --vault-name v1 -n c1 -p {} --disabled --validity 3 --tags a=1 b",
+            expect![[
+                r#"Keyvault(Certificate(Create(CreateCertificateArgs { certificate: NewCertificateArgs { vault_name: "v1", name: "c1" }, policy: "{}", disabled: Some(true), validity: Some(3), tags: Some([("a", "1"), ("b", "")]) })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate create --vault-name v1 -n c1",
+            expect!["error: MissingRequiredArgument"],
+        );
+        check(
+            "keyvault certificate import --vault-name v1 -n c1 -f /c.pfx --password pw --disabled false",
+            expect![[
+                r#"Keyvault(Certificate(Import(ImportCertificateArgs { certificate: NewCertificateArgs { vault_name: "v1", name: "c1" }, file: "/c.pfx", password: Some(SecretValue(<redacted>)), disabled: Some(false), policy: None, tags: None })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate show --vault-name v1 -n c1 -v 0123",
+            expect![[
+                r#"Keyvault(Certificate(Show(ShowCertificateArgs { certificate: CertificateIdArgs { vault_name: Some("v1"), name: Some("c1"), id: None }, version: Some("0123") })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate show --id https://v1.vault.localhost:4443/certificates/c1/0123",
+            expect![[
+                r#"Keyvault(Certificate(Show(ShowCertificateArgs { certificate: CertificateIdArgs { vault_name: None, name: None, id: Some("https://v1.vault.localhost:4443/certificates/c1/0123") }, version: None })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate show --vault-name v1",
+            expect!["error: MissingRequiredArgument"],
+        );
+        check(
+            "keyvault certificate show --id https://v1.vault.localhost/certificates/c1 --vault-name v1",
+            expect!["error: ArgumentConflict"],
+        );
+        check(
+            "keyvault certificate list --vault-name v1 --include-pending --maxresults 3",
+            expect![[
+                r#"Keyvault(Certificate(List(ListCertificatesArgs { vault: VaultIdArgs { vault_name: Some("v1"), id: None }, maxresults: Some(3), include_pending: Some(true) })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate list-deleted --id https://v1.vault.localhost:4443",
+            expect![[
+                r#"Keyvault(Certificate(ListDeleted(ListCertificatesArgs { vault: VaultIdArgs { vault_name: None, id: Some("https://v1.vault.localhost:4443") }, maxresults: None, include_pending: None })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate list-versions --vault-name v1 -n c1",
+            expect![[
+                r#"Keyvault(Certificate(ListVersions(ListCertificateVersionsArgs { certificate: CertificateIdArgs { vault_name: Some("v1"), name: Some("c1"), id: None }, maxresults: None })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate purge --id https://v1.vault.localhost/deletedcertificates/c1",
+            expect![[
+                r#"Keyvault(Certificate(Purge(CertificateIdArgs { vault_name: None, name: None, id: Some("https://v1.vault.localhost/deletedcertificates/c1") })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate set-attributes --vault-name v1 -n c1 --enabled false --tags",
+            expect![[
+                r#"Keyvault(Certificate(SetAttributes(SetCertificateAttributesArgs { certificate: CertificateIdArgs { vault_name: Some("v1"), name: Some("c1"), id: None }, version: None, enabled: Some(false), policy: None, tags: Some([]) })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate download --vault-name v1 -n c1 -f /c.der -e der",
+            expect![[
+                r#"Keyvault(Certificate(Download(DownloadCertificateArgs { certificate: CertificateIdArgs { vault_name: Some("v1"), name: Some("c1"), id: None }, version: None, file: "/c.der", encoding: "DER" })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate download --vault-name v1 -n c1 -f /c.pem --encoding pkcs7",
+            expect!["error: InvalidValue"],
+        );
+        check(
+            "keyvault certificate backup --vault-name v1 -n c1 --file /c.bak",
+            expect![[
+                r#"Keyvault(Certificate(Backup(BackupCertificateArgs { certificate: CertificateIdArgs { vault_name: Some("v1"), name: Some("c1"), id: None }, file: "/c.bak" })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate restore --vault-name v2 -f /c.bak",
+            expect![[
+                r#"Keyvault(Certificate(Restore(RestoreCertificateArgs { vault_name: "v2", file: "/c.bak" })))"#
+            ]],
+        );
+        check(
+            "keyvault certificate get-default-policy --scaffold",
+            expect![
+                "Keyvault(Certificate(GetDefaultPolicy(DefaultPolicyArgs { scaffold: true })))"
+            ],
+        );
+        check(
+            "keyvault certificate pending merge --vault-name v1 -n c1 -f /chain.pem --tags t=1",
+            expect![[
+                r#"Keyvault(Certificate(Pending(Merge(MergeCertificateArgs { pending: PendingArgs { vault_name: "v1", name: "c1" }, file: "/chain.pem", disabled: None, tags: Some([("t", "1")]) }))))"#
+            ]],
+        );
+        check(
+            "keyvault certificate pending cancel --vault-name v1 -n c1",
+            expect![[
+                r#"Keyvault(Certificate(Pending(Cancel(PendingArgs { vault_name: "v1", name: "c1" }))))"#
+            ]],
+        );
+        check(
+            "keyvault certificate contact add --vault-name v1 --email a@b.c --name Ann --phone 1",
+            expect![[
+                r#"Keyvault(Certificate(Contact(Add(AddContactArgs { vault_name: "v1", email: "a@b.c", name: Some("Ann"), phone: Some("1") }))))"#
+            ]],
+        );
+        check(
+            "keyvault certificate contact delete --vault-name v1 --email a@b.c",
+            expect![[
+                r#"Keyvault(Certificate(Contact(Delete(DeleteContactArgs { vault_name: "v1", email: "a@b.c" }))))"#
+            ]],
+        );
+        check(
+            "keyvault certificate issuer create --vault-name v1 --issuer-name i1 --provider-name Test --account-id acct --password s3cret --organization-id org --disabled",
+            expect![[
+                r#"Keyvault(Certificate(Issuer(Create(CreateIssuerArgs { issuer: IssuerArgs { vault_name: "v1", issuer_name: "i1" }, provider_name: "Test", details: IssuerDetailsArgs { account_id: Some("acct"), password: Some(SecretValue(<redacted>)), organization_id: Some("org") }, disabled: Some(true) }))))"#
+            ]],
+        );
+        check(
+            "keyvault certificate issuer update --vault-name v1 --issuer-name i1 --enabled",
+            expect![[
+                r#"Keyvault(Certificate(Issuer(Update(UpdateIssuerArgs { issuer: IssuerArgs { vault_name: "v1", issuer_name: "i1" }, provider_name: None, details: IssuerDetailsArgs { account_id: None, password: None, organization_id: None }, enabled: Some(true) }))))"#
+            ]],
+        );
+        check(
+            "keyvault certificate issuer create --vault-name v1 --issuer-name i1",
+            expect!["error: MissingRequiredArgument"],
+        );
+        check(
+            "keyvault certificate event list --vault-name v1 -g rg",
+            expect![[
+                r#"Keyvault(Certificate(Event(List(EventListArgs { vault_name: "v1", resource_group: Some("rg") }))))"#
+            ]],
         );
     }
 

@@ -167,6 +167,19 @@ impl Endpoints {
         ))
     }
 
+    /// Strongroom's own `…/vaults/{name}/certificateEvents` (the events certificates'
+    /// `EmailContacts` actions recorded), in `resource_group` when one is named.
+    pub(crate) fn certificate_events(&self, resource_group: Option<&str>, name: &str) -> Target {
+        let group = resource_group
+            .map(|group| format!("/resourceGroups/{}", segment(group)))
+            .unwrap_or_default();
+        self.identity(format!(
+            "/subscriptions/{}{group}/providers/Microsoft.KeyVault/vaults/{}/certificateEvents?api-version={MANAGEMENT_API_VERSION}",
+            segment(&self.subscription_id),
+            segment(name)
+        ))
+    }
+
     fn vault_resource_path(&self, resource_group: &str, name: &str) -> String {
         format!(
             "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}",
@@ -320,6 +333,8 @@ mod tests {
             e.vaults(Some("rg")),
             e.access_policies("rg", "v1", PolicyOperation::Add),
             e.access_policies("rg", "v1", PolicyOperation::Remove),
+            e.certificate_events(None, "v1"),
+            e.certificate_events(Some("my rg"), "v1"),
             e.service_principals(),
             e.service_principal_by_app_id("3fa85f64-5717-4562-b3fc-2c963f66afa6"),
             e.service_principal_by_app_id("o'neil/x"),
@@ -348,6 +363,8 @@ mod tests {
             https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults?api-version=2023-07-01
             https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v1/accessPolicies/add?api-version=2023-07-01
             https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v1/accessPolicies/remove?api-version=2023-07-01
+            https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/providers/Microsoft.KeyVault/vaults/v1/certificateEvents?api-version=2023-07-01
+            https://localhost:4443/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/my%20rg/providers/Microsoft.KeyVault/vaults/v1/certificateEvents?api-version=2023-07-01
             https://localhost:4443/v1.0/servicePrincipals
             https://localhost:4443/v1.0/servicePrincipals(appId='3fa85f64-5717-4562-b3fc-2c963f66afa6')
             https://localhost:4443/v1.0/servicePrincipals(appId='o''neil%2Fx')

@@ -191,7 +191,7 @@ fn add_new_key_fields(body: &mut Map<String, Value>, args: &NewKeyArgs) -> Resul
     Ok(())
 }
 
-fn tags_json(tags: &[(String, String)]) -> Value {
+pub(crate) fn tags_json(tags: &[(String, String)]) -> Value {
     Value::Object(
         tags.iter()
             .map(|(key, value)| (key.clone(), Value::String(value.clone())))
@@ -222,7 +222,7 @@ fn release_policy(args: &ReleasePolicyArgs) -> Result<Option<Value>, CliError> {
 
 /// A JSON argument given inline, as `@file`, or as the path of an existing file (az reads a
 /// path when `os.path.exists` says so).
-fn json_argument(flag: &str, raw: &str) -> Result<Value, CliError> {
+pub(crate) fn json_argument(flag: &str, raw: &str) -> Result<Value, CliError> {
     let path = raw.strip_prefix('@').unwrap_or(raw);
     let text = if Path::new(path).is_file() {
         read_text(Path::new(path))?
@@ -234,7 +234,7 @@ fn json_argument(flag: &str, raw: &str) -> Result<Value, CliError> {
     })
 }
 
-fn read_text(path: &Path) -> Result<String, CliError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|source| CliError::ReadFile {
         path: path.to_path_buf(),
         source,
@@ -382,7 +382,7 @@ async fn list_deleted(session: &Session, args: &ListDeletedKeysArgs) -> Result<V
 }
 
 /// az passes `--maxresults` as the page size; the API allows 1-25.
-fn page_size(maxresults: Option<u32>) -> Option<u32> {
+pub(crate) fn page_size(maxresults: Option<u32>) -> Option<u32> {
     maxresults.map(|count| count.clamp(1, MAX_PAGE_SIZE))
 }
 
@@ -443,7 +443,7 @@ async fn backup(session: &Session, args: &BackupKeyArgs) -> Result<(), CliError>
     write_file(&args.file, &blob)
 }
 
-fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
+pub(crate) fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes).map_err(|source| CliError::WriteFile {
         path: path.clone(),
         source,
@@ -539,7 +539,7 @@ pub(crate) fn rotation_policy_body(raw: &str) -> Result<Value, CliError> {
 
 /// Every object key in snake_case, as az's `get_json_object` does (`timeAfterCreate` →
 /// `time_after_create`).
-fn snake_case_keys(value: Value) -> Value {
+pub(crate) fn snake_case_keys(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()

@@ -16,11 +16,19 @@
 //!   when showing them is the command's purpose (`secret show`, `create-for-rbac`, `env`).
 //! - `key import` turns a PEM private key into a JWK here (`key_import.rs`); the private key
 //!   stays in zeroizing buffers and leaves only inside the `ImportKey` request body.
+//! - `certificate import` reads the PFX or PEM into zeroizing buffers; it and its password leave
+//!   only inside the `ImportCertificate` request body.
 //!
-//! Start reading at [`run`], then `command.rs` (the tree; `key_command.rs` for `keyvault key`),
-//! `session.rs` (tokens and calls), `endpoints.rs` (every URL) and `https.rs` (the wire).
+//! Start reading at [`run`], then `command.rs` (the tree; `key_command.rs` for `keyvault key`,
+//! `cert_command.rs` for `keyvault certificate`), `session.rs` (tokens and calls),
+//! `endpoints.rs` (every URL) and `https.rs` (the wire).
 
 mod az_time;
+mod cert_admin;
+mod cert_command;
+mod cert_ops;
+mod cert_output;
+mod cert_policy;
 mod certificates;
 mod command;
 mod datadir;
@@ -48,6 +56,15 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
+pub use cert_command::{
+    AddContactArgs, BackupCertificateArgs, CertificateCommand, CertificateIdArgs, ContactCommand,
+    CreateCertificateArgs, CreateIssuerArgs, DefaultPolicyArgs, DeleteContactArgs,
+    DownloadCertificateArgs, EventCommand, EventListArgs, ImportCertificateArgs, IssuerArgs,
+    IssuerCommand, IssuerDetailsArgs, ListCertificateVersionsArgs, ListCertificatesArgs,
+    MergeCertificateArgs, NewCertificateArgs, PendingArgs, PendingCommand, RestoreCertificateArgs,
+    SetCertificateAttributesArgs, ShowCertificateArgs, UpdateIssuerArgs, VaultIdArgs,
+    VaultNameArgs,
+};
 pub use command::{
     AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
     DEFAULT_RESOURCE_GROUP, DeletePolicyArgs, EnvArgs, HostArgs, IdentityArgs, IdentityCommand,
@@ -190,6 +207,7 @@ async fn keyvault_command(session: &Session, command: KeyvaultCommand) -> Result
             SecretCommand::Delete(args) => secrets::delete(session, &args).await?,
         },
         KeyvaultCommand::Key(command) => return keys::run(session, *command).await,
+        KeyvaultCommand::Certificate(command) => return cert_ops::run(session, *command).await,
     };
     Ok(Output::Json(json))
 }

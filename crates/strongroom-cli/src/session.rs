@@ -18,6 +18,17 @@ use crate::https::{Body, HttpsClient, Outgoing};
 /// A guard against a server that keeps sending `nextLink`s.
 const MAX_PAGES: usize = 10_000;
 
+/// A secret value as a JSON string in a request body (a certificate's PFX and its password,
+/// an issuer's password). The one place such a body reads the secret, beside the requests
+/// that carry it; it has no `Debug`, so it cannot be printed by accident.
+pub(crate) struct SecretJson<'a>(pub(crate) &'a SecretValue);
+
+impl Serialize for SecretJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.expose())
+    }
+}
+
 /// The data directory plus a client for the server it describes.
 pub(crate) struct Session {
     pub(crate) data: DataDir,
