@@ -562,7 +562,7 @@ def test_contacts_add_list_delete(server: StrongroomServer):
     assert_cli_error(cert_cli(server, "contact", "list", "--vault-name", name, check=False), "(ContactsNotFound)")
 
 
-def test_issuers_create_show_list_update_delete(server: StrongroomServer):
+def test_issuers_create_show_list_update_admins_delete(server: StrongroomServer):
     vault = server.create_vault("cliissuers")
     name, url = vault["name"], vault["properties"]["vaultUri"].rstrip("/")
     password = "issuer-" + unique_name("secret")
@@ -589,6 +589,43 @@ def test_issuers_create_show_list_update_delete(server: StrongroomServer):
     )
     assert updated["attributes"]["enabled"] is False
     assert updated["credentials"]["accountId"] == "keyvaultuser"
+
+    # Administrators: az reads the issuer and writes the whole list back.
+    admin = {"emailAddress": "admin@contoso.com", "firstName": "Ann", "lastName": "Lee", "phone": "555-0101"}
+    added = cert_json(
+        server, "issuer", "admin", "add", "--vault-name", name, "--issuer-name", "issuer01",
+        "--email", "admin@contoso.com", "--first-name", "Ann", "--last-name", "Lee", "--phone", "555-0101",
+    )  # fmt: skip
+    assert added == admin
+    cert_json(
+        server, "issuer", "admin", "add", "--vault-name", name, "--issuer-name", "issuer01", "--email", "b@contoso.com"
+    )
+    second = {"emailAddress": "b@contoso.com", "firstName": None, "lastName": None, "phone": None}
+    admins = cert_json(server, "issuer", "admin", "list", "--vault-name", name, "--issuer-name", "issuer01")
+    assert admins == [admin, second]
+    shown = cert_json(server, "issuer", "show", "--vault-name", name, "--issuer-name", "issuer01")
+    assert shown["organizationDetails"] == {"adminDetails": [admin, second], "id": "org-7", "zip": 0}
+    assert_cli_error(
+        cert_cli(
+            server, "issuer", "admin", "add", "--vault-name", name, "--issuer-name", "issuer01",
+            "--email", "b@contoso.com", check=False,
+        ),
+        "admin 'b@contoso.com' already exists",
+    )  # fmt: skip
+    for email in ("admin@contoso.com", "b@contoso.com"):
+        res = cert_cli(server, "issuer", "admin", "delete", "--vault-name", name, "--issuer-name", "issuer01",
+                       "--email", email)  # fmt: skip
+        assert res.stdout == ""
+    assert cert_json(server, "issuer", "admin", "list", "--vault-name", name, "--issuer-name", "issuer01") == []
+    assert_cli_error(
+        cert_cli(
+            server, "issuer", "admin", "delete", "--vault-name", name, "--issuer-name", "issuer01",
+            "--email", "b@contoso.com", check=False,
+        ),
+        "admin 'b@contoso.com' not found for issuer 'issuer01'",
+    )  # fmt: skip
+    org = cert_json(server, "issuer", "show", "--vault-name", name, "--issuer-name", "issuer01")["organizationDetails"]
+    assert org == {"adminDetails": [], "id": "org-7", "zip": 0}
 
     deleted = cert_json(server, "issuer", "delete", "--vault-name", name, "--issuer-name", "issuer01")
     assert deleted["id"] == created["id"]

@@ -14,9 +14,10 @@ use http::Method;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::Output;
 use crate::cert_command::{
-    ContactCommand, EventCommand, IssuerCommand, IssuerDetailsArgs, MergeCertificateArgs,
-    PendingArgs, PendingCommand,
+    ContactCommand, EventCommand, IssuerAdminCommand, IssuerArgs, IssuerCommand, IssuerDetailsArgs,
+    MergeCertificateArgs, PendingArgs, PendingCommand,
 };
 use crate::cert_output;
 use crate::error::CliError;
@@ -272,15 +273,18 @@ impl<'a> IssuerParameters<'a> {
     }
 }
 
-/// `issuer create|update|list|show|delete`.
-pub(crate) async fn issuer(session: &Session, command: IssuerCommand) -> Result<Value, CliError> {
+/// `issuer create|update|list|show|delete` and `issuer admin …`.
+pub(crate) async fn issuer(session: &Session, command: IssuerCommand) -> Result<Output, CliError> {
     let (vault_name, issuer_name, method, body) = match &command {
         IssuerCommand::List(args) => {
             let vault = VaultCall::open(session, &args.vault_name).await?;
             let target = vault.target(&["certificates", "issuers"], None);
             let items = session.list_all(target, &vault.token).await?;
-            return Ok(Value::Array(cert_output::issuer_items(&items)));
+            return Ok(Output::Json(Value::Array(cert_output::issuer_items(
+                &items,
+            ))));
         }
+        IssuerCommand::Admin(command) => return issuer_admin(session, command).await,
         IssuerCommand::Create(args) => (
             &args.issuer.vault_name,
             &args.issuer.issuer_name,
@@ -315,7 +319,75 @@ pub(crate) async fn issuer(session: &Session, command: IssuerCommand) -> Result<
         }
         None => session.call(method, &target, &vault.token).await?,
     };
-    Ok(cert_output::issuer(&answer))
+    Ok(Output::Json(cert_output::issuer(&answer)))
+}
+
+/// `issuer admin add|list|delete`: az reads the issuer and writes its whole administrator
+/// list back (`update_issuer(admin_contacts=…)`).
+async fn issuer_admin(session: &Session, command: &IssuerAdminCommand) -> Result<Output, CliError> {
+    let issuer_args: &IssuerArgs = match command {
+        IssuerAdminCommand::Add(args) => &args.issuer,
+        IssuerAdminCommand::List(args) => args,
+        IssuerAdminCommand::Delete(args) => &args.issuer,
+    };
+    let vault = VaultCall::open(session, &issuer_args.vault_name).await?;
+    let target = vault.target(&["certificates", "issuers", &issuer_args.issuer_name], None);
+    let issuer = session.call(Method::GET, &target, &vault.token).await?;
+    let mut admins = issuer["org_details"]["admin_details"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let org_details = match command {
+        IssuerAdminCommand::List(_) => {
+            return Ok(Output::Json(Value::Array(cert_output::issuer_admins(
+                &issuer,
+            ))));
+        }
+        IssuerAdminCommand::Add(args) => {
+            if admins
+                .iter()
+                .any(|admin| admin["email"] == json!(args.email))
+            {
+                return Err(CliError::Usage(format!(
+                    "admin '{}' already exists",
+                    args.email
+                )));
+            }
+            admins.push(json!({
+                "first_name": args.first_name,
+                "last_name": args.last_name,
+                "email": args.email,
+                "phone": args.phone,
+            }));
+            json!({ "admin_details": admins })
+        }
+        IssuerAdminCommand::Delete(args) => {
+            let before = admins.len();
+            admins.retain(|admin| admin["email"] != json!(args.email));
+            if admins.len() == before {
+                return Err(CliError::Usage(format!(
+                    "admin '{}' not found for issuer '{}'",
+                    args.email, args.issuer.issuer_name
+                )));
+            }
+            // az writes the organization id alone to drop the last administrator; the list
+            // is sent empty so that the service keeps no one.
+            json!({ "id": issuer["org_details"]["id"], "admin_details": admins })
+        }
+    };
+    let body = json!({ "org_details": org_details });
+    session
+        .call_json(Method::PATCH, &target, &vault.token, &body)
+        .await?;
+    match command {
+        IssuerAdminCommand::Add(args) => Ok(Output::Json(json!({
+            "emailAddress": args.email,
+            "firstName": args.first_name,
+            "lastName": args.last_name,
+            "phone": args.phone,
+        }))),
+        _ => Ok(Output::Nothing),
+    }
 }
 
 /// `event list` (Strongroom only): the management API's `certificateEvents`, oldest first.

@@ -353,6 +353,49 @@ pub enum IssuerCommand {
     Show(IssuerArgs),
     /// Delete a certificate issuer
     Delete(IssuerArgs),
+    /// Manage a certificate issuer's administrators
+    #[command(subcommand)]
+    Admin(IssuerAdminCommand),
+}
+
+/// `strongroom keyvault certificate issuer admin …`
+#[derive(Debug, Subcommand)]
+pub enum IssuerAdminCommand {
+    /// Add an administrator to a certificate issuer
+    Add(AddIssuerAdminArgs),
+    /// List a certificate issuer's administrators
+    List(IssuerArgs),
+    /// Remove an administrator from a certificate issuer
+    Delete(DeleteIssuerAdminArgs),
+}
+
+/// `certificate issuer admin add`
+#[derive(Debug, Args)]
+pub struct AddIssuerAdminArgs {
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+    /// Admin e-mail address. Must be unique within the vault
+    #[arg(long)]
+    pub email: String,
+    /// Admin first name
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// Admin last name
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// Admin phone number
+    #[arg(long)]
+    pub phone: Option<String>,
+}
+
+/// `certificate issuer admin delete`
+#[derive(Debug, Args)]
+pub struct DeleteIssuerAdminArgs {
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+    /// Admin e-mail address. Must be unique within the vault
+    #[arg(long)]
+    pub email: String,
 }
 
 /// `--vault-name V --issuer-name I`

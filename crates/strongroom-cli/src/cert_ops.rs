@@ -102,7 +102,7 @@ pub(crate) async fn run(
         }
         CertificateCommand::Pending(command) => cert_admin::pending(session, command).await?,
         CertificateCommand::Contact(command) => cert_admin::contact(session, command).await?,
-        CertificateCommand::Issuer(command) => cert_admin::issuer(session, command).await?,
+        CertificateCommand::Issuer(command) => return cert_admin::issuer(session, command).await,
         CertificateCommand::Event(command) => cert_admin::event(session, command).await?,
     };
     Ok(Output::Json(json))

@@ -99,20 +99,7 @@ pub(crate) fn contacts(wire_contacts: &[Value], vault_url: &str) -> Value {
 /// `transform_certificate_issuer_create` of an `IssuerBundle` (issuer create, update, show,
 /// delete). The password is write-only: the server never returns it.
 pub(crate) fn issuer(wire: &Value) -> Value {
-    let admins: Vec<Value> = wire["org_details"]["admin_details"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|admin| {
-            json!({
-                "emailAddress": admin["email"],
-                "firstName": admin["first_name"],
-                "lastName": admin["last_name"],
-                "phone": admin["phone"],
-            })
-        })
-        .collect();
+    let admins = issuer_admins(wire);
     json!({
         "attributes": {
             "created": iso(&wire["attributes"]["created"]),
@@ -131,6 +118,24 @@ pub(crate) fn issuer(wire: &Value) -> Value {
         },
         "provider": wire["provider"],
     })
+}
+
+/// `transform_certificate_issuer_admin_list` of an `IssuerBundle`: its administrators.
+pub(crate) fn issuer_admins(wire: &Value) -> Vec<Value> {
+    wire["org_details"]["admin_details"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|admin| {
+            json!({
+                "emailAddress": admin["email"],
+                "firstName": admin["first_name"],
+                "lastName": admin["last_name"],
+                "phone": admin["phone"],
+            })
+        })
+        .collect()
 }
 
 /// `transform_certificate_issuer_list` of `CertificateIssuerItem`s.

@@ -1085,6 +1085,18 @@ mod tests {
             expect!["error: MissingRequiredArgument"],
         );
         check(
+            "keyvault certificate issuer admin add --vault-name v1 --issuer-name i1 --email a@b.c --first-name Ann --last-name Lee --phone 1",
+            expect![[
+                r#"Keyvault(Certificate(Issuer(Admin(Add(AddIssuerAdminArgs { issuer: IssuerArgs { vault_name: "v1", issuer_name: "i1" }, email: "a@b.c", first_name: Some("Ann"), last_name: Some("Lee"), phone: Some("1") })))))"#
+            ]],
+        );
+        check(
+            "keyvault certificate issuer admin delete --vault-name v1 --issuer-name i1 --email a@b.c",
+            expect![[
+                r#"Keyvault(Certificate(Issuer(Admin(Delete(DeleteIssuerAdminArgs { issuer: IssuerArgs { vault_name: "v1", issuer_name: "i1" }, email: "a@b.c" })))))"#
+            ]],
+        );
+        check(
             "keyvault certificate event list --vault-name v1 -g rg",
             expect![[
                 r#"Keyvault(Certificate(Event(List(EventListArgs { vault_name: "v1", resource_group: Some("rg") }))))"#

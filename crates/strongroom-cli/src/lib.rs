@@ -57,13 +57,13 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 pub use cert_command::{
-    AddContactArgs, BackupCertificateArgs, CertificateCommand, CertificateIdArgs, ContactCommand,
-    CreateCertificateArgs, CreateIssuerArgs, DefaultPolicyArgs, DeleteContactArgs,
-    DownloadCertificateArgs, EventCommand, EventListArgs, ImportCertificateArgs, IssuerArgs,
-    IssuerCommand, IssuerDetailsArgs, ListCertificateVersionsArgs, ListCertificatesArgs,
-    MergeCertificateArgs, NewCertificateArgs, PendingArgs, PendingCommand, RestoreCertificateArgs,
-    SetCertificateAttributesArgs, ShowCertificateArgs, UpdateIssuerArgs, VaultIdArgs,
-    VaultNameArgs,
+    AddContactArgs, AddIssuerAdminArgs, BackupCertificateArgs, CertificateCommand,
+    CertificateIdArgs, ContactCommand, CreateCertificateArgs, CreateIssuerArgs, DefaultPolicyArgs,
+    DeleteContactArgs, DeleteIssuerAdminArgs, DownloadCertificateArgs, EventCommand, EventListArgs,
+    ImportCertificateArgs, IssuerAdminCommand, IssuerArgs, IssuerCommand, IssuerDetailsArgs,
+    ListCertificateVersionsArgs, ListCertificatesArgs, MergeCertificateArgs, NewCertificateArgs,
+    PendingArgs, PendingCommand, RestoreCertificateArgs, SetCertificateAttributesArgs,
+    ShowCertificateArgs, UpdateIssuerArgs, VaultIdArgs, VaultNameArgs,
 };
 pub use command::{
     AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
