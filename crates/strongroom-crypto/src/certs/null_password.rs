@@ -22,6 +22,12 @@ const SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.
 /// `p12-keystore`'s bound on attacker-chosen MAC iterations, kept here too.
 const MAX_ITERATIONS: i32 = 1_000_000;
 
+/// Whether the PFX's outer structure parses and carries no MAC: such a file cannot tell a
+/// wrong password from damage, since nothing authenticates what its bags decrypt to.
+pub(super) fn lacks_mac(der: &[u8]) -> bool {
+    Pfx::from_der(der).is_ok_and(|pfx| pfx.mac_data.is_none())
+}
+
 /// The PFX without its MAC, if it has a MAC and that MAC verifies under the NULL password.
 pub(super) fn verified_without_mac(der: &[u8]) -> Option<Vec<u8>> {
     let pfx = Pfx::from_der(der).ok()?;

@@ -32,7 +32,8 @@ const ALIAS: &str = "strongroom";
 /// Reads a PFX: its certificates (in file order) and at most one private key. `None` and
 /// `Some("")` both mean the empty password, which also opens a file with no encryption at all
 /// (python `cryptography`'s `NoEncryption()`), and a MAC made under OpenSSL's NULL password
-/// (`null_password.rs`). A MAC or padding that fails is `BadPassword`.
+/// (`null_password.rs`). A MAC or padding that fails is `BadPassword`, and so is content that
+/// does not parse in a file without a MAC (nothing there tells a wrong password from damage).
 pub fn parse_pfx(der: &[u8], password: Option<&str>) -> Result<CertBundle, CertError> {
     let password = password.unwrap_or_default();
     let archive = match Pkcs12Archive::from_pkcs12(der, password) {
@@ -43,7 +44,13 @@ pub fn parse_pfx(der: &[u8], password: Option<&str>) -> Result<CertBundle, CertE
         }
         opened => opened,
     }
-    .map_err(pfx_error)?;
+    .map_err(|err| match pfx_error(err) {
+        // Without a MAC, a wrong password shows only as bags that do not decrypt to valid
+        // content; about one time in 256 the CBC padding of the garbage is valid, and the
+        // failure comes from the content instead. It is still the password.
+        CertError::Malformed(_) if null_password::lacks_mac(der) => CertError::BadPassword,
+        other => other,
+    })?;
     let mut key = None;
     for bag in &archive.keys {
         let parsed = PrivateKey::from_pkcs8_der(bag.key.as_der())?;

@@ -275,3 +275,24 @@ fn malformed_pfx_is_an_error_not_a_panic() {
         }
     }
 }
+
+#[test]
+fn without_a_mac_every_wrong_password_is_bad_password() {
+    // A file without a MAC authenticates nothing: about one wrong password in 256 decrypts
+    // to valid CBC padding and garbage content. Try enough passwords to meet that case.
+    let tools = Tools::new();
+    openssl_material(&tools, "-algorithm EC -pkeyopt ec_paramgen_curve:P-256");
+    tools.openssl(
+        "pkcs12 -export -inkey key.pem -in leaf.pem -certfile ca.pem -passout pass:secret -nomac -out nomac.pfx",
+    );
+    let pfx = tools.read("nomac.pfx");
+    for n in 0..2000 {
+        let wrong = format!("wrong-{n}");
+        assert_eq!(
+            parse_pfx(&pfx, Some(&wrong)).unwrap_err(),
+            CertError::BadPassword,
+            "{wrong}"
+        );
+    }
+    assert!(parse_pfx(&pfx, Some("secret")).is_ok());
+}
