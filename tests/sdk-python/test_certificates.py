@@ -627,3 +627,22 @@ def test_lifetime_actions_renew_and_record_contact_events_when_the_clock_moves(c
     with session():
         admin_token = DefaultAzureCredential().get_token("https://management.azure.com/.default").token
         assert len(certificate_events(clock_server, vault_name, admin_token)) == 1
+
+
+def test_reuse_key_keeps_the_key_across_versions(vault: CertVault) -> None:
+    def public_numbers(cert: KeyVaultCertificate):
+        return x509.load_der_x509_certificate(bytes(cert.cer)).public_key().public_numbers()
+
+    reused = unique_name("reuse")
+    policy = CertificatePolicy(issuer_name="Self", subject="CN=reuse.example", reuse_key=True)
+    first = create(vault, reused, policy)
+    second = create(vault, reused, policy)
+    assert second.properties.version != first.properties.version and second.cer != first.cer
+    assert public_numbers(second) == public_numbers(first), "reuse_key: the same key signs the new version"
+    assert vault.keys.get_key(reused).key.n == vault.keys.get_key(reused, first.properties.version).key.n
+
+    fresh = unique_name("fresh")
+    policy = CertificatePolicy(issuer_name="Self", subject="CN=fresh.example", reuse_key=False)
+    first = create(vault, fresh, policy)
+    second = create(vault, fresh, policy)
+    assert public_numbers(second) != public_numbers(first), "without reuse_key every version has a new key"

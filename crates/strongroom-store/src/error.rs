@@ -9,6 +9,10 @@ pub enum StoreError {
     NotFound,
     #[error("the name is deleted but recoverable")]
     NameDeleted,
+    /// A key or secret version for a name a certificate owns (written only with the
+    /// certificate), or a new certificate over a plain key's or secret's name.
+    #[error("the name belongs to a {owner}")]
+    OwnedName { owner: strongroom_model::ObjectKind },
     /// A paging cursor the store did not produce (a client edited its `$skiptoken`).
     #[error("the paging cursor is not valid")]
     InvalidCursor,

@@ -76,12 +76,15 @@ pub(crate) async fn refuse_managed_deleted(
     }
 }
 
-/// Writes a new current version. A soft-deleted name is `DeletedButRecoverable`.
+/// Writes a new current version. A soft-deleted name is `DeletedButRecoverable`; a key or
+/// secret that a certificate owns is refused as `Managed` (the store checks that inside the
+/// write, so no certificate can appear between a check and the write).
 pub(crate) async fn put_version(
     ctx: &VaultCtx,
     vault: &Vault,
     kind: ObjectKind,
     new: NewVersion,
+    operation: &'static str,
 ) -> Result<VersionRow, VaultError> {
     let name = new.name.clone();
     ctx.store()
@@ -89,6 +92,7 @@ pub(crate) async fn put_version(
         .await
         .map_err(|err| match err {
             StoreError::NameDeleted => VaultError::DeletedButRecoverable { kind, name },
+            StoreError::OwnedName { .. } => VaultError::Managed { kind, operation },
             other => VaultError::Store(other),
         })
 }

@@ -120,7 +120,6 @@ pub async fn set(
     check_tags(&tags)?;
     check_content_type(params.content_type.as_deref())?;
     check_dates(params.not_before, params.expires)?;
-    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "set").await?;
 
     let data_key = ctx.data_key(vault).await?;
     let now = ctx.now();
@@ -148,6 +147,7 @@ pub async fn set(
             meta: meta.encode()?,
             payload,
         },
+        "set",
     )
     .await?;
     let (properties, _payload) = split(row)?;

@@ -89,7 +89,8 @@ pub(super) async fn written_together(store: Arc<dyn Store>) {
         "{what}: no secret"
     );
 
-    // One failing part writes nothing: the key's name is soft-deleted.
+    // One failing part writes nothing: a plain key of the name exists (soft-deleted here), so
+    // no certificate can take the name.
     put(store, v, KEY, new_version("blocked", 36, 1)).await;
     ok(
         what,
@@ -101,8 +102,8 @@ pub(super) async fn written_together(store: Arc<dyn Store>) {
         store
             .put_certificate_versions(v, linked("blocked", 37, 1, true))
             .await,
-        StoreError::NameDeleted,
-        "put_certificate_versions onto a deleted key name"
+        StoreError::OwnedName { owner: KEY },
+        "put_certificate_versions onto a plain key's name"
     );
     assert!(
         live(store, v, "blocked").await.is_empty(),
@@ -420,4 +421,56 @@ pub(super) async fn restored_together(store: Arc<dyn Store>) {
         [KEY],
         "{what}: nothing else written"
     );
+}
+
+pub(super) async fn owned_names_are_written_with_their_certificate(store: Arc<dyn Store>) {
+    let what = "a certificate owns its key and secret";
+    let store = &*store;
+    let v = vault(store, "owned").await;
+    ok(
+        what,
+        store
+            .put_certificate_versions(v, linked("owned", 100, 1, true))
+            .await,
+    );
+    for kind in [KEY, SECRET] {
+        assert_err!(
+            store
+                .put_version(v, kind, new_version("OWNED", 101, 2))
+                .await,
+            StoreError::OwnedName { owner: CERT },
+            "a key or secret version on its own for a certificate's name"
+        );
+    }
+    // Still owned while the certificate is deleted (its key and secret are deleted with it).
+    ok(
+        what,
+        store
+            .soft_delete(v, CERT, &object_name("owned"), deletion(T0 + 7000))
+            .await,
+    );
+    assert_err!(
+        store
+            .put_version(v, SECRET, new_version("owned", 102, 3))
+            .await,
+        StoreError::OwnedName { owner: CERT },
+        "a secret version for a deleted certificate's name"
+    );
+    // A plain secret's name cannot become a certificate's either; nothing is written.
+    put(store, v, SECRET, new_version("plainsecret", 103, 1)).await;
+    assert_err!(
+        store
+            .put_certificate_versions(v, linked("plainsecret", 104, 1, true))
+            .await,
+        StoreError::OwnedName { owner: SECRET },
+        "a certificate over a plain secret's name"
+    );
+    assert_eq!(
+        live(store, v, "plainsecret").await,
+        [SECRET],
+        "{what}: nothing written"
+    );
+    // Once the certificate is purged, the name is free for a plain key.
+    ok(what, store.purge(v, CERT, &object_name("owned")).await);
+    put(store, v, KEY, new_version("owned", 105, 4)).await;
 }

@@ -65,6 +65,7 @@ where
         certificates::pending_completed_in_place,
         certificates::operation_follows_its_name,
         certificates::restored_together,
+        certificates::owned_names_are_written_with_their_certificate,
         name_policies::follow_their_name,
         name_policies::listed_for_the_scheduler,
         name_policies::vault_documents_by_kind_and_name,

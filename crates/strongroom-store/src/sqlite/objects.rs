@@ -243,6 +243,25 @@ pub(super) fn put_version(
     kind: ObjectKind,
     new: NewVersion,
 ) -> Result<VersionRow, StoreError> {
+    // A certificate owns the key and the secret of its name (live or deleted): they are
+    // written with it only (`put_certificate_versions`), never on their own.
+    if kind != ObjectKind::Certificate
+        && find_name(conn, vault, ObjectKind::Certificate, &new.name)?.is_some()
+    {
+        return Err(StoreError::OwnedName {
+            owner: ObjectKind::Certificate,
+        });
+    }
+    put_owned_version(conn, vault, kind, new)
+}
+
+/// `put_version` without the ownership check: a certificate's own write.
+fn put_owned_version(
+    conn: &Connection,
+    vault: VaultId,
+    kind: ObjectKind,
+    new: NewVersion,
+) -> Result<VersionRow, StoreError> {
     let (name_id, name) = match find_name(conn, vault, kind, &new.name)? {
         Some(found) if found.deleted => return Err(StoreError::NameDeleted),
         Some(found) => (found.id, found.name),
@@ -279,12 +298,21 @@ pub(super) fn put_certificate_versions(
             "a certificate's key and secret must carry its name".to_owned(),
         ));
     }
-    for (kind, version) in [(ObjectKind::Key, key), (ObjectKind::Secret, secret)] {
-        if let Some(version) = version {
-            put_version(conn, vault, kind, version)?;
+    let name = certificate.name.clone();
+    // A new certificate cannot take over a plain key or secret: a key or secret name that
+    // exists without a certificate of that name belongs to no certificate.
+    if find_name(conn, vault, ObjectKind::Certificate, &name)?.is_none() {
+        for owner in [ObjectKind::Key, ObjectKind::Secret] {
+            if find_name(conn, vault, owner, &name)?.is_some() {
+                return Err(StoreError::OwnedName { owner });
+            }
         }
     }
-    let name = certificate.name.clone();
+    for (kind, version) in [(ObjectKind::Key, key), (ObjectKind::Secret, secret)] {
+        if let Some(version) = version {
+            put_owned_version(conn, vault, kind, version)?;
+        }
+    }
     let row = if completes {
         complete_version(conn, vault, ObjectKind::Certificate, certificate)?
     } else {

@@ -646,8 +646,9 @@ impl VersionWrite<'_> {
     }
 }
 
-/// Checks that a new version may be written under `name`: no create is in progress, the
-/// certificate is not soft-deleted, and no key or secret of the name is someone else's.
+/// Checks that a new version may be written under `name`: no create is in progress and the
+/// certificate is not soft-deleted. (That no plain key or secret has the name is checked by
+/// the store inside the write.)
 async fn prepare_new_version(
     ctx: &VaultCtx,
     vault: &Vault,
@@ -666,20 +667,6 @@ async fn prepare_new_version(
         return Err(VaultError::OperationConflict(
             CREATE_WHILE_IN_PROGRESS.to_owned(),
         ));
-    }
-    let managed: [(ObjectKind, lifecycle::IsManaged); 2] = [
-        (ObjectKind::Key, keys::is_managed),
-        (ObjectKind::Secret, secrets::is_managed),
-    ];
-    for (kind, is_managed) in managed {
-        if let Some(row) = store.get_version(vault.id, kind, name, None).await?
-            && !is_managed(&row)?
-        {
-            return Err(VaultError::NameInUse {
-                kind,
-                name: name.clone(),
-            });
-        }
     }
     Ok(())
 }
@@ -714,6 +701,10 @@ async fn put_versions(
             }
             Err(StoreError::NameDeleted.into())
         }
+        Err(StoreError::OwnedName { owner }) => Err(VaultError::NameInUse {
+            kind: owner,
+            name: name.clone(),
+        }),
         Err(StoreError::NotFound) => Err(lifecycle::not_found(KIND, name, None)),
         Err(other) => Err(other.into()),
     }

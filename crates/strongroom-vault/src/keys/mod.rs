@@ -63,7 +63,6 @@ pub async fn create(
     params: CreateKey,
 ) -> Result<KeyProperties, VaultError> {
     check_type_allowed(vault, params.key_type)?;
-    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "create").await?;
     let private = generate(
         params.key_type,
         params.size,
@@ -85,7 +84,7 @@ pub async fn create(
         tags: params.tags.unwrap_or_default(),
         release_policy: params.release_policy,
     };
-    write_version(ctx, vault, name, &private, new).await
+    write_version(ctx, vault, name, &private, new, "create").await
 }
 
 /// Imports a key from the caller's JWK parts as a new version.
@@ -101,7 +100,6 @@ pub async fn import(
         params.key_type.is_hsm() || params.hsm.unwrap_or(false),
     );
     check_type_allowed(vault, key_type)?;
-    lifecycle::refuse_managed_current(ctx, vault, KIND, name, is_managed, "import").await?;
     let private = PrivateKey::import(&params.material)?;
     if private.family() != key_type.family() {
         return Err(VaultError::InvalidParameter(format!(
@@ -121,7 +119,7 @@ pub async fn import(
         tags: params.tags.unwrap_or_default(),
         release_policy: params.release_policy,
     };
-    write_version(ctx, vault, name, &private, new).await
+    write_version(ctx, vault, name, &private, new, "import").await
 }
 
 /// A version's properties (the current one when `version` is `None`). Disabled keys are
@@ -361,6 +359,7 @@ pub(crate) async fn write_version(
     name: &ObjectName,
     private: &PrivateKey,
     new: NewKeyVersion,
+    operation: &'static str,
 ) -> Result<KeyProperties, VaultError> {
     check_tags(&new.tags)?;
     check_dates(new.not_before, new.expires)?;
@@ -394,6 +393,7 @@ pub(crate) async fn write_version(
             meta: meta.encode()?,
             payload,
         },
+        operation,
     )
     .await?;
     Ok(split(row)?.0)

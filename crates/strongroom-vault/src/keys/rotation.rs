@@ -335,7 +335,7 @@ async fn rotate_now(
         tags: current.tags,
         release_policy: current.release_policy,
     };
-    write_version(ctx, vault, name, &private, new).await
+    write_version(ctx, vault, name, &private, new, "rotate").await
 }
 
 async fn stored_policy(
