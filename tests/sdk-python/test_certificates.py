@@ -646,3 +646,12 @@ def test_reuse_key_keeps_the_key_across_versions(vault: CertVault) -> None:
     first = create(vault, fresh, policy)
     second = create(vault, fresh, policy)
     assert public_numbers(second) != public_numbers(first), "without reuse_key every version has a new key"
+
+
+def test_a_policy_with_sans_and_no_subject(vault: CertVault) -> None:
+    name = unique_name("sanonly")
+    cert = create(vault, name, CertificatePolicy(issuer_name="Self", san_dns_names=["only-a-san.example"]))
+    x = x509.load_der_x509_certificate(bytes(cert.cer))
+    assert len(x.subject) == 0, x.subject
+    san = x.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert san.critical and san.value.get_values_for_type(x509.DNSName) == ["only-a-san.example"]

@@ -109,7 +109,14 @@ fn key_pair(key: &PrivateKey) -> Result<Zeroizing<KeyPair>, CertError> {
 /// neither).
 fn certificate_params(spec: &CertificateRequestSpec) -> Result<CertificateParams, CertError> {
     let mut params = CertificateParams::default();
-    params.distinguished_name = parse_subject(&spec.subject)?;
+    let has_sans = !(spec.dns_names.is_empty() && spec.emails.is_empty() && spec.upns.is_empty());
+    // Key Vault accepts a policy with SANs and no subject; the certificate's subject is then
+    // the empty name and its SAN extension critical (RFC 5280 4.1.2.6; rcgen marks it so).
+    params.distinguished_name = if spec.subject.trim().is_empty() && has_sans {
+        rcgen::DistinguishedName::new()
+    } else {
+        parse_subject(&spec.subject)?
+    };
     let mut sans = Vec::with_capacity(spec.dns_names.len() + spec.emails.len() + spec.upns.len());
     if [&spec.dns_names, &spec.emails, &spec.upns]
         .iter()

@@ -346,3 +346,39 @@ fn certificate_info_leaves_unknown_key_types_unmatched() {
     assert_eq!(info.public_key, None);
     assert!(!info.matches(&ec_key(Curve::P256)));
 }
+
+#[test]
+fn an_empty_subject_with_sans_gives_a_critical_san_extension() {
+    let key = ec_key(Curve::P256);
+    let mut only_sans = spec("");
+    only_sans.emails.clear();
+    only_sans.upns.clear();
+    let der = issue_self_signed(&key, &only_sans).unwrap();
+    let info = CertificateInfo::parse(&der).unwrap();
+    assert_eq!(info.subject, "");
+    assert_eq!(info.dns_names, ["example.com", "*.example.com"]);
+    let (_, cert) = X509Certificate::from_der(&der).unwrap();
+    let san = cert
+        .extensions()
+        .iter()
+        .find(|ext| {
+            matches!(
+                ext.parsed_extension(),
+                ParsedExtension::SubjectAlternativeName(_)
+            )
+        })
+        .unwrap();
+    assert!(
+        san.critical,
+        "RFC 5280: SANs of an empty subject are critical"
+    );
+
+    let mut nothing = spec("");
+    nothing.dns_names.clear();
+    nothing.emails.clear();
+    nothing.upns.clear();
+    assert_eq!(
+        issue_self_signed(&key, &nothing).unwrap_err(),
+        CertError::BadSubject("the subject is empty".to_owned())
+    );
+}
