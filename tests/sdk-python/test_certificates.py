@@ -226,6 +226,11 @@ def test_unknown_issuer_gives_a_csr_and_a_merge_completes_it(vault: CertVault) -
     assert name not in listed
     listed = {c.name for c in vault.certs.list_properties_of_certificates(include_pending=True)}
     assert name in listed
+    # Every page of the list keeps the filter (the nextLink carries includePending): with one
+    # item per page, a completed certificate whose name sorts first puts this one on a later page.
+    create(vault, unique_name("a-page"), CertificatePolicy.get_default())
+    paged = [c.name for c in vault.certs.list_properties_of_certificates(include_pending=True, max_page_size=1)]
+    assert name in paged and len(paged) == len(set(paged)) >= 2
     with pytest.raises(ResourceNotFoundError):
         vault.secrets.get_secret(name)
 

@@ -5,8 +5,8 @@ use crate::body::parse_json;
 use crate::cert_wire::{self, decode_x5c, policy_input};
 use crate::error::{ApiError, json_response};
 use crate::objects::{
-    DataRequest, backup_response, list_response, narrow, page_request, recover_error, restore_blob,
-    restore_error,
+    DataRequest, backup_response, list_response, list_response_with, narrow, page_request,
+    recover_error, restore_blob, restore_error,
 };
 use crate::operation::{Operation, VersionRef};
 use crate::wire as w;
@@ -117,9 +117,14 @@ pub(crate) async fn dispatch(
             let grant = narrow::<perm::CertificateList>(grant)?;
             let include_pending = req.query.include_pending();
             let page = certificates::list(ctx, vault, &grant, page, include_pending).await?;
-            Ok(list_response(&req, "/certificates", page, |p| {
-                cert_wire::item(origin, vault, p, false)
-            }))
+            let extra = include_pending.then_some("includePending=true");
+            Ok(list_response_with(
+                &req,
+                "/certificates",
+                extra,
+                page,
+                |p| cert_wire::item(origin, vault, p, false),
+            ))
         }
         Operation::GetCertificateVersions { name } => {
             let page = page_request(req.query)?;

@@ -66,6 +66,18 @@ pub(crate) fn list_response<T, I: Serialize>(
     page: Page<T>,
     to_item: impl Fn(&T) -> I,
 ) -> Response {
+    list_response_with(req, path, None, page, to_item)
+}
+
+/// `list_response` whose `nextLink` also carries `extra` (`name=value`, already encoded), a
+/// filter the next page must apply too (`includePending=true`).
+pub(crate) fn list_response_with<T, I: Serialize>(
+    req: &DataRequest<'_>,
+    path: &str,
+    extra: Option<&str>,
+    page: Page<T>,
+    to_item: impl Fn(&T) -> I,
+) -> Response {
     #[derive(Serialize)]
     #[serde(rename_all = "camelCase")]
     struct ListResult<I> {
@@ -79,9 +91,14 @@ pub(crate) fn list_response<T, I: Serialize>(
         .filter(|raw| !raw.is_empty());
     let result = ListResult {
         value: page.items.iter().map(to_item).collect(),
-        next_link: page
-            .next
-            .map(|cursor| next_link(req.origin, path, req.api_version, max_results, &cursor)),
+        next_link: page.next.map(|cursor| {
+            let mut link = next_link(req.origin, path, req.api_version, max_results, &cursor);
+            if let Some(extra) = extra {
+                link.push('&');
+                link.push_str(extra);
+            }
+            link
+        }),
     };
     json_response(StatusCode::OK, &result)
 }
