@@ -72,6 +72,8 @@ pub(crate) enum HostTarget<'a> {
     /// `169.254.169.254`: the managed-identity token endpoint.
     Imds,
     Service,
+    /// A `Host` that is not a host name (`[`, spaces, stray brackets): refused with a 400.
+    Invalid,
 }
 
 /// Whose names a vault host uses: ours (`{vault}.vault.{domain}`) or an Azure cloud's.
@@ -105,7 +107,9 @@ pub(crate) fn origin_host(origin: &str) -> &str {
 
 pub fn strip_port(host: &str) -> &str {
     if host.starts_with('[') {
-        return host.split(']').next().map_or(host, |h| &host[..=h.len()]);
+        // An IPv6 literal, `]` included; without a `]` the text names no host and is
+        // returned whole (`route` refuses it).
+        return host.find(']').map_or(host, |end| &host[..=end]);
     }
     host.rsplit_once(':')
         .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
@@ -129,6 +133,9 @@ pub(crate) fn route<'a>(config: &ApiConfig, host: Option<&'a str>) -> HostTarget
     let Some(host) = host else {
         return HostTarget::Service;
     };
+    if !is_host_syntax(host) {
+        return HostTarget::Invalid;
+    }
     let name = strip_port(host).trim_end_matches('.');
     // `label.vault.{domain}`, matched without formatting the suffix on every request.
     if let Some(label) = name
@@ -150,6 +157,25 @@ pub(crate) fn route<'a>(config: &ApiConfig, host: Option<&'a str>) -> HostTarget
         return HostTarget::Imds;
     }
     HostTarget::Service
+}
+
+/// Whether `host` (`name[:port]` or `[ipv6][:port]`) is made of what a host and port can
+/// hold, with balanced brackets: anything else names no host of ours.
+fn is_host_syntax(host: &str) -> bool {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b':');
+    match host.strip_prefix('[') {
+        Some(rest) => rest.split_once(']').is_some_and(|(address, port)| {
+            !address.is_empty()
+                && address
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))
+                && (port.is_empty()
+                    || port
+                        .strip_prefix(':')
+                        .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit())))
+        }),
+        None => !host.is_empty() && host.bytes().all(allowed),
+    }
 }
 
 /// Whether the transparent proxy terminates TLS for `name` (a host name without port): the
@@ -260,6 +286,11 @@ mod tests {
         );
         assert_eq!(route(&c, Some("[::1]:8443")), HostTarget::Service);
         assert_eq!(route(&c, None), HostTarget::Service);
+        for bad in ["[", "[::1", "[]", "a b", "x]", "[::1]x", "host/", ""] {
+            assert_eq!(route(&c, Some(bad)), HostTarget::Invalid, "{bad:?}");
+        }
+        assert_eq!(strip_port("["), "[");
+        assert_eq!(strip_port("[::1]:8443"), "[::1]");
     }
 
     #[test]

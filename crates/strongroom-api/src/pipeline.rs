@@ -56,6 +56,12 @@ where
                     .unwrap_or_else(IntoResponse::into_response)
             }
             HostTarget::Imds => crate::imds::handle(&state, request.map(Body::new)).await,
+            HostTarget::Invalid => ApiError::Custom {
+                status: StatusCode::BAD_REQUEST,
+                code: "BadRequest",
+                message: "The request's Host header does not name a host.".to_owned(),
+            }
+            .into_response(),
             // Boxed: the identity and management futures are large, and every request's
             // future (the hot vault GETs' too) would otherwise be as large as the largest.
             HostTarget::Login(_) | HostTarget::Service => {

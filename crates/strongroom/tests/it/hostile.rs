@@ -150,6 +150,10 @@ fn cases(
                 .authority(&format!("HOSTILE.VAULT.LOCALHOST:{}", server.port)),
         ),
         (
+            "Host: [ (not a host name)",
+            vault("GET", "/secrets/s?api-version=7.4").authority("["),
+        ),
+        (
             "Host names another vault than SNI",
             vault("GET", "/secrets/s?api-version=7.4")
                 .authority(&format!("nosuchvault.vault.localhost:{}", server.port)),
@@ -265,6 +269,7 @@ async fn hostile_requests_get_4xx_and_the_server_keeps_serving() {
         management token on a vault: 401 Unauthorized "AKV10022: Invalid audience. Expected https://vault.localhost:PORT or https://vault.localhost or https://vault."
         unknown vault host: 404 VaultNotFound "The vault 'nosuchvault' does not exist in this Strongroom deployment."
         Host in upper case: 200 -
+        Host: [ (not a host name): 400 BadRequest "The request's Host header does not name a host."
         Host names another vault than SNI: 404 VaultNotFound "The vault 'nosuchvault' does not exist in this Strongroom deployment."
         token endpoint, invalid UTF-8 form: 400 unsupported_grant_type "AADSTS70003: The app requested an unsupported grant type '��'."
         management without a token: 401 InvalidAuthenticationToken "The access token is missing or invalid."
