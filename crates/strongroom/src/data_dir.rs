@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use strongroom_crypto::{LocalCa, MasterKey};
 
 pub(crate) const MASTER_KEY_FILE: &str = "master.key";
+/// Held (an exclusive advisory lock) by the one `serve` process using the directory.
+pub(crate) const LOCK_FILE: &str = "serve.lock";
 pub(crate) const CA_CERT_FILE: &str = "ca.pem";
 pub(crate) const CA_KEY_FILE: &str = "ca-key.pem";
 pub(crate) const SERVER_CERT_FILE: &str = "server.pem";
@@ -54,6 +56,31 @@ impl DataDir {
         let root = fs::canonicalize(root)
             .with_context(|| format!("resolving data directory {}", root.display()))?;
         Ok(Self { root })
+    }
+
+    /// Takes the directory for this `serve` process until the returned file is dropped (the
+    /// process ends): a second server on the same directory would race the first to create
+    /// the master key, CA and admin credential, and SQLite's single-writer design assumes one
+    /// process. Several nodes share a PostgreSQL store instead (issue 11).
+    pub(crate) fn lock_for_serve(&self) -> anyhow::Result<fs::File> {
+        let path = self.path(LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another `strongroom serve` is using the data directory {}: one server per data directory",
+                self.root.display()
+            ),
+            Err(fs::TryLockError::Error(err)) => {
+                Err(err).with_context(|| format!("locking {}", path.display()))
+            }
+        }
     }
 
     pub(crate) fn path(&self, file: &str) -> PathBuf {

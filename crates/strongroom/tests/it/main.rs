@@ -8,11 +8,13 @@
 //! - `hostile_keys`: the same for every key endpoint: bad bodies, algorithms, base64url,
 //!   digest lengths, key sizes and counts, on an RSA and an EC key.
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
+//! - `datadir`: one `serve` per data directory (two first starts leave one master key).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
 mod challenge;
+mod datadir;
 mod durability;
 mod harness;
 mod hostile;
