@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use strongroom_crypto::{LocalCa, MasterKey};
 
@@ -81,6 +81,44 @@ impl DataDir {
                 Err(err).with_context(|| format!("locking {}", path.display()))
             }
         }
+    }
+
+    /// Refuses a directory or `master.key` that other users can reach: the directory holds
+    /// the master key and every secret's ciphertext, so either would let them read it all.
+    /// A directory without a master key yet (a first start) is only tightened to 0700:
+    /// nothing has been exposed.
+    pub(crate) fn check_private(&self) -> anyhow::Result<()> {
+        let mode_of = |path: &Path| -> anyhow::Result<u32> {
+            Ok(fs::metadata(path)
+                .with_context(|| format!("reading the permissions of {}", path.display()))?
+                .permissions()
+                .mode()
+                & 0o777)
+        };
+        let key = self.path(MASTER_KEY_FILE);
+        let dir_mode = mode_of(&self.root)?;
+        if !key.exists() {
+            if dir_mode & 0o077 != 0 {
+                tracing::warn!(dir = %self.root.display(), "making the new data directory private (0700)");
+                fs::set_permissions(&self.root, fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("making {} private", self.root.display()))?;
+            }
+            return Ok(());
+        }
+        if dir_mode & 0o077 != 0 {
+            anyhow::bail!(
+                "the data directory {dir} is open to other users (mode {dir_mode:03o}), and it holds the master key and every secret's ciphertext. Make it private and start again: chmod 700 {dir}",
+                dir = self.root.display()
+            );
+        }
+        let key_mode = mode_of(&key)?;
+        if key_mode & 0o077 != 0 {
+            anyhow::bail!(
+                "{key} is readable by other users (mode {key_mode:03o}); it unlocks every secret. Make it private and start again: chmod 600 {key}",
+                key = key.display()
+            );
+        }
+        Ok(())
     }
 
     pub(crate) fn path(&self, file: &str) -> PathBuf {

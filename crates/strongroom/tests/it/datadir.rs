@@ -1,6 +1,8 @@
-//! One server per data directory: two `serve` processes started together on a new directory
-//! leave one running server and one master key; the loser says why; the lock goes with the
-//! process, so a restart after a SIGKILL takes the directory again with the same key.
+//! The data directory at start-up: one server per directory (two `serve` processes started
+//! together on a new directory leave one running server and one master key; the loser says
+//! why; the lock goes with the process, so a restart after a SIGKILL takes the directory
+//! again with the same key), and a directory or master key open to other users is refused
+//! with the `chmod` that fixes it.
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
@@ -100,4 +102,75 @@ fn two_first_starts_leave_one_server_and_one_master_key() {
     );
     let _ = restarted.kill();
     let _ = restarted.wait();
+}
+
+/// Starts `serve`: the child if it still runs after 3 s, else its exit status and stderr.
+fn starts(data_dir: &std::path::Path) -> Result<Child, String> {
+    let mut child = serve(data_dir);
+    match exit_within(&mut child, Duration::from_secs(3)) {
+        None => Ok(child),
+        Some(status) => Err(format!("{status}: {}", stderr_of(&mut child))),
+    }
+}
+
+fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn set_mode(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn a_data_directory_or_master_key_open_to_others_is_refused() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data_dir = dir.path().join("data");
+    // A new directory made by someone else's umask is only tightened: nothing is in it yet.
+    std::fs::create_dir(&data_dir).expect("mkdir");
+    set_mode(&data_dir, 0o755);
+    stop(starts(&data_dir).expect("a first start in a new 0755 directory"));
+    assert_eq!(mode(&data_dir), 0o700);
+    let key = data_dir.join("master.key");
+    assert_eq!(mode(&key), 0o600);
+
+    set_mode(&data_dir, 0o750);
+    let refused = starts(&data_dir)
+        .map(stop)
+        .expect_err("a group-readable directory");
+    assert!(
+        refused.contains("is open to other users (mode 750)"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains(&format!(
+            "chmod 700 {}",
+            data_dir.canonicalize().unwrap().display()
+        )),
+        "{refused}"
+    );
+    set_mode(&data_dir, 0o700);
+
+    set_mode(&key, 0o644);
+    let refused = starts(&data_dir)
+        .map(stop)
+        .expect_err("a world-readable master key");
+    assert!(
+        refused.contains("is readable by other users (mode 644)"),
+        "{refused}"
+    );
+    assert!(refused.contains("chmod 600"), "{refused}");
+    set_mode(&key, 0o600);
+
+    stop(starts(&data_dir).expect("private again: starts"));
 }
