@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use http::Method;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -33,8 +33,7 @@ use crate::cert_output;
 use crate::cert_policy::{self, NO_SAN_OR_SUBJECT, PolicyArgument, RequestPolicy};
 use crate::endpoints::Target;
 use crate::error::CliError;
-use crate::key_output::decode_base64url;
-use crate::keys::{VaultCall, page_size, tags_json, write_file};
+use crate::keys::{VaultCall, page_size, restore_backup, save_backup, tags_json, write_file};
 use crate::session::{SecretJson, Session};
 
 /// How long `create` waits for a certificate operation (az waits without limit).
@@ -427,31 +426,19 @@ async fn set_attributes(
 async fn backup(session: &Session, args: &BackupCertificateArgs) -> Result<(), CliError> {
     let certificate = CertificateRef::new(&args.certificate, None)?;
     let vault = certificate.open(session).await?;
-    let target = vault.target(&["certificates", &certificate.name, "backup"], None);
-    let answer = session.call(Method::POST, &target, &vault.token).await?;
-    let blob = answer["value"]
-        .as_str()
-        .and_then(decode_base64url)
-        .ok_or_else(|| CliError::UnexpectedBody {
-            method: Method::POST,
-            url: target.to_string(),
-            detail: "no base64url `value` in the backup".to_owned(),
-        })?;
-    write_file(&args.file, &blob)
+    save_backup(
+        session,
+        &vault,
+        "certificates",
+        &certificate.name,
+        &args.file,
+    )
+    .await
 }
 
 /// `restore`: POST `/certificates/restore` with the file's bytes as `value`.
 async fn restore(session: &Session, args: &RestoreCertificateArgs) -> Result<Value, CliError> {
-    let blob = std::fs::read(&args.file).map_err(|source| CliError::ReadFile {
-        path: args.file.clone(),
-        source,
-    })?;
-    let vault = VaultCall::open(session, &args.vault_name).await?;
-    let target = vault.target(&["certificates", "restore"], None);
-    let body = json!({ "value": URL_SAFE_NO_PAD.encode(blob) });
-    let answer = session
-        .call_json(Method::POST, &target, &vault.token, &body)
-        .await?;
+    let answer = restore_backup(session, &args.vault_name, "certificates", &args.file).await?;
     Ok(cert_output::certificate(&answer))
 }
 

@@ -430,7 +430,19 @@ async fn set_attributes(session: &Session, args: &SetKeyAttributesArgs) -> Resul
 /// decoded bytes, not the base64url text), nothing is printed.
 async fn backup(session: &Session, args: &BackupKeyArgs) -> Result<(), CliError> {
     let vault = VaultCall::open(session, &args.key.vault_name).await?;
-    let target = vault.target(&["keys", &args.key.name, "backup"], None);
+    save_backup(session, &vault, "keys", &args.key.name, &args.file).await
+}
+
+/// POST `/{collection}/{name}/backup`; the blob's bytes go to `file` (key and certificate
+/// `backup`).
+pub(crate) async fn save_backup(
+    session: &Session,
+    vault: &VaultCall,
+    collection: &str,
+    name: &str,
+    file: &PathBuf,
+) -> Result<(), CliError> {
+    let target = vault.target(&[collection, name, "backup"], None);
     let answer = session.call(Method::POST, &target, &vault.token).await?;
     let blob = answer["value"]
         .as_str()
@@ -440,7 +452,27 @@ async fn backup(session: &Session, args: &BackupKeyArgs) -> Result<(), CliError>
             url: target.to_string(),
             detail: "no base64url `value` in the backup".to_owned(),
         })?;
-    write_file(&args.file, &blob)
+    write_file(file, &blob)
+}
+
+/// POST `/{collection}/restore` with `file`'s bytes as `value`; the server's answer as it
+/// came (key and certificate `restore`).
+pub(crate) async fn restore_backup(
+    session: &Session,
+    vault_name: &str,
+    collection: &str,
+    file: &PathBuf,
+) -> Result<Value, CliError> {
+    let blob = std::fs::read(file).map_err(|source| CliError::ReadFile {
+        path: file.clone(),
+        source,
+    })?;
+    let vault = VaultCall::open(session, vault_name).await?;
+    let target = vault.target(&[collection, "restore"], None);
+    let body = json!({ "value": URL_SAFE_NO_PAD.encode(blob) });
+    session
+        .call_json(Method::POST, &target, &vault.token, &body)
+        .await
 }
 
 pub(crate) fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
@@ -452,16 +484,7 @@ pub(crate) fn write_file(path: &PathBuf, bytes: &[u8]) -> Result<(), CliError> {
 
 /// `key restore`: POST `/keys/restore` with the file's bytes as `value`.
 async fn restore(session: &Session, args: &RestoreKeyArgs) -> Result<Value, CliError> {
-    let blob = std::fs::read(&args.file).map_err(|source| CliError::ReadFile {
-        path: args.file.clone(),
-        source,
-    })?;
-    let vault = VaultCall::open(session, &args.vault_name).await?;
-    let target = vault.target(&["keys", "restore"], None);
-    let body = json!({ "value": URL_SAFE_NO_PAD.encode(blob) });
-    let answer = session
-        .call_json(Method::POST, &target, &vault.token, &body)
-        .await?;
+    let answer = restore_backup(session, &args.vault_name, "keys", &args.file).await?;
     Ok(key_output::key_bundle(&answer))
 }
 
