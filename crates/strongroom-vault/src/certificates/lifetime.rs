@@ -13,7 +13,7 @@ use super::meta;
 use super::policy::{LifetimeActionType, Trigger};
 use super::service::create_version;
 use super::stored;
-use super::types::{CreateCertificate, OperationStatus};
+use super::types::CreateCertificate;
 use crate::error::corrupt;
 use crate::{Vault, VaultCtx, VaultError, vaults};
 use serde::{Deserialize, Serialize};
@@ -108,7 +108,7 @@ async fn run_one(
         }
         match action.action {
             LifetimeActionType::AutoRenew => {
-                if policy.issuer.is_unknown() || in_progress(ctx, &vault, &row.name).await? {
+                if policy.issuer.is_unknown() {
                     continue;
                 }
                 let renewal = CreateCertificate {
@@ -116,7 +116,12 @@ async fn run_one(
                     enabled: Some(true),
                     tags: Some(current.tags.clone()),
                 };
-                let operation = create_version(ctx, &vault, &row.name, renewal).await?;
+                let operation = match create_version(ctx, &vault, &row.name, renewal).await {
+                    Ok(operation) => operation,
+                    // A create of this name is in progress: it makes the new version.
+                    Err(VaultError::OperationConflict(_)) => continue,
+                    Err(other) => return Err(other),
+                };
                 tracing::info!(
                     vault = %vault.name,
                     certificate = %row.name,
@@ -179,25 +184,6 @@ pub(crate) fn trigger_time(trigger: Trigger, not_before: UnixTime, expires: Unix
             UnixTime(expires.seconds() - i64::from(days) * UnixTime::SECONDS_PER_DAY)
         }
     }
-}
-
-async fn in_progress(
-    ctx: &VaultCtx,
-    vault: &Vault,
-    name: &strongroom_model::ObjectName,
-) -> Result<bool, VaultError> {
-    Ok(
-        match ctx
-            .store()
-            .get_certificate_operation(vault.id, name)
-            .await?
-        {
-            Some(bytes) => {
-                super::operation::decode(name, &bytes)?.status == OperationStatus::InProgress
-            }
-            None => false,
-        },
-    )
 }
 
 #[cfg(test)]

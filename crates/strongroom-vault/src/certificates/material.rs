@@ -28,13 +28,13 @@ pub(crate) fn secret_value(
     key: Option<PrivateKey>,
     leaf: &[u8],
     chain: &[Vec<u8>],
-) -> Result<(SecretValue, Option<PrivateKey>), VaultError> {
-    let mut bundle = CertBundle {
+) -> Result<SecretValue, VaultError> {
+    let bundle = CertBundle {
         key,
         leaf: leaf.to_vec(),
         chain: chain.to_vec(),
     };
-    let value = match content_type {
+    Ok(match content_type {
         SecretContentType::Pem => {
             let mut pem = build_pem(&bundle);
             SecretValue::new(std::mem::take(&mut *pem))
@@ -43,8 +43,7 @@ pub(crate) fn secret_value(
             let pfx = Zeroizing::new(build_pfx(&bundle).map_err(material_error)?);
             SecretValue::new(STANDARD.encode(&*pfx))
         }
-    };
-    Ok((value, bundle.key.take()))
+    })
 }
 
 /// Parses an import's value and says which format it came in: PEM text, or base64 of PEM

@@ -612,7 +612,7 @@ impl VersionWrite<'_> {
                 } else {
                     None
                 };
-                let (value, _) = material::secret_value(content_type, exported, leaf, chain)?;
+                let value = material::secret_value(content_type, exported, leaf, chain)?;
                 Some(secrets::managed_version(
                     slot(),
                     &value,
