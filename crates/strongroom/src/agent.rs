@@ -74,6 +74,8 @@ pub(crate) struct AgentArgs {
     /// Where Azure Arc key files are written
     #[arg(long, default_value = DEFAULT_ARC_KEY_DIR)]
     arc_key_dir: PathBuf,
+    #[command(flatten)]
+    transport: crate::transport::TransportArgs,
 }
 
 /// Which protocol a listener serves on a path.
@@ -574,32 +576,29 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
     let main = Router::new()
         .fallback(serve_main)
         .with_state(Arc::clone(&agent));
-    let mut rx = stop_rx.clone();
-    let main_task = tokio::spawn(async move {
-        axum::serve(listener, main)
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let limits = args.transport.limits();
+    let main_task = tokio::spawn(crate::transport::serve_plain(
+        listener,
+        limits,
+        main,
+        stop_rx.clone(),
+    ));
     let imds_task = imds_listener.map(|listener| {
         let router = Router::new()
             .fallback(serve_imds)
             .with_state(Arc::clone(&agent));
-        let mut rx = stop_rx.clone();
-        tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|stop| *stop).await;
-                })
-                .await
-        })
+        tokio::spawn(crate::transport::serve_plain(
+            listener,
+            limits,
+            router,
+            stop_rx.clone(),
+        ))
     });
     shutdown_signal().await;
     let _ = stop_tx.send(true);
-    main_task.await??;
+    main_task.await?;
     if let Some(task) = imds_task {
-        task.await??;
+        task.await?;
     }
     // Outstanding Arc key files go with the agent.
     for key in agent.arc_keys.lock().await.drain(..) {

@@ -16,8 +16,9 @@ pub(crate) struct ServeArgs {
     /// Lets administrators move the server's clock forward (for tests of retention and expiry).
     #[arg(long, env = "STRONGROOM_DEV_CLOCK")]
     pub dev_clock: bool,
-    /// Transparent mode: hosts (`host` or `host:port`, comma-separated) whose `CONNECT` tunnels
-    /// are relayed to the real host. Every other name Strongroom does not serve is refused.
+    /// Transparent mode: destinations (`host:port`, or `host` for port 443; comma-separated)
+    /// whose `CONNECT` tunnels are relayed to the real host. Every other name Strongroom does
+    /// not serve is refused.
     #[arg(long, env = "STRONGROOM_PROXY_PASSTHROUGH", value_delimiter = ',')]
     pub proxy_passthrough: Vec<String>,
     /// Secure key release: an attestation authority to trust, as `<URL>=<path to its JWKS
@@ -30,6 +31,8 @@ pub(crate) struct ServeArgs {
         value_name = "URL=JWKS_FILE"
     )]
     pub attestation_authorities: Vec<String>,
+    #[command(flatten)]
+    pub transport: crate::transport::TransportArgs,
 }
 
 impl ServeArgs {

@@ -11,6 +11,7 @@ mod data_dir;
 mod proxy;
 mod server;
 mod tls;
+mod transport;
 
 use clap::{Parser, Subcommand};
 

@@ -14,6 +14,7 @@
 //! always and for `CONNECT` unless the listener is loopback-only; missing or wrong: `407`.
 
 use crate::server::{ConnectionGuard, serve_app};
+use crate::transport::Connection;
 use axum::body::Body;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
@@ -22,13 +23,10 @@ use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use strongroom_api::{AppState, ProxyIdentity, authenticate_proxy, intercepts};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
-
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the proxy side of the listener needs; one per server.
 pub(crate) struct Proxy {
@@ -43,11 +41,15 @@ pub(crate) struct Proxy {
 }
 
 /// The operator's explicit list of `CONNECT` destinations that are relayed, byte for byte, to
-/// the real host. Entries are `host` (any port) or `host:port`, compared case-insensitively.
+/// the real host. Entries are `host:port`, or `host` for port 443 only; hosts compare
+/// case-insensitively.
 #[derive(Debug, Default)]
 pub(crate) struct Passthrough {
-    entries: Vec<(String, Option<u16>)>,
+    entries: Vec<(String, u16)>,
 }
+
+/// The port a passthrough entry without one means: TLS, which is all a tunnel should carry.
+const DEFAULT_PASSTHROUGH_PORT: u16 = 443;
 
 impl Passthrough {
     pub(crate) fn new(entries: &[String]) -> Self {
@@ -56,10 +58,11 @@ impl Passthrough {
             .map(|entry| entry.trim().to_ascii_lowercase())
             .filter(|entry| !entry.is_empty())
             .map(|entry| match entry.rsplit_once(':') {
-                Some((host, port)) if port.parse::<u16>().is_ok() => {
-                    (host.to_owned(), port.parse::<u16>().ok())
-                }
-                _ => (entry, None),
+                Some((host, port)) if port.parse::<u16>().is_ok() => (
+                    host.to_owned(),
+                    port.parse::<u16>().unwrap_or(DEFAULT_PASSTHROUGH_PORT),
+                ),
+                _ => (entry, DEFAULT_PASSTHROUGH_PORT),
             })
             .collect();
         Self { entries }
@@ -67,40 +70,31 @@ impl Passthrough {
 
     fn allows(&self, host: &str, port: u16) -> bool {
         let host = host.to_ascii_lowercase();
-        self.entries.iter().any(|(allowed, allowed_port)| {
-            *allowed == host && allowed_port.is_none_or(|p| p == port)
-        })
+        self.entries
+            .iter()
+            .any(|(allowed, allowed_port)| *allowed == host && *allowed_port == port)
     }
 }
 
-/// Serves one plain-HTTP connection (its first byte was not a TLS handshake).
+/// Serves one plain-HTTP connection (its first byte was not a TLS handshake), HTTP/1.1 only,
+/// under the listener's limits.
 pub(crate) async fn serve_connection(
     proxy: Arc<Proxy>,
     stream: TcpStream,
     peer: SocketAddr,
     guard: ConnectionGuard,
+    connection: Connection,
 ) {
-    let mut close = guard.close.clone();
-    let service = hyper::service::service_fn(move |request| {
+    let connection = Arc::new(connection);
+    let close = guard.close.clone();
+    let tunnel_slot = connection.clone();
+    let service = tower::service_fn(move |request: Request<Incoming>| {
         let proxy = proxy.clone();
         let guard = guard.clone();
-        async move { Ok::<_, Infallible>(handle(proxy, request, peer, guard).await) }
+        let slot = tunnel_slot.clone();
+        async move { Ok::<_, Infallible>(handle(proxy, request, peer, guard, slot).await) }
     });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service)
-        .with_upgrades();
-    tokio::pin!(connection);
-    tokio::select! {
-        result = connection.as_mut() => {
-            if let Err(err) = result {
-                tracing::debug!(%peer, error = %err, "proxy connection ended with an error");
-            }
-        }
-        _ = close.changed() => {
-            connection.as_mut().graceful_shutdown();
-            let _ = connection.await;
-        }
-    }
+    crate::transport::serve_http_1(stream, service, connection, close, peer).await;
 }
 
 async fn handle(
@@ -108,6 +102,7 @@ async fn handle(
     request: Request<Incoming>,
     peer: SocketAddr,
     guard: ConnectionGuard,
+    slot: Arc<Connection>,
 ) -> Response<Body> {
     let method = request.method().clone();
     // Host and port only: an authority may carry userinfo, which is never logged.
@@ -118,7 +113,7 @@ async fn handle(
             None => a.host().to_owned(),
         },
     );
-    match answer(proxy, request, peer, guard).await {
+    match answer(proxy, request, peer, guard, slot).await {
         // The application logged it (IMDS).
         Answered::ByApp(response) => response,
         Answered::ByProxy(response) => {
@@ -140,6 +135,7 @@ async fn answer(
     mut request: Request<Incoming>,
     peer: SocketAddr,
     guard: ConnectionGuard,
+    slot: Arc<Connection>,
 ) -> Answered {
     let identity = match authenticate_proxy(&proxy.state, request.headers()).await {
         Ok(identity) => identity,
@@ -157,13 +153,21 @@ async fn answer(
         if !intercepts(&proxy.state.config.domain, authority.host()) {
             let port = authority.port_u16().unwrap_or(443);
             if proxy.passthrough.allows(authority.host(), port) {
-                return Answered::ByProxy(relay(request, authority.host().to_owned(), port, peer));
+                let tunnel = slot.for_tunnel();
+                return Answered::ByProxy(relay(
+                    request,
+                    authority.host().to_owned(),
+                    port,
+                    peer,
+                    tunnel,
+                ));
             }
             return Answered::ByProxy(not_served(authority.host()));
         }
         let on_upgrade = hyper::upgrade::on(&mut request);
         let tls = proxy.tunnel_tls.clone();
         let app = proxy.app.clone();
+        let tunnel = slot.for_tunnel();
         tokio::spawn(async move {
             let upgraded = match on_upgrade.await {
                 Ok(upgraded) => upgraded,
@@ -172,15 +176,15 @@ async fn answer(
                     return;
                 }
             };
-            let accepted =
-                tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, tls.accept(TokioIo::new(upgraded)))
-                    .await;
+            let accepted = tunnel
+                .before_first_request(tls.accept(TokioIo::new(upgraded)))
+                .await;
             match accepted {
-                Ok(Ok(stream)) => serve_app(stream, app, guard, peer).await,
-                Ok(Err(err)) => {
+                Some(Ok(stream)) => serve_app(stream, app, guard, Arc::new(tunnel), peer).await,
+                Some(Err(err)) => {
                     tracing::debug!(%peer, host = authority.host(), error = %err, "tunnel TLS handshake failed");
                 }
-                Err(_) => tracing::debug!(%peer, "tunnel TLS handshake timed out"),
+                None => tracing::debug!(%peer, "tunnel TLS handshake timed out"),
             }
         });
         return Answered::ByProxy(Response::new(Body::empty()));
@@ -214,27 +218,40 @@ async fn answer(
 }
 
 /// Answers an allowed `CONNECT` and relays the tunnel to the real host. The target is
-/// connected only after the client's upgrade, so a refused connection ends the tunnel.
+/// connected only after the client's upgrade, so a refused connection ends the tunnel; the
+/// connect is bounded by the header-read deadline and the relay ends after the idle timeout
+/// with no byte in either direction.
 fn relay(
     mut request: Request<Incoming>,
     host: String,
     port: u16,
     peer: SocketAddr,
+    tunnel: Connection,
 ) -> Response<Body> {
     let on_upgrade = hyper::upgrade::on(&mut request);
     tokio::spawn(async move {
         let Ok(upgraded) = on_upgrade.await else {
             return;
         };
-        let mut client = TokioIo::new(upgraded);
-        match TcpStream::connect((host.as_str(), port)).await {
-            Ok(mut upstream) => {
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        let limits = tunnel.limits();
+        let connect = TcpStream::connect((host.as_str(), port));
+        match tokio::time::timeout(limits.header_read_timeout, connect).await {
+            Ok(Ok(upstream)) => {
+                crate::transport::relay_until_idle(
+                    TokioIo::new(upgraded),
+                    upstream,
+                    limits.idle_timeout,
+                )
+                .await;
             }
-            Err(err) => {
+            Ok(Err(err)) => {
                 tracing::info!(%peer, host = %host, port, error = %err, "passthrough connect failed");
             }
+            Err(_) => {
+                tracing::info!(%peer, host = %host, port, "passthrough connect timed out");
+            }
         }
+        drop(tunnel);
     });
     Response::new(Body::empty())
 }
@@ -284,7 +301,8 @@ mod tests {
             " ".to_owned(),
         ]);
         assert!(passthrough.allows("example.com", 443));
-        assert!(passthrough.allows("EXAMPLE.COM", 8443));
+        assert!(passthrough.allows("EXAMPLE.COM", 443));
+        assert!(!passthrough.allows("example.com", 8443));
         assert!(passthrough.allows("api.example.net", 8443));
         assert!(!passthrough.allows("api.example.net", 443));
         assert!(!passthrough.allows("other.example.com", 443));

@@ -6,10 +6,8 @@
 use crate::config::ServeArgs;
 use crate::data_dir::{self, AdminCredential, DataDir};
 use crate::proxy::{self, Proxy};
+use crate::transport::{Connection, ConnectionTable};
 use anyhow::Context;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use serde_json::json;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -27,7 +25,6 @@ use tokio_rustls::TlsAcceptor;
 
 const SUBSCRIPTION_META_KEY: &str = "subscription-id";
 const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
-const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// The first byte of a TLS record carrying a handshake (ClientHello).
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
@@ -167,6 +164,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     });
     accept_loop(
         listener,
+        ConnectionTable::new(args.transport.limits()),
         TlsAcceptor::from(tls),
         app,
         proxy,
@@ -299,9 +297,11 @@ pub(crate) struct ConnectionGuard {
 }
 
 /// Accepts connections until `shutdown` completes, then waits (bounded) for every open
-/// connection to finish its in-flight requests.
+/// connection to finish its in-flight requests. Each connection is admitted by the table
+/// (the cap) and must finish its TLS handshake by its header-read deadline.
 async fn accept_loop(
     listener: TcpListener,
+    table: Arc<ConnectionTable>,
     acceptor: TlsAcceptor,
     app: strongroom_api::Api,
     proxy: Arc<Proxy>,
@@ -323,6 +323,10 @@ async fn accept_loop(
             },
             () = &mut shutdown => break,
         };
+        let Some(connection) = table.admit() else {
+            tracing::debug!(%peer, "connection refused: at the connection cap and none idle");
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let app = app.clone();
@@ -333,24 +337,29 @@ async fn accept_loop(
         };
         tokio::spawn(async move {
             let mut first = [0u8; 1];
-            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, stream.peek(&mut first)).await {
-                Ok(Ok(1..)) => {}
+            match connection
+                .before_first_request(stream.peek(&mut first))
+                .await
+            {
+                Some(Ok(1..)) => {}
                 _ => return,
             }
             if first[0] != TLS_HANDSHAKE_RECORD {
-                proxy::serve_connection(proxy, stream, peer, guard).await;
+                proxy::serve_connection(proxy, stream, peer, guard, connection).await;
                 return;
             }
-            let tls =
-                match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => tls,
-                    Ok(Err(err)) => {
-                        tracing::debug!(%peer, error = %err, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => return,
-                };
-            serve_app(tls, app, guard, peer).await;
+            let tls = match connection
+                .before_first_request(acceptor.accept(stream))
+                .await
+            {
+                Some(Ok(tls)) => tls,
+                Some(Err(err)) => {
+                    tracing::debug!(%peer, error = %err, "TLS handshake failed");
+                    return;
+                }
+                None => return,
+            };
+            serve_app(tls, app, guard, Arc::new(connection), peer).await;
         });
     }
     drop(stop_rx);
@@ -360,30 +369,18 @@ async fn accept_loop(
 }
 
 /// Serves the application on an established (TLS) stream, HTTP/1.1 or HTTP/2, until the
-/// client closes it or shutdown asks it to finish its in-flight requests.
+/// client closes it, its limits close it, or shutdown asks it to finish its in-flight requests.
 pub(crate) async fn serve_app<S>(
-    stream: S,
+    stream: tokio_rustls::server::TlsStream<S>,
     app: strongroom_api::Api,
     guard: ConnectionGuard,
+    connection: Arc<Connection>,
     peer: std::net::SocketAddr,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let mut close = guard.close.clone();
-    let service = TowerToHyperService::new(app);
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        result = connection.as_mut() => {
-            if let Err(err) = result {
-                tracing::debug!(%peer, error = %err, "connection ended with an error");
-            }
-        }
-        _ = close.changed() => {
-            connection.as_mut().graceful_shutdown();
-            let _ = connection.await;
-        }
-    }
+    let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    let close = guard.close.clone();
+    crate::transport::serve_http(stream, app, connection, close, peer, http2).await;
     drop(guard);
 }

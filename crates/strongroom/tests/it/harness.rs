@@ -368,6 +368,27 @@ impl RawClient {
         }
     }
 
+    /// A TLS connection to the server for `sni`, negotiating `h2` or `http/1.1` by ALPN, for
+    /// tests that drive the connection themselves (idle and keep-alive behaviour).
+    pub(crate) async fn connect_tls(
+        &self,
+        sni: &str,
+        http2: bool,
+    ) -> tokio_rustls::client::TlsStream<TcpStream> {
+        let tcp = TcpStream::connect(self.connect_to)
+            .await
+            .expect("connecting to the server");
+        let _ = tcp.set_nodelay(true);
+        let connector = if http2 { &self.http2 } else { &self.http1 };
+        connector
+            .connect(
+                ServerName::try_from(sni.to_owned()).expect("a DNS name"),
+                tcp,
+            )
+            .await
+            .expect("the TLS handshake")
+    }
+
     /// A request to `host` (SNI and `Host`, without the port: `v.vault.localhost`,
     /// `localhost`) for a raw path and query. `method` may be any token.
     pub(crate) fn request(&self, method: &str, host: &str, path_and_query: &str) -> RawRequest {

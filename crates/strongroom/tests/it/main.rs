@@ -10,6 +10,7 @@
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
 //! - `datadir`: one `serve` per data directory (two first starts leave one master key).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
+//! - `slow_clients`: the connection cap and the header-read, idle and request deadlines.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
@@ -20,3 +21,4 @@ mod harness;
 mod hostile;
 mod hostile_keys;
 mod proxy;
+mod slow_clients;

@@ -300,3 +300,60 @@ async fn passthrough_relays_only_what_the_operator_listed() {
         .expect("the relay answered in time");
     assert_eq!(echoed, b"ping through the tunnel");
 }
+
+/// A passthrough entry without a port means 443 only, and a relayed tunnel with no byte in
+/// either direction for the idle timeout is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passthrough_ports_are_explicit_and_idle_relays_close() {
+    let echo = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binding the echo server");
+    let echo_port = echo.local_addr().expect("echo address").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = echo.accept().await {
+            tokio::spawn(async move {
+                let (mut reader, mut writer) = stream.split();
+                let _ = tokio::io::copy(&mut reader, &mut writer).await;
+            });
+        }
+    });
+    let server = TestServer::start_with(&[
+        "--proxy-passthrough",
+        &format!("127.0.0.1,127.0.0.1:{echo_port}"),
+        "--idle-timeout",
+        "2s",
+    ]);
+    let other_port = echo_port.wrapping_add(1);
+    let reply = exchange(
+        &mut connect(&server).await,
+        &format!("CONNECT 127.0.0.1:{other_port} HTTP/1.1\r\nHost: 127.0.0.1:{other_port}\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(
+        reply.status, 403,
+        "a host listed without a port is 443 only"
+    );
+
+    let mut tunnel = connect(&server).await;
+    let connect_request =
+        format!("CONNECT 127.0.0.1:{echo_port} HTTP/1.1\r\nHost: 127.0.0.1:{echo_port}\r\n\r\n");
+    assert_eq!(exchange(&mut tunnel, &connect_request).await.status, 200);
+    tunnel.write_all(b"ping").await.expect("write");
+    let mut echoed = [0u8; 4];
+    tokio::time::timeout(TIMEOUT, tunnel.read_exact(&mut echoed))
+        .await
+        .expect("echo in time")
+        .expect("echo");
+    let quiet_since = std::time::Instant::now();
+    let mut rest = [0u8; 1];
+    let end = tokio::time::timeout(Duration::from_secs(8), tunnel.read(&mut rest)).await;
+    let quiet_for = quiet_since.elapsed();
+    assert!(
+        matches!(end, Ok(Ok(0) | Err(_))),
+        "the idle relay was not closed within 8 s: {end:?}"
+    );
+    assert!(
+        quiet_for >= Duration::from_millis(1500),
+        "the relay closed after {quiet_for:?}, before the 2 s idle timeout"
+    );
+}
