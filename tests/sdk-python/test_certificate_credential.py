@@ -157,9 +157,11 @@ def test_another_principals_certificate_is_refused(server: StrongroomServer, tmp
     assert "AADSTS700027" in report["message"] and "The key was not found" in report["message"], report
 
 
-def test_credential_reset_adds_a_certificate_and_keeps_the_secret(server: StrongroomServer, tmp_path: Path):
+def test_credential_reset_append_adds_a_certificate_and_keeps_the_secret(server: StrongroomServer, tmp_path: Path):
     sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("certreset"))
-    reset = server.cli_json("ad", "sp", "credential", "reset", "--id", sp["appId"], "--create-cert", "--cert-dir", str(tmp_path))
+    reset = server.cli_json(
+        "ad", "sp", "credential", "reset", "--id", sp["appId"], "--append", "--create-cert", "--cert-dir", str(tmp_path)
+    )  # fmt: skip
     assert set(reset) == {"appId", "fileWithCertAndPrivateKey", "password", "tenant"}
     assert reset["appId"] == sp["appId"] and reset["password"] is None and reset["tenant"] == server.tenant_id
     assert_private_pem(reset["fileWithCertAndPrivateKey"], tmp_path)
@@ -171,8 +173,10 @@ def test_credential_reset_adds_a_certificate_and_keeps_the_secret(server: Strong
         server.authority_host, server.vault_url(vault), secret,
     )  # fmt: skip
     assert report == {"value": "reset-with-a-cert"}, report
-    # The older client secret still works.
+    # With --append the older client secret still works, and both are listed.
     assert server.token(sp["appId"], sp["password"], f"{server.vault_audience}/.default")
+    assert len(server.cli_json("ad", "sp", "credential", "list", "--id", sp["appId"])) == 1
+    assert len(server.cli_json("ad", "sp", "credential", "list", "--id", sp["appId"], "--cert")) == 1
 
 
 def test_token_endpoint_refuses_a_secret_and_an_assertion_together(server: StrongroomServer):

@@ -221,10 +221,11 @@ async fn token(
             .ok_or_else(|| missing("resource"))?,
     };
     let now = state.vaults.now();
-    let principal = match assertion {
+    let client = match assertion {
         Some(assertion) => {
             authenticate_client_assertion(
                 state.store.as_ref(),
+                &state.assertion_replay,
                 &tenant.tenant_id,
                 client_id,
                 assertion,
@@ -246,7 +247,7 @@ async fn token(
         }
     };
     let issued = state.issuer.issue(
-        &TokenRequest::for_principal(&principal, resource.clone()),
+        &TokenRequest::for_client(&client, resource.clone()),
         now,
     )?;
     let body = match flavour {

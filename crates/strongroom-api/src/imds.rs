@@ -17,14 +17,14 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use strongroom_identity::{
-    IdentityError, TokenRequest, authenticate_client, imds_error, imds_token_response,
+    AuthenticatedClient, IdentityError, TokenRequest, authenticate_client, imds_error, imds_token_response,
     selects_identity,
 };
-use strongroom_store::PrincipalRow;
+
 
 /// The workload identity a proxy client proved with its proxy credentials.
 #[derive(Debug, Clone)]
-pub struct ProxyIdentity(pub PrincipalRow);
+pub struct ProxyIdentity(pub AuthenticatedClient);
 
 /// Proxy credentials were sent but do not authenticate anyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub async fn authenticate_proxy(
     )
     .await
     {
-        Ok(principal) => Ok(Some(ProxyIdentity(principal))),
+        Ok(client) => Ok(Some(ProxyIdentity(client))),
         Err(IdentityError::Store(err)) => {
             tracing::error!(error = %err, "checking proxy credentials failed");
             Err(ProxyCredentialsRefused)
@@ -103,9 +103,10 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
             "Required audience parameter not specified",
         );
     };
-    let Some(ProxyIdentity(principal)) = request.extensions().get::<ProxyIdentity>() else {
+    let Some(ProxyIdentity(client)) = request.extensions().get::<ProxyIdentity>() else {
         return identity_not_found();
     };
+    let principal = &client.principal;
     let resource_id = param("msi_res_id").or_else(|| param("mi_res_id"));
     let matches_identity = selects_identity(
         param("client_id").as_deref(),
@@ -118,7 +119,7 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
     }
     let audience = resource.trim_end_matches('/');
     let issued = match state.issuer.issue(
-        &TokenRequest::for_principal(principal, audience),
+        &TokenRequest::for_client(client, audience),
         state.vaults.now(),
     ) {
         Ok(issued) => issued,

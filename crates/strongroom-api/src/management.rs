@@ -25,13 +25,15 @@ const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
 
 pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let caller =
-        authenticate(state, &parts.headers, &state.derived.management_audiences).map_err(|_| {
-            ApiError::Custom {
+    let caller = authenticate(state, &parts.headers, &state.derived.management_audiences)
+        .await
+        .map_err(|err| match err {
+            ApiError::Unauthorized { .. } => ApiError::Custom {
                 status: StatusCode::UNAUTHORIZED,
                 code: "InvalidAuthenticationToken",
                 message: "The access token is missing or invalid.".to_owned(),
-            }
+            },
+            other => other,
         })?;
     if !caller.is_admin {
         return Err(ApiError::Custom {
@@ -171,6 +173,8 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
                     .delete_principal(&principal.object_id)
                     .await
                     .map_err(ApiError::internal)?;
+                // Its tokens stop working now, not when they expire.
+                state.principals.forget(&principal.object_id);
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
             _ => Err(ApiError::MethodNotAllowed(m.to_string())),
@@ -180,6 +184,9 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
         }
         ["v1.0", "servicePrincipals", id, "addPassword"] if *m == Method::POST => {
             add_password(state, id).await
+        }
+        ["v1.0", "servicePrincipals", id, "removePassword" | "removeKey"] if *m == Method::POST => {
+            remove_credential(state, id, &body).await
         }
         ["strongroom", "dev", "clock"] if *m == Method::POST => {
             advance_clock(state, parts.uri.query()).await
@@ -518,8 +525,13 @@ fn principal_json(principal: &PrincipalRow) -> Value {
         "displayName": principal.display_name,
         "appOwnerOrganizationId": principal.tenant_id,
         "servicePrincipalType": if principal.kind == "ManagedIdentity" { "ManagedIdentity" } else { "Application" },
-        "passwordCredentials": principal.credentials.iter().map(|c| json!({
+        // Graph lists secrets and certificates apart.
+        "passwordCredentials": principal.credentials.iter().filter(|c| c.certificate.is_none()).map(|c| json!({
             "keyId": c.key_id, "hint": c.hint,
+            "startDateTime": c.created.seconds(), "endDateTime": c.expires.map(|e| e.seconds()),
+        })).collect::<Vec<_>>(),
+        "keyCredentials": principal.credentials.iter().filter(|c| c.certificate.is_some()).map(|c| json!({
+            "keyId": c.key_id, "type": "AsymmetricX509Cert", "usage": "Verify",
             "startDateTime": c.created.seconds(), "endDateTime": c.expires.map(|e| e.seconds()),
         })).collect::<Vec<_>>(),
     })
@@ -590,6 +602,8 @@ async fn add_password(state: &AppState, id: &str) -> Result<Response, ApiError> 
         strongroom_identity::add_client_secret(state.store.as_ref(), &principal.object_id, now)
             .await
             .map_err(ApiError::internal)?;
+    // Tokens bought with the new secret must pass revocation at once.
+    state.principals.forget(&principal.object_id);
     // The one response that carries the secret; Graph shows it only here too.
     let body = json!({
         "keyId": credential.key_id,
@@ -600,6 +614,42 @@ async fn add_password(state: &AppState, id: &str) -> Result<Response, ApiError> 
         "endDateTime": credential.expires.map(|e| e.seconds()),
     });
     Ok(json_response(StatusCode::OK, &body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RemoveCredentialBody {
+    key_id: String,
+    /// Graph's `removeKey` wants a proof-of-possession JWT; the management API is for
+    /// deployment administrators only, so it is accepted and not needed.
+    #[serde(default)]
+    #[allow(dead_code, reason = "accepted for Graph's shape")]
+    proof: Option<String>,
+}
+
+/// Graph's `removePassword` / `removeKey`: the credential is gone, and so is every token
+/// obtained with it (revocation). 204; 404 when the principal has no such credential.
+async fn remove_credential(state: &AppState, id: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let remove: RemoveCredentialBody = parse_json(body)?;
+    let principal = find_principal(state, id).await?;
+    let key_id = remove.key_id.to_ascii_lowercase();
+    let removed = state
+        .store
+        .remove_principal_credential(&principal.object_id, &key_id)
+        .await
+        .map_err(ApiError::internal)?;
+    state.principals.forget(&principal.object_id);
+    if !removed {
+        return Err(arm_error(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            format!(
+                "No credential with keyId '{}' was found on '{id}'.",
+                remove.key_id
+            ),
+        ));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -634,6 +684,7 @@ async fn add_certificate(state: &AppState, id: &str, body: &[u8]) -> Result<Resp
         }
         Err(err) => return Err(ApiError::internal(err)),
     };
+    state.principals.forget(&principal.object_id);
     let body = json!({
         "keyId": credential.key_id,
         "type": "AsymmetricX509Cert",
@@ -795,6 +846,7 @@ async fn delete_identity(state: &AppState, name: &str) -> Result<Response, ApiEr
         .delete_principal(&identity.object_id)
         .await
         .map_err(ApiError::internal)?;
+    state.principals.forget(&identity.object_id);
     Ok(StatusCode::OK.into_response())
 }
 

@@ -109,13 +109,18 @@ where
 {
     let (parts, body) = request.into_parts();
     let caller = match zone {
-        Zone::Local => authenticate(state, &parts.headers, &state.derived.vault_audiences)?,
-        Zone::Azure(cloud) => authenticate_with_challenge(
-            state,
-            &parts.headers,
-            &state.derived.vault_audiences,
-            || state.config.azure_challenge(cloud),
-        )?,
+        Zone::Local => {
+            authenticate(state, &parts.headers, &state.derived.vault_audiences).await?
+        }
+        Zone::Azure(cloud) => {
+            authenticate_with_challenge(
+                state,
+                &parts.headers,
+                &state.derived.vault_audiences,
+                || state.config.azure_challenge(cloud),
+            )
+            .await?
+        }
     };
     let span = tracing::Span::current();
     span.record("caller", tracing::field::display(&caller.object_id));
@@ -193,7 +198,7 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Verifies the bearer token for one of `audiences`, or answers the Key Vault challenge.
-pub(crate) fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     audiences: &[String],
@@ -201,10 +206,11 @@ pub(crate) fn authenticate(
     authenticate_with_challenge(state, headers, audiences, || {
         state.derived.challenge.clone()
     })
+    .await
 }
 
 /// As `authenticate`, with the `WWW-Authenticate` value of the host the request used.
-fn authenticate_with_challenge(
+async fn authenticate_with_challenge(
     state: &AppState,
     headers: &HeaderMap,
     audiences: &[String],
@@ -218,13 +224,19 @@ fn authenticate_with_challenge(
         });
     };
     let now = state.vaults.now();
-    state
-        .verifier
-        .verify(token, now, audiences)
-        .map_err(|err| ApiError::Unauthorized {
+    let verified = state.verifier.verify(token, now, audiences);
+    // The signature says who; the store says whether that still holds (revocation).
+    let admitted = match verified {
+        Ok(caller) => state.principals.admit(state.store.as_ref(), caller).await,
+        Err(err) => Err(err),
+    };
+    admitted.map_err(|err| match err {
+        TokenError::Unavailable => ApiError::internal(err),
+        err => ApiError::Unauthorized {
             message: token_error_message(&err),
             challenge: challenge(),
-        })
+        },
+    })
 }
 
 /// Azure's messages for refused tokens (AZURE-ERRORS.md 2.x).
@@ -241,6 +253,9 @@ fn token_error_message(err: &TokenError) -> String {
         TokenError::NotYetValid => "Token not yet valid".to_owned(),
         TokenError::BadSignature => {
             "AKV10046: Unable to resolve the key used for signature validation.".to_owned()
+        }
+        TokenError::Revoked => {
+            "AKV10000: The token was revoked: its principal or the credential it was obtained with no longer exists.".to_owned()
         }
         _ => "AKV10000: Request is missing a Bearer or PoP token.".to_owned(),
     }

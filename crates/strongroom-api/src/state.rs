@@ -1,7 +1,7 @@
 //! What every handler can reach: configuration, the vault service context and identity.
 
 use std::sync::Arc;
-use strongroom_identity::{TokenIssuer, TokenVerifier};
+use strongroom_identity::{AssertionReplayGuard, PrincipalStates, TokenIssuer, TokenVerifier};
 use strongroom_model::ManualClock;
 use strongroom_store::Store;
 use strongroom_vault::VaultCtx;
@@ -90,6 +90,10 @@ pub struct AppState {
     pub verifier: TokenVerifier,
     /// Handed to identity functions (credentials, principals); the API never queries it.
     pub store: Arc<dyn Store>,
+    /// Revocation: every verified token is checked against its principal's current state.
+    pub principals: PrincipalStates,
+    /// The `jti`s of accepted client assertions (replay).
+    pub assertion_replay: AssertionReplayGuard,
     /// Derived from `config` once, because every request needs them.
     pub(crate) derived: Derived,
 }
@@ -119,6 +123,8 @@ impl AppState {
             issuer,
             verifier,
             store,
+            principals: PrincipalStates::default(),
+            assertion_replay: AssertionReplayGuard::default(),
             derived,
         }
     }

@@ -264,6 +264,7 @@ mod tests {
             app_id: "app".into(),
             issuer: "iss".into(),
             is_admin: false,
+            credential_id: None,
         })
     }
 

@@ -458,8 +458,13 @@ pub enum SpCommand {
 /// `strongroom ad sp credential …`
 #[derive(Debug, Subcommand)]
 pub enum SpCredentialCommand {
-    /// Add a new client secret to a principal and print it (older secrets stay valid)
+    /// Replace a principal's credentials with a new client secret (or certificate) and print
+    /// it; with --append the older ones stay valid
     Reset(CredentialResetArgs),
+    /// List a principal's client secrets (with --cert, its certificates)
+    List(CredentialListArgs),
+    /// Delete one credential; tokens obtained with it stop working
+    Delete(CredentialDeleteArgs),
 }
 
 /// `ad sp credential reset`
@@ -468,8 +473,36 @@ pub struct CredentialResetArgs {
     /// Application (client) id of the principal (a managed identity's clientId works too)
     #[arg(long)]
     pub id: String,
+    /// Keep the existing credentials (default: they are deleted once the new one exists)
+    #[arg(long)]
+    pub append: bool,
     #[command(flatten)]
     pub cert: CreateCertArgs,
+}
+
+/// `ad sp credential list`
+#[derive(Debug, Args)]
+pub struct CredentialListArgs {
+    /// Application (client) id of the principal
+    #[arg(long)]
+    pub id: String,
+    /// List certificate credentials instead of client secrets
+    #[arg(long)]
+    pub cert: bool,
+}
+
+/// `ad sp credential delete`
+#[derive(Debug, Args)]
+pub struct CredentialDeleteArgs {
+    /// Application (client) id of the principal
+    #[arg(long)]
+    pub id: String,
+    /// The credential's keyId (from `credential list`)
+    #[arg(long)]
+    pub key_id: String,
+    /// The credential is a certificate
+    #[arg(long)]
+    pub cert: bool,
 }
 
 /// `--create-cert [--cert-dir D]`: a certificate credential instead of a client secret.
@@ -762,17 +795,19 @@ mod tests {
                 r#"Vm(Identity(Assign(HostArgs { name: "host1", resource_group: "strongroom" })))"#
             ]],
         );
+        check("ad sp credential reset --id app-1 --append", expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: true, cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#]]);
+        check("ad sp credential list --id app-1 --cert", expect![[r#"Ad(Sp(Credential(List(CredentialListArgs { id: "app-1", cert: true }))))"#]]);
+        check(
+            "ad sp credential delete --id app-1 --key-id k-1",
+            expect![[r#"Ad(Sp(Credential(Delete(CredentialDeleteArgs { id: "app-1", key_id: "k-1", cert: false }))))"#]],
+        );
         check(
             "ad sp credential reset --id app-1",
-            expect![[
-                r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#
-            ]],
+            expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: false, cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#]],
         );
         check(
             "ad sp credential reset --id app-1 --create-cert --cert-dir /certs",
-            expect![[
-                r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", cert: CreateCertArgs { create_cert: true, cert_dir: Some("/certs") } }))))"#
-            ]],
+            expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: false, cert: CreateCertArgs { create_cert: true, cert_dir: Some("/certs") } }))))"#]],
         );
         check(
             "ad sp create-for-rbac --name app1 --cert-dir /certs",

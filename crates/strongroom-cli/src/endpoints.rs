@@ -246,6 +246,20 @@ impl Endpoints {
         ))
     }
 
+    /// Graph `POST /v1.0/servicePrincipals/{objectId}/removePassword` (a client secret) or
+    /// `…/removeKey` (a certificate).
+    pub(crate) fn remove_credential(&self, object_id: &str, certificate: bool) -> Target {
+        let action = if certificate {
+            "removeKey"
+        } else {
+            "removePassword"
+        };
+        self.identity(format!(
+            "/v1.0/servicePrincipals/{}/{action}",
+            segment(object_id)
+        ))
+    }
+
     /// Graph `POST /v1.0/servicePrincipals/{id}/addCertificate` (Strongroom's shortcut for
     /// `keyCredentials`): registers a public certificate.
     pub(crate) fn add_certificate(&self, object_id: &str) -> Target {

@@ -73,8 +73,9 @@ pub(crate) async fn assign_host(session: &Session, args: &HostArgs) -> Result<Va
 
 /// `ad sp credential reset --id APPID`: a new client secret for the principal, printed as
 /// `{"appId","password","tenant"}`, or with `--create-cert` a new certificate credential,
-/// `{"appId","fileWithCertAndPrivateKey","password":null,"tenant"}`. Unlike `az`, older
-/// credentials are not removed.
+/// `{"appId","fileWithCertAndPrivateKey","password":null,"tenant"}`. As `az` does, the older
+/// credentials (secrets and certificates) are then deleted, unless `--append`; the new one
+/// exists before any old one goes, so the principal is never without a credential.
 pub(crate) async fn reset_credential(
     session: &Session,
     args: &CredentialResetArgs,
@@ -83,6 +84,11 @@ pub(crate) async fn reset_credential(
     let lookup = session.endpoints.service_principal_by_app_id(&args.id);
     let principal = session.call(Method::GET, &lookup, &token).await?;
     let object_id = string_at(&principal, &["id"], &lookup)?;
+    let older = if args.append {
+        Vec::new()
+    } else {
+        crate::sp_credentials::key_ids(&principal)
+    };
     let app_id = string_at(&principal, &["appId"], &lookup)?;
     // Only a certificate needs the name (it becomes the subject).
     let display_name = if args.cert.create_cert {
@@ -101,6 +107,9 @@ pub(crate) async fn reset_credential(
         &mut output,
     )
     .await?;
+    for (key_id, certificate) in older {
+        crate::sp_credentials::remove(session, &token, &object_id, &key_id, certificate).await?;
+    }
     Ok(output)
 }
 

@@ -46,6 +46,7 @@ mod keyvault;
 mod principals;
 mod secrets;
 mod session;
+mod sp_credentials;
 #[cfg(test)]
 mod test_peer;
 mod workload;
@@ -178,6 +179,15 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
             Ok(Output::Json(
                 identities::reset_credential(&session, &args).await?,
             ))
+        }
+        CliCommand::Ad(AdCommand::Sp(SpCommand::Credential(SpCredentialCommand::List(args)))) => {
+            let session = Session::open(data)?;
+            Ok(Output::Json(sp_credentials::list(&session, &args).await?))
+        }
+        CliCommand::Ad(AdCommand::Sp(SpCommand::Credential(SpCredentialCommand::Delete(args)))) => {
+            let session = Session::open(data)?;
+            sp_credentials::delete(&session, &args).await?;
+            Ok(Output::Nothing)
         }
         CliCommand::Keyvault(command) => keyvault_command(&Session::open(data)?, command).await,
         CliCommand::Ad(AdCommand::Sp(SpCommand::CreateForRbac(args))) => {

@@ -8,7 +8,11 @@
 //! (`AADSTS50027`); the header's `x5t#S256` or `x5t` names a registered certificate
 //! (`AADSTS700027`), which has not expired (`AADSTS700027`) and whose key verifies the
 //! signature, `RS256` or `PS256` (`AADSTS700027`); `exp` and `nbf` hold now, with
-//! `CLOCK_SKEW_SECONDS` of tolerance (`AADSTS700024`).
+//! `CLOCK_SKEW_SECONDS` of tolerance, and `exp` is at most `MAX_ASSERTION_LIFETIME_SECONDS`
+//! (MSAL's ten minutes) plus the skew ahead (`AADSTS700024`); its `jti` has not been seen
+//! before (`AADSTS50027`). The replay guard remembers each accepted `jti` until the assertion
+//! expires, which the lifetime bound keeps short, and holds at most `MAX_REMEMBERED_JTIS`: when
+//! full of live ones it refuses new assertions rather than forget one (a replay window).
 
 use crate::credentials::find_client;
 use crate::{CLOCK_SKEW_SECONDS, IdentityError};
@@ -16,8 +20,46 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use strongroom_crypto::{AssertionAlgorithm, CertificateInfo, parse_client_certificate};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use strongroom_model::UnixTime;
-use strongroom_store::{PrincipalRow, Store};
+use strongroom_store::Store;
+
+use crate::AuthenticatedClient;
+
+/// The longest an assertion may be valid for from now: MSAL makes them for ten minutes.
+pub const MAX_ASSERTION_LIFETIME_SECONDS: i64 = 600;
+/// Accepted `jti`s remembered at most (each until its assertion expires).
+const MAX_REMEMBERED_JTIS: usize = 100_000;
+/// Longest `jti` accepted (MSAL sends a GUID).
+const MAX_JTI_LENGTH: usize = 256;
+
+/// Remembers the `jti` of every accepted client assertion until the assertion expires, so an
+/// intercepted assertion cannot be presented again.
+#[derive(Default)]
+pub struct AssertionReplayGuard {
+    seen: Mutex<HashMap<(String, String), i64>>,
+}
+
+impl AssertionReplayGuard {
+    /// Records `jti` for `app_id` until `expires` (Unix seconds); `false` if it was already
+    /// recorded and has not expired, or if the guard is full of live entries.
+    fn first_use(&self, app_id: &str, jti: &str, expires: i64, now: UnixTime) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (app_id.to_ascii_lowercase(), jti.to_owned());
+        if seen.get(&key).is_some_and(|until| *until >= now.seconds()) {
+            return false;
+        }
+        if seen.len() >= MAX_REMEMBERED_JTIS {
+            seen.retain(|_, until| *until >= now.seconds());
+            if seen.len() >= MAX_REMEMBERED_JTIS {
+                return false;
+            }
+        }
+        seen.insert(key, expires);
+        true
+    }
+}
 
 /// The `client_assertion_type` of a JWT client assertion.
 pub const CLIENT_ASSERTION_TYPE_JWT: &str =
@@ -48,6 +90,8 @@ struct Claims {
     exp: f64,
     #[serde(default)]
     nbf: Option<f64>,
+    #[serde(default)]
+    jti: Option<String>,
 }
 
 fn malformed(detail: &str) -> IdentityError {
@@ -78,12 +122,13 @@ pub fn certificate_thumbprint(info: &CertificateInfo) -> String {
 /// layer knows under which names it was reached); they compare ASCII case-insensitively.
 pub async fn authenticate_client_assertion(
     store: &dyn Store,
+    replay: &AssertionReplayGuard,
     tenant_id: &str,
     client_id: &str,
     assertion: &str,
     audiences: &[String],
     now: UnixTime,
-) -> Result<PrincipalRow, IdentityError> {
+) -> Result<AuthenticatedClient, IdentityError> {
     let principal = find_client(store, tenant_id, client_id).await?;
     if assertion.is_empty() {
         return Err(IdentityError::MissingParameter {
@@ -205,6 +250,21 @@ pub async fn authenticate_client_assertion(
     let now_seconds = now.seconds() as f64;
     let skew = CLOCK_SKEW_SECONDS as f64;
     let not_yet = claims.nbf.is_some_and(|nbf| nbf > now_seconds + skew);
+    let too_long = claims.exp > now_seconds + (MAX_ASSERTION_LIFETIME_SECONDS as f64) + skew;
+    if too_long {
+        return Err(IdentityError::ClientAssertion {
+            code: 700_024,
+            message: format!(
+                "Client assertion is not within its valid time range. Current time: {}, \
+                 expiry time of assertion {:.0}: an assertion may be valid for at most {} \
+                 seconds. Review the documentation at \
+                 https://learn.microsoft.com/entra/identity-platform/certificate-credentials .",
+                now.seconds(),
+                claims.exp,
+                MAX_ASSERTION_LIFETIME_SECONDS
+            ),
+        });
+    }
     if claims.exp + skew <= now_seconds || not_yet {
         return Err(IdentityError::ClientAssertion {
             code: 700_024,
@@ -220,5 +280,21 @@ pub async fn authenticate_client_assertion(
             ),
         });
     }
-    Ok(principal)
+    let jti = claims
+        .jti
+        .as_deref()
+        .filter(|jti| !jti.is_empty() && jti.len() <= MAX_JTI_LENGTH)
+        .ok_or_else(|| malformed("The assertion has no usable jti claim."))?;
+    // Remembered until the assertion could no longer be accepted anyway (expiry plus skew).
+    let remember_until = (claims.exp + skew).ceil() as i64;
+    if !replay.first_use(app_id, jti, remember_until, now) {
+        return Err(malformed(
+            "The client assertion was already used: its jti must be unique.",
+        ));
+    }
+    let credential_id = credential.key_id.clone();
+    Ok(AuthenticatedClient {
+        principal,
+        credential_id,
+    })
 }

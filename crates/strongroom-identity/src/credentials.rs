@@ -6,7 +6,7 @@
 //! a presented secret is compared in constant time against *every* stored credential, so
 //! the time taken does not say which one (if any) matched.
 
-use crate::IdentityError;
+use crate::{AuthenticatedClient, IdentityError};
 use strongroom_crypto::{
     CertificateInfo, SecretHash, certificate_der_from_text, hash_secret, parse_client_certificate,
     random_token, verify_secret,
@@ -67,7 +67,7 @@ pub async fn authenticate_client(
     client_id: &str,
     client_secret: &str,
     now: UnixTime,
-) -> Result<PrincipalRow, IdentityError> {
+) -> Result<AuthenticatedClient, IdentityError> {
     let principal = find_client(store, tenant_id, client_id).await?;
     if client_secret.is_empty() {
         return Err(IdentityError::MissingParameter {
@@ -75,7 +75,7 @@ pub async fn authenticate_client(
         });
     }
 
-    let mut matched_live = false;
+    let mut matched_live: Option<&str> = None;
     let mut matched_expired = false;
     // Certificate credentials have no hash; a secret never matches them.
     for credential in principal
@@ -90,11 +90,17 @@ pub async fn authenticate_client(
         // Always compute the comparison; branch on expiry only afterwards.
         let matches = verify_secret(&stored, client_secret);
         let expired = credential.expires.is_some_and(|expires| expires <= now);
-        matched_live |= matches && !expired;
+        if matches && !expired {
+            matched_live = Some(&credential.key_id);
+        }
         matched_expired |= matches && expired;
     }
-    if matched_live {
-        Ok(principal)
+    if let Some(key_id) = matched_live {
+        let credential_id = key_id.to_owned();
+        Ok(AuthenticatedClient {
+            principal,
+            credential_id,
+        })
     } else if matched_expired {
         Err(IdentityError::ExpiredSecret {
             app_id: principal.app_id,

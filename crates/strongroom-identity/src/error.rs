@@ -73,4 +73,11 @@ pub enum TokenError {
     },
     #[error("invalid issuer: expected {expected}, found {found}")]
     WrongIssuer { expected: String, found: String },
+    /// Valid when issued, but its principal was deleted or the credential it was obtained
+    /// with was removed.
+    #[error("the token has been revoked")]
+    Revoked,
+    /// The principal's state could not be read (store failure): not the caller's fault.
+    #[error("the token's principal could not be checked")]
+    Unavailable,
 }

@@ -35,12 +35,14 @@ mod credentials;
 mod discovery;
 mod error;
 mod managed;
+mod revocation;
 mod token;
 mod verify;
 
 pub use aad_errors::{aad_error_body, aad_error_body_with_ids};
 pub use assertion::{
-    CLIENT_ASSERTION_TYPE_JWT, authenticate_client_assertion, certificate_thumbprint,
+    AssertionReplayGuard, CLIENT_ASSERTION_TYPE_JWT, MAX_ASSERTION_LIFETIME_SECONDS,
+    authenticate_client_assertion, certificate_thumbprint,
 };
 pub use credentials::{
     CLIENT_SECRET_LIFETIME_DAYS, DEFAULT_TENANT_ALIASES, DEFAULT_TENANT_NAME,
@@ -54,8 +56,9 @@ pub use managed::{
     find_managed_identity, imds_error, imds_token_response, list_managed_identities,
     selects_identity,
 };
+pub use revocation::{PrincipalStates, SNAPSHOT_TTL};
 pub use token::{
-    IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer, TokenRequest,
+    AuthenticatedClient, IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer, TokenRequest,
     resource_from_scope, token_response_v1, token_response_v2,
 };
 pub use verify::{CLOCK_SKEW_SECONDS, DEFAULT_CACHE_CAPACITY, TokenVerifier};

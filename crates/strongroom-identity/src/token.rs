@@ -42,6 +42,9 @@ pub(crate) struct AccessClaims {
     pub(crate) ver: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) strongroom_admin: bool,
+    /// The key id of the credential the client authenticated with (revocation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) strongroom_cred: Option<String>,
 }
 
 /// Who a token is for and which resource it is for.
@@ -53,19 +56,31 @@ pub struct TokenRequest {
     /// The `aud` claim: the resource, e.g. `https://vault.azure.net` (see `resource_from_scope`).
     pub audience: String,
     pub is_admin: bool,
+    /// The credential the client authenticated with; its deletion revokes the token.
+    pub credential_id: Option<String>,
 }
 
 impl TokenRequest {
-    /// A request for `principal`, who has just authenticated, to reach `audience`.
-    pub fn for_principal(principal: &PrincipalRow, audience: impl Into<String>) -> Self {
+    /// A request for a client that has just authenticated, to reach `audience`.
+    pub fn for_client(client: &AuthenticatedClient, audience: impl Into<String>) -> Self {
+        let principal = &client.principal;
         Self {
             tenant_id: TenantId(principal.tenant_id.clone()),
             object_id: ObjectId(principal.object_id.clone()),
             app_id: principal.app_id.clone(),
             audience: audience.into(),
             is_admin: principal.is_admin,
+            credential_id: Some(client.credential_id.clone()),
         }
     }
+}
+
+/// A principal that proved itself, and with which of its credentials.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedClient {
+    pub principal: PrincipalRow,
+    /// The key id of the matching credential.
+    pub credential_id: String,
 }
 
 /// A signed access token and the times the token endpoint reports.
@@ -189,6 +204,7 @@ impl TokenIssuer {
             tid: request.tenant_id.0.clone(),
             ver: "1.0".to_owned(),
             strongroom_admin: request.is_admin,
+            strongroom_cred: request.credential_id.clone(),
         };
         let mut token = self.encoded_header.clone();
         token.push('.');

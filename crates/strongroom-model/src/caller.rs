@@ -47,8 +47,13 @@ pub struct Caller {
     pub app_id: String,
     /// The token's issuer, echoed in Azure's 403 message.
     pub issuer: String,
-    /// Deployment administrators may use the management API.
+    /// Deployment administrators may use the management API. The token's claim, checked
+    /// against the principal's current state on every request (a demoted admin's token
+    /// loses it).
     pub is_admin: bool,
+    /// The key id of the credential (client secret or certificate) the token was obtained
+    /// with: deleting that credential revokes the token. `None` for tokens without one.
+    pub credential_id: Option<String>,
 }
 
 impl Caller {

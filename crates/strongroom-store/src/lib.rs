@@ -74,6 +74,14 @@ pub trait Store: Send + Sync + 'static {
         object_id: &str,
         credential: CredentialRow,
     ) -> Result<(), StoreError>;
+    /// Removes one credential by key id in one transaction (concurrent additions and removals
+    /// never lose each other); `false` if the principal has no such credential, `NotFound` if
+    /// the principal is absent.
+    async fn remove_principal_credential(
+        &self,
+        object_id: &str,
+        key_id: &str,
+    ) -> Result<bool, StoreError>;
     async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError>;
 
     // ---- vaults and access policies ----

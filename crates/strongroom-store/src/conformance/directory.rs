@@ -334,6 +334,54 @@ pub(super) async fn credentials_append_concurrently(store: Arc<dyn Store>) {
         StoreError::NotFound,
         "{what}: an absent principal"
     );
+
+    // Removals interleaved with appends: each removes exactly its own, none is lost.
+    let what = "credentials remove";
+    let mut tasks = Vec::new();
+    for i in 0..n_appends {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                store
+                    .remove_principal_credential("o1", &format!("k{}", i + 1))
+                    .await
+            } else {
+                store
+                    .add_principal_credential("o1", credential(&format!("n{i}"), None))
+                    .await
+                    .map(|()| true)
+            }
+        }));
+    }
+    for task in tasks {
+        let result = task.await.expect("remove task");
+        assert!(matches!(result, Ok(true)), "{what}: {result:?}");
+    }
+    let mut key_ids: Vec<String> = ok(what, store.get_principal_by_object_id("o1").await)
+        .map(|p| p.credentials.into_iter().map(|c| c.key_id).collect())
+        .unwrap_or_default();
+    key_ids.sort();
+    // Even i removed k{i+1}; odd i appended n{i}: k0, k{even} and n{odd} survive.
+    let mut expected: Vec<String> = std::iter::once("k0".to_owned())
+        .chain((0..n_appends).map(|i| {
+            if i % 2 == 0 {
+                format!("k{}", i + 2)
+            } else {
+                format!("n{i}")
+            }
+        }))
+        .collect();
+    expected.sort();
+    assert_eq!(key_ids, expected, "{what}: exactly the removed ones are gone");
+    assert!(
+        matches!(store.remove_principal_credential("o1", "k1").await, Ok(false)),
+        "{what}: removing again finds nothing"
+    );
+    assert_err!(
+        store.remove_principal_credential("absent", "k0").await,
+        StoreError::NotFound,
+        "{what}: an absent principal"
+    );
 }
 
 pub(super) async fn vaults(store: Arc<dyn Store>) {

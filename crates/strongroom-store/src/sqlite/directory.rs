@@ -216,6 +216,24 @@ pub(super) fn add_principal_credential(
     insert_credential(conn, object_id, next_ordinal, credential)
 }
 
+/// Removes one credential of the principal by key id.
+pub(super) fn remove_principal_credential(
+    conn: &Connection,
+    object_id: &str,
+    key_id: &str,
+) -> Result<bool, StoreError> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
+        .exists(params![object_id])?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let n_deleted = conn
+        .prepare_cached("DELETE FROM credentials WHERE object_id = ?1 AND key_id = ?2")?
+        .execute(params![object_id, key_id])?;
+    Ok(n_deleted > 0)
+}
+
 /// Deletes the principal; its credentials go with it (foreign key cascade).
 pub(super) fn delete_principal(conn: &Connection, object_id: &str) -> Result<bool, StoreError> {
     let n_deleted = conn

@@ -173,6 +173,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn remove_principal_credential(
+        &self,
+        object_id: &str,
+        key_id: &str,
+    ) -> Result<bool, StoreError> {
+        let (object_id, key_id) = (object_id.to_owned(), key_id.to_owned());
+        self.writer
+            .write(move |conn| directory::remove_principal_credential(conn, &object_id, &key_id))
+            .await
+    }
+
     async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError> {
         let object_id = object_id.to_owned();
         self.writer

@@ -150,6 +150,7 @@ pub(crate) fn caller() -> Caller {
         app_id: "test-app".to_owned(),
         issuer: "https://sts.strongroom.test/tenant/".to_owned(),
         is_admin: false,
+        credential_id: None,
     }
 }
 

@@ -10,6 +10,8 @@
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
 //! - `datadir`: one `serve` per data directory (two first starts leave one master key).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
+//! - `revocation`: deleted credentials and principals lose access at once; client
+//!   assertions are single-use and short-lived.
 //! - `slow_clients`: the connection cap and the header-read, idle and request deadlines.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
@@ -21,4 +23,5 @@ mod harness;
 mod hostile;
 mod hostile_keys;
 mod proxy;
+mod revocation;
 mod slow_clients;
