@@ -2,10 +2,11 @@
 //!
 //! `TestServer::start()` runs `strongroom serve` on `127.0.0.1:0` with a temporary data
 //! directory and `--dev-clock`, waits for the readiness line (no sleeps, 60 s timeout), and
-//! kills the child on drop. `RawClient` speaks HTTP/1.1 or HTTP/2 over rustls (aws-lc-rs),
-//! trusting only the server's `ca.pem`, to `127.0.0.1:PORT` with whatever SNI and `Host` a
-//! test asks for, and sends whatever method, path, headers and body bytes it is given:
-//! the things the official SDKs never send.
+//! kills the child on drop; `start_configured` changes the listener, drops `--dev-clock` or
+//! runs the binary under another program (`strace`). `RawClient` speaks HTTP/1.1 or HTTP/2
+//! over rustls (aws-lc-rs), trusting only the server's `ca.pem`, to `127.0.0.1:PORT` with
+//! whatever SNI and `Host` a test asks for, and sends whatever method, path, headers and
+//! body bytes it is given: the things the official SDKs never send.
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader, Read};
@@ -39,9 +40,33 @@ const READY_PREFIX: &str = "strongroom ready: ";
 /// The Azure management audience; the management API and the dev clock accept it.
 pub(crate) const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
 
+/// How `serve` is started (kept for `restart`): `TestServer::start` uses the default,
+/// `--listen 127.0.0.1:0 --dev-clock`, run directly.
+#[derive(Debug, Clone)]
+pub(crate) struct ServeOptions {
+    /// `--listen`.
+    pub(crate) listen: String,
+    /// Whether `--dev-clock` is passed.
+    pub(crate) dev_clock: bool,
+    /// A program (and its arguments) the binary runs under, e.g. `strace -f -o FILE`;
+    /// empty: the binary is the child.
+    pub(crate) wrapper: Vec<String>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:0".to_owned(),
+            dev_clock: true,
+            wrapper: Vec::new(),
+        }
+    }
+}
+
 /// A running `strongroom serve` on a temporary data directory.
 pub(crate) struct TestServer {
     data_dir: TempDir,
+    options: ServeOptions,
     /// Flags added to `serve` (kept for `restart`).
     extra_args: Vec<String>,
     child: Option<Child>,
@@ -61,9 +86,15 @@ impl TestServer {
 
     /// Starts the binary with extra `serve` flags.
     pub(crate) fn start_with(extra_args: &[&str]) -> Self {
+        Self::start_configured(ServeOptions::default(), extra_args)
+    }
+
+    /// Starts the binary as `options` say, with extra `serve` flags.
+    pub(crate) fn start_configured(options: ServeOptions, extra_args: &[&str]) -> Self {
         let data_dir = tempfile::tempdir().expect("creating a temporary data directory");
         let mut server = Self {
             data_dir,
+            options,
             extra_args: extra_args.iter().map(|a| (*a).to_owned()).collect(),
             child: None,
             ready: Value::Null,
@@ -86,10 +117,48 @@ impl TestServer {
     }
 
     /// SIGKILL (what `Child::kill` sends on Unix): no shutdown hook runs, nothing is flushed.
+    /// Under a wrapper the server itself is killed first (killing only the wrapper could
+    /// leave it running, as a tracer's death detaches its tracee).
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
+            if !self.options.wrapper.is_empty() {
+                self.signal_server("KILL");
+            }
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM to the server (graceful shutdown), then waits up to `timeout` for the child
+    /// (the wrapper, if any, exits with it); SIGKILL if it has not exited by then. `true` if
+    /// it exited by itself.
+    pub(crate) fn terminate(&mut self, timeout: Duration) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return true;
+        };
+        self.signal_server("TERM");
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.signal_server("KILL");
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    /// Sends `signal` (a `kill -SIGNAL` name) to the `serve` process: the `pid` it announced.
+    fn signal_server(&self, signal: &str) {
+        if let Some(pid) = self.ready["pid"].as_u64() {
+            let _ = Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(pid.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
     }
 
@@ -101,11 +170,24 @@ impl TestServer {
     }
 
     fn spawn(&mut self) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
+        let binary = env!("CARGO_BIN_EXE_strongroom");
+        let mut command = match self.options.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        };
+        command
             .arg("serve")
             .arg("--data-dir")
             .arg(self.data_dir.path())
-            .args(["--listen", "127.0.0.1:0", "--dev-clock"])
+            .args(["--listen", &self.options.listen]);
+        if self.options.dev_clock {
+            command.arg("--dev-clock");
+        }
+        let mut child = command
             .args(&self.extra_args)
             .env_remove("STRONGROOM_DATA_DIR")
             .stdin(Stdio::null())
@@ -185,13 +267,25 @@ impl TestServer {
     /// (`POST /{tenantId}/oauth2/v2.0/token`).
     pub(crate) async fn admin_token(&self, scope: &str) -> String {
         let admin = self.admin_credential();
+        self.client_token(
+            admin["clientId"].as_str().expect("clientId"),
+            admin["clientSecret"].as_str().expect("clientSecret"),
+            scope,
+        )
+        .await
+    }
+
+    /// An access token for any principal by client credentials.
+    pub(crate) async fn client_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        scope: &str,
+    ) -> String {
         let form = [
             ("grant_type", "client_credentials"),
-            ("client_id", admin["clientId"].as_str().expect("clientId")),
-            (
-                "client_secret",
-                admin["clientSecret"].as_str().expect("clientSecret"),
-            ),
+            ("client_id", client_id),
+            ("client_secret", client_secret),
             ("scope", scope),
         ]
         .iter()
