@@ -8,6 +8,8 @@
 //! - `hostile_keys`: the same for every key endpoint: bad bodies, algorithms, base64url,
 //!   digest lengths, key sizes and counts, on an RSA and an EC key.
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
+//! - `commit_trace`: the database is in WAL mode, and (under `strace`) the fsync of a write's
+//!   commit returns before the answer is written to the client's socket.
 //! - `datadir`: one `serve` per data directory (two first starts leave one master key).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
 //! - `revocation`: deleted credentials and principals lose access at once; client
@@ -17,6 +19,7 @@
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
 mod challenge;
+mod commit_trace;
 mod datadir;
 mod durability;
 mod harness;
