@@ -7,6 +7,9 @@
 //!   and the server keeps serving.
 //! - `hostile_keys`: the same for every key endpoint: bad bodies, algorithms, base64url,
 //!   digest lengths, key sizes and counts, on an RSA and an EC key.
+//! - `admin_only`: a non-admin principal gets 403 `AuthorizationFailed` on every management
+//!   route; without `--dev-clock` the clock route is 404; off loopback an unauthenticated
+//!   `CONNECT` gets 407.
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
 //! - `commit_trace`: the database is in WAL mode, and (under `strace`) the fsync of a write's
 //!   commit returns before the answer is written to the client's socket.
@@ -18,6 +21,7 @@
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
+mod admin_only;
 mod challenge;
 mod commit_trace;
 mod datadir;

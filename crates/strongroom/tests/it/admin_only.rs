@@ -1,0 +1,371 @@
+//! What only the deployment administrator may do, and what is off unless asked for.
+//!
+//! - `a_principal_that_is_not_admin_gets_403_on_every_management_route`: a table of every
+//!   route of the management API (`strongroom-api/src/management.rs`: ARM vaults, access
+//!   policies, certificate events, user-assigned identities, hosts' system-assigned
+//!   identities, Graph service principals, the dev clock). A service principal the
+//!   administrator created, with a valid token for the management and for the Graph
+//!   audience, gets 403 `AuthorizationFailed` on each; then the administrator gets each
+//!   route's own answer (so every row names a route that is served), and the answers show the
+//!   non-admin's requests changed nothing (its vault and identity were not created, its
+//!   policy was not added, the clock did not move, its victim was not deleted).
+//! - `without_dev_clock_the_clock_route_is_404_even_for_the_admin`: the same request is 200
+//!   on a server started with `--dev-clock`.
+//! - `off_loopback_an_unauthenticated_connect_gets_407`: on `--listen 0.0.0.0:0` a `CONNECT`
+//!   to an intercepted name without proxy credentials gets 407 with the Basic challenge; the
+//!   same request on a loopback listener is answered 200.
+
+use std::time::Duration;
+
+use http::StatusCode;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::harness::{MANAGEMENT_SCOPE, RawResponse, ServeOptions, TestServer};
+
+const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// A service principal made through the Graph API, with one client secret.
+pub(crate) struct Principal {
+    pub(crate) object_id: String,
+    pub(crate) app_id: String,
+    pub(crate) secret: String,
+}
+
+/// `POST /v1.0/servicePrincipals` and `addPassword`, as the administrator.
+pub(crate) async fn create_principal(server: &TestServer, display_name: &str) -> Principal {
+    let admin = server.admin_token(MANAGEMENT_SCOPE).await;
+    let created = management(
+        server,
+        &admin,
+        "POST",
+        "/v1.0/servicePrincipals",
+        Some(&json!({"displayName": display_name})),
+    )
+    .await;
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "create principal: {created}"
+    );
+    let created = created.json();
+    let object_id = created["id"].as_str().expect("id").to_owned();
+    let app_id = created["appId"].as_str().expect("appId").to_owned();
+    let password = management(
+        server,
+        &admin,
+        "POST",
+        &format!("/v1.0/servicePrincipals/{object_id}/addPassword"),
+        Some(&json!({})),
+    )
+    .await;
+    assert_eq!(password.status, StatusCode::OK, "addPassword: {password}");
+    let secret = password.json()["secretText"]
+        .as_str()
+        .expect("secretText")
+        .to_owned();
+    Principal {
+        object_id,
+        app_id,
+        secret,
+    }
+}
+
+/// One request to the identity host (`localhost`) with a bearer token.
+pub(crate) async fn management(
+    server: &TestServer,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> RawResponse {
+    let mut request = server
+        .client()
+        .request(method, "localhost", path)
+        .bearer(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("{method} {path}: {err}"))
+}
+
+/// A management route, its body, and what the administrator gets from it (in table order:
+/// creations before the reads of what they made, deletions last).
+struct Route {
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+    admin_status: StatusCode,
+}
+
+fn route(method: &'static str, path: String, body: Option<Value>, admin_status: u16) -> Route {
+    Route {
+        method,
+        path,
+        body,
+        admin_status: StatusCode::from_u16(admin_status).expect("a status code"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
+    let server = TestServer::start();
+    server.create_vault("authz").await;
+    let caller = create_principal(&server, "not-admin").await;
+    let victim = create_principal(&server, "victim").await;
+    let sub = &server.subscription_id;
+    let tenant = &server.tenant_id;
+    let arm = |rest: &str| format!("/subscriptions/{sub}/resourceGroups/rg/providers/{rest}");
+    let vaults = arm("Microsoft.KeyVault/vaults");
+    let identities = arm("Microsoft.ManagedIdentity/userAssignedIdentities");
+    let hosts = arm("Microsoft.Compute/virtualMachines");
+    let vault_body = json!({
+        "location": "local",
+        "properties": {"tenantId": tenant, "sku": {"family": "A", "name": "standard"}},
+    });
+    let policy = json!({"properties": {"accessPolicies": [{
+        "tenantId": tenant,
+        "objectId": caller.object_id,
+        "permissions": {"secrets": ["get", "list", "set"], "keys": [], "certificates": []},
+    }]}});
+    let sp = "/v1.0/servicePrincipals";
+    let table = [
+        route(
+            "GET",
+            format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults"),
+            None,
+            200,
+        ),
+        route("GET", vaults.clone(), None, 200),
+        route(
+            "PUT",
+            format!("{vaults}/authzmade?api-version=2023-07-01"),
+            Some(vault_body),
+            201,
+        ),
+        route("GET", format!("{vaults}/authz"), None, 200),
+        route(
+            "GET",
+            format!("{vaults}/authz/certificateEvents"),
+            None,
+            200,
+        ),
+        route(
+            "PUT",
+            format!("{vaults}/authz/accessPolicies/add"),
+            Some(policy.clone()),
+            200,
+        ),
+        route(
+            "PUT",
+            format!("{vaults}/authz/accessPolicies/replace"),
+            Some(policy.clone()),
+            200,
+        ),
+        route(
+            "PUT",
+            format!("{vaults}/authz/accessPolicies/remove"),
+            Some(policy),
+            200,
+        ),
+        route("DELETE", format!("{vaults}/authzmade"), None, 200),
+        route(
+            "GET",
+            format!(
+                "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
+            ),
+            None,
+            200,
+        ),
+        route("GET", identities.clone(), None, 200),
+        route(
+            "PUT",
+            format!("{identities}/idmade"),
+            Some(json!({"location": "local"})),
+            201,
+        ),
+        route("GET", format!("{identities}/idmade"), None, 200),
+        route("DELETE", format!("{identities}/idmade"), None, 200),
+        route(
+            "PATCH",
+            format!("{hosts}/hostmade"),
+            Some(json!({"identity": {"type": "SystemAssigned"}})),
+            200,
+        ),
+        route("GET", format!("{hosts}/hostmade"), None, 200),
+        route(
+            "POST",
+            sp.to_owned(),
+            Some(json!({"displayName": "made"})),
+            201,
+        ),
+        route("GET", sp.to_owned(), None, 200),
+        route(
+            "GET",
+            format!("/v1.0/servicePrincipals(appId='{}')", victim.app_id),
+            None,
+            200,
+        ),
+        route("GET", format!("{sp}/{}", victim.object_id), None, 200),
+        route(
+            "POST",
+            format!("{sp}/{}/addPassword", victim.object_id),
+            Some(json!({})),
+            200,
+        ),
+        // Reaches the handler, which refuses a body that holds no certificate.
+        route(
+            "POST",
+            format!("{sp}/{}/addCertificate", victim.object_id),
+            Some(json!({"certificate": "not a certificate"})),
+            400,
+        ),
+        route("DELETE", format!("{sp}/{}", victim.object_id), None, 204),
+        route(
+            "POST",
+            "/strongroom/dev/clock?advanceSeconds=0".to_owned(),
+            None,
+            200,
+        ),
+    ];
+
+    // The non-admin first, with a token for each audience the management API accepts.
+    for scope in [MANAGEMENT_SCOPE, GRAPH_SCOPE] {
+        let token = server
+            .client_token(&caller.app_id, &caller.secret, scope)
+            .await;
+        for row in &table {
+            // The clock row asks for a day: if it got through, the admin's row would see it.
+            let path = row.path.replace("advanceSeconds=0", "advanceSeconds=86400");
+            let response = management(&server, &token, row.method, &path, row.body.as_ref()).await;
+            let what = format!("non-admin ({scope}) {} {path}", row.method);
+            assert_eq!(response.status, StatusCode::FORBIDDEN, "{what}: {response}");
+            let (code, message) = response.azure_error();
+            assert_eq!(code, "AuthorizationFailed", "{what}: {response}");
+            assert!(message.contains(&caller.app_id), "{what}: {message}");
+        }
+    }
+
+    // The administrator: every row is a served route, and nothing above changed anything.
+    let admin = server.admin_token(MANAGEMENT_SCOPE).await;
+    let before = management(&server, &admin, "GET", &format!("{vaults}/authz"), None).await;
+    assert!(
+        !before.text().contains(&caller.object_id),
+        "the non-admin's access policy was added: {before}"
+    );
+    for row in &table {
+        let response = management(&server, &admin, row.method, &row.path, row.body.as_ref()).await;
+        assert_eq!(
+            response.status, row.admin_status,
+            "admin {} {}: {response}",
+            row.method, row.path
+        );
+        if row.path.contains("dev/clock") {
+            assert_eq!(
+                response.json()["offsetSeconds"],
+                json!(0),
+                "the clock moved: {response}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_dev_clock_the_clock_route_is_404_even_for_the_admin() {
+    let clock_path = "/strongroom/dev/clock?advanceSeconds=60";
+    let plain = TestServer::start_configured(
+        ServeOptions {
+            dev_clock: false,
+            ..ServeOptions::default()
+        },
+        &[],
+    );
+    let admin = plain.admin_token(MANAGEMENT_SCOPE).await;
+    let response = management(&plain, &admin, "POST", clock_path, None).await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND, "{response}");
+    assert_eq!(response.azure_error().0, "NotFound", "{response}");
+    // The management API itself works for this token on this server.
+    let vaults = format!(
+        "/subscriptions/{}/providers/Microsoft.KeyVault/vaults",
+        plain.subscription_id
+    );
+    let listed = management(&plain, &admin, "GET", &vaults, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{listed}");
+
+    // The same request where the dev clock is on.
+    let with_clock = TestServer::start();
+    let admin = with_clock.admin_token(MANAGEMENT_SCOPE).await;
+    let response = management(&with_clock, &admin, "POST", clock_path, None).await;
+    assert_eq!(
+        response.status,
+        StatusCode::OK,
+        "with --dev-clock: {response}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_loopback_an_unauthenticated_connect_gets_407() {
+    let connect = "CONNECT x.vault.azure.net:443 HTTP/1.1\r\nHost: x.vault.azure.net:443\r\n\r\n";
+    let exposed = TestServer::start_configured(
+        ServeOptions {
+            listen: "0.0.0.0:0".to_owned(),
+            ..ServeOptions::default()
+        },
+        &[],
+    );
+    assert!(
+        exposed.ready["listen"]
+            .as_str()
+            .is_some_and(|listen| listen.starts_with("0.0.0.0:")),
+        "not listening on 0.0.0.0: {}",
+        exposed.ready
+    );
+    let head = proxy_exchange(exposed.port, connect).await;
+    assert!(head.starts_with("HTTP/1.1 407"), "off loopback: {head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("\r\nproxy-authenticate: basic realm=\"strongroom\"\r\n"),
+        "off loopback, no Basic challenge: {head}"
+    );
+    let wrong = "CONNECT x.vault.azure.net:443 HTTP/1.1\r\nHost: x.vault.azure.net:443\r\n\
+                 Proxy-Authorization: Basic bm9ib2R5Om5vdGhpbmc=\r\n\r\n";
+    let head = proxy_exchange(exposed.port, wrong).await;
+    assert!(
+        head.starts_with("HTTP/1.1 407"),
+        "off loopback, wrong credentials: {head}"
+    );
+
+    // On loopback the same request needs no credentials.
+    let local = TestServer::start();
+    let head = proxy_exchange(local.port, connect).await;
+    assert!(head.starts_with("HTTP/1.1 200"), "on loopback: {head}");
+}
+
+/// Plain TCP to `127.0.0.1:port`: writes `request`, returns the response head.
+async fn proxy_exchange(port: u16, request: &str) -> String {
+    let exchange = async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connecting to the listener");
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !data.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).await.expect("read");
+            assert!(n > 0, "closed before the response head: {data:?}");
+            data.extend_from_slice(&buf[..n]);
+        }
+        let end = data
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(data.len(), |at| at + 4);
+        String::from_utf8_lossy(&data[..end]).into_owned()
+    };
+    tokio::time::timeout(Duration::from_secs(30), exchange)
+        .await
+        .expect("the proxy answered in time")
+}
