@@ -15,6 +15,8 @@
 //!   commit returns before the answer is written to the client's socket.
 //! - `datadir`: one `serve` per data directory (two first starts leave one master key).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
+//! - `forged_tokens`: tokens with a foreign key, an altered signature or payload, a wrong
+//!   issuer, audience or lifetime get 401; an edited admin claim is refused.
 //! - `revocation`: deleted credentials and principals lose access at once; client
 //!   assertions are single-use and short-lived.
 //! - `slow_clients`: the connection cap and the header-read, idle and request deadlines.
@@ -26,6 +28,7 @@ mod challenge;
 mod commit_trace;
 mod datadir;
 mod durability;
+mod forged_tokens;
 mod harness;
 mod hostile;
 mod hostile_keys;
