@@ -21,16 +21,20 @@ import os
 import socket
 import sys
 from typing import Any, Iterator
-from urllib.parse import urlparse
 
 import pytest
-from azure.identity import ClientSecretCredential, DefaultAzureCredential
-from azure.keyvault.keys import KeyClient
-from azure.keyvault.keys.crypto import CryptographyClient
-from azure.keyvault.keys.crypto._providers import NoLocalCryptography
+from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
-from strongroom_server import KeyVault, Principal, StrongroomServer, Vault, running_server, unique_name
+from strongroom_server import (
+    StrongroomServer,
+    WireLog,
+    key_vault_maker,
+    principal_maker,
+    remote_crypto_maker,
+    running_server,
+    vault_maker,
+)
 
 # --------------------------------------------------------------------------------------------------------------
 # Name resolution inside this process only.
@@ -120,45 +124,13 @@ def secret_client(sdk_env: dict[str, str], credential: DefaultAzureCredential) -
 @pytest.fixture(scope="session")
 def make_vault(server: StrongroomServer, credential: DefaultAzureCredential):
     """Create a fresh vault with the CLI and return it with an admin SecretClient."""
-
-    def make(prefix: str = "vault", *extra: str) -> Vault:
-        resource = server.create_vault(prefix, *extra)
-        url = str(resource["properties"]["vaultUri"])
-        return Vault(str(resource["name"]), url, SecretClient(url, credential), resource)
-
-    return make
+    return vault_maker(server, credential)
 
 
 @pytest.fixture(scope="session")
 def make_key_vault(server: StrongroomServer, credential: DefaultAzureCredential):
     """Create a fresh vault with the CLI (`--sku standard|premium` when given) and return it with an admin KeyClient."""
-
-    def make(prefix: str = "keys", sku: str | None = None, *extra: str) -> KeyVault:
-        args = (*(("--sku", sku) if sku else ()), *extra)
-        resource = server.create_vault(prefix, *args)
-        url = str(resource["properties"]["vaultUri"])
-        return KeyVault(str(resource["name"]), url, KeyClient(url, credential), resource)
-
-    return make
-
-
-class WireLog:
-    """A `raw_response_hook`: every response a client received, as (method, path, status)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, int]] = []
-
-    def __call__(self, response: Any) -> None:
-        request = response.http_request
-        self.calls.append((request.method, urlparse(request.url).path, response.http_response.status_code))
-
-    def served(self, operation: str) -> bool:
-        """Whether the vault answered `POST …/{operation}` (the last answer, after any 401 challenge)."""
-        answered = [c for c in self.calls if c[2] != 401]
-        return bool(answered) and answered[-1][0] == "POST" and answered[-1][1].endswith("/" + operation.lower())
-
-    def assert_served(self, operation: str) -> None:
-        assert self.served(operation), f"the vault did not answer POST …/{operation.lower()}; responses: {self.calls}"
+    return key_vault_maker(server, credential)
 
 
 @pytest.fixture
@@ -169,52 +141,16 @@ def wire_log() -> WireLog:
 
 @pytest.fixture(scope="session")
 def remote_crypto(credential: DefaultAzureCredential):
-    """`make(key_id, cred=None) -> (CryptographyClient, WireLog)`: every operation goes to the vault.
-
-    A `CryptographyClient` first GETs the key and then encrypts, verifies and wraps locally with the public key
-    (CLIENT-PROTOCOL.md section 8.7); for oct keys, whose material the vault never returns, it would even use a
-    random local key. To prove what the *server* does, the client is put in the state the SDK enters by itself
-    when that GET answers 403 (`_initialized` with no local provider), so every call is a request; the WireLog
-    (`raw_response_hook`) lets each test check that the vault answered it.
-    """
-
-    def make(key_id: str, cred: Any = None) -> tuple[CryptographyClient, WireLog]:
-        wire = WireLog()
-        client = CryptographyClient(key_id, cred or credential, raw_response_hook=wire)
-        client._initialized = True
-        client._local_provider = NoLocalCryptography()
-        return client, wire
-
-    return make
+    """`make(key_id, cred=None) -> (CryptographyClient, WireLog)`: every operation goes to the vault (see
+    `remote_crypto_maker` in strongroom_server.py)."""
+    return remote_crypto_maker(credential)
 
 
 @pytest.fixture(scope="session")
 def make_principal(server: StrongroomServer, sdk_env: dict[str, str]):
     """`ad sp create-for-rbac`, optionally `keyvault set-policy --spn … --secret-permissions … --key-permissions …
     --certificate-permissions …` (any of the lists)."""
-
-    def make(
-        prefix: str,
-        vault: str | None = None,
-        secret_permissions: list[str] | None = None,
-        key_permissions: list[str] | None = None,
-        certificate_permissions: list[str] | None = None,
-    ) -> Principal:
-        sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name(prefix))
-        lists = (secret_permissions, key_permissions, certificate_permissions)
-        if vault is not None and any(given is not None for given in lists):
-            permissions: list[str] = []
-            if secret_permissions is not None:
-                permissions += ["--secret-permissions", *secret_permissions]
-            if key_permissions is not None:
-                permissions += ["--key-permissions", *key_permissions]
-            if certificate_permissions is not None:
-                permissions += ["--certificate-permissions", *certificate_permissions]
-            server.cli_json("keyvault", "set-policy", "--name", vault, "--spn", sp["appId"], *permissions)
-        credential = ClientSecretCredential("adfs", sp["appId"], sp["password"], authority=server.authority_host)
-        return Principal(sp["appId"], sp["password"], sp["tenant"], sp["displayName"], credential)
-
-    return make
+    return principal_maker(server)
 
 
 @pytest.fixture(scope="session")

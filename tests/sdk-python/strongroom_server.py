@@ -8,6 +8,8 @@
   variables the machine presets, CLIENT-PROTOCOL.md section 7.3) and restores the old values afterwards.
 - `jwk_from_private_key` / `public_key_from_jwk` convert between `cryptography` keys and the SDK's `JsonWebKey`
   (for the Keys suite: importing locally made keys, checking the vault's results locally).
+- `vault_maker`, `key_vault_maker`, `principal_maker`, `remote_crypto_maker` (and `WireLog`): what conftest.py's
+  session fixtures hand out, for any server (test_no_leaks.py runs one of its own at trace level).
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
+from urllib.parse import urlparse
 
 import requests
 from azure.identity import ClientSecretCredential
 from azure.keyvault.keys import JsonWebKey, KeyClient
+from azure.keyvault.keys.crypto import CryptographyClient
+from azure.keyvault.keys.crypto._providers import NoLocalCryptography
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from azure.keyvault.secrets import SecretClient
@@ -111,11 +116,20 @@ def unique_name(prefix: str) -> str:
 class StrongroomServer:
     """One `strongroom serve` process on a fresh data directory, plus the CLI pointed at it."""
 
-    def __init__(self, binary: str, data_dir: Path, log_dir: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        binary: str,
+        data_dir: Path,
+        log_dir: Path,
+        extra_args: tuple[str, ...] = (),
+        log_filter: str | None = None,
+    ):
         self.binary = binary
         self.data_dir = data_dir
         self.log_dir = log_dir
         self.extra_args = extra_args
+        # `STRONGROOM_LOG` for this process; None: the environment's, else "info,strongroom=debug".
+        self.log_filter = log_filter
         self.stdout_log = log_dir / "server-stdout.log"
         self.stderr_log = log_dir / "server-stderr.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -127,8 +141,11 @@ class StrongroomServer:
 
     def _process_env(self) -> dict[str, str]:
         env = dict(os.environ)
-        # Log verbosely so that test_no_leaks sees what debug logging would print.
-        env.setdefault("STRONGROOM_LOG", "info,strongroom=debug")
+        # Log verbosely, so that what debug logging would print is in the logs a failure shows.
+        if self.log_filter is not None:
+            env["STRONGROOM_LOG"] = self.log_filter
+        else:
+            env.setdefault("STRONGROOM_LOG", "info,strongroom=debug")
         env.pop("STRONGROOM_DATA_DIR", None)
         return env
 
@@ -334,11 +351,11 @@ class StrongroomServer:
 
 @contextlib.contextmanager
 def running_server(
-    binary: str, root: Path, extra_args: tuple[str, ...] = ("--dev-clock",)
+    binary: str, root: Path, extra_args: tuple[str, ...] = ("--dev-clock",), log_filter: str | None = None
 ) -> Iterator[StrongroomServer]:
     """A server on `root/data`, logging to `root/logs`; `root` comes from pytest's tmp_path_factory, which keeps
-    the directories of the last three runs for a look after a failure."""
-    server = StrongroomServer(binary, root / "data", root / "logs", extra_args).start()
+    the directories of the last three runs for a look after a failure. `log_filter` sets its `STRONGROOM_LOG`."""
+    server = StrongroomServer(binary, root / "data", root / "logs", extra_args, log_filter).start()
     try:
         yield server
     finally:
@@ -467,3 +484,98 @@ class Principal:
         from azure.keyvault.certificates import CertificateClient
 
         return CertificateClient(vault_url, self.credential)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# What the session fixtures in conftest.py hand out, as plain functions, so that a module with a server of its own
+# (test_no_leaks.py) builds the same things for it.
+
+
+def vault_maker(server: StrongroomServer, credential: Any) -> Callable[..., Vault]:
+    """`make(prefix="vault", *cli_flags) -> Vault`: a fresh vault made with the CLI, with an admin SecretClient."""
+
+    def make(prefix: str = "vault", *extra: str) -> Vault:
+        resource = server.create_vault(prefix, *extra)
+        url = str(resource["properties"]["vaultUri"])
+        return Vault(str(resource["name"]), url, SecretClient(url, credential), resource)
+
+    return make
+
+
+def key_vault_maker(server: StrongroomServer, credential: Any) -> Callable[..., KeyVault]:
+    """`make(prefix="keys", sku=None, *cli_flags) -> KeyVault` (`--sku` when given), with an admin KeyClient."""
+
+    def make(prefix: str = "keys", sku: str | None = None, *extra: str) -> KeyVault:
+        args = (*(("--sku", sku) if sku else ()), *extra)
+        resource = server.create_vault(prefix, *args)
+        url = str(resource["properties"]["vaultUri"])
+        return KeyVault(str(resource["name"]), url, KeyClient(url, credential), resource)
+
+    return make
+
+
+def principal_maker(server: StrongroomServer) -> Callable[..., Principal]:
+    """`make(prefix, vault=None, secret_permissions=None, key_permissions=None, certificate_permissions=None)`:
+    `ad sp create-for-rbac`, then `keyvault set-policy --spn …` with whichever permission lists are given."""
+
+    def make(
+        prefix: str,
+        vault: str | None = None,
+        secret_permissions: list[str] | None = None,
+        key_permissions: list[str] | None = None,
+        certificate_permissions: list[str] | None = None,
+    ) -> Principal:
+        sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name(prefix))
+        lists = (secret_permissions, key_permissions, certificate_permissions)
+        if vault is not None and any(given is not None for given in lists):
+            permissions: list[str] = []
+            if secret_permissions is not None:
+                permissions += ["--secret-permissions", *secret_permissions]
+            if key_permissions is not None:
+                permissions += ["--key-permissions", *key_permissions]
+            if certificate_permissions is not None:
+                permissions += ["--certificate-permissions", *certificate_permissions]
+            server.cli_json("keyvault", "set-policy", "--name", vault, "--spn", sp["appId"], *permissions)
+        credential = ClientSecretCredential("adfs", sp["appId"], sp["password"], authority=server.authority_host)
+        return Principal(sp["appId"], sp["password"], sp["tenant"], sp["displayName"], credential)
+
+    return make
+
+
+class WireLog:
+    """A `raw_response_hook`: every response a client received, as (method, path, status)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, int]] = []
+
+    def __call__(self, response: Any) -> None:
+        request = response.http_request
+        self.calls.append((request.method, urlparse(request.url).path, response.http_response.status_code))
+
+    def served(self, operation: str) -> bool:
+        """Whether the vault answered `POST …/{operation}` (the last answer, after any 401 challenge)."""
+        answered = [c for c in self.calls if c[2] != 401]
+        return bool(answered) and answered[-1][0] == "POST" and answered[-1][1].endswith("/" + operation.lower())
+
+    def assert_served(self, operation: str) -> None:
+        assert self.served(operation), f"the vault did not answer POST …/{operation.lower()}; responses: {self.calls}"
+
+
+def remote_crypto_maker(credential: Any) -> Callable[..., tuple[CryptographyClient, WireLog]]:
+    """`make(key_id, cred=None) -> (CryptographyClient, WireLog)`: every operation goes to the vault.
+
+    A `CryptographyClient` first GETs the key and then encrypts, verifies and wraps locally with the public key
+    (CLIENT-PROTOCOL.md section 8.7); for oct keys, whose material the vault never returns, it would even use a
+    random local key. To prove what the *server* does, the client is put in the state the SDK enters by itself
+    when that GET answers 403 (`_initialized` with no local provider), so every call is a request; the WireLog
+    (`raw_response_hook`) lets each test check that the vault answered it.
+    """
+
+    def make(key_id: str, cred: Any = None) -> tuple[CryptographyClient, WireLog]:
+        wire = WireLog()
+        client = CryptographyClient(key_id, cred or credential, raw_response_hook=wire)
+        client._initialized = True
+        client._local_provider = NoLocalCryptography()
+        return client, wire
+
+    return make
