@@ -185,9 +185,12 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
         ["v1.0", "servicePrincipals", id, "addPassword"] if *m == Method::POST => {
             add_password(state, id).await
         }
-        ["v1.0", "servicePrincipals", id, "removePassword" | "removeKey"] if *m == Method::POST => {
-            remove_credential(state, id, &body).await
-        }
+        [
+            "v1.0",
+            "servicePrincipals",
+            id,
+            "removePassword" | "removeKey",
+        ] if *m == Method::POST => remove_credential(state, id, &body).await,
         ["strongroom", "dev", "clock"] if *m == Method::POST => {
             advance_clock(state, parts.uri.query()).await
         }

@@ -109,9 +109,7 @@ where
 {
     let (parts, body) = request.into_parts();
     let caller = match zone {
-        Zone::Local => {
-            authenticate(state, &parts.headers, &state.derived.vault_audiences).await?
-        }
+        Zone::Local => authenticate(state, &parts.headers, &state.derived.vault_audiences).await?,
         Zone::Azure(cloud) => {
             authenticate_with_challenge(
                 state,

@@ -46,6 +46,29 @@ pub enum IdentityCommand {
     List(ListIdentitiesArgs),
     /// Delete an identity and every credential it has
     Delete(IdentityArgs),
+    /// Issue an identity's credential into a file for a workload host
+    #[command(subcommand)]
+    Credential(IdentityCredentialCommand),
+}
+
+/// `strongroom identity credential …`
+#[derive(Debug, Subcommand)]
+pub enum IdentityCredentialCommand {
+    /// Make a new client secret of the identity and write it, with the server's address and
+    /// CA, to a file (0600) that `agent --credential-file` and `env --credential-file` take,
+    /// so the workload host needs no administrator credential
+    Create(IdentityCredentialCreateArgs),
+}
+
+/// `identity credential create --name N --out FILE`
+#[derive(Debug, Args)]
+pub struct IdentityCredentialCreateArgs {
+    /// Name of the identity (a user-assigned identity, or a host after `vm identity assign`)
+    #[arg(long, short = 'n')]
+    pub name: String,
+    /// The credential file to write; `ca.pem` is written beside it
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `--name N [--resource-group G]`: one identity.
@@ -551,8 +574,12 @@ pub struct EnvArgs {
     #[arg(long)]
     pub proxy: bool,
     /// With --proxy: the managed identity the proxy credentials prove (a new client secret)
-    #[arg(long, requires = "proxy")]
+    #[arg(long, requires = "proxy", conflicts_with = "credential_file")]
     pub identity: Option<String>,
+    /// The identity's credential file (`identity credential create --out`): its secret as
+    /// `AZURE_CLIENT_SECRET`, or with --proxy as proxy credentials. Needs no data directory.
+    #[arg(long, conflicts_with = "agent")]
+    pub credential_file: Option<PathBuf>,
 }
 
 fn parse_secret_value(raw: &str) -> Result<SecretValue, std::convert::Infallible> {
@@ -795,19 +822,35 @@ mod tests {
                 r#"Vm(Identity(Assign(HostArgs { name: "host1", resource_group: "strongroom" })))"#
             ]],
         );
-        check("ad sp credential reset --id app-1 --append", expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: true, cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#]]);
-        check("ad sp credential list --id app-1 --cert", expect![[r#"Ad(Sp(Credential(List(CredentialListArgs { id: "app-1", cert: true }))))"#]]);
+        check(
+            "ad sp credential reset --id app-1 --append",
+            expect![[
+                r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: true, cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#
+            ]],
+        );
+        check(
+            "ad sp credential list --id app-1 --cert",
+            expect![[
+                r#"Ad(Sp(Credential(List(CredentialListArgs { id: "app-1", cert: true }))))"#
+            ]],
+        );
         check(
             "ad sp credential delete --id app-1 --key-id k-1",
-            expect![[r#"Ad(Sp(Credential(Delete(CredentialDeleteArgs { id: "app-1", key_id: "k-1", cert: false }))))"#]],
+            expect![[
+                r#"Ad(Sp(Credential(Delete(CredentialDeleteArgs { id: "app-1", key_id: "k-1", cert: false }))))"#
+            ]],
         );
         check(
             "ad sp credential reset --id app-1",
-            expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: false, cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#]],
+            expect![[
+                r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: false, cert: CreateCertArgs { create_cert: false, cert_dir: None } }))))"#
+            ]],
         );
         check(
             "ad sp credential reset --id app-1 --create-cert --cert-dir /certs",
-            expect![[r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: false, cert: CreateCertArgs { create_cert: true, cert_dir: Some("/certs") } }))))"#]],
+            expect![[
+                r#"Ad(Sp(Credential(Reset(CredentialResetArgs { id: "app-1", append: false, cert: CreateCertArgs { create_cert: true, cert_dir: Some("/certs") } }))))"#
+            ]],
         );
         check(
             "ad sp create-for-rbac --name app1 --cert-dir /certs",

@@ -7,7 +7,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use strongroom_model::SecretValue;
 
 use crate::error::CliError;
@@ -28,7 +28,7 @@ pub(crate) struct AdminCredential {
 }
 
 /// `server.json`: where the running server listens and what it calls itself.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ServerInfo {
     /// The socket the CLI connects to, whatever host name it then presents.

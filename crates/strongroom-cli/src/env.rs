@@ -16,7 +16,9 @@ use strongroom_model::VaultName;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::datadir::DataDir;
+use std::path::Path;
+
+use crate::datadir::{DataDir, ServerInfo};
 use crate::endpoints::Endpoints;
 use crate::workload::AgentInfo;
 
@@ -33,15 +35,31 @@ pub const ARC_PATH: &str = "/metadata/identity/oauth2/token";
 
 /// The `export NAME='value'` lines, in a fixed order, each ending in a newline.
 pub(crate) fn export_lines(data: &DataDir, vault: Option<&VaultName>) -> String {
-    let endpoints = Endpoints::new(&data.server);
-    let ca_file = data.ca_file.to_string_lossy();
+    client_lines(
+        &data.server,
+        &data.ca_file,
+        (&data.admin.client_id, data.admin.client_secret.expose()),
+        vault,
+    )
+}
+
+/// `EnvironmentCredential`'s variables for the client `(client_id, secret)` of the server
+/// `server`, then the vault URL and the CA variables.
+pub(crate) fn client_lines(
+    server: &ServerInfo,
+    ca_file: &Path,
+    (client_id, secret): (&str, &str),
+    vault: Option<&VaultName>,
+) -> String {
+    let endpoints = Endpoints::new(server);
+    let ca_file = ca_file.to_string_lossy();
     // `adfs` makes azure-identity skip the AAD instance discovery that would otherwise go to
     // login.microsoftonline.com; the server treats it as its default tenant.
     let mut variables: Vec<(&str, &str)> = vec![
         ("AZURE_TENANT_ID", "adfs"),
-        ("AZURE_CLIENT_ID", &data.admin.client_id),
-        ("AZURE_CLIENT_SECRET", data.admin.client_secret.expose()),
-        ("AZURE_AUTHORITY_HOST", &data.server.authority_host),
+        ("AZURE_CLIENT_ID", client_id),
+        ("AZURE_CLIENT_SECRET", secret),
+        ("AZURE_AUTHORITY_HOST", &server.authority_host),
     ];
     let vault_url = vault.map(|vault| endpoints.vault_url(vault));
     if let Some(vault_url) = &vault_url {
@@ -86,14 +104,15 @@ pub(crate) fn agent_lines(
             ("IDENTITY_HEADER", agent.identity_header.expose().to_owned()),
         ]
     };
-    variables.extend(common_tail(data, vault));
+    variables.extend(common_tail(&data.server, &data.ca_file, vault));
     let borrowed: Vec<(&str, &str)> = variables.iter().map(|(n, v)| (*n, v.as_str())).collect();
     render(&borrowed)
 }
 
 /// `env --proxy`: the proxy variables, with `client_id:secret` as proxy credentials when given.
 pub(crate) fn proxy_lines(
-    data: &DataDir,
+    server: &ServerInfo,
+    ca_file: &Path,
     credentials: Option<(&str, &str)>,
     vault: Option<&VaultName>,
 ) -> String {
@@ -104,21 +123,25 @@ pub(crate) fn proxy_lines(
             utf8_percent_encode(password, USERINFO)
         )
     });
-    let proxy = format!("http://{userinfo}{}", data.server.connect_address());
+    let proxy = format!("http://{userinfo}{}", server.connect_address());
     let mut variables: Vec<(&str, String)> = vec![
         ("HTTPS_PROXY", proxy.clone()),
         ("HTTP_PROXY", proxy),
         ("NO_PROXY", String::new()),
         ("no_proxy", String::new()),
     ];
-    variables.extend(common_tail(data, vault));
+    variables.extend(common_tail(server, ca_file, vault));
     let borrowed: Vec<(&str, &str)> = variables.iter().map(|(n, v)| (*n, v.as_str())).collect();
     render(&borrowed)
 }
 
-fn common_tail(data: &DataDir, vault: Option<&VaultName>) -> Vec<(&'static str, String)> {
-    let endpoints = Endpoints::new(&data.server);
-    let ca_file = data.ca_file.to_string_lossy().into_owned();
+fn common_tail(
+    server: &ServerInfo,
+    ca_file: &Path,
+    vault: Option<&VaultName>,
+) -> Vec<(&'static str, String)> {
+    let endpoints = Endpoints::new(server);
+    let ca_file = ca_file.to_string_lossy().into_owned();
     let mut variables = Vec::new();
     if let Some(vault) = vault {
         variables.push(("AZURE_KEYVAULT_URL", endpoints.vault_url(vault)));
@@ -276,6 +299,11 @@ mod tests {
             export SSL_CERT_FILE='/data/ca.pem'
             export NODE_EXTRA_CA_CERTS='/data/ca.pem'
         "#]]
-        .assert_eq(&proxy_lines(&data, Some(("mi-cid", "a/b+c=")), None));
+        .assert_eq(&proxy_lines(
+            &data.server,
+            &data.ca_file,
+            Some(("mi-cid", "a/b+c=")),
+            None,
+        ));
     }
 }

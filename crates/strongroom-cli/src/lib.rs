@@ -31,6 +31,7 @@ mod cert_output;
 mod cert_policy;
 mod certificates;
 mod command;
+mod credential_file;
 mod datadir;
 mod endpoints;
 mod env;
@@ -69,10 +70,10 @@ pub use cert_command::{
 pub use command::{
     AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
     DEFAULT_RESOURCE_GROUP, DeletePolicyArgs, EnvArgs, HostArgs, IdentityArgs, IdentityCommand,
-    KeyPermissionArg, KeyvaultCommand, ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs,
-    PrincipalArgs, SecretArgs, SecretCommand, SecretPermissionArg, SetPolicyArgs, SetSecretArgs,
-    ShowSecretArgs, SkuArg, SpCommand, SpCredentialCommand, VaultArgs, VmCommand,
-    VmIdentityCommand,
+    IdentityCredentialCommand, IdentityCredentialCreateArgs, KeyPermissionArg, KeyvaultCommand,
+    ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs, PrincipalArgs, SecretArgs, SecretCommand,
+    SecretPermissionArg, SetPolicyArgs, SetSecretArgs, ShowSecretArgs, SkuArg, SpCommand,
+    SpCredentialCommand, VaultArgs, VmCommand, VmIdentityCommand,
 };
 pub use env::{APP_SERVICE_PATH, ARC_PATH};
 pub use key_command::{
@@ -83,7 +84,8 @@ pub use key_command::{
 };
 pub use workload::{
     AGENT_FILE, AgentInfo, FetchedToken, TokenClient, WorkloadCredential, WorkloadError,
-    create_agent_dir, new_workload_credential, write_private_file,
+    create_agent_dir, new_workload_credential, read_credential_file, remove_workload_credential,
+    write_private_file,
 };
 
 /// The agent's directory when `--agent-dir` is not given: `DATA_DIR/agent`.
@@ -115,6 +117,20 @@ pub async fn run(data_dir: &Path, command: CliCommand) -> ExitCode {
     }
 }
 
+/// `env --credential-file FILE [--proxy] [--vault V]`: the identity in the file, as the SDK's
+/// client secret or (with --proxy) as proxy credentials, for the server the file names.
+fn credential_file_env(file: &Path, args: &EnvArgs) -> Result<Output, CliError> {
+    let vault = args.vault.as_deref().map(secrets::vault_name).transpose()?;
+    let (credential, server) = credential_file::read(file)?;
+    let client = (credential.client_id.as_str(), credential.secret.expose());
+    let lines = if args.proxy {
+        env::proxy_lines(&server, &credential.ca_file, Some(client), vault.as_ref())
+    } else {
+        env::client_lines(&server, &credential.ca_file, client, vault.as_ref())
+    };
+    Ok(Output::Text(lines))
+}
+
 /// What a command prints on success.
 pub(crate) enum Output {
     Json(Value),
@@ -123,6 +139,12 @@ pub(crate) enum Output {
 }
 
 async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliError> {
+    // A workload host has a credential file and no data directory.
+    if let CliCommand::Env(args) = &command
+        && let Some(file) = &args.credential_file
+    {
+        return credential_file_env(file, args);
+    }
     let data = DataDir::load(data_dir)?;
     match command {
         CliCommand::Env(args) => {
@@ -143,12 +165,18 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
             }
             if args.proxy {
                 let Some(identity) = &args.identity else {
-                    return Ok(Output::Text(env::proxy_lines(&data, None, vault.as_ref())));
+                    return Ok(Output::Text(env::proxy_lines(
+                        &data.server,
+                        &data.ca_file,
+                        None,
+                        vault.as_ref(),
+                    )));
                 };
                 let session = Session::open(data)?;
                 let credential = workload::issue(&session, identity).await?;
                 return Ok(Output::Text(env::proxy_lines(
-                    &session.data,
+                    &session.data.server,
+                    &session.data.ca_file,
                     Some((&credential.client_id, credential.secret.expose())),
                     vault.as_ref(),
                 )));
@@ -164,6 +192,9 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
                 IdentityCommand::Delete(args) => {
                     identities::delete(&session, &args).await?;
                     return Ok(Output::Nothing);
+                }
+                IdentityCommand::Credential(IdentityCredentialCommand::Create(args)) => {
+                    credential_file::create(&session, &args.name, &args.out).await?
                 }
             };
             Ok(Output::Json(json))

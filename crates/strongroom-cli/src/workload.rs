@@ -42,12 +42,22 @@ pub struct WorkloadCredential {
     /// The identity's name (or its host's).
     pub name: String,
     pub secret: SecretValue,
+    /// The key id of the secret (Graph's `keyId`): what `ad sp credential delete` takes.
+    pub key_id: String,
+    /// When the secret expires (Unix seconds), if it does.
+    pub end_date_time: Option<i64>,
     /// `ca.pem` of the deployment: the one CA the workload trusts.
     pub ca_file: PathBuf,
     /// Where the server listens (from `server.json`).
     pub server_address: SocketAddr,
     /// `https://DOMAIN:PORT`, the server's identity host.
     pub authority_host: String,
+}
+
+/// The credential in a credential file (`identity credential create --out FILE`): what a
+/// workload host uses instead of the administrator's credential.
+pub fn read_credential_file(path: &Path) -> Result<WorkloadCredential, WorkloadError> {
+    Ok(crate::credential_file::read(path)?.0)
 }
 
 /// A new client secret for the managed identity `identity` (a user-assigned identity's name or
@@ -58,6 +68,25 @@ pub async fn new_workload_credential(
 ) -> Result<WorkloadCredential, WorkloadError> {
     let session = Session::open(DataDir::load(data_dir)?)?;
     Ok(issue(&session, identity).await?)
+}
+
+/// Deletes a secret `new_workload_credential` made (the agent's, when it stops), with the
+/// administrator credential in `data_dir`: tokens bought with it stop working too.
+pub async fn remove_workload_credential(
+    data_dir: &Path,
+    credential: &WorkloadCredential,
+) -> Result<(), WorkloadError> {
+    let session = Session::open(DataDir::load(data_dir)?)?;
+    let token = session.token(Audience::Management).await?;
+    crate::sp_credentials::remove(
+        &session,
+        &token,
+        &credential.principal_id,
+        &credential.key_id,
+        false,
+    )
+    .await?;
+    Ok(())
 }
 
 /// `new_workload_credential` with an open session.
@@ -81,6 +110,10 @@ pub(crate) async fn issue(
         principal_id,
         name: string_at(&resource, &["name"], &target)?,
         secret: SecretValue::new(string_at(&password, &["secretText"], &add_password)?),
+        key_id: string_at(&password, &["keyId"], &add_password)?,
+        end_date_time: password
+            .get("endDateTime")
+            .and_then(serde_json::Value::as_i64),
         ca_file: session.data.ca_file.clone(),
         server_address: session.data.server.connect_address(),
         authority_host: session.data.server.authority_host.clone(),

@@ -19,9 +19,9 @@ use crate::{CLOCK_SKEW_SECONDS, IdentityError};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use strongroom_crypto::{AssertionAlgorithm, CertificateInfo, parse_client_certificate};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
+use strongroom_crypto::{AssertionAlgorithm, CertificateInfo, parse_client_certificate};
 use strongroom_model::UnixTime;
 use strongroom_store::Store;
 

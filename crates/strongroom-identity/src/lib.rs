@@ -58,8 +58,8 @@ pub use managed::{
 };
 pub use revocation::{PrincipalStates, SNAPSHOT_TTL};
 pub use token::{
-    AuthenticatedClient, IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer, TokenRequest,
-    resource_from_scope, token_response_v1, token_response_v2,
+    AuthenticatedClient, IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer,
+    TokenRequest, resource_from_scope, token_response_v1, token_response_v2,
 };
 pub use verify::{CLOCK_SKEW_SECONDS, DEFAULT_CACHE_CAPACITY, TokenVerifier};
 

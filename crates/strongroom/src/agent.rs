@@ -56,9 +56,14 @@ const SECRET_BYTES: usize = 32;
 #[derive(Debug, clap::Args)]
 pub(crate) struct AgentArgs {
     /// The managed identity (a user-assigned identity's name, or a host's name after
-    /// `vm identity assign`)
-    #[arg(long)]
-    identity: String,
+    /// `vm identity assign`): the agent makes a secret for it with the administrator
+    /// credential of --data-dir, and deletes it when it stops
+    #[arg(long, required_unless_present = "credential_file")]
+    identity: Option<String>,
+    /// The identity's credential file (`identity credential create --out`): no administrator
+    /// credential is needed on this host
+    #[arg(long, conflicts_with = "identity")]
+    credential_file: Option<PathBuf>,
     /// The Strongroom server (default: the authorityHost in DATA_DIR/server.json)
     #[arg(long)]
     server: Option<String>,
@@ -477,9 +482,22 @@ async fn connect_address(
 
 /// Runs the agent until SIGINT/SIGTERM.
 pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> {
-    let credential = new_workload_credential(data_dir, &args.identity)
-        .await
-        .with_context(|| format!("cannot get a credential for identity {:?}", args.identity))?;
+    // A secret minted here (with admin.json) is deleted at stop; a credential file's is not
+    // the agent's to delete.
+    let (credential, minted) = match (&args.credential_file, &args.identity) {
+        (Some(file), _) => {
+            let credential = strongroom_cli::read_credential_file(file)
+                .with_context(|| format!("cannot read the credential file {}", file.display()))?;
+            (credential, false)
+        }
+        (None, Some(identity)) => {
+            let credential = new_workload_credential(data_dir, identity)
+                .await
+                .with_context(|| format!("cannot get a credential for identity {identity:?}"))?;
+            (credential, true)
+        }
+        (None, None) => anyhow::bail!("--identity or --credential-file is required"),
+    };
     let server = args
         .server
         .clone()
@@ -603,6 +621,15 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
     // Outstanding Arc key files go with the agent.
     for key in agent.arc_keys.lock().await.drain(..) {
         let _ = std::fs::remove_file(&key.file);
+    }
+    if minted {
+        // The secret made at start goes with the agent: a stopped agent leaves no live
+        // credential behind (and its tokens stop working).
+        if let Err(err) =
+            strongroom_cli::remove_workload_credential(data_dir, &agent.credential).await
+        {
+            tracing::warn!(error = %err, "could not delete the agent's client secret");
+        }
     }
     Ok(())
 }

@@ -84,14 +84,26 @@ async fn a_deleted_credential_or_principal_loses_access_at_once() {
     let object_id = created.json()["id"].as_str().expect("id").to_owned();
     let app_id = created.json()["appId"].as_str().expect("appId").to_owned();
     let add = format!("/v1.0/servicePrincipals/{object_id}/addPassword");
-    let first = management(&server, &admin, "POST", &add, &json!({})).await.json();
-    let second = management(&server, &admin, "POST", &add, &json!({})).await.json();
+    let first = management(&server, &admin, "POST", &add, &json!({}))
+        .await
+        .json();
+    let second = management(&server, &admin, "POST", &add, &json!({}))
+        .await
+        .json();
     let scope = format!("{}/.default", server.vault_resource());
     let first_token = server
-        .client_token(&app_id, first["secretText"].as_str().expect("secret"), &scope)
+        .client_token(
+            &app_id,
+            first["secretText"].as_str().expect("secret"),
+            &scope,
+        )
         .await;
     let second_token = server
-        .client_token(&app_id, second["secretText"].as_str().expect("secret"), &scope)
+        .client_token(
+            &app_id,
+            second["secretText"].as_str().expect("secret"),
+            &scope,
+        )
         .await;
     for token in [&first_token, &second_token] {
         let answer = vault_answer(&server, token).await;
@@ -125,7 +137,10 @@ async fn a_deleted_credential_or_principal_loses_access_at_once() {
         &[
             ("grant_type", "client_credentials"),
             ("client_id", &app_id),
-            ("client_secret", first["secretText"].as_str().expect("secret")),
+            (
+                "client_secret",
+                first["secretText"].as_str().expect("secret"),
+            ),
             ("scope", &scope),
         ],
     )
