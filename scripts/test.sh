@@ -7,11 +7,16 @@
 #      when tests/sdk-python/requirements.txt changes); they include `cryptography`, which the
 #      Rust certs tests also use, through this venv's python (STRONGROOM_TEST_PYTHON)
 #   3. cargo test --workspace (the Rust suites; every failing test binary is reported, not just
-#      the first); the certs tests also need the `openssl` command, installed if missing
-#   4. the official-SDK suite: pytest against the binary we just built (STRONGROOM_BIN).
+#      the first); the certs tests also need the `openssl` command and the commit-order test
+#      (crates/strongroom/tests/it/commit_trace.rs) `strace`: installed if missing
+#   4. cargo build of the binary (a no-op after step 1; with SKIP_RUST=1 it is what keeps pytest
+#      from running a stale binary), then the official-SDK suite: pytest against it
+#      (STRONGROOM_BIN). A skipped or xfailed test fails the suite (tests/sdk-python/conftest.py).
 #
+# Every cargo command that resolves dependencies runs with --locked: Cargo.lock is used as it is,
+# never updated (cargo fmt resolves nothing and takes no --locked).
 # Any failure stops the script with a non-zero exit code.
-# Environment: SKIP_RUST=1 skips steps 1 and 3 (SDK suite only, against an existing build);
+# Environment: SKIP_RUST=1 skips steps 1 and 3 (the SDK suite only; the binary is still rebuilt);
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-k permissions").
 set -euo pipefail
 
@@ -36,13 +41,13 @@ if [[ "${SKIP_RUST:-0}" != "1" ]]; then
     elapsed
 
     STEP_START=$SECONDS
-    step "cargo clippy --workspace --all-targets -- -D warnings"
-    cargo clippy --workspace --all-targets -- -D warnings
+    step "cargo clippy --locked --workspace --all-targets -- -D warnings"
+    cargo clippy --locked --workspace --all-targets -- -D warnings
     elapsed
 
     STEP_START=$SECONDS
-    step "cargo build --workspace --all-targets"
-    cargo build --workspace --all-targets
+    step "cargo build --locked --workspace --all-targets"
+    cargo build --locked --workspace --all-targets
     elapsed
 fi
 
@@ -83,28 +88,33 @@ elapsed
 # --- the Rust tests (the certs tests run `openssl` and the venv's python) ----------------------------
 if [[ "${SKIP_RUST:-0}" != "1" ]]; then
     STEP_START=$SECONDS
-    step "cargo test --workspace --no-fail-fast"
-    if ! command -v openssl >/dev/null; then
-        if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
-            echo "openssl command missing: installing openssl"
-            export DEBIAN_FRONTEND=noninteractive
-            apt-get update -qq
-            apt-get install -y -qq openssl
-        else
-            echo "error: the certs tests need the 'openssl' command; install openssl" >&2
-            exit 1
+    step "cargo test --locked --workspace --no-fail-fast"
+    # "command Debian-package who-needs-it"
+    for tool in "openssl openssl the certs tests" "strace strace the commit-order test (it/commit_trace.rs)"; do
+        read -r program package needed_by <<<"$tool"
+        if ! command -v "$program" >/dev/null; then
+            if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null; then
+                echo "$program command missing: installing $package"
+                export DEBIAN_FRONTEND=noninteractive
+                apt-get update -qq
+                apt-get install -y -qq "$package"
+            else
+                echo "error: the '$program' command is missing ($needed_by); install $package" >&2
+                exit 1
+            fi
         fi
-    fi
+    done
     export STRONGROOM_TEST_PYTHON="$VENV/bin/python"
-    cargo test --workspace --no-fail-fast
+    cargo test --locked --workspace --no-fail-fast
     elapsed
 fi
 
+# Always: with SKIP_RUST=1 nothing else has built the binary, and pytest must not run a stale one.
+STEP_START=$SECONDS
+step "cargo build --locked -p strongroom --bin strongroom"
+cargo build --locked -p strongroom --bin strongroom
+elapsed
 STRONGROOM_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/strongroom"
-if [[ ! -x "$STRONGROOM_BIN" ]]; then
-    step "cargo build -p strongroom"
-    cargo build -p strongroom
-fi
 export STRONGROOM_BIN
 
 # --- the SDK suite -----------------------------------------------------------------------------------
