@@ -17,6 +17,8 @@ mod schema;
 mod writer;
 
 #[cfg(test)]
+mod scrub_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;
@@ -217,7 +219,10 @@ impl Store for SqliteStore {
     async fn delete_vault(&self, id: VaultId) -> Result<bool, StoreError> {
         let result = self
             .writer
-            .write(move |conn| directory::delete_vault(conn, id))
+            .write_and_scrub(
+                move |conn| directory::delete_vault(conn, id),
+                |deleted| *deleted,
+            )
             .await;
         self.current.invalidate_all();
         result
@@ -427,7 +432,10 @@ impl Store for SqliteStore {
         let owned_name = name.clone();
         let result = self
             .writer
-            .write(move |conn| objects::purge(conn, vault, kind, &owned_name))
+            .write_and_scrub(
+                move |conn| objects::purge(conn, vault, kind, &owned_name),
+                |purged| *purged,
+            )
             .await;
         self.invalidate_linked(vault, kind, name);
         result
@@ -436,7 +444,10 @@ impl Store for SqliteStore {
     async fn purge_expired(&self, now: UnixTime) -> Result<u64, StoreError> {
         let result = self
             .writer
-            .write(move |conn| objects::purge_expired(conn, now))
+            .write_and_scrub(
+                move |conn| objects::purge_expired(conn, now),
+                |n_purged| *n_purged > 0,
+            )
             .await;
         self.current.invalidate_all();
         result

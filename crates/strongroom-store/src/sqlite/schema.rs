@@ -2,7 +2,14 @@
 //! migrated to the schema this build knows.
 //!
 //! Migrations are an append-only list; `PRAGMA user_version` records how many have run.
-//! A file from a newer build is refused rather than guessed at. Names of objects use
+//! A file from a newer build is refused rather than guessed at.
+//!
+//! Every connection sets `secure_delete`: SQLite zeroes a deleted row's bytes and the pages it
+//! frees, instead of leaving them in free space where a copy of the file would still show
+//! them (the WAL half of that is the writer's, `writer.rs`). A database written before this
+//! setting existed may hold such leftovers; migration 6 marks the point, and opening an older
+//! file rewrites it once (`VACUUM`, its scratch copy in memory) so nothing deleted before
+//! survives either. Names of objects use
 //! `COLLATE NOCASE`, so lookups, uniqueness and ordering ignore ASCII case (as Azure does)
 //! while the column keeps the spelling the name was first written with.
 
@@ -149,7 +156,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (vault_id, kind, name)
     ) WITHOUT ROWID;
     ",
+    // 6: no schema change. Deleted rows are zeroed from here on (`secure_delete`); a file
+    // older than this is vacuumed once when it is migrated (`scrub_free_pages`).
+    "-- secure_delete from here on",
 ];
+
+/// The first schema version written with `secure_delete` on.
+const SECURE_DELETE_SINCE: i64 = 6;
 
 /// The schema version this build writes.
 pub(super) fn current_version() -> i64 {
@@ -223,6 +236,14 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 /// Settings every connection shares.
 fn tune(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Deleted content is overwritten with zeros (see the module doc).
+    let secure_delete: i64 =
+        conn.pragma_update_and_check(None, "secure_delete", true, |row| row.get(0))?;
+    if secure_delete != 1 {
+        return Err(StoreError::Unavailable(
+            "SQLite refused secure_delete".to_owned(),
+        ));
+    }
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
     // The query planner stability guarantee: plans never depend on bound values. Without it
     // the bundled SQLite (built with STAT4) re-prepares our join statements on every run,
@@ -250,5 +271,25 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         tx.commit()?;
         tracing::info!(version, "applied database migration");
     }
+    if (1..SECURE_DELETE_SINCE).contains(&found) {
+        scrub_free_pages(conn)?;
+    }
+    Ok(())
+}
+
+/// Rewrites a database made before `secure_delete`, so the free pages that may still hold
+/// deleted rows are gone, then checkpoints and truncates the WAL that carried the rewrite.
+/// The scratch copy `VACUUM` builds is kept in memory, never in a temporary file.
+fn scrub_free_pages(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.execute_batch("VACUUM")?;
+    conn.pragma_update(None, "temp_store", "DEFAULT")?;
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0))?;
+    if busy != 0 {
+        return Err(StoreError::Unavailable(
+            "the database is in use by another process (its WAL could not be truncated)".to_owned(),
+        ));
+    }
+    tracing::info!("rewrote the database once so rows deleted before secure_delete are gone");
     Ok(())
 }

@@ -5,6 +5,13 @@
 //! queued meanwhile (up to `MAX_BATCH`), each inside its own SAVEPOINT so a failing write
 //! rolls back alone, commits once and only then replies to each: one fsync serves the group,
 //! and no write is acknowledged before the COMMIT that made it durable has returned.
+//!
+//! A write that destroys data (a purge, a vault's deletion) is queued with `write_and_scrub`:
+//! after its batch commits, and before anyone in the batch hears back, the writer checkpoints
+//! the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`). With
+//! `secure_delete` (`schema.rs`) the checkpoint writes the zeroed pages over the old ones, and
+//! the truncation drops the older frames that still held the deleted rows, so an acknowledged
+//! purge has left no trace in the database file or its WAL.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -26,12 +33,17 @@ trait Job: Send {
     fn run(&mut self, conn: &Connection) -> bool;
     /// Sends the result; `failure` says why the whole batch did not commit, if it did not.
     fn reply(self: Box<Self>, failure: Option<&str>);
+    /// Whether this write destroyed data whose old pages the WAL must be rid of once it
+    /// committed.
+    fn scrubs(&self) -> bool;
 }
 
 struct TypedJob<T, F> {
     work: Option<F>,
     outcome: Option<Result<T, StoreError>>,
     reply: oneshot::Sender<Result<T, StoreError>>,
+    /// For a destroying write: whether its result says it destroyed something.
+    scrub: Option<fn(&T) -> bool>,
 }
 
 impl<T, F> Job for TypedJob<T, F>
@@ -66,6 +78,13 @@ where
         };
         // An error here means the caller stopped waiting; the write stands regardless.
         let _ = self.reply.send(result);
+    }
+
+    fn scrubs(&self) -> bool {
+        match (&self.outcome, self.scrub) {
+            (Some(Ok(value)), Some(destroyed)) => destroyed(value),
+            _ => false,
+        }
     }
 }
 
@@ -104,10 +123,39 @@ impl Writer {
         self.submit(work)?.await.map_err(|_| writer_stopped())?
     }
 
+    /// As `write`, for a write that deletes data: when `destroyed` says of its result that it
+    /// deleted something, it resolves only once the WAL has been checkpointed and truncated
+    /// after the commit (see the module doc).
+    pub(super) async fn write_and_scrub<T, F>(
+        &self,
+        work: F,
+        destroyed: fn(&T) -> bool,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.enqueue(work, Some(destroyed))?
+            .await
+            .map_err(|_| writer_stopped())?
+    }
+
     /// Queues `work` and returns the receiver of its result.
     pub(super) fn submit<T, F>(
         &self,
         work: F,
+    ) -> Result<oneshot::Receiver<Result<T, StoreError>>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.enqueue(work, None)
+    }
+
+    fn enqueue<T, F>(
+        &self,
+        work: F,
+        scrub: Option<fn(&T) -> bool>,
     ) -> Result<oneshot::Receiver<Result<T, StoreError>>, StoreError>
     where
         T: Send + 'static,
@@ -118,6 +166,7 @@ impl Writer {
             work: Some(work),
             outcome: None,
             reply,
+            scrub,
         });
         let jobs = self.jobs.as_ref().ok_or_else(writer_stopped)?;
         jobs.send(job).map_err(|_| writer_stopped())?;
@@ -153,6 +202,9 @@ fn run(conn: &Connection, queue: &mpsc::Receiver<Box<dyn Job>>, commits: &Atomic
         match &failure {
             None => {
                 commits.fetch_add(1, Ordering::Relaxed);
+                if batch.iter().any(|job| job.scrubs()) {
+                    scrub_wal(conn);
+                }
             }
             Some(failure) => {
                 tracing::error!(n_writes = batch.len(), %failure, "store write batch failed");
@@ -201,6 +253,21 @@ fn run_batch(
             let _ = conn.execute_batch("ROLLBACK");
             Some(format!("commit failed: {err}"))
         }
+    }
+}
+
+/// Checkpoints every WAL frame into the database file and truncates the WAL to nothing.
+/// Waits (the busy timeout) for readers still on an older snapshot. A failure is logged and
+/// not the writes' failure: they committed, and the next checkpoint (at the latest when the
+/// store closes) overwrites what this one could not.
+fn scrub_wal(conn: &Connection) {
+    let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+        row.get::<_, i64>(0)
+    });
+    match outcome {
+        Ok(0) => {}
+        Ok(_) => tracing::warn!("the WAL could not be truncated after a purge: a reader was busy"),
+        Err(err) => tracing::warn!(%err, "the WAL could not be truncated after a purge"),
     }
 }
 
