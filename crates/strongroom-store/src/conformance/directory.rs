@@ -372,9 +372,15 @@ pub(super) async fn credentials_append_concurrently(store: Arc<dyn Store>) {
         }))
         .collect();
     expected.sort();
-    assert_eq!(key_ids, expected, "{what}: exactly the removed ones are gone");
+    assert_eq!(
+        key_ids, expected,
+        "{what}: exactly the removed ones are gone"
+    );
     assert!(
-        matches!(store.remove_principal_credential("o1", "k1").await, Ok(false)),
+        matches!(
+            store.remove_principal_credential("o1", "k1").await,
+            Ok(false)
+        ),
         "{what}: removing again finds nothing"
     );
     assert_err!(
