@@ -296,7 +296,8 @@ class StrongroomServer:
             raise CliError(f"`strongroom {' '.join(args)}` printed no JSON ({err}): {res.stdout!r}") from None
 
     def env(self, vault: str | None = None) -> dict[str, str]:
-        args = ["env"] + (["--vault", vault] if vault else [])
+        """`strongroom env --admin [--vault V]`: the suite acts as the deployment administrator."""
+        args = ["env", "--admin"] + (["--vault", vault] if vault else [])
         return parse_env_exports(self.cli(*args).stdout)
 
     def create_vault(self, prefix: str = "vault", *extra: str) -> dict[str, Any]:
@@ -304,7 +305,7 @@ class StrongroomServer:
 
     @contextlib.contextmanager
     def activated_env(self, vault: str) -> Iterator[dict[str, str]]:
-        """Put this server's `strongroom env --vault` into os.environ, restoring the previous values after."""
+        """Put this server's `strongroom env --admin --vault` into os.environ, restoring the previous values after."""
         env = self.env(vault)
         saved = {name: os.environ.get(name) for name in (*env, *_FOREIGN_AZURE_VARIABLES)}
         for name in _FOREIGN_AZURE_VARIABLES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 from pathlib import Path
 
@@ -258,8 +259,49 @@ def test_env_output(server: StrongroomServer, main_vault: str):
     assert Path(server.ca_file).read_text().startswith("-----BEGIN CERTIFICATE-----")
     assert _bash_eval(res.stdout) == env
 
-    without_vault = parse_env_exports(server.cli("env").stdout)
+    # Least privilege: the vault's own application principal, never the administrator, reused on the next call.
+    admin = json.loads((Path(server.data_dir) / "admin.json").read_text())
+    assert env["AZURE_CLIENT_ID"] != admin["clientId"] and env["AZURE_CLIENT_SECRET"] != admin["clientSecret"]
+    again = parse_env_exports(server.cli("env", "--vault", main_vault).stdout)
+    assert (again["AZURE_CLIENT_ID"], again["AZURE_CLIENT_SECRET"]) == (env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"])
+    kept = Path(server.data_dir) / "apps" / f"{main_vault}.json"
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    token = server.token(env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"], f"{server.vault_audience}/.default")
+    other = str(server.create_vault("envother")["name"])
+
+    def status(vault: str) -> int:
+        res = requests.get(
+            f"{server.vault_url(vault)}/secrets?api-version=7.4",
+            headers={"Authorization": f"Bearer {token}"},
+            verify=server.ca_file,
+            timeout=30,
+        )
+        return res.status_code
+
+    assert status(main_vault) == 200
+    assert status(other) == 403, "the application's principal holds only its own vault's policy"
+    management = server.token(env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"], "https://management.azure.com/.default")
+    res = requests.get(
+        f"{server.authority_host}/v1.0/servicePrincipals",
+        headers={"Authorization": f"Bearer {management}"},
+        verify=server.ca_file,
+        timeout=30,
+    )
+    assert res.status_code == 403 and res.json()["error"]["code"] == "AuthorizationFailed"
+
+    # Deleted behind its back, the principal is made again.
+    server.cli("ad", "sp", "credential", "delete", "--id", env["AZURE_CLIENT_ID"], "--key-id",
+               server.cli_json("ad", "sp", "credential", "list", "--id", env["AZURE_CLIENT_ID"])[0]["keyId"])  # fmt: skip
+    renewed = parse_env_exports(server.cli("env", "--vault", main_vault).stdout)
+    assert renewed["AZURE_CLIENT_SECRET"] != env["AZURE_CLIENT_SECRET"]
+    server.token(renewed["AZURE_CLIENT_ID"], renewed["AZURE_CLIENT_SECRET"], f"{server.vault_audience}/.default")
+
+    # No vault: no credential, unless the operator asks for the administrator's.
+    alone = server.cli("env", check=False)
+    assert alone.returncode == 1 and "--vault" in alone.stderr and alone.stdout == ""
+    without_vault = parse_env_exports(server.cli("env", "--admin").stdout)
     assert set(without_vault) == ENV_NAMES - {"AZURE_KEYVAULT_URL"}
+    assert without_vault["AZURE_CLIENT_ID"] == admin["clientId"]
 
 
 def test_env_quoting_survives_awkward_paths(server: StrongroomServer, main_vault: str, tmp_path: Path):

@@ -33,7 +33,7 @@ pub struct AccessPolicy {
 /// The decision "no": who asked and what they lacked. A value, not a failure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denied {
-    pub caller: Caller,
+    pub caller: Arc<Caller>,
     pub missing: Permission,
 }
 
@@ -180,7 +180,7 @@ pub fn authorize(
         })
     } else {
         Err(Denied {
-            caller: Caller::clone(caller),
+            caller: Arc::clone(caller),
             missing: required,
         })
     }

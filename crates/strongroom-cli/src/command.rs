@@ -554,9 +554,14 @@ pub struct CreateForRbacArgs {
 /// `strongroom env`
 #[derive(Debug, Args)]
 pub struct EnvArgs {
-    /// Also export `AZURE_KEYVAULT_URL` for this vault
+    /// Export `AZURE_KEYVAULT_URL` for this vault; alone, also the credential of the vault's
+    /// own application principal (made on first use, with access to this vault only)
     #[arg(long)]
     pub vault: Option<String>,
+    /// The deployment administrator's credential, for the operator's own shell (never give
+    /// it to an application: use --vault)
+    #[arg(long, conflicts_with_all = ["agent", "proxy", "credential_file"])]
+    pub admin: bool,
     /// Managed identity through `strongroom agent` (App Service protocol) instead of the
     /// administrator's client secret
     #[arg(long, conflicts_with = "proxy")]

@@ -53,8 +53,9 @@ pub(crate) async fn create(
         path: session.data.ca_file.clone(),
         source,
     })?;
-    let write_error = |path: &Path, source: std::io::Error| {
-        CliError::Usage(format!("cannot write {}: {source}", path.display()))
+    let write_error = |path: &Path, source: std::io::Error| CliError::WriteFile {
+        path: path.to_path_buf(),
+        source,
     };
     std::fs::write(&ca_path, ca).map_err(|source| write_error(&ca_path, source))?;
     let stored = Stored {

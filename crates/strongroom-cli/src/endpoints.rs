@@ -238,6 +238,11 @@ impl Endpoints {
         ))
     }
 
+    /// `/v1.0/servicePrincipals/{objectId}`
+    pub(crate) fn service_principal(&self, object_id: &str) -> Target {
+        self.identity(format!("/v1.0/servicePrincipals/{}", segment(object_id)))
+    }
+
     /// `POST /v1.0/servicePrincipals/{objectId}/addPassword`
     pub(crate) fn add_password(&self, object_id: &str) -> Target {
         self.identity(format!(

@@ -50,6 +50,7 @@ mod session;
 mod sp_credentials;
 #[cfg(test)]
 mod test_peer;
+mod vault_app;
 mod workload;
 
 use std::io::Write as _;
@@ -181,7 +182,25 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
                     vault.as_ref(),
                 )));
             }
-            Ok(Output::Text(env::export_lines(&data, vault.as_ref())))
+            if args.admin {
+                return Ok(Output::Text(env::export_lines(&data, vault.as_ref())));
+            }
+            let Some(vault) = vault else {
+                return Err(CliError::Usage(
+                    "`env` needs --vault V (that vault's own application principal), \
+                     --credential-file, --agent or --proxy; --admin prints the administrator's \
+                     credential for your own shell"
+                        .to_owned(),
+                ));
+            };
+            let session = Session::open(data)?;
+            let app = vault_app::for_vault(&session, data_dir, &vault).await?;
+            Ok(Output::Text(env::client_lines(
+                &session.data.server,
+                &session.data.ca_file,
+                (&app.client_id, &app.client_secret),
+                Some(&vault),
+            )))
         }
         CliCommand::Identity(command) => {
             let session = Session::open(data)?;
