@@ -3,12 +3,13 @@
 //! - `a_principal_that_is_not_admin_gets_403_on_every_management_route`: a table of every
 //!   route of the management API (`strongroom-api/src/management.rs`: ARM vaults, access
 //!   policies, certificate events, user-assigned identities, hosts' system-assigned
-//!   identities, Graph service principals, the dev clock). A service principal the
-//!   administrator created, with a valid token for the management and for the Graph
-//!   audience, gets 403 `AuthorizationFailed` on each; then the administrator gets each
-//!   route's own answer (so every row names a route that is served), and the answers show the
-//!   non-admin's requests changed nothing (its vault and identity were not created, its
-//!   policy was not added, the clock did not move, its victim was not deleted).
+//!   identities, Graph service principals and their credentials, the dev clock). A service
+//!   principal the administrator created, with a valid token for the management and for the
+//!   Graph audience, gets 403 `AuthorizationFailed` on each; then the administrator gets
+//!   each route's own answer (so every row names a route that is served), and the answers
+//!   show the non-admin's requests changed nothing (its vault and identity were not created,
+//!   its policy was not added, the clock did not move, its victim and the victim's secret
+//!   were not deleted).
 //! - `without_dev_clock_the_clock_route_is_404_even_for_the_admin`: the same request is 200
 //!   on a server started with `--dev-clock`.
 //! - `off_loopback_an_unauthenticated_connect_gets_407`: on `--listen 0.0.0.0:0` a `CONNECT`
@@ -31,6 +32,8 @@ pub(crate) struct Principal {
     pub(crate) object_id: String,
     pub(crate) app_id: String,
     pub(crate) secret: String,
+    /// The secret's `keyId`.
+    pub(crate) key_id: String,
 }
 
 /// `POST /v1.0/servicePrincipals` and `addPassword`, as the administrator.
@@ -61,14 +64,17 @@ pub(crate) async fn create_principal(server: &TestServer, display_name: &str) ->
     )
     .await;
     assert_eq!(password.status, StatusCode::OK, "addPassword: {password}");
-    let secret = password.json()["secretText"]
+    let password = password.json();
+    let secret = password["secretText"]
         .as_str()
         .expect("secretText")
         .to_owned();
+    let key_id = password["keyId"].as_str().expect("keyId").to_owned();
     Principal {
         object_id,
         app_id,
         secret,
+        key_id,
     }
 }
 
@@ -94,12 +100,14 @@ pub(crate) async fn management(
 }
 
 /// A management route, its body, and what the administrator gets from it (in table order:
-/// creations before the reads of what they made, deletions last).
+/// creations before the reads of what they made, deletions last); for an error, its code
+/// where a 404 could otherwise be a route that is not served.
 struct Route {
     method: &'static str,
     path: String,
     body: Option<Value>,
     admin_status: StatusCode,
+    admin_code: Option<&'static str>,
 }
 
 fn route(method: &'static str, path: String, body: Option<Value>, admin_status: u16) -> Route {
@@ -108,6 +116,7 @@ fn route(method: &'static str, path: String, body: Option<Value>, admin_status: 
         path,
         body,
         admin_status: StatusCode::from_u16(admin_status).expect("a status code"),
+        admin_code: None,
     }
 }
 
@@ -217,6 +226,22 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             Some(json!({})),
             200,
         ),
+        // 204: the non-admin's removePassword of the same keyId removed nothing.
+        route(
+            "POST",
+            format!("{sp}/{}/removePassword", victim.object_id),
+            Some(json!({"keyId": victim.key_id})),
+            204,
+        ),
+        Route {
+            admin_code: Some("Request_ResourceNotFound"),
+            ..route(
+                "POST",
+                format!("{sp}/{}/removeKey", victim.object_id),
+                Some(json!({"keyId": "00000000-0000-0000-0000-000000000000"})),
+                404,
+            )
+        },
         // Reaches the handler, which refuses a body that holds no certificate.
         route(
             "POST",
@@ -264,6 +289,15 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             "admin {} {}: {response}",
             row.method, row.path
         );
+        if let Some(code) = row.admin_code {
+            assert_eq!(
+                response.azure_error().0,
+                code,
+                "admin {} {}",
+                row.method,
+                row.path
+            );
+        }
         if row.path.contains("dev/clock") {
             assert_eq!(
                 response.json()["offsetSeconds"],

@@ -42,11 +42,16 @@ async fn forged_and_misdirected_tokens_get_401_on_the_vault() {
         .expect("PUT secret");
     assert_eq!(put.status, StatusCode::OK, "{put}");
 
+    // Minted tokens name the credential real ones name (revocation checks it is still held).
+    let (_, real_payload, _) = split(&vault_token);
+    let real_claims: Value = serde_json::from_slice(&decode(real_payload)).expect("claims JSON");
+    let credential_id = real_claims["strongroom_cred"].as_str().map(str::to_owned);
+
     assert!(
         server.terminate(std::time::Duration::from_secs(30)),
         "serve did not stop on SIGTERM"
     );
-    let tokens = mint(&server).await;
+    let tokens = mint(&server, credential_id).await;
     server.restart();
 
     // The control: the deployment's key, the right claims.
@@ -181,9 +186,9 @@ struct Minted {
     not_yet_valid: String,
 }
 
-/// Mints tokens for the administrator with the deployment's key (the server must be
-/// stopped: this opens its database) and with a key of its own.
-async fn mint(server: &TestServer) -> Minted {
+/// Mints tokens for the administrator (bought with `credential_id`) with the deployment's key
+/// (the server must be stopped: this opens its database) and with a key of its own.
+async fn mint(server: &TestServer, credential_id: Option<String>) -> Minted {
     let admin = server.admin_credential();
     let master = std::fs::read(server.data_dir().join("master.key")).expect("reading master.key");
     let master = MasterKey::from_bytes(&master).expect("a master key");
@@ -224,7 +229,7 @@ async fn mint(server: &TestServer) -> Minted {
         app_id: admin["clientId"].as_str().expect("clientId").to_owned(),
         audience: audience.to_owned(),
         is_admin: true,
-        credential_id: None,
+        credential_id: credential_id.clone(),
     };
     let sign = |issuer: &TokenIssuer, audience: &str, at: i64| {
         issuer
