@@ -123,8 +123,10 @@ class StrongroomServer:
         log_dir: Path,
         extra_args: tuple[str, ...] = (),
         log_filter: str | None = None,
+        listen: str = "127.0.0.1:0",
     ):
         self.binary = binary
+        self.listen = listen
         self.data_dir = data_dir
         self.log_dir = log_dir
         self.extra_args = extra_args
@@ -158,7 +160,7 @@ class StrongroomServer:
             "--data-dir",
             str(self.data_dir),
             "--listen",
-            "127.0.0.1:0",
+            self.listen,
             *self.extra_args,
         ]
         stderr_file = open(self.stderr_log, "wb")
@@ -352,11 +354,15 @@ class StrongroomServer:
 
 @contextlib.contextmanager
 def running_server(
-    binary: str, root: Path, extra_args: tuple[str, ...] = ("--dev-clock",), log_filter: str | None = None
+    binary: str,
+    root: Path,
+    extra_args: tuple[str, ...] = ("--dev-clock",),
+    log_filter: str | None = None,
+    listen: str = "127.0.0.1:0",
 ) -> Iterator[StrongroomServer]:
     """A server on `root/data`, logging to `root/logs`; `root` comes from pytest's tmp_path_factory, which keeps
     the directories of the last three runs for a look after a failure. `log_filter` sets its `STRONGROOM_LOG`."""
-    server = StrongroomServer(binary, root / "data", root / "logs", extra_args, log_filter).start()
+    server = StrongroomServer(binary, root / "data", root / "logs", extra_args, log_filter, listen).start()
     try:
         yield server
     finally:

@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from strongroom_server import StrongroomServer, parse_env_exports, unique_name
+from strongroom_server import StrongroomServer, parse_env_exports, running_server, unique_name
 
 SUBPROCESS_TIMEOUT_S = 120
 
@@ -260,6 +260,31 @@ def test_the_vm_tutorial_program_prints_the_secret(server: StrongroomServer, tmp
 
     assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
     assert done.stdout == value + "\n"
+
+
+def test_off_loopback_the_tutorial_runs_through_an_https_proxy_and_clear_text_is_refused(
+    strongroom_bin: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """A server listening beyond loopback takes proxy credentials only inside TLS: `env --proxy` prints an
+    https:// proxy URL, the unmodified tutorial runs through it, and the same credentials in clear text are
+    refused."""
+    root = tmp_path_factory.mktemp("server-open")
+    with running_server(strongroom_bin, root, extra_args=(), listen="0.0.0.0:0") as open_server:
+        vault, name, value = make_vault_with_secret(open_server, "httpsproxy")
+        principal_id, env = managed_identity_env(open_server, "httpsproxy-vm")
+        assert env["HTTPS_PROXY"].startswith("https://") and env["HTTP_PROXY"].startswith("https://")
+        open_server.cli_json(
+            "keyvault", "set-policy", "--name", vault, "--object-id", principal_id, "--secret-permissions", "get"
+        )  # fmt: skip
+
+        done = run_program(tmp_path, fill(TUTORIAL_PROGRAM, vault, name), env)
+        assert done.returncode == 0, f"stdout: {done.stdout}\nstderr: {done.stderr}"
+        assert done.stdout == value + "\n"
+
+        clear = {**env, "HTTPS_PROXY": env["HTTPS_PROXY"].replace("https://", "http://", 1)}
+        clear["HTTP_PROXY"] = clear["HTTPS_PROXY"]
+        done = run_program(tmp_path, fill(TUTORIAL_PROGRAM, vault, name), clear)
+        assert done.returncode != 0 and value not in done.stdout, done.stdout
 
 
 def test_the_tutorial_identity_without_a_policy_gets_403(server: StrongroomServer, tmp_path: Path) -> None:

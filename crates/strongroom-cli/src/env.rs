@@ -123,7 +123,13 @@ pub(crate) fn proxy_lines(
             utf8_percent_encode(password, USERINFO)
         )
     });
-    let proxy = format!("http://{userinfo}{}", server.connect_address());
+    // Off loopback the server takes proxy credentials only inside TLS: an https:// proxy.
+    let scheme = if server.listen.ip().is_loopback() {
+        "http"
+    } else {
+        "https"
+    };
+    let proxy = format!("{scheme}://{userinfo}{}", server.connect_address());
     let mut variables: Vec<(&str, String)> = vec![
         ("HTTPS_PROXY", proxy.clone()),
         ("HTTP_PROXY", proxy),

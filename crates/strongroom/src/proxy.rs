@@ -92,9 +92,65 @@ pub(crate) async fn serve_connection(
         let proxy = proxy.clone();
         let guard = guard.clone();
         let slot = tunnel_slot.clone();
-        async move { Ok::<_, Infallible>(handle(proxy, request, peer, guard, slot).await) }
+        async move {
+            let response = handle(proxy, request, peer, guard, slot, Transport::ClearText).await;
+            Ok::<_, Infallible>(response)
+        }
     });
     crate::transport::serve_http_1(stream, service, connection, close, peer).await;
+}
+
+/// Serves one TLS connection from a client that may use this listener as an `https://` proxy
+/// (Python, Node and Go clients support one): `CONNECT` and absolute-form requests go to the
+/// proxy, with credentials protected by the TLS; everything else is the application.
+pub(crate) async fn serve_tls_connection<S>(
+    proxy: Arc<Proxy>,
+    stream: tokio_rustls::server::TlsStream<S>,
+    peer: SocketAddr,
+    guard: ConnectionGuard,
+    connection: Connection,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+    let connection = Arc::new(connection);
+    let close = guard.close.clone();
+    let tunnel_slot = connection.clone();
+    let app = proxy.app.clone();
+    let service = tower::service_fn(move |request: Request<Incoming>| {
+        // Only a proxy request pays for the proxy's handles.
+        let proxied =
+            is_proxy_request(&request).then(|| (proxy.clone(), guard.clone(), tunnel_slot.clone()));
+        let app = app.clone();
+        async move {
+            let response = match proxied {
+                Some((proxy, guard, slot)) => {
+                    handle(proxy, request, peer, guard, slot, Transport::Tls).await
+                }
+                None => match app.oneshot(request.map(Body::new)).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                },
+            };
+            Ok::<_, Infallible>(response)
+        }
+    });
+    crate::transport::serve_http(stream, service, connection, close, peer, http2).await;
+}
+
+/// A request for the proxy rather than the application: `CONNECT`, or an absolute-form URI
+/// (`GET http://169.254.169.254/…`).
+fn is_proxy_request(request: &Request<Incoming>) -> bool {
+    request.method() == Method::CONNECT
+        || (request.version() < hyper::Version::HTTP_2 && request.uri().scheme().is_some())
+}
+
+/// How the proxy request reached us: proxy credentials are accepted in clear text only on a
+/// loopback listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    ClearText,
+    Tls,
 }
 
 async fn handle(
@@ -103,6 +159,7 @@ async fn handle(
     peer: SocketAddr,
     guard: ConnectionGuard,
     slot: Arc<Connection>,
+    transport: Transport,
 ) -> Response<Body> {
     let method = request.method().clone();
     // Host and port only: an authority may carry userinfo, which is never logged.
@@ -113,7 +170,7 @@ async fn handle(
             None => a.host().to_owned(),
         },
     );
-    match answer(proxy, request, peer, guard, slot).await {
+    match answer(proxy, request, peer, guard, slot, transport).await {
         // The application logged it (IMDS).
         Answered::ByApp(response) => response,
         Answered::ByProxy(response) => {
@@ -136,7 +193,19 @@ async fn answer(
     peer: SocketAddr,
     guard: ConnectionGuard,
     slot: Arc<Connection>,
+    transport: Transport,
 ) -> Answered {
+    // Off loopback, a client secret in clear text has already crossed the network: refuse it
+    // loudly (and never use it), so the misconfiguration is fixed rather than relied on.
+    if proxy.credentials_required
+        && transport == Transport::ClearText
+        && request.headers().contains_key(header::PROXY_AUTHORIZATION)
+    {
+        return Answered::ByProxy(refuse(
+            StatusCode::FORBIDDEN,
+            "strongroom proxy: proxy credentials were sent in clear text to a listener that is not on loopback, so they crossed the network readable by anyone on the path; they are refused. Use an https:// proxy URL (https://<clientId>:<secret>@host:port, which `strongroom env --proxy` prints for such a server) so the credentials travel inside TLS, and consider rotating the secret (`strongroom ad sp credential reset`).",
+        ));
+    }
     let identity = match authenticate_proxy(&proxy.state, request.headers()).await {
         Ok(identity) => identity,
         Err(_) => {

@@ -359,7 +359,10 @@ async fn accept_loop(
                 }
                 None => return,
             };
-            serve_app(tls, app, guard, Arc::new(connection), peer).await;
+            // The application, and the proxy for clients that use this port as an https://
+            // proxy.
+            drop(app);
+            proxy::serve_tls_connection(proxy, tls, peer, guard, connection).await;
         });
     }
     drop(stop_rx);

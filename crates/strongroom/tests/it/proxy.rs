@@ -357,3 +357,67 @@ async fn passthrough_ports_are_explicit_and_idle_relays_close() {
         "the relay closed after {quiet_for:?}, before the 2 s idle timeout"
     );
 }
+
+/// Off loopback, proxy credentials in clear text are refused (with a message that says why),
+/// while the same listener used as an `https://` proxy accepts them inside TLS: a `CONNECT`
+/// and IMDS, and the tunnel's own TLS runs inside the proxy's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_loopback_proxy_credentials_are_accepted_only_inside_tls() {
+    let server = TestServer::start_configured(
+        crate::harness::ServeOptions {
+            listen: "0.0.0.0:0".to_owned(),
+            ..Default::default()
+        },
+        &[],
+    );
+    let (client_id, secret) = admin_proxy_credentials(&server);
+    let credentials = basic(&client_id, &secret);
+    let connect_request = format!(
+        "CONNECT x.vault.azure.net:443 HTTP/1.1\r\nHost: x.vault.azure.net:443\r\nProxy-Authorization: {credentials}\r\n\r\n"
+    );
+
+    let reply = exchange(&mut connect(&server).await, &connect_request).await;
+    assert_eq!(reply.status, 403, "clear-text credentials off loopback");
+    let text = String::from_utf8_lossy(&reply.body);
+    assert!(
+        text.contains("clear text") && text.contains("https://"),
+        "the refusal says why and what to do: {text}"
+    );
+    let imds = format!(
+        "GET {IMDS_REQUEST_TARGET} HTTP/1.1\r\nHost: 169.254.169.254\r\nMetadata: true\r\nProxy-Authorization: {credentials}\r\n\r\n"
+    );
+    let reply = exchange(&mut connect(&server).await, &imds).await;
+    assert_eq!(
+        reply.status, 403,
+        "clear-text IMDS credentials off loopback"
+    );
+
+    // The same requests inside TLS to the listener (an https:// proxy).
+    let connector = tls_connector(&server);
+    let proxy_name = ServerName::try_from("localhost").expect("DNS name");
+    let mut outer = connector
+        .connect(proxy_name.clone(), connect(&server).await)
+        .await
+        .expect("TLS to the proxy");
+    let reply = exchange(&mut outer, &connect_request).await;
+    assert_eq!(reply.status, 200, "CONNECT inside TLS");
+    let vault = ServerName::try_from("x.vault.azure.net").expect("DNS name");
+    let inner = tokio::time::timeout(TIMEOUT, connector.connect(vault, outer))
+        .await
+        .expect("the tunnel's handshake in time")
+        .expect("TLS inside the proxy's TLS, with a leaf our CA minted");
+    let (_, session) = inner.get_ref();
+    assert!(session.peer_certificates().is_some_and(|c| !c.is_empty()));
+
+    let mut outer = connector
+        .connect(proxy_name, connect(&server).await)
+        .await
+        .expect("TLS to the proxy");
+    let reply = exchange(&mut outer, &imds).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "IMDS inside TLS: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+}
