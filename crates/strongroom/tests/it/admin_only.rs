@@ -365,13 +365,7 @@ async fn off_loopback_an_unauthenticated_connect_gets_407() {
             .contains("\r\nproxy-authenticate: basic realm=\"strongroom\"\r\n"),
         "off loopback, no Basic challenge: {head}"
     );
-    let wrong = "CONNECT x.vault.azure.net:443 HTTP/1.1\r\nHost: x.vault.azure.net:443\r\n\
-                 Proxy-Authorization: Basic bm9ib2R5Om5vdGhpbmc=\r\n\r\n";
-    let head = proxy_exchange(exposed.port, wrong).await;
-    assert!(
-        head.starts_with("HTTP/1.1 407"),
-        "off loopback, wrong credentials: {head}"
-    );
+    // (Credentials sent in clear text off loopback are refused with 403: proxy.rs tests it.)
 
     // On loopback the same request needs no credentials.
     let local = TestServer::start();
