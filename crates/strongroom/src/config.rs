@@ -33,6 +33,8 @@ pub(crate) struct ServeArgs {
     pub attestation_authorities: Vec<String>,
     #[command(flatten)]
     pub transport: crate::transport::TransportArgs,
+    #[command(flatten)]
+    pub master_key: crate::master_key::MasterKeyArgs,
 }
 
 impl ServeArgs {

@@ -8,6 +8,7 @@
 mod agent;
 mod config;
 mod data_dir;
+mod master_key;
 mod proxy;
 mod server;
 mod tls;

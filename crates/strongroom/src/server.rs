@@ -36,7 +36,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     // Held until `serve` returns: the directory is this process's alone.
     let _serve_lock = dir.lock_for_serve()?;
     dir.check_private()?;
-    let master = Arc::new(dir.master_key()?);
+    let master = Arc::new(crate::master_key::load(&dir, &args.master_key)?);
     let ca = dir.local_ca()?;
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&dir.path(data_dir::DATABASE_FILE)).context("opening the database")?,

@@ -20,6 +20,7 @@
 //! - `revocation`: deleted credentials and principals lose access at once; client
 //!   assertions are single-use and short-lived.
 //! - `slow_clients`: the connection cap and the header-read, idle and request deadlines.
+//! - `master_key`: the master key in a file outside the data directory, or from a passphrase.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
@@ -32,6 +33,7 @@ mod forged_tokens;
 mod harness;
 mod hostile;
 mod hostile_keys;
+mod master_key;
 mod proxy;
 mod revocation;
 mod slow_clients;
