@@ -47,7 +47,7 @@ pub fn generate_client_certificate(
     Ok(ClientCertificate {
         cert_pem: cert.pem(),
         cert_der: cert.der().to_vec(),
-        key_pem: SecretValue::new(key.serialize_pem()),
+        key_pem: crate::tls::key_pem(&key),
     })
 }
 

@@ -13,6 +13,9 @@ use zeroize::Zeroizing;
 
 const FORMAT_V1: u8 = 1;
 const KEY_LEN: usize = 32;
+/// The version byte and the nonce.
+const HEADER_LEN: usize = 1 + NONCE_LEN;
+const TAG_LEN: usize = 16;
 
 /// Authenticated data: the context a ciphertext is bound to.
 #[derive(Clone)]
@@ -122,30 +125,37 @@ impl AeadKey {
         Ok(Self(LessSafeKey::new(unbound)))
     }
 
+    /// Seals into one buffer of exactly the sealed length, allocated before the plaintext is
+    /// copied in and encrypted in place: it never grows (a growing `Vec` moves its bytes and
+    /// frees the old allocation unwiped), and it holds plaintext only until `seal_in_place`
+    /// returns; if sealing fails, it is wiped on the way out.
     fn seal(&self, aad: &Aad, plaintext: &[u8]) -> Result<Sealed, CryptoError> {
         let nonce_bytes = random_bytes::<NONCE_LEN>()?;
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + 16);
+        let body = HEADER_LEN..HEADER_LEN + plaintext.len();
+        let mut out = Zeroizing::new(Vec::with_capacity(body.end + TAG_LEN));
         out.push(FORMAT_V1);
         out.extend_from_slice(&nonce_bytes);
-        let mut in_out = plaintext.to_vec();
-        self.0.seal_in_place_append_tag(
+        out.extend_from_slice(plaintext);
+        let tag = self.0.seal_in_place_separate_tag(
             Nonce::assume_unique_for_key(nonce_bytes),
             LcAad::from(aad.as_bytes()),
-            &mut in_out,
+            &mut out[body],
         )?;
-        out.extend_from_slice(&in_out);
-        // `in_out` held plaintext before sealing; it is ciphertext now, nothing to wipe.
-        Ok(Sealed::from(out))
+        out.extend_from_slice(tag.as_ref());
+        debug_assert_eq!(out.len(), out.capacity(), "the sealing buffer never grows");
+        // Ciphertext now: taken out of the wiping wrapper (which is left an empty `Vec`).
+        Ok(Sealed::from(std::mem::take(&mut *out)))
     }
 
     fn open(&self, aad: &Aad, sealed: &Sealed) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let bytes = sealed.as_bytes();
-        if bytes.len() < 1 + NONCE_LEN + 16 || bytes[0] != FORMAT_V1 {
+        if bytes.len() < HEADER_LEN + TAG_LEN || bytes[0] != FORMAT_V1 {
             return Err(CryptoError::OpenFailed);
         }
         let nonce = Nonce::try_assume_unique_for_key(&bytes[1..=NONCE_LEN])
             .map_err(|_| CryptoError::OpenFailed)?;
-        let mut in_out = Zeroizing::new(bytes[1 + NONCE_LEN..].to_vec());
+        // Exactly the ciphertext's length; the plaintext is a prefix of it (never a copy).
+        let mut in_out = Zeroizing::new(bytes[HEADER_LEN..].to_vec());
         let plaintext_len = self
             .0
             .open_in_place(nonce, LcAad::from(aad.as_bytes()), &mut in_out)

@@ -19,6 +19,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 use strongroom_model::{Clock, SecretBytes, SecretValue, SystemClock, UnixTime};
+use zeroize::Zeroizing;
 
 const CA_VALIDITY_DAYS: i64 = 3650;
 const LEAF_VALIDITY_DAYS: i64 = 365;
@@ -84,6 +85,13 @@ pub(crate) fn set_validity(
     Ok(())
 }
 
+/// `key` as PKCS#8 PEM, written into a string sized once (see `certs::private_key_pem`).
+pub(crate) fn key_pem(key: &KeyPair) -> SecretValue {
+    let der = Zeroizing::new(key.serialize_der());
+    let mut pem = crate::certs::private_key_pem(&der);
+    SecretValue::new(std::mem::take(&mut *pem))
+}
+
 fn new_p256_key() -> Result<KeyPair, CryptoError> {
     KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(certificate_error)
 }
@@ -108,7 +116,7 @@ impl LocalCa {
         Ok(Self {
             cert_pem: cert.pem(),
             cert_der: cert.der().to_vec(),
-            key_pem: SecretValue::new(key.serialize_pem()),
+            key_pem: key_pem(&key),
             issuer: Issuer::new(params, key),
         })
     }
@@ -214,7 +222,7 @@ impl LocalCa {
             .map_err(certificate_error)?;
         Ok(IssuedCert {
             cert_pem: cert.pem(),
-            key_pem: SecretValue::new(key.serialize_pem()),
+            key_pem: key_pem(&key),
             cert_der: cert.der().to_vec(),
             key_der: SecretBytes::new(key.serialize_der()),
         })

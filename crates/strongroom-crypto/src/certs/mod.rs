@@ -30,6 +30,7 @@ pub use error::CertError;
 pub use info::CertificateInfo;
 pub(crate) use info::{sha1, sha256};
 pub use issue::{CertificateRequestSpec, build_csr, issue_self_signed, issue_with_ca};
+pub(crate) use pem::private_key_pem;
 pub use pem::{build_pem, parse_pem_bundle};
 pub use pfx::{build_pfx, parse_pfx};
 pub use usage::KeyUsage;

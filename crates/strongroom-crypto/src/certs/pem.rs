@@ -56,7 +56,7 @@ pub fn build_pem(bundle: &CertBundle) -> Zeroizing<String> {
     let key_der = bundle.key.as_ref().map(PrivateKey::private_bytes);
     let mut blocks: Vec<(&str, &[u8])> = Vec::with_capacity(2 + bundle.chain.len());
     if let Some(der) = &key_der {
-        blocks.push(("PRIVATE KEY", der));
+        blocks.push((PRIVATE_KEY, der));
     }
     blocks.push(("CERTIFICATE", &bundle.leaf));
     blocks.extend(
@@ -73,24 +73,41 @@ pub fn build_pem(bundle: &CertBundle) -> Zeroizing<String> {
         .sum();
     let mut pem = Zeroizing::new(String::with_capacity(capacity));
     for (label, der) in blocks {
-        let mut encoded = Zeroizing::new(String::with_capacity(base64_len(der.len())));
-        STANDARD.encode_string(der, &mut encoded);
-        pem.push_str("-----BEGIN ");
-        pem.push_str(label);
-        pem.push_str("-----\n");
-        // Base64 is ASCII, so every 64-byte chunk is a whole `str`.
-        let mut rest = encoded.as_str();
-        while !rest.is_empty() {
-            let (line, tail) = rest.split_at(rest.len().min(LINE_LEN));
-            pem.push_str(line);
-            pem.push('\n');
-            rest = tail;
-        }
-        pem.push_str("-----END ");
-        pem.push_str(label);
-        pem.push_str("-----\n");
+        push_block(&mut pem, label, der);
     }
     pem
+}
+
+/// One PEM block of a private key (`PRIVATE KEY`, PKCS#8 DER), written into a buffer sized
+/// once: rcgen's `serialize_pem` grows its string as it goes, leaving copies of the key's
+/// base64 behind in the allocations it outgrew.
+pub(crate) fn private_key_pem(pkcs8: &[u8]) -> Zeroizing<String> {
+    let mut pem = Zeroizing::new(String::with_capacity(block_len(PRIVATE_KEY, pkcs8.len())));
+    push_block(&mut pem, PRIVATE_KEY, pkcs8);
+    pem
+}
+
+const PRIVATE_KEY: &str = "PRIVATE KEY";
+
+/// Appends one block; `pem` has room for it (`block_len`), so it never reallocates.
+fn push_block(pem: &mut String, label: &str, der: &[u8]) {
+    debug_assert!(pem.capacity() - pem.len() >= block_len(label, der.len()));
+    let mut encoded = Zeroizing::new(String::with_capacity(base64_len(der.len())));
+    STANDARD.encode_string(der, &mut encoded);
+    pem.push_str("-----BEGIN ");
+    pem.push_str(label);
+    pem.push_str("-----\n");
+    // Base64 is ASCII, so every 64-byte chunk is a whole `str`.
+    let mut rest = encoded.as_str();
+    while !rest.is_empty() {
+        let (line, tail) = rest.split_at(rest.len().min(LINE_LEN));
+        pem.push_str(line);
+        pem.push('\n');
+        rest = tail;
+    }
+    pem.push_str("-----END ");
+    pem.push_str(label);
+    pem.push_str("-----\n");
 }
 
 fn base64_len(n_bytes: usize) -> usize {

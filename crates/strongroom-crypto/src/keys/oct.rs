@@ -198,14 +198,16 @@ impl OctKey {
                 iv
             }
         };
-        let mut data = input.data.to_vec();
+        // Plaintext until sealed in place (no growth: the tag is separate); wiped if sealing
+        // fails, handed out as ciphertext otherwise.
+        let mut data = Zeroizing::new(input.data.to_vec());
         let tag = self.gcm.seal_in_place_separate_tag(
             Nonce::assume_unique_for_key(iv),
             Aad::from(input.aad.unwrap_or_default()),
             &mut data,
         )?;
         Ok(CipherOutput {
-            data,
+            data: std::mem::take(&mut *data),
             iv: Some(iv.to_vec()),
             tag: Some(tag.as_ref().to_vec()),
         })
@@ -242,11 +244,13 @@ impl OctKey {
     ) -> Result<CipherOutput, KeyError> {
         let iv = cbc_iv(input)?;
         let context = EncryptionContext::Iv128(FixedLength::from(iv));
-        // Room for the padding up front, so no reallocation leaves a plaintext copy behind.
-        let mut data = Vec::with_capacity(input.data.len() + AES_BLOCK_LEN);
+        // Room for the padding up front, so no reallocation leaves a plaintext copy behind;
+        // wiped if encryption is refused or fails while it still holds plaintext.
+        let mut data = Zeroizing::new(Vec::with_capacity(input.data.len() + AES_BLOCK_LEN));
         data.extend_from_slice(input.data);
         if alg.mode() == Mode::CbcPad {
-            self.cbc_pad_encrypt.less_safe_encrypt(&mut data, context)?;
+            self.cbc_pad_encrypt
+                .less_safe_encrypt(&mut *data, context)?;
         } else {
             if !data.len().is_multiple_of(AES_BLOCK_LEN) {
                 return Err(KeyError::InvalidInput(
@@ -256,7 +260,7 @@ impl OctKey {
             self.cbc_encrypt.less_safe_encrypt(&mut data, context)?;
         }
         Ok(CipherOutput {
-            data,
+            data: std::mem::take(&mut *data),
             iv: Some(iv.to_vec()),
             tag: None,
         })
