@@ -45,4 +45,4 @@ pub use secret_hash::{SecretHash, hash_secret, verify_secret};
 pub use signing::{
     RsaSigningKey, generate_rsa_signing_key, rsa_public_components, rsa_signature_verifies,
 };
-pub use tls::{IssuedCert, LocalCa};
+pub use tls::{IssuedCert, LocalCa, NameScope};

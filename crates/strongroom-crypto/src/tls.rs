@@ -9,11 +9,18 @@
 //! Validity is wall-clock time, never the injected `Clock`: TLS clients check certificates
 //! against their own clocks, so a leaf dated by `--dev-clock` would be "not yet valid" to them.
 //! The plain constructors read `SystemClock`; the `_at` variants take the time for tests.
+//!
+//! The CA that clients trust for TLS is made with X.509 name constraints (`NameScope`,
+//! RFC 5280 4.2.1.10, a critical extension): it can vouch only for the names Strongroom
+//! serves, so its key, stolen or misused, cannot impersonate any other site to a client that
+//! trusts it (`SSL_CERT_FILE` may make it a client's only root). The caller decides which
+//! names those are; `is_constrained_to` tells whether a stored CA was made for them.
 
 use crate::{CryptoError, random_bytes};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PublicKeyData, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CidrSubnet, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    NameConstraints, PKCS_ECDSA_P256_SHA256, PublicKeyData, SanType, SerialNumber,
 };
 use std::fmt;
 use std::net::IpAddr;
@@ -27,6 +34,69 @@ const LEAF_VALIDITY_DAYS: i64 = 365;
 const BACKDATE_SECONDS: i64 = 3600;
 /// 9999-12-31T23:59:59Z, the last instant X.509 `GeneralizedTime` can express.
 const MAX_CERT_TIME: u64 = 253_402_300_799;
+
+/// RFC 6761's reserved `.invalid` domain, which no real mailbox is in: the one mailbox
+/// subtree a constrained CA permits, so it cannot certify e-mail addresses (S/MIME) either.
+const NO_MAILBOX: &str = "invalid";
+
+/// The names a CA may certify: each DNS name with every name under it (`localhost` covers
+/// `x.vault.localhost`), and single IP addresses. Nothing else: no mailbox (see
+/// `NO_MAILBOX`); a constrained CA's certificate also names no other kind of subtree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameScope {
+    pub dns_subtrees: Vec<String>,
+    pub addresses: Vec<IpAddr>,
+}
+
+impl NameScope {
+    fn name_constraints(&self) -> Result<NameConstraints, CryptoError> {
+        let mut permitted = Vec::with_capacity(self.dns_subtrees.len() + self.addresses.len() + 1);
+        for name in &self.dns_subtrees {
+            if name.is_empty() || !name.is_ascii() || name.contains('*') {
+                return Err(CryptoError::Certificate(format!(
+                    "{name:?} is not a DNS subtree"
+                )));
+            }
+            permitted.push(GeneralSubtree::DnsName(name.to_ascii_lowercase()));
+        }
+        for address in &self.addresses {
+            let subnet = match address {
+                IpAddr::V4(v4) => CidrSubnet::V4(v4.octets(), [0xff; 4]),
+                IpAddr::V6(v6) => CidrSubnet::V6(v6.octets(), [0xff; 16]),
+            };
+            permitted.push(GeneralSubtree::IpAddress(subnet));
+        }
+        permitted.push(GeneralSubtree::Rfc822Name(NO_MAILBOX.to_owned()));
+        Ok(NameConstraints {
+            permitted_subtrees: permitted,
+            excluded_subtrees: Vec::new(),
+        })
+    }
+
+    /// The permitted subtrees as comparable text: `dns:NAME`, `ip:ADDRESS/MASK` (hex), `email:`.
+    fn canonical(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .dns_subtrees
+            .iter()
+            .map(|name| format!("dns:{}", name.to_ascii_lowercase()))
+            .chain(self.addresses.iter().map(|address| {
+                let (bytes, mask) = match address {
+                    IpAddr::V4(v4) => (v4.octets().to_vec(), vec![0xff; 4]),
+                    IpAddr::V6(v6) => (v6.octets().to_vec(), vec![0xff; 16]),
+                };
+                format!("ip:{}/{}", hex(&bytes), hex(&mask))
+            }))
+            .chain([format!("email:{NO_MAILBOX}")])
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// The local CA: its certificate and the key that signs server leaves.
 pub struct LocalCa {
@@ -102,11 +172,37 @@ impl LocalCa {
         Self::generate_at(common_name, SystemClock.now())
     }
 
-    /// A new CA valid from `now` (less an hour) for ten years.
+    /// A new CA valid from `now` (less an hour) for ten years, without name constraints: for
+    /// certificates of arbitrary subjects, never a TLS trust root.
     pub fn generate_at(name: &str, now: UnixTime) -> Result<LocalCa, CryptoError> {
+        Self::generate_with(name, None, now)
+    }
+
+    /// A new CA that can certify only the names in `scope` (see the module doc), valid for
+    /// ten years from now.
+    pub fn generate_constrained(name: &str, scope: &NameScope) -> Result<LocalCa, CryptoError> {
+        Self::generate_constrained_at(name, scope, SystemClock.now())
+    }
+
+    /// As `generate_constrained`, valid from `now` (less an hour).
+    pub fn generate_constrained_at(
+        name: &str,
+        scope: &NameScope,
+        now: UnixTime,
+    ) -> Result<LocalCa, CryptoError> {
+        Self::generate_with(name, Some(scope.name_constraints()?), now)
+    }
+
+    fn generate_with(
+        name: &str,
+        name_constraints: Option<NameConstraints>,
+        now: UnixTime,
+    ) -> Result<LocalCa, CryptoError> {
         let key = new_p256_key()?;
         let mut params = CertificateParams::default();
         params.distinguished_name = common_name(name);
+        // rcgen marks the extension critical, as RFC 5280 requires of a CA's constraints.
+        params.name_constraints = name_constraints;
         // Path length 0: this CA signs leaves only, never another CA.
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -149,6 +245,39 @@ impl LocalCa {
             key_pem: SecretValue::new(key_pem.to_owned()),
             issuer,
         })
+    }
+
+    /// Whether the CA certificate carries a critical name constraints extension that permits
+    /// exactly `scope` and excludes nothing: `false` for a CA made without constraints, or for
+    /// other names (another deployment domain, or a build that served fewer names).
+    pub fn is_constrained_to(&self, scope: &NameScope) -> bool {
+        use x509_parser::extensions::GeneralName;
+        let Ok((_, cert)) = x509_parser::parse_x509_certificate(&self.cert_der) else {
+            return false;
+        };
+        let Ok(Some(extension)) = cert.name_constraints() else {
+            return false;
+        };
+        let constraints = extension.value;
+        if !extension.critical || constraints.excluded_subtrees.is_some() {
+            return false;
+        }
+        let mut found = Vec::new();
+        for subtree in constraints.permitted_subtrees.iter().flatten() {
+            let text = match &subtree.base {
+                GeneralName::DNSName(name) => format!("dns:{}", name.to_ascii_lowercase()),
+                GeneralName::IPAddress(bytes) if bytes.len() == 8 || bytes.len() == 32 => {
+                    let (address, mask) = bytes.split_at(bytes.len() / 2);
+                    format!("ip:{}/{}", hex(address), hex(mask))
+                }
+                GeneralName::RFC822Name(mailbox) => format!("email:{mailbox}"),
+                _ => return false,
+            };
+            found.push(text);
+        }
+        found.sort();
+        found.dedup();
+        found == scope.canonical()
     }
 
     /// The CA certificate in PEM, what clients trust.
@@ -490,6 +619,86 @@ mod tests {
         assert!(
             ca.issue_server_cert_at(&names(&["a"]), &[], UnixTime(i64::MAX))
                 .is_err()
+        );
+    }
+
+    fn scope(dns: &[&str]) -> NameScope {
+        NameScope {
+            dns_subtrees: names(dns),
+            addresses: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
+        }
+    }
+
+    #[test]
+    fn a_constrained_ca_vouches_only_for_its_names() {
+        let served = scope(&["localhost", "vault.azure.net", "login.microsoftonline.com"]);
+        let ca = LocalCa::generate_constrained_at("Strongroom Local CA", &served, NOW).unwrap();
+        let (_, cert) = x509_parser::parse_x509_certificate(ca.cert_der()).unwrap();
+        let constraints = cert.name_constraints().unwrap().unwrap();
+        assert!(constraints.critical, "name constraints must be critical");
+        assert!(constraints.value.excluded_subtrees.is_none());
+
+        let later = NOW.plus_days(1);
+        let dns = names(&["*.vault.localhost", "vault.localhost", "localhost"]);
+        let ips: Vec<IpAddr> = vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+        let server_leaf = ca.issue_server_cert_at(&dns, &ips, NOW).unwrap();
+        for host in ["v.vault.localhost", "localhost", "127.0.0.1", "::1"] {
+            verify(&ca, &server_leaf, host, later).unwrap_or_else(|e| panic!("{host}: {e}"));
+        }
+        for name in [
+            "x.vault.localhost",
+            "a.b.localhost",
+            "myvault.vault.azure.net",
+            "login.microsoftonline.com",
+        ] {
+            let leaf = ca.issue_server_cert_at(&names(&[name]), &[], NOW).unwrap();
+            verify(&ca, &leaf, name, later).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        // Outside the subtrees, including names that only end in the same characters.
+        for name in [
+            "www.example.com",
+            "evillocalhost",
+            "vault.azure.net.example.com",
+            "microsoftonline.com",
+            "x.login.microsoftonline.com.example",
+        ] {
+            let leaf = ca.issue_server_cert_at(&names(&[name]), &[], NOW).unwrap();
+            let err = verify(&ca, &leaf, name, later).expect_err(name);
+            assert!(err.contains("NameConstraintViolation"), "{name}: {err}");
+        }
+        // An address outside the permitted ones poisons a leaf even for its good names.
+        let stray_ip = ca
+            .issue_server_cert_at(&names(&["localhost"]), &["10.0.0.1".parse().unwrap()], NOW)
+            .unwrap();
+        assert!(verify(&ca, &stray_ip, "localhost", later).is_err());
+        // The same CA without constraints would have vouched for it.
+        let open = LocalCa::generate_at("Open CA", NOW).unwrap();
+        let leaf = open
+            .issue_server_cert_at(&names(&["www.example.com"]), &[], NOW)
+            .unwrap();
+        verify(&open, &leaf, "www.example.com", later).unwrap();
+    }
+
+    #[test]
+    fn is_constrained_to_tells_which_names_a_stored_ca_was_made_for() {
+        let served = scope(&["localhost", "vault.azure.net"]);
+        let ca = LocalCa::generate_constrained_at("Strongroom Local CA", &served, NOW).unwrap();
+        assert!(ca.is_constrained_to(&served));
+        let reloaded = LocalCa::from_pem(&ca.cert_pem(), ca.key_pem().expose()).unwrap();
+        assert!(reloaded.is_constrained_to(&served), "after a reload");
+        // The order and case of the names do not matter; their set does.
+        assert!(ca.is_constrained_to(&scope(&["VAULT.azure.net", "localhost"])));
+        assert!(!ca.is_constrained_to(&scope(&["example.test", "vault.azure.net"])));
+        assert!(!ca.is_constrained_to(&scope(&["localhost"])));
+        assert!(!ca.is_constrained_to(&NameScope {
+            dns_subtrees: names(&["localhost", "vault.azure.net"]),
+            addresses: Vec::new(),
+        }));
+        let open = LocalCa::generate_at("Open CA", NOW).unwrap();
+        assert!(!open.is_constrained_to(&served));
+        assert!(
+            LocalCa::generate_constrained_at("x", &scope(&["*.localhost"]), NOW).is_err(),
+            "a subtree is a name, not a wildcard"
         );
     }
 
