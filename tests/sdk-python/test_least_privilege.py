@@ -7,6 +7,7 @@ and the agent and `env` on the workload host take that file: no administrator cr
 - `env --credential-file FILE --vault V` (again without a data directory) gives `DefaultAzureCredential` the
   identity's secret; deleting that credential (`ad sp credential delete`) ends its access at once.
 - An agent started with `--identity` (which mints a secret with admin.json) deletes that secret when it stops.
+- `admin rotate` replaces the administrator's secret and revokes the old one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import requests
 
-from strongroom_server import StrongroomServer, parse_env_exports, unique_name
+from strongroom_server import StrongroomServer, parse_env_exports, running_server, unique_name
 from test_managed_identity import AGENT_READY_PREFIX, PROGRAM, run_program, vault_with_secret
 
 SUBPROCESS_TIMEOUT_S = 120
@@ -165,3 +166,39 @@ def test_an_agent_deletes_the_secret_it_minted_when_it_stops(server: StrongroomS
         timeout=30,
     )
     assert grant_res.status_code == 401 and "revoked" in grant_res.text, grant_res.text
+
+
+def test_admin_rotate_leaves_no_stale_administrator_credential(strongroom_bin: str, tmp_path_factory: Any) -> None:
+    """`strongroom admin rotate`: a new secret in admin.json, every older credential deleted, and tokens bought with
+    the old one refused at once (on its own server: the session's shared administrator must keep working)."""
+    with running_server(strongroom_bin, tmp_path_factory.mktemp("server-rotate"), extra_args=()) as srv:
+        admin_file = Path(srv.data_dir) / "admin.json"
+        old = json.loads(admin_file.read_text())
+        management = "https://management.azure.com/.default"
+        old_token = srv.token(old["clientId"], old["clientSecret"], management)
+
+        rotated = srv.cli_json("admin", "rotate")
+        new = json.loads(admin_file.read_text())
+        assert stat.S_IMODE(admin_file.stat().st_mode) == 0o600
+        assert new["clientId"] == old["clientId"] == rotated["clientId"] and new["objectId"] == old["objectId"]
+        assert new["clientSecret"] != old["clientSecret"]
+        assert rotated["removed"] == 1
+
+        listed = requests.get(
+            f"{srv.authority_host}/v1.0/servicePrincipals",
+            headers={"Authorization": f"Bearer {old_token}"},
+            verify=srv.ca_file,
+            timeout=30,
+        )
+        assert listed.status_code == 401, listed.text
+        refused = requests.post(
+            f"{srv.authority_host}/{srv.tenant_id}/oauth2/v2.0/token",
+            data={"grant_type": "client_credentials", "client_id": old["clientId"],
+                  "client_secret": old["clientSecret"], "scope": management},
+            verify=srv.ca_file,
+            timeout=30,
+        )  # fmt: skip
+        assert "AADSTS7000215" in refused.text, refused.text
+        # The CLI carries on with the new admin.json, and the principal holds exactly that one secret.
+        assert len(srv.cli_json("ad", "sp", "credential", "list", "--id", new["clientId"])) == 1
+        srv.cli_json("keyvault", "create", "--name", unique_name("rotated"))

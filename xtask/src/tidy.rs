@@ -98,6 +98,11 @@ const EXPOSE_ALLOWED: &[&str] = &[
     // Workload credentials: the identity's secret goes to the token endpoint, the agent's
     // identity header into its 0600 agent.json.
     "crates/strongroom-cli/src/workload.rs",
+    // Credential files for workload hosts, a vault's application credential (apps/V.json)
+    // and the rotated admin.json are written here (0600).
+    "crates/strongroom-cli/src/credential_file.rs",
+    "crates/strongroom-cli/src/vault_app.rs",
+    "crates/strongroom-cli/src/admin.rs",
     // The benchmark hands generated keys to rustls and aws-lc-rs, as the server does.
     "crates/strongroom-bench/src/bare.rs",
     "crates/strongroom-bench/src/crypto.rs",
@@ -120,6 +125,8 @@ const EXPOSE_ALLOWED: &[&str] = &[
     // The binary writes admin.json and the server key file, and hands the key to rustls.
     "crates/strongroom/src/data_dir.rs",
     "crates/strongroom/src/server.rs",
+    // The master key's passphrase check value is opened and compared at start.
+    "crates/strongroom/src/master_key.rs",
     // Transparent mode mints a leaf per intercepted name and hands its key to rustls.
     "crates/strongroom/src/tls.rs",
     // The managed-identity agent hands its identity's tokens to local programs and writes

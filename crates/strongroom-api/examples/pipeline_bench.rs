@@ -85,8 +85,20 @@ impl Pipeline {
             },
         )
         .await?;
+        // A token bought with the principal's one secret, as the token endpoint would issue
+        // it (revocation checks that credential on every request).
+        let (credential, _secret) = strongroom_identity::add_client_secret(
+            store.as_ref(),
+            &principal.object_id,
+            clock.now(),
+        )
+        .await?;
+        let client = strongroom_identity::AuthenticatedClient {
+            credential_id: credential.key_id,
+            principal: principal.clone(),
+        };
         let token = issuer.issue(
-            &TokenRequest::for_principal(&principal, format!("https://vault.localhost:{PORT}")),
+            &TokenRequest::for_client(&client, format!("https://vault.localhost:{PORT}")),
             clock.now(),
         )?;
         let verifier = issuer.verifier();

@@ -33,6 +33,17 @@ pub enum CliCommand {
     Vm(VmCommand),
     /// Print `export` lines that point Azure SDKs at this Strongroom server
     Env(EnvArgs),
+    /// The deployment administrator's own credential
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `strongroom admin …`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Replace the administrator's client secret: a new one goes into admin.json, then every
+    /// older credential is deleted, so tokens obtained with them stop working at once
+    Rotate,
 }
 
 /// `strongroom identity …`

@@ -20,10 +20,6 @@ pub(crate) struct AdminCredential {
     pub(crate) client_id: String,
     #[serde(deserialize_with = "secret_value")]
     pub(crate) client_secret: SecretValue,
-    #[allow(
-        dead_code,
-        reason = "part of the admin.json contract; the CLI has no use for it yet"
-    )]
     pub(crate) object_id: String,
 }
 

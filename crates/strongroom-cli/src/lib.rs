@@ -23,6 +23,7 @@
 //! `cert_command.rs` for `keyvault certificate`), `session.rs` (tokens and calls),
 //! `endpoints.rs` (every URL) and `https.rs` (the wire).
 
+mod admin;
 mod az_time;
 mod cert_admin;
 mod cert_command;
@@ -69,7 +70,7 @@ pub use cert_command::{
     ShowCertificateArgs, UpdateIssuerArgs, VaultIdArgs, VaultNameArgs,
 };
 pub use command::{
-    AdCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
+    AdCommand, AdminCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
     DEFAULT_RESOURCE_GROUP, DeletePolicyArgs, EnvArgs, HostArgs, IdentityArgs, IdentityCommand,
     IdentityCredentialCommand, IdentityCredentialCreateArgs, KeyPermissionArg, KeyvaultCommand,
     ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs, PrincipalArgs, SecretArgs, SecretCommand,
@@ -229,6 +230,10 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
             Ok(Output::Json(
                 identities::reset_credential(&session, &args).await?,
             ))
+        }
+        CliCommand::Admin(AdminCommand::Rotate) => {
+            let session = Session::open(data)?;
+            Ok(Output::Json(admin::rotate(&session, data_dir).await?))
         }
         CliCommand::Ad(AdCommand::Sp(SpCommand::Credential(SpCredentialCommand::List(args)))) => {
             let session = Session::open(data)?;
