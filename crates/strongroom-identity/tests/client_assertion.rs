@@ -8,9 +8,9 @@ use strongroom_crypto::{
     ClientCertificate, RsaSigningKey, generate_client_certificate, parse_client_certificate,
 };
 use strongroom_identity::{
-    IdentityError, aad_error_body, add_client_certificate, add_client_secret, authenticate_client,
-    authenticate_client_assertion, certificate_thumbprint, create_service_principal,
-    ensure_default_tenant,
+    AssertionReplayGuard, IdentityError, aad_error_body, add_client_certificate, add_client_secret,
+    authenticate_client, authenticate_client_assertion, certificate_thumbprint,
+    create_service_principal, ensure_default_tenant,
 };
 use strongroom_model::UnixTime;
 use strongroom_store::{PrincipalRow, SqliteStore, Store};
@@ -104,8 +104,10 @@ impl Fixture {
             ENDPOINT.to_owned(),
             "https://login.microsoftonline.com/adfs/oauth2/v2.0/token".to_owned(),
         ];
+        // A fresh replay guard per check: these tests present one assertion many ways.
         authenticate_client_assertion(
             &self.store,
+            &AssertionReplayGuard::default(),
             "adfs",
             &self.principal.app_id,
             assertion,
@@ -113,7 +115,7 @@ impl Fixture {
             now,
         )
         .await
-        .map(|principal| principal.object_id)
+        .map(|client| client.principal.object_id)
     }
 
     fn good(&self, pss: bool) -> String {
@@ -297,7 +299,7 @@ async fn secrets_and_certificates_coexist() {
     let by_secret = authenticate_client(store, "adfs", &f.principal.app_id, secret.expose(), NOW)
         .await
         .unwrap();
-    assert_eq!(by_secret.credentials.len(), 2);
+    assert_eq!(by_secret.principal.credentials.len(), 2);
     assert_eq!(
         f.check(&f.good(false), NOW).await.unwrap(),
         f.principal.object_id
@@ -310,6 +312,7 @@ async fn secrets_and_certificates_coexist() {
     fn assert_send<T: Send>(_: &T) {}
     assert_send(&authenticate_client_assertion(
         store,
+        &AssertionReplayGuard::default(),
         "adfs",
         "c",
         "a",
@@ -317,4 +320,57 @@ async fn secrets_and_certificates_coexist() {
         NOW,
     ));
     assert_send(&add_client_certificate(store, "o", "c", NOW));
+}
+
+#[tokio::test]
+async fn an_assertion_is_accepted_once_and_only_with_a_short_life_and_a_jti() {
+    let f = fixture().await;
+    let audiences = vec![ENDPOINT.to_owned()];
+    let guard = AssertionReplayGuard::default();
+    let present = |assertion: String| {
+        let guard = &guard;
+        let audiences = &audiences;
+        let store = &f.store;
+        let app_id = f.principal.app_id.clone();
+        async move {
+            authenticate_client_assertion(store, guard, "adfs", &app_id, &assertion, audiences, NOW)
+                .await
+                .map(|client| client.credential_id)
+        }
+    };
+    let good = f.good(false);
+    let credential = present(good.clone()).await.unwrap();
+    assert!(
+        !credential.is_empty(),
+        "the certificate credential's key id"
+    );
+    let replayed = present(good).await.unwrap_err();
+    assert!(
+        matches!(&replayed, IdentityError::ClientAssertion { code: 50_027, message } if message.contains("already used")),
+        "{replayed:?}"
+    );
+
+    let mut long = claims(&f.principal.app_id);
+    long["exp"] = json!(NOW.seconds() + 3600);
+    long["jti"] = json!("second");
+    let refused = present(assertion(&f.key, &f.cert.cert_der, false, &long))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            IdentityError::ClientAssertion { code: 700_024, .. }
+        ),
+        "{refused:?}"
+    );
+
+    let mut no_jti = claims(&f.principal.app_id);
+    no_jti.as_object_mut().unwrap().remove("jti");
+    let refused = present(assertion(&f.key, &f.cert.cert_der, false, &no_jti))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, IdentityError::ClientAssertion { code: 50_027, message } if message.contains("jti")),
+        "{refused:?}"
+    );
 }

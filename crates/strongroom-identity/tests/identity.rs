@@ -57,6 +57,16 @@ impl Deployment {
     }
 }
 
+/// The key id the tokens in these tests were bought with.
+const CREDENTIAL: &str = "6c1e9b8a-0d2f-4c1b-9e3a-5f7d2a4b8c10";
+
+fn client(principal: &strongroom_store::PrincipalRow) -> strongroom_identity::AuthenticatedClient {
+    strongroom_identity::AuthenticatedClient {
+        principal: principal.clone(),
+        credential_id: CREDENTIAL.to_owned(),
+    }
+}
+
 fn audiences(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -74,7 +84,7 @@ async fn issue_then_verify_round_trip() {
     let principal = deployment.principal(false).await;
 
     let token = issuer
-        .issue(&TokenRequest::for_principal(&principal, VAULT), NOW)
+        .issue(&TokenRequest::for_client(&client(&principal), VAULT), NOW)
         .unwrap();
     assert_eq!(token.expires_in, 3599);
     assert_eq!(token.expires_on, NOW.plus_seconds(3600));
@@ -100,6 +110,7 @@ async fn issue_then_verify_round_trip() {
             "sub": principal.object_id,
             "tid": tid,
             "ver": "1.0",
+            "strongroom_cred": CREDENTIAL,
         })
     );
 
@@ -118,12 +129,13 @@ async fn issue_then_verify_round_trip() {
             app_id: principal.app_id.clone(),
             issuer: format!("https://sts.strongroom.localhost/{tid}/"),
             is_admin: false,
+            credential_id: Some(CREDENTIAL.to_owned()),
         }
     );
 
     let admin = deployment.principal(true).await;
     let admin_token = issuer
-        .issue(&TokenRequest::for_principal(&admin, VAULT), NOW)
+        .issue(&TokenRequest::for_client(&client(&admin), VAULT), NOW)
         .unwrap();
     assert_eq!(part(&admin_token.access_token, 1)["strongroom_admin"], true);
     let admin_caller = verifier
@@ -138,7 +150,7 @@ async fn refused_tokens_give_the_right_error() {
     let deployment = deployment().await;
     let issuer = deployment.issuer().await;
     let principal = deployment.principal(false).await;
-    let request = TokenRequest::for_principal(&principal, VAULT);
+    let request = TokenRequest::for_client(&client(&principal), VAULT);
     let good = issuer.issue(&request, NOW).unwrap().access_token;
 
     // Another deployment signs with another key.
@@ -246,7 +258,7 @@ async fn cache_hits_return_the_same_caller_and_still_check_audience_and_lifetime
     let verifier = issuer.verifier();
     let principal = deployment.principal(true).await;
     let token = issuer
-        .issue(&TokenRequest::for_principal(&principal, VAULT), NOW)
+        .issue(&TokenRequest::for_client(&client(&principal), VAULT), NOW)
         .unwrap()
         .access_token;
     let vault = audiences(&[VAULT]);
@@ -324,7 +336,7 @@ async fn cache_is_bounded() {
     for second in 0..200 {
         let token = issuer
             .issue(
-                &TokenRequest::for_principal(&principal, VAULT),
+                &TokenRequest::for_client(&client(&principal), VAULT),
                 NOW.plus_seconds(second),
             )
             .unwrap()
@@ -346,7 +358,7 @@ async fn jwks_verifies_our_tokens() {
     let issuer = deployment.issuer().await;
     let principal = deployment.principal(false).await;
     let token = issuer
-        .issue(&TokenRequest::for_principal(&principal, VAULT), NOW)
+        .issue(&TokenRequest::for_client(&client(&principal), VAULT), NOW)
         .unwrap()
         .access_token;
 
@@ -379,7 +391,7 @@ async fn jwks_verifies_our_tokens() {
     let foreign = other
         .issuer()
         .await
-        .issue(&TokenRequest::for_principal(&principal, VAULT), NOW)
+        .issue(&TokenRequest::for_client(&client(&principal), VAULT), NOW)
         .unwrap()
         .access_token;
     assert!(jsonwebtoken::decode::<Value>(&foreign, &key, &validation).is_err());
@@ -419,7 +431,7 @@ async fn signing_key_persists_sealed_across_starts() {
 
     let principal = deployment.principal(false).await;
     let token = first
-        .issue(&TokenRequest::for_principal(&principal, VAULT), NOW)
+        .issue(&TokenRequest::for_client(&client(&principal), VAULT), NOW)
         .unwrap()
         .access_token;
     assert!(
@@ -467,7 +479,7 @@ async fn client_secrets() {
         async move {
             authenticate_client(store, &tenant, &client, &secret, now)
                 .await
-                .map(|principal| principal.object_id)
+                .map(|client| client.principal.object_id)
                 .map_err(|err| err.to_string())
         }
     };
@@ -671,7 +683,7 @@ async fn managed_identities() {
     let authenticated = authenticate_client(store, "adfs", &web.app_id, secret.expose(), NOW)
         .await
         .unwrap();
-    assert_eq!(authenticated.object_id, web.object_id);
+    assert_eq!(authenticated.principal.object_id, web.object_id);
 
     assert!(matches!(
         create_managed_identity(store, "no-such-tenant", "x", NOW).await,
