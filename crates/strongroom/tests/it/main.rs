@@ -20,6 +20,7 @@
 //! - `revocation`: deleted credentials and principals lose access at once; client
 //!   assertions are single-use and short-lived.
 //! - `slow_clients`: the connection cap and the header-read, idle and request deadlines.
+//! - `purge_scrub`: a purged secret's ciphertext is in none of the database's files.
 //! - `master_key`: the master key in a file outside the data directory, or from a passphrase.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
@@ -35,5 +36,6 @@ mod hostile;
 mod hostile_keys;
 mod master_key;
 mod proxy;
+mod purge_scrub;
 mod revocation;
 mod slow_clients;
