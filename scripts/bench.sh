@@ -12,7 +12,8 @@
 # `cargo install` at the pinned version below and cached outside the clone, keyed by that
 # version (OHA_CACHE, default ~/.cache/strongroom/oha-VERSION); STRONGROOM_BENCH_NO_OHA=1 skips it.
 # The work directory (default target/bench-work) must be on a real disk; tmpfs is refused.
-# Extra arguments go to `strongroom-bench all`. Takes about seven minutes with the defaults.
+# Extra arguments go to `strongroom-bench all`; then `strongroom-bench soak` (3 minutes by
+# default, STRONGROOM_SOAK) adds the soak section. Takes about ten minutes with the defaults.
 # Run it on an otherwise idle machine: the load generator and the server share its CPUs.
 set -euo pipefail
 
@@ -36,8 +37,15 @@ if [[ "${STRONGROOM_BENCH_NO_OHA:-}" != 1 && "$explicit_oha" == 0 ]]; then
     oha_args=(--oha "$OHA_CACHE/bin/oha")
 fi
 
-exec target/release/strongroom-bench all \
+target/release/strongroom-bench all \
     "${oha_args[@]}" \
     --server-bin target/release/strongroom \
     --write-markdown BENCHMARKS.md \
     "$@"
+
+# The bounded soak (RSS and open descriptors flat under minutes of load, idle RSS), added to
+# the same file. STRONGROOM_SOAK sets its length (default 3m).
+target/release/strongroom-bench soak \
+    --server-bin target/release/strongroom \
+    --soak-duration "${STRONGROOM_SOAK:-3m}" \
+    --append-markdown BENCHMARKS.md

@@ -673,7 +673,7 @@ fn progress(label: &str, result: &PhaseResult) {
 }
 
 /// Runs `strongroom --data-dir D ARGS…`, failing with its stderr unless it exits 0.
-fn cli(server_bin: &Path, data_dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+pub(crate) fn cli(server_bin: &Path, data_dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new(server_bin)
         .arg("--data-dir")
         .arg(data_dir)
@@ -692,7 +692,7 @@ fn cli(server_bin: &Path, data_dir: &Path, args: &[&str]) -> anyhow::Result<Stri
 }
 
 /// `(clientId, clientSecret)` from `admin.json`.
-fn admin_credential(data_dir: &Path) -> anyhow::Result<(String, String)> {
+pub(crate) fn admin_credential(data_dir: &Path) -> anyhow::Result<(String, String)> {
     let path = data_dir.join("admin.json");
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -707,7 +707,7 @@ fn admin_credential(data_dir: &Path) -> anyhow::Result<(String, String)> {
 }
 
 /// A data-plane token by client credentials.
-async fn fetch_token(
+pub(crate) async fn fetch_token(
     identity: &Target,
     tenant: &str,
     port: u16,
@@ -743,7 +743,10 @@ async fn fetch_token(
         .context("the token response has no access_token")
 }
 
-fn expect_ok(what: &str, (status, body): (http::StatusCode, Bytes)) -> anyhow::Result<Bytes> {
+pub(crate) fn expect_ok(
+    what: &str,
+    (status, body): (http::StatusCode, Bytes),
+) -> anyhow::Result<Bytes> {
     if !status.is_success() {
         bail!("{what}: {status}: {}", String::from_utf8_lossy(&body));
     }

@@ -30,6 +30,7 @@ mod oha;
 mod pipeline;
 mod process;
 mod report;
+mod soak;
 mod stats;
 mod timing;
 
@@ -76,6 +77,8 @@ enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
+    /// A bounded soak: RSS and open descriptors of the real server under minutes of load.
+    Soak(soak::SoakArgs),
     /// The bare endpoint as a child process (started by `http`; not for direct use).
     #[command(hide = true)]
     BareServe(bare::BareServeArgs),
@@ -165,6 +168,7 @@ fn main() -> anyhow::Result<()> {
     let command_line = machine::command_line();
     match cli.command {
         Command::BareServe(args) => bare::serve_main(&args),
+        Command::Soak(args) => soak::run(&args).map(|_| ()),
         Command::Crypto { crypto, output } => {
             let results = crypto::run(&crypto)?;
             finish(
