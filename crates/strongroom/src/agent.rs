@@ -17,11 +17,32 @@
 //! administrator credential of `--data-dir` (`addPassword`) and keeps it in memory only.
 //! Tokens come from the server's token endpoint (client credentials, `scope=R/.default`) over
 //! HTTPS trusting the deployment's `ca.pem`, cached per resource until 5 minutes before expiry.
+//!
+//! Every listener is reachable by any local program and, through DNS rebinding, by any web page
+//! a local browser shows, so before any protocol check:
+//!
+//! - `Host` must be the listener's own address (`ip:port`; `localhost:port` too on a loopback
+//!   listener; on the IMDS listener also `169.254.169.254[:80]`), else 400;
+//! - a request carrying `X-Forwarded-For` or `Forwarded` is refused (400), as Azure IMDS
+//!   refuses `X-Forwarded-For`: the endpoint is for local callers, never for a proxy's;
+//! - `resource` must look like a resource (an absolute URI or an application id, at most
+//!   `MAX_RESOURCE_LEN` bytes of URI characters), else 400 and no token is fetched.
+//!
+//! The token cache holds at most `TOKEN_CACHE_CAPACITY` resources (when full, unusable entries
+//! go first, then the least recently used); its lock is never held across the fetch, and
+//! concurrent misses for one resource share one fetch. Unauthenticated Arc requests each write
+//! a key file, so they are rate-limited (a bucket of `ARC_CHALLENGE_BURST`, refilled at
+//! `ARC_CHALLENGES_PER_SECOND`; beyond it 429 with `Retry-After`).
+//!
+//! `--dev-clock` (tests only) lets `POST /strongroom/dev/clock?advanceSeconds=N` with the
+//! `X-IDENTITY-HEADER` move the agent's clock forward, as the server's `--dev-clock` does: token
+//! renewal and Arc key lifetimes can then be tested without waiting.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use axum::Router;
@@ -37,9 +58,9 @@ use strongroom_cli::{
 use strongroom_identity::{
     IdentitySelector, IssuedToken, app_service_token_response, imds_error, imds_token_response,
 };
-use strongroom_model::{Clock, SecretValue, SystemClock, UnixTime};
+use strongroom_model::{Clock, ManualClock, SecretValue, SystemClock, UnixTime};
 use tokio::net::TcpListener;
-use tokio::sync::Mutex;
+use tokio::sync::OnceCell;
 
 /// Where Microsoft's clients require Azure Arc key files on Linux.
 pub(crate) const DEFAULT_ARC_KEY_DIR: &str = "/var/opt/azcmagent/tokens";
@@ -49,6 +70,18 @@ const ARC_KEY_LIFETIME_SECONDS: i64 = 60;
 const MAX_ARC_KEYS: usize = 32;
 /// A cached token is renewed this long before it expires.
 const RENEW_BEFORE_SECONDS: i64 = 300;
+/// Resources whose tokens the cache holds at most.
+const TOKEN_CACHE_CAPACITY: usize = 64;
+/// The longest `resource` accepted (Entra's application ID URIs are far shorter).
+const MAX_RESOURCE_LEN: usize = 256;
+/// Arc challenges (each writes and fsyncs a key file) allowed at once...
+const ARC_CHALLENGE_BURST: f64 = 10.0;
+/// ...and after the burst, per second.
+const ARC_CHALLENGES_PER_SECOND: f64 = 5.0;
+/// Azure IMDS's own address, which the IMDS listener also answers to in `Host`.
+const IMDS_ADDRESS: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+/// The agent's dev clock route (only with `--dev-clock`).
+const DEV_CLOCK_PATH: &str = "/strongroom/dev/clock";
 /// Random bytes of the identity header and of Arc keys.
 const SECRET_BYTES: usize = 32;
 
@@ -79,6 +112,10 @@ pub(crate) struct AgentArgs {
     /// Where Azure Arc key files are written
     #[arg(long, default_value = DEFAULT_ARC_KEY_DIR)]
     arc_key_dir: PathBuf,
+    /// For tests: `POST /strongroom/dev/clock?advanceSeconds=N` (with `X-IDENTITY-HEADER`)
+    /// moves the agent's clock forward
+    #[arg(long)]
+    dev_clock: bool,
     #[command(flatten)]
     transport: crate::transport::TransportArgs,
 }
@@ -151,6 +188,122 @@ fn protocol_for(path: &str, imds: bool) -> Option<Protocol> {
     }
 }
 
+/// Whether `resource` can name a resource: an application id (a GUID) or an absolute URI
+/// (`scheme://host[...]`), at most `MAX_RESOURCE_LEN` bytes of unreserved URI characters, `:`
+/// and `/` (no query, fragment, userinfo, percent-encoding or spaces). Anything else would only
+/// make the agent fetch a token the caller cannot use.
+fn valid_resource(resource: &str) -> bool {
+    if resource.is_empty() || resource.len() > MAX_RESOURCE_LEN {
+        return false;
+    }
+    let uri_char = |byte: u8| byte.is_ascii_alphanumeric() || b"-._~:/".contains(&byte);
+    if !resource.bytes().all(uri_char) {
+        return false;
+    }
+    if is_guid(resource) {
+        return true;
+    }
+    let Some((scheme, rest)) = resource.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'.' || byte == b'-');
+    let host = rest.split('/').next().unwrap_or_default();
+    let host = host.split(':').next().unwrap_or_default();
+    scheme_ok && !host.is_empty()
+}
+
+/// `8-4-4-4-12` hex digits.
+fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Whether `host` (a `Host` header or a request target's authority) names the listener bound
+/// to `listen`: DNS rebinding makes a browser send a page's own name, never these. The main
+/// listener (`imds == false`) accepts `ip:port` of its address, and `localhost:port` on a
+/// loopback or unspecified address; the IMDS listener its own `ip:port` and Azure's
+/// `169.254.169.254[:80]`. On an unspecified address (`0.0.0.0`, `::`) any IP literal with the
+/// right port is the listener's own. A missing port means 80.
+fn host_allowed(listen: SocketAddr, imds: bool, host: &str) -> bool {
+    if host.contains('@') {
+        return false;
+    }
+    let Ok(authority) = host.parse::<axum::http::uri::Authority>() else {
+        return false;
+    };
+    if authority.as_str() != host {
+        return false;
+    }
+    let port = match authority.port() {
+        Some(port) => port.as_u16(),
+        None if host.ends_with(':') => return false,
+        None => 80,
+    };
+    let name = authority.host();
+    let ip = name
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .ok();
+    if imds && ip == Some(IpAddr::V4(IMDS_ADDRESS)) && port == 80 {
+        return true;
+    }
+    if port != listen.port() {
+        return false;
+    }
+    let own = listen.ip();
+    match ip {
+        Some(ip) => ip == own || own.is_unspecified(),
+        None => {
+            !imds
+                && (own.is_loopback() || own.is_unspecified())
+                && name.eq_ignore_ascii_case("localhost")
+        }
+    }
+}
+
+/// The first refusal a request gets before its protocol is looked at: a `Host` that is not the
+/// listener's own, or a forwarding header.
+fn refuse_origin(listen: SocketAddr, imds: bool, request: &Parts) -> Option<Decision> {
+    let mut hosts = request.headers.get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(host), None) => host.to_str().ok(),
+        _ => None,
+    };
+    let target = request.uri.authority().map(|authority| authority.as_str());
+    let named = host.or(target).is_some();
+    let all_own = [host, target]
+        .into_iter()
+        .flatten()
+        .all(|host| host_allowed(listen, imds, host));
+    if !named || !all_own {
+        return Some(refuse(
+            StatusCode::BAD_REQUEST,
+            "The Host header must be this endpoint's own address",
+        ));
+    }
+    let forwarded = ["x-forwarded-for", "forwarded"]
+        .iter()
+        .any(|name| request.headers.contains_key(*name));
+    if forwarded {
+        return Some(refuse(
+            StatusCode::BAD_REQUEST,
+            "Requests with an X-Forwarded-For or Forwarded header are not accepted: this endpoint serves local callers, not a proxy's",
+        ));
+    }
+    None
+}
+
 /// The checks of each protocol, in the real services' order. `identity_header` is the App
 /// Service secret; `arc_key_ok` says whether an Arc key is outstanding (and consumes it).
 fn decide(
@@ -204,6 +357,12 @@ fn decide(
             "Required audience parameter not specified",
         );
     };
+    if !valid_resource(&resource) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "The resource parameter is not a resource: an absolute URI or an application id of at most 256 characters is expected",
+        );
+    }
     let client_id = param("client_id");
     let object_id = param("object_id").or_else(|| param("principal_id"));
     let resource_id = match protocol {
@@ -238,11 +397,154 @@ struct Cached {
     expires_on: UnixTime,
 }
 
+impl Cached {
+    /// Whether it may still be handed out at `now` (not yet due for renewal).
+    fn usable(&self, now: UnixTime) -> bool {
+        self.expires_on.0 - RENEW_BEFORE_SECONDS > now.0
+    }
+
+    fn issued(&self, now: UnixTime) -> IssuedToken {
+        IssuedToken {
+            access_token: self.access_token.expose().to_owned(),
+            expires_in: self.expires_on.0 - now.0,
+            expires_on: self.expires_on,
+            not_before: self.not_before,
+        }
+    }
+}
+
+/// One fetch in flight; every concurrent miss for its resource waits on it. `None`: the fetch
+/// failed (logged once, by the fetcher).
+type Flight = Arc<OnceCell<Option<Arc<Cached>>>>;
+
+/// Tokens per audience, bounded, and the fetches in flight. Only ever locked briefly, never
+/// across an `.await`.
+#[derive(Default)]
+struct TokenCache {
+    entries: HashMap<String, CacheEntry>,
+    flights: HashMap<String, Flight>,
+    /// A counter that orders uses, for least-recently-used eviction.
+    uses: u64,
+}
+
+struct CacheEntry {
+    token: Arc<Cached>,
+    last_used: u64,
+}
+
+impl TokenCache {
+    /// The usable token for `audience`, marked as used.
+    fn get(&mut self, audience: &str, now: UnixTime) -> Option<Arc<Cached>> {
+        self.uses += 1;
+        let uses = self.uses;
+        let entry = self.entries.get_mut(audience)?;
+        if !entry.token.usable(now) {
+            return None;
+        }
+        entry.last_used = uses;
+        Some(Arc::clone(&entry.token))
+    }
+
+    /// Stores `token` for `audience`; when full, drops unusable entries first, then the least
+    /// recently used one.
+    fn insert(&mut self, audience: &str, token: Arc<Cached>, now: UnixTime) {
+        self.uses += 1;
+        if !self.entries.contains_key(audience) && self.entries.len() >= TOKEN_CACHE_CAPACITY {
+            self.entries.retain(|_, entry| entry.token.usable(now));
+            if self.entries.len() >= TOKEN_CACHE_CAPACITY {
+                let oldest = self
+                    .entries
+                    .iter()
+                    .min_by_key(|(_, entry)| entry.last_used)
+                    .map(|(name, _)| name.clone());
+                if let Some(oldest) = oldest {
+                    self.entries.remove(&oldest);
+                }
+            }
+        }
+        self.entries.insert(
+            audience.to_owned(),
+            CacheEntry {
+                token,
+                last_used: self.uses,
+            },
+        );
+    }
+}
+
+/// A token bucket: `burst` at once, then `per_second`.
+struct RateLimit {
+    burst: f64,
+    per_second: f64,
+    available: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    fn new(burst: f64, per_second: f64, now: Instant) -> Self {
+        Self {
+            burst,
+            per_second,
+            available: burst,
+            last: now,
+        }
+    }
+
+    /// Takes one if there is one at `now`.
+    fn try_take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.available = (self.available + elapsed * self.per_second).min(self.burst);
+        self.last = now;
+        if self.available >= 1.0 {
+            self.available -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// An outstanding Arc key and its file.
 struct ArcKey {
     key: SecretValue,
     file: PathBuf,
     issued: UnixTime,
+}
+
+impl ArcKey {
+    fn live(&self, now: UnixTime) -> bool {
+        self.issued.0 + ARC_KEY_LIFETIME_SECONDS > now.0
+    }
+}
+
+/// Removes its flight from the cache when dropped, if it is still the current one.
+struct EndFlight<'a> {
+    cache: &'a Mutex<TokenCache>,
+    audience: &'a str,
+    flight: &'a Flight,
+}
+
+impl Drop for EndFlight<'_> {
+    fn drop(&mut self) {
+        let mut cache = lock(self.cache);
+        if cache
+            .flights
+            .get(self.audience)
+            .is_some_and(|current| Arc::ptr_eq(current, self.flight))
+        {
+            cache.flights.remove(self.audience);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn remove_files(files: Vec<PathBuf>) {
+    for file in files {
+        let _ = std::fs::remove_file(file);
+    }
 }
 
 struct Agent {
@@ -251,95 +553,204 @@ struct Agent {
     tokens: TokenClient,
     identity_header: SecretValue,
     arc_key_dir: PathBuf,
-    cache: Mutex<HashMap<String, Cached>>,
+    /// Where the App Service / Arc listener and the IMDS listener are bound (for `Host`).
+    listen: SocketAddr,
+    imds_listen: Option<SocketAddr>,
+    cache: Mutex<TokenCache>,
     arc_keys: Mutex<Vec<ArcKey>>,
-    clock: SystemClock,
+    arc_challenges: Mutex<RateLimit>,
+    /// `Some` with `--dev-clock`: the clock the dev clock route moves.
+    dev_clock: Option<ManualClock>,
 }
 
 impl Agent {
-    /// A token for `resource` from the cache, or fresh from the server.
-    async fn token(&self, resource: &str) -> anyhow::Result<IssuedToken> {
+    fn now(&self) -> UnixTime {
+        match &self.dev_clock {
+            Some(clock) => clock.now(),
+            None => SystemClock.now(),
+        }
+    }
+
+    /// A token for `resource` from the cache, or fresh from the server; `None` when the fetch
+    /// failed. Concurrent misses for one resource share one fetch, and no lock is held while
+    /// it runs.
+    async fn token(&self, resource: &str) -> Option<IssuedToken> {
         let audience = resource.trim_end_matches('/');
-        let mut cache = self.cache.lock().await;
-        let now = self.clock.now();
-        let usable = cache
-            .get(audience)
-            .is_some_and(|cached| cached.expires_on.0 - RENEW_BEFORE_SECONDS > now.0);
-        if !usable {
-            let fetched = self.tokens.fetch(&self.credential, audience).await?;
-            cache.insert(
-                audience.to_owned(),
-                Cached {
+        let flight = {
+            let mut cache = lock(&self.cache);
+            if let Some(token) = cache.get(audience, self.now()) {
+                return Some(token.issued(self.now()));
+            }
+            Arc::clone(cache.flights.entry(audience.to_owned()).or_default())
+        };
+        // If the caller that started the fetch goes away, the next waiter runs it.
+        let fetched = flight.get_or_init(|| self.fetch(audience, &flight)).await;
+        fetched.as_ref().map(|token| token.issued(self.now()))
+    }
+
+    /// Fetches a token for `audience`, stores it and ends the flight (also when the fetch is
+    /// cancelled, so abandoned fetches leave nothing behind).
+    async fn fetch(&self, audience: &str, flight: &Flight) -> Option<Arc<Cached>> {
+        let _end = EndFlight {
+            cache: &self.cache,
+            audience,
+            flight,
+        };
+        match self.tokens.fetch(&self.credential, audience).await {
+            Ok(fetched) => {
+                let now = self.now();
+                let token = Arc::new(Cached {
                     access_token: fetched.access_token,
                     not_before: now,
                     expires_on: now.plus_seconds(fetched.expires_in),
-                },
-            );
+                });
+                // Stored before the flight ends: a request arriving in between finds it.
+                lock(&self.cache).insert(audience, Arc::clone(&token), now);
+                Some(token)
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "fetching a token failed");
+                None
+            }
         }
-        let cached = cache
-            .get(audience)
-            .context("the token cache lost an entry it just stored")?;
-        Ok(IssuedToken {
-            access_token: cached.access_token.expose().to_owned(),
-            expires_in: cached.expires_on.0 - now.0,
-            expires_on: cached.expires_on,
-            not_before: cached.not_before,
-        })
     }
 
-    /// Whether `presented` is an outstanding Arc key; a matching key is used up (and its file
-    /// deleted). Every outstanding key is compared, in constant time each.
-    async fn take_arc_key(&self, presented: &str) -> bool {
-        let now = self.clock.now();
-        let mut keys = self.arc_keys.lock().await;
+    /// Whether `presented` is an outstanding, live Arc key; a matching key is used up (and its
+    /// file deleted). Every outstanding key is compared, in constant time each.
+    fn take_arc_key(&self, presented: &str) -> bool {
+        let now = self.now();
+        let mut keys = lock(&self.arc_keys);
         let mut matched = None;
         for (index, key) in keys.iter().enumerate() {
-            let live = key.issued.0 + ARC_KEY_LIFETIME_SECONDS > now.0;
-            if key.key.ct_eq(presented) && live {
+            if key.key.ct_eq(presented) && key.live(now) {
                 matched = Some(index);
             }
         }
-        match matched {
-            Some(index) => {
-                let key = keys.remove(index);
-                let _ = std::fs::remove_file(&key.file);
-                true
-            }
-            None => false,
-        }
+        let Some(index) = matched else {
+            return false;
+        };
+        let key = keys.remove(index);
+        drop(keys);
+        remove_files(vec![key.file]);
+        true
     }
 
-    /// Writes a new key file (0600) and remembers its content; returns its path.
-    async fn new_arc_key(&self) -> anyhow::Result<PathBuf> {
-        let now = self.clock.now();
-        let mut keys = self.arc_keys.lock().await;
-        keys.retain(|key| {
-            let keep = key.issued.0 + ARC_KEY_LIFETIME_SECONDS > now.0;
-            if !keep {
-                let _ = std::fs::remove_file(&key.file);
-            }
-            keep
-        });
-        if keys.len() >= MAX_ARC_KEYS {
-            let oldest = keys.remove(0);
-            let _ = std::fs::remove_file(&oldest.file);
-        }
+    /// Writes a new key file (0600) and remembers its content; returns its path. Expired keys
+    /// and, beyond `MAX_ARC_KEYS`, the oldest are dropped with their files.
+    fn new_arc_key(&self) -> anyhow::Result<PathBuf> {
         let key = SecretValue::new(strongroom_crypto::random_token(SECRET_BYTES)?);
         // The name is random too: a base64url token has no `=`, which clients split on.
         let name = strongroom_crypto::random_token(16)?;
         let file = self.arc_key_dir.join(format!("{name}.key"));
         write_private_file(&file, key.expose().as_bytes())
             .with_context(|| format!("cannot write the Arc key file {}", file.display()))?;
-        keys.push(ArcKey {
-            key,
-            file: file.clone(),
-            issued: now,
-        });
+        let now = self.now();
+        let mut dropped = Vec::new();
+        {
+            let mut keys = lock(&self.arc_keys);
+            keys.retain(|key| {
+                let live = key.live(now);
+                if !live {
+                    dropped.push(key.file.clone());
+                }
+                live
+            });
+            keys.push(ArcKey {
+                key,
+                file: file.clone(),
+                issued: now,
+            });
+            while keys.len() > MAX_ARC_KEYS {
+                dropped.push(keys.remove(0).file);
+            }
+        }
+        remove_files(dropped);
         Ok(file)
     }
 
+    /// The 401 that names a new key file, or 429 beyond the challenge rate.
+    fn challenge(&self) -> Response {
+        if !lock(&self.arc_challenges).try_take(Instant::now()) {
+            let mut response = error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many Azure Arc challenges; retry later.",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
+        match self.new_arc_key() {
+            Ok(file) => {
+                let realm = format!("Basic realm={}", file.display());
+                let mut response = error_response(
+                    StatusCode::UNAUTHORIZED,
+                    "Read the key file named in WWW-Authenticate and send its content as Authorization: Basic.",
+                );
+                match HeaderValue::from_str(&realm) {
+                    Ok(value) => {
+                        response
+                            .headers_mut()
+                            .insert(header::WWW_AUTHENTICATE, value);
+                        response
+                    }
+                    Err(_) => error_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal error"),
+                }
+            }
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), "writing an Arc key file failed");
+                error_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
+            }
+        }
+    }
+
+    /// `POST /strongroom/dev/clock?advanceSeconds=N` (only with `--dev-clock`, and only with
+    /// the identity header) → `{"offsetSeconds"}`.
+    fn advance_dev_clock(&self, request: &Parts) -> Response {
+        let Some(clock) = &self.dev_clock else {
+            return error_response(StatusCode::NOT_FOUND, "Not found");
+        };
+        if request.method != axum::http::Method::POST {
+            return error_response(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+        }
+        let presented = header_str(&request.headers, "x-identity-header").unwrap_or_default();
+        if !self.identity_header.ct_eq(presented) {
+            return error_response(
+                StatusCode::UNAUTHORIZED,
+                "The X-IDENTITY-HEADER header is missing or wrong.",
+            );
+        }
+        let seconds = query_param(request.uri.query().unwrap_or_default(), "advanceSeconds")
+            .and_then(|seconds| seconds.parse::<u32>().ok());
+        let Some(seconds) = seconds else {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "advanceSeconds must be a non-negative integer",
+            );
+        };
+        clock.advance_seconds(i64::from(seconds));
+        json_response(
+            StatusCode::OK,
+            &json!({ "offsetSeconds": clock.offset_seconds() }),
+        )
+    }
+
     async fn respond(&self, imds: bool, request: &Parts) -> Response {
+        let listen = match (imds, self.imds_listen) {
+            (true, Some(address)) => address,
+            _ => self.listen,
+        };
+        if let Some(Decision::Refuse {
+            status,
+            description,
+        }) = refuse_origin(listen, imds, request)
+        {
+            return error_response(status, description);
+        }
         let path = request.uri.path();
+        if !imds && path == DEV_CLOCK_PATH {
+            return self.advance_dev_clock(request);
+        }
         let Some(protocol) = protocol_for(path, imds) else {
             return error_response(StatusCode::NOT_FOUND, "Not found");
         };
@@ -356,7 +767,7 @@ impl Agent {
             .and_then(|value| value.strip_prefix("Basic "))
             .map(str::trim);
         let key_ok = match (protocol, presented) {
-            (Protocol::Arc, Some(key)) => self.take_arc_key(key).await,
+            (Protocol::Arc, Some(key)) => self.take_arc_key(key),
             _ => false,
         };
         let decision = decide(
@@ -372,32 +783,9 @@ impl Agent {
                 status,
                 description,
             } => error_response(status, description),
-            Decision::Challenge => match self.new_arc_key().await {
-                Ok(file) => {
-                    let realm = format!("Basic realm={}", file.display());
-                    let mut response = error_response(
-                        StatusCode::UNAUTHORIZED,
-                        "Read the key file named in WWW-Authenticate and send its content as Authorization: Basic.",
-                    );
-                    match HeaderValue::from_str(&realm) {
-                        Ok(value) => {
-                            response
-                                .headers_mut()
-                                .insert(header::WWW_AUTHENTICATE, value);
-                            response
-                        }
-                        Err(_) => {
-                            error_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
-                        }
-                    }
-                }
-                Err(err) => {
-                    tracing::error!(error = %format!("{err:#}"), "writing an Arc key file failed");
-                    error_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal error")
-                }
-            },
+            Decision::Challenge => self.challenge(),
             Decision::Token { resource, echo } => match self.token(&resource).await {
-                Ok(token) => {
+                Some(token) => {
                     let client_id = &self.identity.client_id;
                     let mut body = match protocol {
                         Protocol::AppService => {
@@ -414,13 +802,10 @@ impl Agent {
                     }
                     json_response(StatusCode::OK, &body)
                 }
-                Err(err) => {
-                    tracing::error!(error = %format!("{err:#}"), "fetching a token failed");
-                    error_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "The token service could not get a token for this identity.",
-                    )
-                }
+                None => error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The token service could not get a token for this identity.",
+                ),
             },
         }
     }
@@ -570,9 +955,16 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
         tokens,
         identity_header,
         arc_key_dir: args.arc_key_dir.clone(),
-        cache: Mutex::new(HashMap::new()),
+        listen,
+        imds_listen,
+        cache: Mutex::new(TokenCache::default()),
         arc_keys: Mutex::new(Vec::new()),
-        clock: SystemClock,
+        arc_challenges: Mutex::new(RateLimit::new(
+            ARC_CHALLENGE_BURST,
+            ARC_CHALLENGES_PER_SECOND,
+            Instant::now(),
+        )),
+        dev_clock: args.dev_clock.then(ManualClock::default),
     });
     let ready = json!({
         "listen": listen.to_string(),
@@ -619,9 +1011,11 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
         task.await?;
     }
     // Outstanding Arc key files go with the agent.
-    for key in agent.arc_keys.lock().await.drain(..) {
-        let _ = std::fs::remove_file(&key.file);
-    }
+    let outstanding: Vec<PathBuf> = lock(&agent.arc_keys)
+        .drain(..)
+        .map(|key| key.file)
+        .collect();
+    remove_files(outstanding);
     if minted {
         // The secret made at start goes with the agent: a stopped agent leaves no live
         // credential behind (and its tokens stop working).
@@ -831,5 +1225,238 @@ mod tests {
                 r#"Imds Refuse { status: 400, description: "Required api-version parameter not specified" }"#
             ]],
         );
+    }
+
+    #[test]
+    fn resources() {
+        let verdicts: Vec<String> = [
+            "https://vault.azure.net",
+            "https://vault.azure.net/",
+            "https://management.core.windows.net//",
+            "https://vault.localhost:8443",
+            "api://c1c1c1c1-0000-0000-0000-000000000000",
+            "C1C1C1C1-0000-0000-0000-000000000000",
+            "vault.azure.net",
+            "https://",
+            "https://:443",
+            "1http://x",
+            "https://vault.azure.net?x=1",
+            "https://vault.azure.net#x",
+            "https://user@vault.azure.net",
+            "https://vault.azure.net/%2e",
+            "https://vault azure.net",
+            "javascript:alert(1)",
+            "c1c1c1c1-0000-0000-0000-00000000000",
+        ]
+        .iter()
+        .map(|resource| format!("{} {resource}", valid_resource(resource)))
+        .collect();
+        expect![[r#"
+            true https://vault.azure.net
+            true https://vault.azure.net/
+            true https://management.core.windows.net//
+            true https://vault.localhost:8443
+            true api://c1c1c1c1-0000-0000-0000-000000000000
+            true C1C1C1C1-0000-0000-0000-000000000000
+            false vault.azure.net
+            false https://
+            false https://:443
+            false 1http://x
+            false https://vault.azure.net?x=1
+            false https://vault.azure.net#x
+            false https://user@vault.azure.net
+            false https://vault.azure.net/%2e
+            false https://vault azure.net
+            false javascript:alert(1)
+            false c1c1c1c1-0000-0000-0000-00000000000"#]]
+        .assert_eq(&verdicts.join("\n"));
+        assert!(!valid_resource(""));
+        let longest = format!("https://{}", "a".repeat(MAX_RESOURCE_LEN - 8));
+        assert!(valid_resource(&longest));
+        assert!(!valid_resource(&format!("{longest}a")));
+        check(
+            false,
+            "/msi/token?api-version=2019-08-01&resource=https://vault.azure.net?x",
+            &[("x-identity-header", "hdr-secret")],
+            expect![[
+                r#"AppService Refuse { status: 400, description: "The resource parameter is not a resource: an absolute URI or an application id of at most 256 characters is expected" }"#
+            ]],
+        );
+    }
+
+    #[test]
+    fn hosts() {
+        let table = |listen: &str, imds: bool, hosts: &[&str]| -> String {
+            let listen: SocketAddr = listen.parse().unwrap();
+            hosts
+                .iter()
+                .map(|host| format!("{} {host}", host_allowed(listen, imds, host)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        expect![[r#"
+            true 127.0.0.1:40342
+            true localhost:40342
+            true LOCALHOST:40342
+            false 127.0.0.1:40343
+            false 127.0.0.1
+            false 127.0.0.2:40342
+            false evil.example:40342
+            false 169.254.169.254
+            false user@127.0.0.1:40342
+            false 127.0.0.1:"#]]
+        .assert_eq(&table(
+            "127.0.0.1:40342",
+            false,
+            &[
+                "127.0.0.1:40342",
+                "localhost:40342",
+                "LOCALHOST:40342",
+                "127.0.0.1:40343",
+                "127.0.0.1",
+                "127.0.0.2:40342",
+                "evil.example:40342",
+                "169.254.169.254",
+                "user@127.0.0.1:40342",
+                "127.0.0.1:",
+            ],
+        ));
+        assert!(!host_allowed("127.0.0.1:40342".parse().unwrap(), false, ""));
+        expect![[r#"
+            true 169.254.169.254
+            true 169.254.169.254:80
+            true 127.0.0.1:8080
+            false 169.254.169.254:8080
+            false localhost:8080
+            false metadata.evil:80"#]]
+        .assert_eq(&table(
+            "127.0.0.1:8080",
+            true,
+            &[
+                "169.254.169.254",
+                "169.254.169.254:80",
+                "127.0.0.1:8080",
+                "169.254.169.254:8080",
+                "localhost:8080",
+                "metadata.evil:80",
+            ],
+        ));
+        expect![[r#"
+            true [::1]:9000
+            true localhost:9000
+            false [::2]:9000
+            true 10.1.2.3:7000
+            true localhost:7000
+            false host.example:7000
+            false 10.1.2.3:7001"#]]
+        .assert_eq(&format!(
+            "{}\n{}",
+            table(
+                "[::1]:9000",
+                false,
+                &["[::1]:9000", "localhost:9000", "[::2]:9000"]
+            ),
+            table(
+                "0.0.0.0:7000",
+                false,
+                &[
+                    "10.1.2.3:7000",
+                    "localhost:7000",
+                    "host.example:7000",
+                    "10.1.2.3:7001"
+                ]
+            )
+        ));
+    }
+
+    #[test]
+    fn origin_checks_come_first() {
+        let listen: SocketAddr = "127.0.0.1:40342".parse().unwrap();
+        let verdict = |target: &str, headers: &[(&str, &str)]| -> String {
+            let mut builder = axum::http::Request::builder().uri(target);
+            for (name, value) in headers {
+                builder = builder.header(*name, *value);
+            }
+            let (parts, ()) = builder.body(()).unwrap().into_parts();
+            format!("{:?}", refuse_origin(listen, false, &parts))
+        };
+        expect![[r#"
+            None
+            Some(Refuse { status: 400, description: "The Host header must be this endpoint's own address" })
+            Some(Refuse { status: 400, description: "The Host header must be this endpoint's own address" })
+            Some(Refuse { status: 400, description: "The Host header must be this endpoint's own address" })
+            Some(Refuse { status: 400, description: "Requests with an X-Forwarded-For or Forwarded header are not accepted: this endpoint serves local callers, not a proxy's" })
+            Some(Refuse { status: 400, description: "Requests with an X-Forwarded-For or Forwarded header are not accepted: this endpoint serves local callers, not a proxy's" })"#]]
+        .assert_eq(
+            &[
+                verdict("/msi/token", &[("host", "127.0.0.1:40342")]),
+                verdict("/msi/token", &[]),
+                verdict("/msi/token", &[("host", "rebound.example:40342")]),
+                verdict("http://rebound.example:40342/msi/token", &[("host", "127.0.0.1:40342")]),
+                verdict("/msi/token", &[("host", "127.0.0.1:40342"), ("x-forwarded-for", "10.0.0.1")]),
+                verdict("/msi/token", &[("host", "localhost:40342"), ("forwarded", "for=10.0.0.1")]),
+            ]
+            .join("\n"),
+        );
+    }
+
+    fn cached(expires_on: i64) -> Arc<Cached> {
+        Arc::new(Cached {
+            access_token: SecretValue::new(format!("token-{expires_on}")),
+            not_before: UnixTime(0),
+            expires_on: UnixTime(expires_on),
+        })
+    }
+
+    #[test]
+    fn the_token_cache_is_bounded() {
+        let now = UnixTime(1_000);
+        let mut cache = TokenCache::default();
+        for index in 0..TOKEN_CACHE_CAPACITY {
+            cache.insert(&format!("https://r{index}"), cached(10_000), now);
+        }
+        // r0 is used, so r1 is the least recently used.
+        assert!(cache.get("https://r0", now).is_some());
+        cache.insert("https://new-1", cached(10_000), now);
+        assert_eq!(cache.entries.len(), TOKEN_CACHE_CAPACITY);
+        assert!(cache.get("https://r1", now).is_none());
+        assert!(cache.get("https://r0", now).is_some());
+        // An entry due for renewal goes before any usable one, however recently used.
+        cache.insert("https://r2", cached(now.0 + RENEW_BEFORE_SECONDS), now);
+        assert!(cache.get("https://r3", now).is_some());
+        cache.insert("https://new-2", cached(10_000), now);
+        assert_eq!(cache.entries.len(), TOKEN_CACHE_CAPACITY);
+        assert!(!cache.entries.contains_key("https://r2"));
+        assert!(cache.get("https://r4", now).is_some());
+        // Replacing an entry never evicts another.
+        cache.insert("https://r4", cached(20_000), now);
+        assert_eq!(cache.entries.len(), TOKEN_CACHE_CAPACITY);
+        // Renewal is due RENEW_BEFORE_SECONDS before expiry.
+        let mut cache = TokenCache::default();
+        cache.insert("https://r", cached(10_000), now);
+        assert!(
+            cache
+                .get("https://r", UnixTime(10_000 - RENEW_BEFORE_SECONDS - 1))
+                .is_some()
+        );
+        assert!(
+            cache
+                .get("https://r", UnixTime(10_000 - RENEW_BEFORE_SECONDS))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn arc_challenges_are_rate_limited() {
+        let start = Instant::now();
+        let mut limit = RateLimit::new(ARC_CHALLENGE_BURST, ARC_CHALLENGES_PER_SECOND, start);
+        let burst = (0..20).filter(|_| limit.try_take(start)).count();
+        assert_eq!(burst, 10);
+        let later = start + std::time::Duration::from_millis(1_000);
+        let refilled = (0..20).filter(|_| limit.try_take(later)).count();
+        assert_eq!(refilled, 5);
+        let much_later = later + std::time::Duration::from_secs(3_600);
+        let capped = (0..20).filter(|_| limit.try_take(much_later)).count();
+        assert_eq!(capped, 10);
     }
 }
