@@ -7,6 +7,9 @@
 //!   and the server keeps serving.
 //! - `hostile_keys`: the same for every key endpoint: bad bodies, algorithms, base64url,
 //!   digest lengths, key sizes and counts, on an RSA and an EC key.
+//! - `agent`: `strongroom agent` (managed identities): `Host` and forwarding-header checks,
+//!   resource validation, the bounded token cache, fetches outside its lock, renewal before
+//!   expiry, Arc challenge rate limit, key lifetime and cap (no system path written).
 //! - `admin_only`: a non-admin principal gets 403 `AuthorizationFailed` on every management
 //!   route; without `--dev-clock` the clock route is 404; off loopback an unauthenticated
 //!   `CONNECT` gets 407.
@@ -26,6 +29,7 @@
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
 mod admin_only;
+mod agent;
 mod challenge;
 mod commit_trace;
 mod datadir;
