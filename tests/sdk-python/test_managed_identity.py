@@ -7,8 +7,10 @@
   variables (plus PATH and HOME); its only addition is the in-process name resolution the whole suite uses
   (`*.localhost` → 127.0.0.1, see conftest.py).
 - App Service (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`) and Azure Arc (`IDENTITY_ENDPOINT` + `IMDS_ENDPOINT`:
-  401 with a key file in /var/opt/azcmagent/tokens, the one directory azure-identity accepts on Linux, so the
-  agent must be able to write there: these tests run as root) each read a secret; IMDS is checked raw.
+  401 naming a key file) each read a secret; IMDS is checked raw.
+- Arc key files: msal (under azure-identity) reads them only from /var/opt/azcmagent/tokens on Linux, a system
+  path. The agents here write them to a test-owned `--arc-key-dir`, and the Arc program points msal's one
+  directory constant there: nothing in this suite writes outside its temporary directories, nor needs root.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ from azure.identity import ManagedIdentityCredential
 from azure.keyvault.secrets import SecretClient
 
 vault_url, name = sys.argv[1], sys.argv[2]
+if len(sys.argv) > 3:
+    # The Arc key directory msal accepts (/var/opt/azcmagent/tokens on Linux): the test agent's.
+    import msal.managed_identity
+
+    msal.managed_identity._supported_arc_platforms_and_their_prefixes[sys.platform] = sys.argv[3]
 report = {}
 try:
     report["value"] = SecretClient(vault_url, ManagedIdentityCredential()).get_secret(name).value
@@ -81,12 +88,14 @@ class Agent:
         self.server = server
         self.identity = identity
         self.agent_dir = root / "agent"
+        self.arc_key_dir = root / "arc-keys"
         self.log = root / "agent.log"
         root.mkdir(parents=True, exist_ok=True)
         args = [
             server.binary, "--data-dir", str(server.data_dir), "agent",
             "--identity", identity.name, "--server", server.authority_host,
             "--listen", "127.0.0.1:0", "--imds-listen", "127.0.0.1:0", "--agent-dir", str(self.agent_dir),
+            "--arc-key-dir", str(self.arc_key_dir),
         ]  # fmt: skip
         env = dict(os.environ)
         env.setdefault("STRONGROOM_LOG", "info,strongroom=debug")
@@ -171,11 +180,14 @@ def grant(server: StrongroomServer, vault: str, identity: Identity, *permissions
     )  # fmt: skip
 
 
-def run_program(tmp_path: Path, env: dict[str, str], vault_url: str, name: str) -> dict[str, Any]:
+def run_program(
+    tmp_path: Path, env: dict[str, str], vault_url: str, name: str, arc_key_dir: Path | None = None
+) -> dict[str, Any]:
     program = tmp_path / "mi_program.py"
     program.write_text(PROGRAM)
+    arc = [str(arc_key_dir)] if arc_key_dir is not None else []
     done = subprocess.run(
-        [sys.executable, str(program), vault_url, name],
+        [sys.executable, str(program), vault_url, name, *arc],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -355,7 +367,8 @@ def test_arc_managed_identity_reads_a_secret(
     assert env["IDENTITY_ENDPOINT"] == f"{agent_a.origin}/metadata/identity/oauth2/token"
     assert env["IMDS_ENDPOINT"] == agent_a.origin
     assert "IDENTITY_HEADER" not in env
-    assert run_program(tmp_path, env, server.vault_url(vault), name) == {"value": value}
+    report = run_program(tmp_path, env, server.vault_url(vault), name, arc_key_dir=agent_a.arc_key_dir)
+    assert report == {"value": value}
 
 
 def test_arc_challenge_names_a_private_key_file(server: StrongroomServer, agent_a: Agent) -> None:
@@ -366,7 +379,7 @@ def test_arc_challenge_names_a_private_key_file(server: StrongroomServer, agent_
     scheme, _, key_file = challenge.headers["WWW-Authenticate"].partition("=")
     assert scheme == "Basic realm"
     key_path = Path(key_file)
-    assert key_path.parent == Path("/var/opt/azcmagent/tokens") and key_path.suffix == ".key"
+    assert key_path.parent == agent_a.arc_key_dir and key_path.suffix == ".key"
     assert key_path.stat().st_mode & 0o777 == 0o600
     key = key_path.read_text()
     wrong = requests.get(url, params=params, headers={"Metadata": "true", "Authorization": "Basic nope"}, timeout=30)
@@ -399,6 +412,36 @@ def test_imds_requires_the_metadata_header(server: StrongroomServer, identity_a:
     }  # fmt: skip
     assert all(isinstance(v, str) for v in body.values())
     assert body["client_id"] == identity_a.client_id and body["resource"] == "https://vault.azure.net"
+
+
+def test_rebound_or_forwarded_requests_get_no_token(server: StrongroomServer, agent_a: Agent) -> None:
+    """DNS rebinding (a page's own name in `Host`) and proxied requests are refused, as IMDS refuses them."""
+    params = {"api-version": "2018-02-01", "resource": "https://vault.azure.net"}
+    imds_url = f"{agent_a.imds_origin}/metadata/identity/oauth2/token"
+    imds_port = agent_a.info["imdsListen"].rsplit(":", 1)[1]
+    app = agent_a.env()
+    cases = [
+        (imds_url, {"Metadata": "true", "Host": f"rebound.example:{imds_port}"}, "Host"),
+        (imds_url, {"Metadata": "true", "X-Forwarded-For": "203.0.113.7"}, "X-Forwarded-For"),
+        (
+            app["IDENTITY_ENDPOINT"],
+            {"X-IDENTITY-HEADER": app["IDENTITY_HEADER"], "Host": f"rebound.example:{agent_a.info['port']}"},
+            "Host",
+        ),
+        (
+            app["IDENTITY_ENDPOINT"],
+            {"X-IDENTITY-HEADER": app["IDENTITY_HEADER"], "Forwarded": "for=1.2.3.4"},
+            "Forwarded",
+        ),
+    ]
+    for url, headers, word in cases:
+        res = requests.get(url, params=params, headers=headers, timeout=30)
+        assert res.status_code == 400, (headers, res.text)
+        body = res.json()
+        assert set(body) == {"error", "error_description"} and body["error"] == "invalid_request"
+        assert word in body["error_description"]
+    # Without them, the same requests are served.
+    assert requests.get(imds_url, params=params, headers={"Metadata": "true"}, timeout=30).status_code == 200
 
 
 # --------------------------------------------------------------------------------------------------------------
