@@ -257,6 +257,11 @@ class StrongroomServer:
     def ca_file(self) -> str:
         return str(self.info["caFile"])
 
+    @property
+    def certificate_ca_file(self) -> str:
+        """The CA that signs certificates of the `Strongroom` issuer (not the TLS trust root)."""
+        return str(self.info["certificateCaFile"])
+
     def vault_url(self, vault: str) -> str:
         return f"https://{vault}.vault.{self.domain}:{self.port}"
 

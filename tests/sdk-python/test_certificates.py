@@ -181,14 +181,16 @@ def test_ec_pem_policy_with_names_usages_and_tags(vault: CertVault) -> None:
     assert sorted(vault.keys.get_key(name).key_operations) == ["sign", "verify"]
 
 
-def test_the_deployment_ca_issues_certificates_clients_already_trust(vault: CertVault, server: StrongroomServer) -> None:
+def test_the_deployment_certificate_ca_issues_certificates(vault: CertVault, server: StrongroomServer) -> None:
     name = unique_name("caissued")
     policy = CertificatePolicy(issuer_name="Strongroom", subject="CN=service.internal", san_dns_names=["service.internal"])
     cert = create(vault, name, policy)
     leaf = x509.load_der_x509_certificate(bytes(cert.cer))
-    with open(server.ca_file, "rb") as f:
+    with open(server.certificate_ca_file, "rb") as f:
         ca = x509.load_pem_x509_certificate(f.read())
-    assert leaf.issuer == ca.subject
+    with open(server.ca_file, "rb") as f:
+        tls_root = x509.load_pem_x509_certificate(f.read())
+    assert leaf.issuer == ca.subject != tls_root.subject, "signed by the certificate CA, never the TLS root"
     leaf.verify_directly_issued_by(ca)
     _, pfx_leaf, chain = load_secret_pfx(vault.secrets.get_secret(name).value)
     assert pfx_leaf == leaf and chain == [ca], "the secret carries the chain"
@@ -524,7 +526,7 @@ def test_issuers_and_a_named_issuer_of_the_deployment_ca(vault: CertVault, serve
     # A policy naming the vault's issuer is signed by the deployment CA.
     cert = create(vault, unique_name("vianame"), CertificatePolicy(issuer_name=name, subject="CN=named.internal"))
     leaf = x509.load_der_x509_certificate(bytes(cert.cer))
-    with open(server.ca_file, "rb") as f:
+    with open(server.certificate_ca_file, "rb") as f:
         leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(f.read()))
     # One whose provider this deployment cannot reach is refused at create.
     with pytest.raises(HttpResponseError) as err:

@@ -189,10 +189,6 @@ impl DataDir {
     /// The CA that TLS clients trust (`ca.pem`), constrained to the names served for
     /// `domain`: loaded, or made on first start, or made anew (with a warning that says why)
     /// when the stored one is not constrained to exactly those names.
-    #[allow(
-        dead_code,
-        reason = "replaces `local_ca` in server.rs, which another change owns"
-    )]
     pub(crate) fn tls_ca(&self, domain: &str) -> anyhow::Result<LocalCa> {
         let scope = served_names(domain);
         let replacing = match self.load_ca(CA_CERT_FILE, CA_KEY_FILE)? {
@@ -216,10 +212,6 @@ impl DataDir {
     /// The CA that signs Key Vault certificates issued under the `Strongroom` issuer
     /// (`certificate-ca.pem`): loaded, or made on first use. No name constraints (a user's
     /// certificate names what the user chooses) and therefore never a TLS trust root.
-    #[allow(
-        dead_code,
-        reason = "replaces the issuing `local_ca` in server.rs, which another change owns"
-    )]
     pub(crate) fn certificate_ca(&self) -> anyhow::Result<LocalCa> {
         if let Some(ca) = self.load_ca(CERTIFICATE_CA_CERT_FILE, CERTIFICATE_CA_KEY_FILE)? {
             return Ok(ca);
@@ -243,24 +235,6 @@ impl DataDir {
         LocalCa::from_pem(&cert, key.expose())
             .map(Some)
             .with_context(|| format!("loading the CA in {cert_file}"))
-    }
-
-    /// The local CA: loaded, or generated on first start.
-    pub(crate) fn local_ca(&self) -> anyhow::Result<LocalCa> {
-        match (self.read(CA_CERT_FILE)?, self.read(CA_KEY_FILE)?) {
-            (Some(cert), Some(key)) => {
-                let cert = String::from_utf8(cert).context("ca.pem is not text")?;
-                let key = String::from_utf8(key).context("ca-key.pem is not text")?;
-                LocalCa::from_pem(&cert, &key).context("loading the local CA")
-            }
-            _ => {
-                let ca =
-                    LocalCa::generate("Strongroom Local CA").context("generating the local CA")?;
-                self.write_private(CA_KEY_FILE, ca.key_pem().expose().as_bytes())?;
-                self.write_public(CA_CERT_FILE, ca.cert_pem().as_bytes())?;
-                Ok(ca)
-            }
-        }
     }
 
     pub(crate) fn admin_credential(&self) -> anyhow::Result<Option<AdminCredential>> {

@@ -176,7 +176,7 @@ fn create_params(dir: &DataDir, params_path: &Path, passphrase: &str) -> anyhow:
         memory_kib: ARGON2_MEMORY_KIB,
         passes: ARGON2_PASSES,
         lanes: ARGON2_LANES,
-        salt: STANDARD.encode(&salt),
+        salt: STANDARD.encode(salt),
         check: String::new(),
     };
     let key = derive(passphrase, &salt, &params)?;

@@ -37,7 +37,8 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     let _serve_lock = dir.lock_for_serve()?;
     dir.check_private()?;
     let master = Arc::new(crate::master_key::load(&dir, &args.master_key)?);
-    let ca = dir.local_ca()?;
+    // The TLS trust root, name-constrained to what this deployment serves.
+    let ca = dir.tls_ca(&domain)?;
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&dir.path(data_dir::DATABASE_FILE)).context("opening the database")?,
     );
@@ -104,8 +105,9 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         subscription_id: subscription_id.clone(),
         dev_clock: manual_clock,
     };
-    // A second handle on the local CA: the TLS resolver owns the first.
-    let issuing_ca = Arc::new(dir.local_ca()?);
+    // Key Vault certificates of the `Strongroom` issuer come from a separate CA: their
+    // subjects are the users' names, which the TLS root's constraints rightly exclude.
+    let issuing_ca = Arc::new(dir.certificate_ca()?);
     let served_domain = domain.clone();
     let served: strongroom_vault::ServedName = Arc::new(move |name: &str| {
         strongroom_api::certificate_name_is_served(&served_domain, name)
@@ -131,6 +133,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         "tenantId": tenant.tenant_id,
         "subscriptionId": subscription_id,
         "caFile": ca_file.display().to_string(),
+        "certificateCaFile": dir.path(data_dir::CERTIFICATE_CA_CERT_FILE).display().to_string(),
         "pid": std::process::id(),
     });
     dir.write_public(data_dir::SERVER_INFO_FILE, info.to_string().as_bytes())?;
