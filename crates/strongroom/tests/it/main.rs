@@ -13,6 +13,8 @@
 //! - `admin_only`: a non-admin principal gets 403 `AuthorizationFailed` on every management
 //!   route; without `--dev-clock` the clock route is 404; off loopback an unauthenticated
 //!   `CONNECT` gets 407.
+//! - `ca_constraints`: the local CA vouches only for the names served (webpki and `openssl
+//!   verify` refuse a leaf for any other), and an unconstrained CA is replaced at start.
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
 //! - `commit_trace`: the database is in WAL mode, and (under `strace`) the fsync of a write's
 //!   commit returns before the answer is written to the client's socket.
@@ -30,6 +32,7 @@
 
 mod admin_only;
 mod agent;
+mod ca_constraints;
 mod challenge;
 mod commit_trace;
 mod datadir;
