@@ -16,8 +16,9 @@ use strongroom_crypto::certs::{
 use strongroom_crypto::keys::PrivateKey;
 use strongroom_model::UnixTime;
 
-/// The issuer name under which the deployment's CA (the one `ca.pem` holds) signs
-/// certificates, so clients that already trust Strongroom's TLS trust them too.
+/// The issuer name under which the deployment's certificate CA (`certificate-ca.pem`) signs
+/// certificates. It is not the TLS trust root (`ca.pem`, name-constrained to the names the
+/// server serves): clients trust it for their own services by choice.
 pub const DEPLOYMENT_CA_ISSUER: &str = "Strongroom";
 
 /// What an issuer produced for a key.
