@@ -6,8 +6,9 @@
 use crate::error::json_response;
 use crate::host::{AZURE_CLOUDS, login_cloud, origin_host, request_origin, strip_port};
 use crate::state::AppState;
+use crate::throttle::{TokenRefusal, retry_after_value};
 use axum::extract::Request;
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 use strongroom_identity::{
@@ -195,6 +196,11 @@ async fn token(
         None => return Err(missing("grant_type")),
     }
     let client_id = field("client_id").ok_or_else(|| missing("client_id"))?;
+    // Against guessing: a client id with too many recent failures is refused before its
+    // credential is looked at (`throttle.rs`).
+    if let Err(refusal) = state.token_guard.check(client_id) {
+        return Ok(token_refused(refusal));
+    }
     // A client proves itself with a secret or (certificate credentials) an assertion, not both.
     let assertion = match (field("client_assertion_type"), field("client_assertion")) {
         (None, None) => None,
@@ -221,7 +227,7 @@ async fn token(
             .ok_or_else(|| missing("resource"))?,
     };
     let now = state.vaults.now();
-    let client = match assertion {
+    let authenticated = match assertion {
         Some(assertion) => {
             authenticate_client_assertion(
                 state.store.as_ref(),
@@ -232,7 +238,7 @@ async fn token(
                 &audiences,
                 now,
             )
-            .await?
+            .await
         }
         None => {
             let client_secret = field("client_secret").ok_or_else(|| missing("client_secret"))?;
@@ -243,18 +249,84 @@ async fn token(
                 client_secret,
                 now,
             )
-            .await?
+            .await
         }
     };
-    let issued = state.issuer.issue(
-        &TokenRequest::for_client(&client, resource.clone()),
-        now,
-    )?;
+    let client = match authenticated {
+        Ok(client) => {
+            state.token_guard.succeeded(client_id);
+            client
+        }
+        Err(err) => {
+            if is_credential_failure(&err) {
+                state.token_guard.failed(client_id);
+            }
+            return Err(err);
+        }
+    };
+    let issued = state
+        .issuer
+        .issue(&TokenRequest::for_client(&client, resource.clone()), now)?;
     let body = match flavour {
         TokenFlavour::V2 => token_response_v2(&issued),
         TokenFlavour::V1 => token_response_v1(&issued, &resource),
     };
     Ok(json_response(StatusCode::OK, &body))
+}
+
+/// A failed proof of identity (counted against the client id), as opposed to a malformed
+/// request or a server fault.
+fn is_credential_failure(err: &IdentityError) -> bool {
+    matches!(
+        err,
+        IdentityError::UnknownClient { .. }
+            | IdentityError::TenantMismatch { .. }
+            | IdentityError::InvalidSecret { .. }
+            | IdentityError::ExpiredSecret { .. }
+            | IdentityError::ClientAssertion { .. }
+            | IdentityError::InvalidCertificate
+    )
+}
+
+/// Entra's answer to a throttled client-credentials request: 429 with `Retry-After`
+/// (MSAL.NET, "client and server throttling"), in its error shape; the code says why:
+/// `AADSTS50053` (smart lockout's "too many times with an incorrect" credential) or
+/// `AADSTS90055` (`TenantThrottlingError`, too many incoming requests).
+fn token_refused(refusal: TokenRefusal) -> Response {
+    let (error, code, description, retry_after) = match refusal {
+        TokenRefusal::ClientLocked { retry_after } => (
+            "invalid_client",
+            50_053,
+            "The account is locked because it tried to sign in too many times with an \
+             incorrect credential. Wait before retrying.",
+            retry_after,
+        ),
+        TokenRefusal::Busy { retry_after } => (
+            "temporarily_unavailable",
+            90_055,
+            "TenantThrottlingError: There are too many incoming requests. Wait before retrying.",
+            retry_after,
+        ),
+    };
+    let trace_id = uuid::Uuid::new_v4().to_string();
+    let correlation_id = uuid::Uuid::new_v4().to_string();
+    let mut response = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        &json!({
+            "error": error,
+            "error_description": format!(
+                "AADSTS{code}: {description}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}"
+            ),
+            "error_codes": [code],
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+        }),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, retry_after_value(retry_after));
+    response
 }
 
 /// The `aud` values a client assertion posted here may carry: the token endpoints (v2 and v1)

@@ -38,6 +38,7 @@ mod request_id;
 mod secrets;
 mod service;
 mod state;
+mod throttle;
 pub mod wire;
 
 pub use error::ApiError;
@@ -47,6 +48,7 @@ pub use host::{
 pub use imds::{ProxyCredentialsRefused, ProxyIdentity, authenticate_proxy};
 pub use operation::Operation;
 pub use state::{ApiConfig, AppState};
+pub use throttle::ThrottleMode;
 
 use axum::response::Response;
 use bytes::Bytes;

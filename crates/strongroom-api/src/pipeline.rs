@@ -1,7 +1,7 @@
 //! The request pipeline, one readable function per plane. The order of checks is part of the
 //! wire contract (AZURE-ERRORS.md B.7: authentication before routing and validation):
 //! host -> authenticate (401) -> route (404/405) -> api-version (400) -> vault -> authorise
-//! (403) -> body (400/413) -> service -> response.
+//! (403) -> body (400/413) -> throttle (429, opt-in) -> service -> response.
 
 use crate::body::read_body;
 use crate::error::{ApiError, json_response};
@@ -143,6 +143,14 @@ where
         drop(body);
         Bytes::new()
     };
+    // `serve --throttle azure`: Azure's per-vault limits, weighed by operation and key.
+    if let Some(throttle) = &state.vault_throttle
+        && let Err(throttled) = throttle
+            .admit(&state.vaults, &vault, &operation, &body)
+            .await
+    {
+        return Ok(throttled.into_response());
+    }
     let request = DataRequest {
         ctx: &state.vaults,
         vault: &vault,

@@ -1,5 +1,6 @@
 //! What every handler can reach: configuration, the vault service context and identity.
 
+use crate::throttle::{ThrottleMode, TokenGuard, VaultThrottle};
 use std::sync::Arc;
 use strongroom_identity::{AssertionReplayGuard, PrincipalStates, TokenIssuer, TokenVerifier};
 use strongroom_model::ManualClock;
@@ -94,6 +95,10 @@ pub struct AppState {
     pub principals: PrincipalStates,
     /// The `jti`s of accepted client assertions (replay).
     pub assertion_replay: AssertionReplayGuard,
+    /// The token endpoint's limit on failed authentications (always on).
+    pub(crate) token_guard: TokenGuard,
+    /// Azure's per-vault transaction limits, with `serve --throttle azure`.
+    pub(crate) vault_throttle: Option<VaultThrottle>,
     /// Derived from `config` once, because every request needs them.
     pub(crate) derived: Derived,
 }
@@ -118,14 +123,25 @@ impl AppState {
             management_audiences: config.management_audiences(),
         };
         Self {
-            config,
             vaults,
             issuer,
             verifier,
             store,
             principals: PrincipalStates::default(),
             assertion_replay: AssertionReplayGuard::default(),
+            token_guard: TokenGuard::new(config.dev_clock.clone()),
+            vault_throttle: None,
+            config,
             derived,
         }
+    }
+
+    /// Answers as Azure does past its published per-vault limits (`ThrottleMode::Azure`).
+    pub fn with_throttle(mut self, mode: ThrottleMode) -> Self {
+        self.vault_throttle = match mode {
+            ThrottleMode::Off => None,
+            ThrottleMode::Azure => Some(VaultThrottle::new(self.config.dev_clock.clone())),
+        };
+        self
     }
 }

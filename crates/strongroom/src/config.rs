@@ -31,10 +31,32 @@ pub(crate) struct ServeArgs {
         value_name = "URL=JWKS_FILE"
     )]
     pub attestation_authorities: Vec<String>,
+    /// `azure`: answer as Azure Key Vault does past its published per-vault transaction
+    /// limits (429 `Throttled` with `Retry-After`), so clients can test their retry logic.
+    #[arg(long, env = "STRONGROOM_THROTTLE", value_enum, default_value = "off")]
+    pub throttle: Throttle,
     #[command(flatten)]
     pub transport: crate::transport::TransportArgs,
     #[command(flatten)]
     pub master_key: crate::master_key::MasterKeyArgs,
+}
+
+/// `serve --throttle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Throttle {
+    /// No transaction limits.
+    Off,
+    /// Azure Key Vault's published per-vault limits (per 10 seconds).
+    Azure,
+}
+
+impl From<Throttle> for strongroom_api::ThrottleMode {
+    fn from(throttle: Throttle) -> Self {
+        match throttle {
+            Throttle::Off => Self::Off,
+            Throttle::Azure => Self::Azure,
+        }
+    }
 }
 
 impl ServeArgs {

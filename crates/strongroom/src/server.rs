@@ -115,13 +115,10 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     let vaults = VaultCtx::new(store.clone(), clock, master.clone())
         .with_release(release)
         .with_issuing_ca(issuing_ca, served);
-    let state = Arc::new(AppState::new(
-        config.clone(),
-        vaults,
-        issuer,
-        verifier,
-        store.clone(),
-    ));
+    let state = Arc::new(
+        AppState::new(config.clone(), vaults, issuer, verifier, store.clone())
+            .with_throttle(args.throttle.into()),
+    );
     let app = strongroom_api::service(state.clone());
 
     let ca_file = dir.path(data_dir::CA_CERT_FILE);

@@ -25,6 +25,9 @@
 //! - `revocation`: deleted credentials and principals lose access at once; client
 //!   assertions are single-use and short-lived.
 //! - `slow_clients`: the connection cap and the header-read, idle and request deadlines.
+//! - `throttle`: `--throttle azure` answers Azure's 429 past its per-vault limits (one vault
+//!   only, keys weighed by type and size); the token endpoint locks a client id after ten
+//!   failures while other clients keep getting tokens.
 //! - `purge_scrub`: a purged secret's ciphertext is in none of the database's files.
 //! - `master_key`: the master key in a file outside the data directory, or from a passphrase.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
@@ -46,3 +49,4 @@ mod proxy;
 mod purge_scrub;
 mod revocation;
 mod slow_clients;
+mod throttle;
