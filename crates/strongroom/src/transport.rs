@@ -15,11 +15,11 @@
 //! - **Request.** A request (body read included) that has not been answered within
 //!   `request_timeout` gets 408 and its connection is closed.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -140,9 +140,13 @@ pub(crate) struct Limits {
     pub request_timeout: Duration,
 }
 
-/// The open connections of a listener, and which of them are idle (evictable).
+/// The open connections of a listener. Requests touch only their own connection's atomics;
+/// the table's lock is taken to admit and release connections, and (only at the cap) to pick
+/// the longest-idle connection to evict.
 pub(crate) struct ConnectionTable {
     limits: Limits,
+    /// What `idle_since` values count from.
+    epoch: Instant,
     state: Mutex<TableState>,
 }
 
@@ -150,14 +154,14 @@ pub(crate) struct ConnectionTable {
 struct TableState {
     open: usize,
     next_id: u64,
-    /// Idle connections by when they became idle (ids grow with time): the first is evicted.
-    idle: BTreeMap<u64, Arc<Activity>>,
+    connections: HashMap<u64, Arc<Activity>>,
 }
 
 impl ConnectionTable {
     pub(crate) fn new(limits: Limits) -> Arc<Self> {
         Arc::new(Self {
             limits,
+            epoch: Instant::now(),
             state: Mutex::new(TableState::default()),
         })
     }
@@ -168,24 +172,34 @@ impl ConnectionTable {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// A slot for a new connection, or `None` when the cap is reached and no connection is
     /// idle. At the cap the longest-idle connection is told to close and its slot passes to
     /// the new one.
     pub(crate) fn admit(self: &Arc<Self>) -> Option<Connection> {
-        let activity = Arc::new(Activity::default());
         let mut state = self.lock();
         if state.open >= self.limits.max_connections {
-            let (_, victim) = state.idle.pop_first()?;
-            // The victim's slot is handed over: it must not give it back when it ends.
-            victim.slot_handed_over.store(true, Ordering::Release);
-            victim.evict();
+            // Rare (only at the cap): a scan of the open connections.
+            let victim_id = state
+                .connections
+                .iter()
+                .filter(|(_, a)| {
+                    a.in_flight.load(Ordering::Acquire) == 0 && !a.evicted.load(Ordering::Acquire)
+                })
+                .min_by_key(|(id, a)| (a.idle_since_ms.load(Ordering::Acquire), **id))
+                .map(|(id, _)| *id)?;
+            if let Some(victim) = state.connections.remove(&victim_id) {
+                // The victim's slot is handed over: it must not give it back when it ends.
+                victim.slot_handed_over.store(true, Ordering::Release);
+                victim.evict();
+            }
         } else {
             state.open += 1;
         }
-        let id = state.next_id;
-        state.next_id += 1;
-        *activity.idle_key.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
-        state.idle.insert(id, activity.clone());
+        let activity = self.register(&mut state);
         drop(state);
         Some(Connection {
             table: self.clone(),
@@ -194,30 +208,21 @@ impl ConnectionTable {
         })
     }
 
-    fn set_idle(&self, activity: &Arc<Activity>, idle: bool) {
-        let mut state = self.lock();
-        let mut key = activity.idle_key.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(old) = key.take() {
-            state.idle.remove(&old);
-        }
-        if idle && !activity.evicted.load(Ordering::Acquire) {
-            let id = state.next_id;
-            state.next_id += 1;
-            state.idle.insert(id, activity.clone());
-            *key = Some(id);
-        }
+    fn register(&self, state: &mut TableState) -> Arc<Activity> {
+        let id = state.next_id;
+        state.next_id += 1;
+        let activity = Arc::new(Activity {
+            id,
+            idle_since_ms: AtomicU64::new(self.now_ms()),
+            ..Activity::default()
+        });
+        state.connections.insert(id, activity.clone());
+        activity
     }
 
     fn release(&self, activity: &Arc<Activity>) {
         let mut state = self.lock();
-        if let Some(old) = activity
-            .idle_key
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
-            state.idle.remove(&old);
-        }
+        state.connections.remove(&activity.id);
         if !activity.slot_handed_over.load(Ordering::Acquire) {
             state.open = state.open.saturating_sub(1);
         }
@@ -233,16 +238,17 @@ impl ConnectionTable {
 /// What the watchdog of one connection watches.
 #[derive(Default)]
 struct Activity {
+    id: u64,
     in_flight: AtomicUsize,
     served_any: AtomicBool,
     evicted: AtomicBool,
     slot_handed_over: AtomicBool,
-    /// When the connection last became idle (nothing in flight).
-    idle_since: Mutex<Option<Instant>>,
+    /// When the connection last became idle (nothing in flight), in ms since the table's
+    /// epoch: the eviction order.
+    idle_since_ms: AtomicU64,
     /// HTTP/1: when the first byte of the next request's head arrived (the head must be
     /// complete within the header-read timeout from then).
     head_started: Mutex<Option<Instant>>,
-    idle_key: Mutex<Option<u64>>,
     changed: Notify,
 }
 
@@ -290,12 +296,9 @@ impl Connection {
             let deadline = if self.activity.in_flight.load(Ordering::Acquire) > 0 {
                 None
             } else if self.activity.served_any.load(Ordering::Acquire) {
-                let since = *self
-                    .activity
-                    .idle_since
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                let idle = since.unwrap_or(self.started) + limits.idle_timeout;
+                let since_ms = self.activity.idle_since_ms.load(Ordering::Acquire);
+                let since = self.table.epoch + Duration::from_millis(since_ms);
+                let idle = since + limits.idle_timeout;
                 let head = *self
                     .activity
                     .head_started
@@ -353,20 +356,15 @@ impl Connection {
             .head_started
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = None;
-        if self.activity.in_flight.fetch_add(1, Ordering::AcqRel) == 0 {
-            self.table.set_idle(&self.activity, false);
-        }
+        self.activity.in_flight.fetch_add(1, Ordering::AcqRel);
         self.activity.changed.notify_one();
     }
 
     fn request_ended(&self) {
         if self.activity.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            *self
-                .activity
-                .idle_since
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
-            self.table.set_idle(&self.activity, true);
+            self.activity
+                .idle_since_ms
+                .store(self.table.now_ms(), Ordering::Release);
         }
         self.activity.changed.notify_one();
     }
@@ -374,12 +372,14 @@ impl Connection {
     /// A second handle on the same slot, for the tunnel a `CONNECT` opens: the outer
     /// connection ends when the tunnel starts, and the tunnel keeps the slot.
     pub(crate) fn for_tunnel(&self) -> Connection {
-        let activity = Arc::new(Activity::default());
         // The tunnel's slot is the outer connection's: only one of them gives it back.
         self.activity
             .slot_handed_over
             .store(true, Ordering::Release);
-        self.table.set_idle(&activity, true);
+        let activity = {
+            let mut state = self.table.lock();
+            self.table.register(&mut state)
+        };
         Connection {
             table: self.table.clone(),
             activity,
