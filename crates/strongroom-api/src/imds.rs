@@ -17,10 +17,9 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use strongroom_identity::{
-    AuthenticatedClient, IdentityError, TokenRequest, authenticate_client, imds_error, imds_token_response,
-    selects_identity,
+    AuthenticatedClient, IdentityError, TokenRequest, authenticate_client, imds_error,
+    imds_token_response, selects_identity,
 };
-
 
 /// The workload identity a proxy client proved with its proxy credentials.
 #[derive(Debug, Clone)]
@@ -52,6 +51,11 @@ pub async fn authenticate_proxy(
         .map_err(|_| ProxyCredentialsRefused)?;
     let decoded = String::from_utf8(decoded).map_err(|_| ProxyCredentialsRefused)?;
     let (client_id, secret) = decoded.split_once(':').ok_or(ProxyCredentialsRefused)?;
+    // The token endpoint's guard against guessing covers proxy credentials too: a client id
+    // locked there is refused here without its secret being checked, and failures count.
+    if state.token_guard.check(client_id).is_err() {
+        return Err(ProxyCredentialsRefused);
+    }
     match authenticate_client(
         state.store.as_ref(),
         &state.config.tenant_id,
@@ -61,12 +65,18 @@ pub async fn authenticate_proxy(
     )
     .await
     {
-        Ok(client) => Ok(Some(ProxyIdentity(client))),
+        Ok(client) => {
+            state.token_guard.succeeded(client_id);
+            Ok(Some(ProxyIdentity(client)))
+        }
         Err(IdentityError::Store(err)) => {
             tracing::error!(error = %err, "checking proxy credentials failed");
             Err(ProxyCredentialsRefused)
         }
-        Err(_) => Err(ProxyCredentialsRefused),
+        Err(_) => {
+            state.token_guard.failed(client_id);
+            Err(ProxyCredentialsRefused)
+        }
     }
 }
 

@@ -421,3 +421,54 @@ async fn off_loopback_proxy_credentials_are_accepted_only_inside_tls() {
         String::from_utf8_lossy(&reply.body)
     );
 }
+
+/// Guessing proxy credentials is throttled like guessing at the token endpoint: after ten
+/// wrong secrets for one client id, even the right one is refused until the lockout passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessed_proxy_credentials_lock_the_client_id() {
+    let server = TestServer::start();
+    let management = server.admin_token(crate::harness::MANAGEMENT_SCOPE).await;
+    let (client_id, secret) = admin_proxy_credentials(&server);
+    let connect_with = |password: &str| {
+        format!(
+            "CONNECT x.vault.azure.net:443 HTTP/1.1\r\nHost: x.vault.azure.net:443\r\nProxy-Authorization: {}\r\n\r\n",
+            basic(&client_id, password)
+        )
+    };
+    assert_eq!(
+        exchange(&mut connect(&server).await, &connect_with(&secret))
+            .await
+            .status,
+        200,
+        "the right secret before any guess"
+    );
+    for guess in 0..10 {
+        let reply = exchange(
+            &mut connect(&server).await,
+            &connect_with(&format!("guess-{guess}")),
+        )
+        .await;
+        assert_eq!(reply.status, 407, "guess {guess}");
+    }
+    let reply = exchange(&mut connect(&server).await, &connect_with(&secret)).await;
+    assert_eq!(
+        reply.status, 407,
+        "locked: even the right secret is refused"
+    );
+
+    // The lockout ends with its window (moved by the dev clock).
+    let advanced = server
+        .client()
+        .request(
+            "POST",
+            "localhost",
+            "/strongroom/dev/clock?advanceSeconds=61",
+        )
+        .bearer(&management)
+        .send()
+        .await
+        .expect("advancing the clock");
+    assert_eq!(advanced.status, http::StatusCode::OK, "{advanced}");
+    let reply = exchange(&mut connect(&server).await, &connect_with(&secret)).await;
+    assert_eq!(reply.status, 200, "after the lockout window");
+}
