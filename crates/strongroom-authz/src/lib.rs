@@ -313,7 +313,7 @@ mod tests {
         let alice = caller("t1", "alice");
         let denied = authorize(&[], &alice, PURGE).unwrap_err();
         assert_eq!(denied.missing.to_string(), "secrets purge");
-        assert_eq!(denied.caller, *alice);
+        assert_eq!(*denied.caller, *alice);
     }
 
     #[test]
