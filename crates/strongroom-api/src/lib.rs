@@ -39,6 +39,7 @@ mod secrets;
 mod service;
 mod state;
 mod throttle;
+mod unread_body;
 pub mod wire;
 
 pub use error::ApiError;
@@ -95,9 +96,12 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let state = Arc::clone(&self.state);
         Box::pin(async move {
+            let (request, leftover) = unread_body::watch(request);
             let answer = AssertUnwindSafe(pipeline::handle(state, request))
                 .catch_unwind()
                 .await;
+            // Before the answer: hyper would close on unread bytes (unread_body.rs).
+            leftover.drain().await;
             Ok(answer.unwrap_or_else(|_panic| {
                 ApiError::Internal("a request handler panicked".into()).into_response_boxed()
             }))
