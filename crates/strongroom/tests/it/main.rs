@@ -20,6 +20,8 @@
 //!   commit returns before the answer is written to the client's socket.
 //! - `datadir`: one `serve` per data directory (two first starts leave one master key).
 //! - `durability`: SIGKILL during a stream of writes loses no acknowledged version.
+//! - `crash_scale`: 50 SIGKILLs at random moments of a concurrent write load; after each
+//!   restart every write acknowledged so far reads back by version with its value.
 //! - `forged_tokens`: tokens with a foreign key, an altered signature or payload, a wrong
 //!   issuer, audience or lifetime get 401; an edited admin claim is refused.
 //! - `revocation`: deleted credentials and principals lose access at once; client
@@ -38,6 +40,7 @@ mod agent;
 mod ca_constraints;
 mod challenge;
 mod commit_trace;
+mod crash_scale;
 mod datadir;
 mod durability;
 mod forged_tokens;
