@@ -790,26 +790,26 @@ mod tests {
         );
         check(
             "env",
-            expect![[
-                r#"Env(EnvArgs { vault: None, agent: false, arc: false, agent_dir: None, port: None, proxy: false, identity: None })"#
-            ]],
+            expect![
+                "Env(EnvArgs { vault: None, admin: false, agent: false, arc: false, agent_dir: None, port: None, proxy: false, identity: None, credential_file: None })"
+            ],
         );
         check(
             "env --vault v1",
             expect![[
-                r#"Env(EnvArgs { vault: Some("v1"), agent: false, arc: false, agent_dir: None, port: None, proxy: false, identity: None })"#
+                r#"Env(EnvArgs { vault: Some("v1"), admin: false, agent: false, arc: false, agent_dir: None, port: None, proxy: false, identity: None, credential_file: None })"#
             ]],
         );
         check(
             "env --agent --port 7 --agent-dir /a --arc",
             expect![[
-                r#"Env(EnvArgs { vault: None, agent: true, arc: true, agent_dir: Some("/a"), port: Some(7), proxy: false, identity: None })"#
+                r#"Env(EnvArgs { vault: None, admin: false, agent: true, arc: true, agent_dir: Some("/a"), port: Some(7), proxy: false, identity: None, credential_file: None })"#
             ]],
         );
         check(
             "env --proxy --identity web",
             expect![[
-                r#"Env(EnvArgs { vault: None, agent: false, arc: false, agent_dir: None, port: None, proxy: true, identity: Some("web") })"#
+                r#"Env(EnvArgs { vault: None, admin: false, agent: false, arc: false, agent_dir: None, port: None, proxy: true, identity: Some("web"), credential_file: None })"#
             ]],
         );
         check(

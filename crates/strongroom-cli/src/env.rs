@@ -297,8 +297,8 @@ mod tests {
         "#]]
         .assert_eq(&agent_lines(&data, &agent, Some(6000), true, Some(&vault)));
         expect![[r#"
-            export HTTPS_PROXY='http://mi-cid:a%2Fb%2Bc%3D@127.0.0.1:4443'
-            export HTTP_PROXY='http://mi-cid:a%2Fb%2Bc%3D@127.0.0.1:4443'
+            export HTTPS_PROXY='https://mi-cid:a%2Fb%2Bc%3D@127.0.0.1:4443'
+            export HTTP_PROXY='https://mi-cid:a%2Fb%2Bc%3D@127.0.0.1:4443'
             export NO_PROXY=''
             export no_proxy=''
             export REQUESTS_CA_BUNDLE='/data/ca.pem'

@@ -343,7 +343,7 @@ async fn errors_are_one_line() {
 }
 
 #[tokio::test]
-async fn env_needs_no_server() {
+async fn env_vault_makes_the_vaults_own_principal() {
     let fixture = Fixture::start().await;
     let output = fixture.run("env --vault vault1").await;
     let ca_file = std::fs::canonicalize(fixture.dir.path().join("ca.pem")).unwrap();
@@ -351,8 +351,8 @@ async fn env_needs_no_server() {
         &output.replace(&ca_file.display().to_string(), "/DIR/ca.pem"),
         expect![[r#"
             export AZURE_TENANT_ID='adfs'
-            export AZURE_CLIENT_ID='admin-app'
-            export AZURE_CLIENT_SECRET='s3cret'
+            export AZURE_CLIENT_ID='app-9'
+            export AZURE_CLIENT_SECRET='pw-9'
             export AZURE_AUTHORITY_HOST='https://localhost:PORT'
             export AZURE_KEYVAULT_URL='https://vault1.vault.localhost:PORT'
             export REQUESTS_CA_BUNDLE='/DIR/ca.pem'
@@ -360,7 +360,15 @@ async fn env_needs_no_server() {
             export NODE_EXTRA_CA_CERTS='/DIR/ca.pem'
         "#]],
     );
-    check(&fixture.requests(), expect![[r#""#]]);
+    check(
+        &fixture.requests(),
+        expect![[r#"
+        sni=localhost POST /tid/oauth2/v2.0/token host=localhost:PORT auth=- type=application/x-www-form-urlencoded length=122 body=grant_type=client_credentials&client_id=admin-app&client_secret=s3cret&scope=https%3A%2F%2Fmanagement.azure.com%2F.default
+        sni=localhost GET /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.KeyVault/vaults/vault1?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=- length=0 body=
+        sni=localhost POST /v1.0/servicePrincipals host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=39 body={"displayName":"strongroom-app-vault1"}
+        sni=localhost POST /v1.0/servicePrincipals/oid-9/addPassword host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=2 body={}
+        sni=localhost PUT /subscriptions/sub/resourceGroups/strongroom/providers/Microsoft.KeyVault/vaults/vault1/accessPolicies/add?api-version=2023-07-01 host=localhost:PORT auth=Bearer tok:https://management.azure.com/.default type=application/json length=570 body={"properties":{"accessPolicies":[{"objectId":"oid-9","permissions":{"certificates":["get","list","update","create","import","delete","recover","backup","restore","purge","managecontacts","manageissuers","getissuers","listissuers","setissuers","deleteissuers"],"keys":["get","list","update","create","import","delete","recover","backup","restore","purge","decrypt","encrypt","unwrapKey","wrapKey","verify","sign","release","rotate","getrotationpolicy","setrotationpolicy"],"secrets":["get","list","set","delete","backup","restore","recover","purge"]},"tenantId":"tid"}]}}"#]],
+    );
 }
 
 #[tokio::test]
