@@ -293,6 +293,11 @@ impl Connection {
             if self.activity.evicted.load(Ordering::Acquire) {
                 return;
             }
+            // Requests do not wake the watchdog (that would cost a task poll and a timer per
+            // request): it sleeps to the nearest deadline it knows, and while requests are in
+            // flight or a head may be arriving it looks again every header-read timeout.
+            let now = Instant::now();
+            let recheck = now + limits.header_read_timeout;
             let deadline = if self.activity.in_flight.load(Ordering::Acquire) > 0 {
                 None
             } else if self.activity.served_any.load(Ordering::Acquire) {
@@ -308,15 +313,14 @@ impl Connection {
             } else {
                 Some(self.handshake_deadline())
             };
-            match deadline {
-                Some(deadline) if Instant::now() >= deadline => return,
-                Some(deadline) => {
-                    tokio::select! {
-                        () = notified => {}
-                        () = tokio::time::sleep_until(deadline) => {}
-                    }
-                }
-                None => notified.await,
+            if deadline.is_some_and(|deadline| now >= deadline) {
+                return;
+            }
+            let wake = deadline.map_or(recheck, |deadline| deadline.min(recheck));
+            // Only an eviction notifies.
+            tokio::select! {
+                () = notified => {}
+                () = tokio::time::sleep_until(wake) => {}
             }
         }
     }
@@ -344,8 +348,6 @@ impl Connection {
             .unwrap_or_else(|e| e.into_inner());
         if head.is_none() {
             *head = Some(Instant::now());
-            drop(head);
-            self.activity.changed.notify_one();
         }
     }
 
@@ -357,7 +359,6 @@ impl Connection {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = None;
         self.activity.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.activity.changed.notify_one();
     }
 
     fn request_ended(&self) {
@@ -366,7 +367,6 @@ impl Connection {
                 .idle_since_ms
                 .store(self.table.now_ms(), Ordering::Release);
         }
-        self.activity.changed.notify_one();
     }
 
     /// A second handle on the same slot, for the tunnel a `CONNECT` opens: the outer
