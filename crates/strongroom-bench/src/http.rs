@@ -234,32 +234,12 @@ pub(crate) fn run(args: &HttpArgs) -> anyhow::Result<HttpResults> {
         duration: args.duration,
     };
 
-    let data_dir = work.join("data");
-    std::fs::create_dir_all(&data_dir)?;
-    eprintln!(
-        "starting {} in {}",
-        server_bin.display(),
-        data_dir.display()
-    );
-    let mut serve = Command::new(&server_bin);
-    serve
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .args(["--listen", "127.0.0.1:0"]);
-    let server = ChildServer::spawn(
-        "strongroom",
-        serve,
-        "strongroom ready: ",
-        &work.join("server.log"),
-    )?;
-    let port = server.port()?;
-    let tenant = server
-        .ready
-        .get("tenantId")
-        .and_then(serde_json::Value::as_str)
-        .context("the readiness line has no tenantId")?
-        .to_owned();
+    let StartedServer {
+        server,
+        data_dir,
+        port,
+        tenant,
+    } = start_server(&server_bin, work)?;
     cli(
         &server_bin,
         &data_dir,
@@ -673,6 +653,50 @@ fn progress(label: &str, result: &PhaseResult) {
 }
 
 /// Runs `strongroom --data-dir D ARGS…`, failing with its stderr unless it exits 0.
+/// A real server on a fresh data directory under `work`, and what the benchmarks need of it.
+pub(crate) struct StartedServer {
+    pub(crate) server: ChildServer,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) port: u16,
+    pub(crate) tenant: String,
+}
+
+/// Starts `strongroom serve` on `WORK/data` (log in `WORK/server.log`) and waits for it.
+pub(crate) fn start_server(server_bin: &Path, work: &Path) -> anyhow::Result<StartedServer> {
+    let data_dir = work.join("data");
+    std::fs::create_dir_all(&data_dir)?;
+    eprintln!(
+        "starting {} in {}",
+        server_bin.display(),
+        data_dir.display()
+    );
+    let mut serve = Command::new(server_bin);
+    serve
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .args(["--listen", "127.0.0.1:0"]);
+    let server = ChildServer::spawn(
+        "strongroom",
+        serve,
+        "strongroom ready: ",
+        &work.join("server.log"),
+    )?;
+    let port = server.port()?;
+    let tenant = server
+        .ready
+        .get("tenantId")
+        .and_then(serde_json::Value::as_str)
+        .context("the readiness line has no tenantId")?
+        .to_owned();
+    Ok(StartedServer {
+        server,
+        data_dir,
+        port,
+        tenant,
+    })
+}
+
 pub(crate) fn cli(server_bin: &Path, data_dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new(server_bin)
         .arg("--data-dir")

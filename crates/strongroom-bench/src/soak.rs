@@ -6,7 +6,6 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +13,8 @@ use anyhow::Context;
 use bytes::Bytes;
 use http::{HeaderValue, Method};
 
-use crate::http::{admin_credential, cli, expect_ok, fetch_token};
+use crate::http::{StartedServer, admin_credential, cli, expect_ok, fetch_token, start_server};
 use crate::load::{self, MakeRequest, Phase, Target};
-use crate::process::ChildServer;
 
 const VAULT: &str = "soak";
 const API_VERSION: &str = "2025-07-01";
@@ -68,28 +66,13 @@ pub(crate) fn run(args: &SoakArgs) -> anyhow::Result<String> {
     let work = tempfile::Builder::new()
         .prefix("strongroom-soak-")
         .tempdir_in(&args.work_dir)?;
-    let data_dir = work.path().join("data");
-    std::fs::create_dir_all(&data_dir)?;
-    let mut serve = Command::new(&server_bin);
-    serve
-        .arg("serve")
-        .arg("--data-dir")
-        .arg(&data_dir)
-        .args(["--listen", "127.0.0.1:0"]);
-    let server = ChildServer::spawn(
-        "strongroom",
-        serve,
-        "strongroom ready: ",
-        &work.path().join("server.log"),
-    )?;
+    let StartedServer {
+        server,
+        data_dir,
+        port,
+        tenant,
+    } = start_server(&server_bin, work.path())?;
     let pid = server.pid();
-    let port = server.port()?;
-    let tenant = server
-        .ready
-        .get("tenantId")
-        .and_then(serde_json::Value::as_str)
-        .context("no tenantId")?
-        .to_owned();
     cli(
         &server_bin,
         &data_dir,
