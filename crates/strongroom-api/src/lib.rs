@@ -30,6 +30,7 @@ mod key_ops;
 mod key_routes;
 mod keys;
 mod management;
+mod master_key;
 mod objects;
 mod operation;
 mod pipeline;
@@ -47,6 +48,7 @@ pub use host::{
     AZURE_CLOUDS, AzureCloud, IMDS_HOST, certificate_name_is_served, intercepts, strip_port,
 };
 pub use imds::{ProxyCredentialsRefused, ProxyIdentity, authenticate_proxy};
+pub use master_key::{MasterKeyRotated, MasterKeyRotationError, MasterKeyRotator, RotationFuture};
 pub use operation::Operation;
 pub use state::{ApiConfig, AppState};
 pub use throttle::ThrottleMode;

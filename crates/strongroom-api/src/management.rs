@@ -191,6 +191,10 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
             id,
             "removePassword" | "removeKey",
         ] if *m == Method::POST => remove_credential(state, id, &body).await,
+        ["strongroom", "master-key", "rotate"] => match *m {
+            Method::POST => crate::master_key::rotate(state, &body).await,
+            _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+        },
         ["strongroom", "dev", "clock"] if *m == Method::POST => {
             advance_clock(state, parts.uri.query()).await
         }

@@ -99,6 +99,8 @@ pub struct AppState {
     pub(crate) token_guard: TokenGuard,
     /// Azure's per-vault transaction limits, with `serve --throttle azure`.
     pub(crate) vault_throttle: Option<VaultThrottle>,
+    /// Rotates the master key where the binary keeps it (`None`: the route answers 404).
+    pub(crate) master_key_rotator: Option<Arc<dyn crate::MasterKeyRotator>>,
     /// Derived from `config` once, because every request needs them.
     pub(crate) derived: Derived,
 }
@@ -131,9 +133,17 @@ impl AppState {
             assertion_replay: AssertionReplayGuard::default(),
             token_guard: TokenGuard::new(config.dev_clock.clone()),
             vault_throttle: None,
+            master_key_rotator: None,
             config,
             derived,
         }
+    }
+
+    /// Lets administrators rotate the master key (`POST /strongroom/master-key/rotate`).
+    #[must_use]
+    pub fn with_master_key_rotator(mut self, rotator: Arc<dyn crate::MasterKeyRotator>) -> Self {
+        self.master_key_rotator = Some(rotator);
+        self
     }
 
     /// Answers as Azure does past its published per-vault limits (`ThrottleMode::Azure`).

@@ -1,6 +1,10 @@
 //! `admin rotate`: the deployment administrator's credential replaced in place. The new
 //! secret is made and written to `admin.json` first, and only then are the older credentials
 //! deleted (revoking their tokens), so a failure half-way leaves a working `admin.json`.
+//!
+//! `master-key rotate`: asks the running server to rotate its master key
+//! (`POST /strongroom/master-key/rotate`), with the new passphrase when the key is derived
+//! from one.
 
 use std::path::Path;
 
@@ -8,6 +12,7 @@ use http::Method;
 use serde_json::{Value, json};
 use strongroom_model::SecretValue;
 
+use crate::command::MasterKeyRotateArgs;
 use crate::error::CliError;
 use crate::identities::string_at;
 use crate::session::{Audience, Session};
@@ -44,4 +49,50 @@ pub(crate) async fn rotate(session: &Session, data_dir: &Path) -> Result<Value, 
         crate::sp_credentials::remove(session, &token, &admin.object_id, old, *certificate).await?;
     }
     Ok(json!({ "clientId": admin.client_id, "keyId": key_id, "removed": older.len() }))
+}
+
+/// Rotates the server's master key; prints the server's answer
+/// (`{"vaults","deploymentValues","keySource","location"}`).
+pub(crate) async fn rotate_master_key(
+    session: &Session,
+    args: &MasterKeyRotateArgs,
+) -> Result<Value, CliError> {
+    let passphrase = read_new_passphrase(args)?;
+    let token = session.token(Audience::Management).await?;
+    let target = session.endpoints.master_key_rotation();
+    let body = RotateBody {
+        new_passphrase: passphrase.as_ref().map(SecretValue::expose),
+    };
+    session
+        .call_json(Method::POST, &target, &token, &body)
+        .await
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RotateBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_passphrase: Option<&'a str>,
+}
+
+fn read_new_passphrase(args: &MasterKeyRotateArgs) -> Result<Option<SecretValue>, CliError> {
+    let mut text = String::new();
+    if let Some(path) = &args.new_passphrase_file {
+        text = std::fs::read_to_string(path).map_err(|source| CliError::ReadFile {
+            path: path.clone(),
+            source,
+        })?;
+    } else if args.new_passphrase_stdin {
+        std::io::stdin()
+            .read_line(&mut text)
+            .map_err(|source| CliError::ReadFile {
+                path: "<stdin>".into(),
+                source,
+            })?;
+    } else {
+        return Ok(None);
+    }
+    let first_line = text.lines().next().unwrap_or_default().to_owned();
+    zeroize::Zeroize::zeroize(&mut text);
+    Ok(Some(SecretValue::new(first_line)))
 }

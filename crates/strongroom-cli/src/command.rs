@@ -36,6 +36,28 @@ pub enum CliCommand {
     /// The deployment administrator's own credential
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The master key that seals every vault's data key
+    #[command(subcommand)]
+    MasterKey(MasterKeyCommand),
+}
+
+/// `strongroom master-key …`
+#[derive(Debug, Subcommand)]
+pub enum MasterKeyCommand {
+    /// Re-seal every vault's data key and the deployment's own keys under a new master key,
+    /// inside the running server (no downtime); the old key opens nothing afterwards
+    Rotate(MasterKeyRotateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MasterKeyRotateArgs {
+    /// For a deployment whose key is derived from a passphrase: the new passphrase, from the
+    /// first line of this file
+    #[arg(long, conflicts_with = "new_passphrase_stdin")]
+    pub new_passphrase_file: Option<std::path::PathBuf>,
+    /// As --new-passphrase-file, reading the first line of stdin
+    #[arg(long)]
+    pub new_passphrase_stdin: bool,
 }
 
 /// `strongroom admin …`

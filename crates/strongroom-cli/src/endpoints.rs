@@ -224,6 +224,11 @@ impl Endpoints {
         ))
     }
 
+    /// `POST /strongroom/master-key/rotate`
+    pub(crate) fn master_key_rotation(&self) -> Target {
+        self.identity("/strongroom/master-key/rotate".to_owned())
+    }
+
     /// `POST /v1.0/servicePrincipals`
     pub(crate) fn service_principals(&self) -> Target {
         self.identity("/v1.0/servicePrincipals".to_owned())

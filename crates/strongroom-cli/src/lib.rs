@@ -73,9 +73,9 @@ pub use command::{
     AdCommand, AdminCommand, CliCommand, CreateForRbacArgs, CreateVaultArgs, CredentialResetArgs,
     DEFAULT_RESOURCE_GROUP, DeletePolicyArgs, EnvArgs, HostArgs, IdentityArgs, IdentityCommand,
     IdentityCredentialCommand, IdentityCredentialCreateArgs, KeyPermissionArg, KeyvaultCommand,
-    ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs, PrincipalArgs, SecretArgs, SecretCommand,
-    SecretPermissionArg, SetPolicyArgs, SetSecretArgs, ShowSecretArgs, SkuArg, SpCommand,
-    SpCredentialCommand, VaultArgs, VmCommand, VmIdentityCommand,
+    ListIdentitiesArgs, ListSecretsArgs, ListVaultsArgs, MasterKeyCommand, PrincipalArgs,
+    SecretArgs, SecretCommand, SecretPermissionArg, SetPolicyArgs, SetSecretArgs, ShowSecretArgs,
+    SkuArg, SpCommand, SpCredentialCommand, VaultArgs, VmCommand, VmIdentityCommand,
 };
 pub use env::{APP_SERVICE_PATH, ARC_PATH};
 pub use key_command::{
@@ -234,6 +234,12 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
         CliCommand::Admin(AdminCommand::Rotate) => {
             let session = Session::open(data)?;
             Ok(Output::Json(admin::rotate(&session, data_dir).await?))
+        }
+        CliCommand::MasterKey(MasterKeyCommand::Rotate(args)) => {
+            let session = Session::open(data)?;
+            Ok(Output::Json(
+                admin::rotate_master_key(&session, &args).await?,
+            ))
         }
         CliCommand::Ad(AdCommand::Sp(SpCommand::Credential(SpCredentialCommand::List(args)))) => {
             let session = Session::open(data)?;

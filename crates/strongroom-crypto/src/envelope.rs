@@ -198,6 +198,18 @@ impl MasterKey {
         self.aead.open(aad, sealed).map(SecretBytes::from_zeroizing)
     }
 
+    /// Opens `sealed` and seals its plaintext under `new` with the same authenticated data
+    /// (a master-key rotation); the plaintext never leaves this crate and is wiped.
+    pub fn reseal(
+        &self,
+        aad: &Aad,
+        sealed: &Sealed,
+        new: &MasterKey,
+    ) -> Result<Sealed, CryptoError> {
+        let plain = self.aead.open(aad, sealed)?;
+        new.aead.seal(aad, &plain)
+    }
+
     /// Seals a vault's data key.
     pub fn seal_data_key(&self, aad: &Aad, key: &DataKey) -> Result<Sealed, CryptoError> {
         self.seal(aad, key.raw.as_ref())
@@ -313,6 +325,23 @@ mod tests {
         let tampered = Sealed::from(bytes);
         assert!(dk.open(&aad, &tampered).is_err());
         assert!(dk.open(&aad, &Sealed::from(vec![1, 2, 3])).is_err());
+    }
+
+    #[test]
+    fn reseal_moves_a_value_to_the_new_key_under_the_same_aad() {
+        let old = MasterKey::generate().unwrap();
+        let new = MasterKey::generate().unwrap();
+        let aad = Aad::deployment("token-signing-key");
+        let sealed = old.seal(&aad, b"signing key").unwrap();
+        let resealed = old.reseal(&aad, &sealed, &new).unwrap();
+        assert_eq!(new.open(&aad, &resealed).unwrap().expose(), b"signing key");
+        assert!(old.open(&aad, &resealed).is_err());
+        let other = Aad::deployment("backup-key");
+        assert!(new.open(&other, &resealed).is_err(), "the AAD is kept");
+        assert!(
+            new.reseal(&aad, &sealed, &old).is_err(),
+            "opens only under its own key"
+        );
     }
 
     #[test]

@@ -16,6 +16,9 @@ pub enum StoreError {
     /// A paging cursor the store did not produce (a client edited its `$skiptoken`).
     #[error("the paging cursor is not valid")]
     InvalidCursor,
+    /// A conditional write found the data changed since it was read (`Store::reseal`).
+    #[error("changed concurrently: {0}")]
+    Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("the storage backend is unavailable: {0}")]

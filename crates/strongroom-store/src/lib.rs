@@ -45,6 +45,11 @@ pub trait Store: Send + Sync + 'static {
     // ---- deployment metadata (CA, sealed signing key, settings) ----
     async fn get_meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
     async fn put_meta(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// A master-key rotation, in one transaction: every vault's sealed data key and the
+    /// listed deployment values replaced, or nothing. `Conflict` when a value no longer holds
+    /// its `previous` ciphertext or a vault is missing from `vault_keys`. The replaced
+    /// ciphertext is scrubbed from the file as a purge's is.
+    async fn reseal(&self, reseal: Reseal) -> Result<(), StoreError>;
 
     // ---- tenants and principals ----
     async fn put_tenant(&self, tenant: TenantRow) -> Result<(), StoreError>;

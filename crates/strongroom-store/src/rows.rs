@@ -42,6 +42,33 @@ pub struct CredentialRow {
     pub certificate: Option<Vec<u8>>,
 }
 
+/// A master-key rotation's writes: every vault's data key and some deployment values,
+/// re-sealed under the new key. Each carries the ciphertext it replaces, so a row that changed
+/// since it was read (or a vault the rotation did not see) fails the whole rotation instead
+/// of leaving one value sealed under a key that is about to be forgotten.
+#[derive(Debug, Clone, Default)]
+pub struct Reseal {
+    pub vault_keys: Vec<ResealedVaultKey>,
+    pub meta: Vec<ResealedMeta>,
+}
+
+/// One vault's data key, re-sealed.
+#[derive(Debug, Clone)]
+pub struct ResealedVaultKey {
+    pub id: VaultId,
+    pub previous: Sealed,
+    pub sealed: Sealed,
+}
+
+/// One deployment value (`meta`), re-sealed; `previous: None` when it is written for the
+/// first time and must still be absent.
+#[derive(Debug, Clone)]
+pub struct ResealedMeta {
+    pub key: String,
+    pub previous: Option<Vec<u8>>,
+    pub value: Vec<u8>,
+}
+
 /// A vault about to be created.
 #[derive(Debug, Clone)]
 pub struct NewVault {

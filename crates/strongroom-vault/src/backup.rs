@@ -6,13 +6,13 @@
 //! ```
 //! The kind and name travel in clear because the authenticated data is built from them; the
 //! body (versioned JSON: every version with attributes, tags, metadata and plaintext value)
-//! opens only under the same master key, so a blob restores into any vault of the deployment
-//! that made it and nowhere else. Anything that does not parse or open is `MalformedBackup`.
+//! opens only under the deployment's backup key (which outlives master-key rotations), so a
+//! blob restores into any vault of the deployment that made it and nowhere else. Anything that does not parse or open is `MalformedBackup`.
 
 use crate::VaultError;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
-use strongroom_crypto::{Aad, MasterKey};
+use strongroom_crypto::{Aad, DataKey};
 use strongroom_model::{ObjectKind, ObjectName, Sealed, SecretValue};
 use zeroize::Zeroizing;
 
@@ -64,7 +64,7 @@ fn deserialize_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Secre
 
 /// Serialises and seals a secret backup.
 pub(crate) fn seal_secret(
-    master: &MasterKey,
+    backup_key: &DataKey,
     name: &ObjectName,
     body: &SecretBackupBody,
 ) -> Result<Vec<u8>, VaultError> {
@@ -75,13 +75,13 @@ pub(crate) fn seal_secret(
         .iter()
         .map(|version| 2 * version.value.len() + 1024)
         .sum();
-    seal_body(master, ObjectKind::Secret, name, body, estimate + 256)
+    seal_body(backup_key, ObjectKind::Secret, name, body, estimate + 256)
 }
 
 /// Serialises any kind's backup body into a wiped buffer of about `size_hint` bytes (sized
 /// up front so the plaintext JSON is unlikely to be reallocated) and seals it.
 pub(crate) fn seal_body<T: Serialize>(
-    master: &MasterKey,
+    backup_key: &DataKey,
     kind: ObjectKind,
     name: &ObjectName,
     body: &T,
@@ -90,16 +90,16 @@ pub(crate) fn seal_body<T: Serialize>(
     let mut json = Zeroizing::new(Vec::with_capacity(size_hint));
     serde_json::to_writer(&mut *json, body)
         .map_err(|_| crate::error::corrupt("backup body could not be serialised"))?;
-    seal(master, kind, name, &json)
+    seal(backup_key, kind, name, &json)
 }
 
 /// Opens a blob of `kind` and parses its body; anything that does not is `MalformedBackup`.
 pub(crate) fn open_body<T: serde::de::DeserializeOwned>(
-    master: &MasterKey,
+    backup_key: &DataKey,
     kind: ObjectKind,
     blob: &[u8],
 ) -> Result<(ObjectName, T), VaultError> {
-    let (name, json) = open(master, kind, blob)?;
+    let (name, json) = open(backup_key, kind, blob)?;
     let body: T = serde_json::from_slice(&json).map_err(|_| VaultError::MalformedBackup)?;
     Ok((name, body))
 }
@@ -107,10 +107,11 @@ pub(crate) fn open_body<T: serde::de::DeserializeOwned>(
 /// Opens and parses a secret backup. The returned name is the clear-text one, which the
 /// authenticated data has vouched for.
 pub(crate) fn open_secret(
-    master: &MasterKey,
+    backup_key: &DataKey,
     blob: &[u8],
 ) -> Result<(ObjectName, SecretBackupBody), VaultError> {
-    let (name, body): (ObjectName, SecretBackupBody) = open_body(master, ObjectKind::Secret, blob)?;
+    let (name, body): (ObjectName, SecretBackupBody) =
+        open_body(backup_key, ObjectKind::Secret, blob)?;
     if body.format != BODY_FORMAT_V1 || body.name != name.as_str() || body.versions.is_empty() {
         return Err(VaultError::MalformedBackup);
     }
@@ -118,7 +119,7 @@ pub(crate) fn open_secret(
 }
 
 fn seal(
-    master: &MasterKey,
+    backup_key: &DataKey,
     kind: ObjectKind,
     name: &ObjectName,
     body: &[u8],
@@ -130,9 +131,7 @@ fn seal(
     else {
         return Err(crate::error::corrupt("backup header field too long"));
     };
-    let sealed = master
-        .backup_key()?
-        .seal(&Aad::backup(kind, name.as_str()), body)?;
+    let sealed = backup_key.seal(&Aad::backup(kind, name.as_str()), body)?;
     let mut blob =
         Vec::with_capacity(MAGIC.len() + 3 + kind_tag.len() + name_bytes.len() + sealed.len());
     blob.extend_from_slice(MAGIC);
@@ -146,7 +145,7 @@ fn seal(
 }
 
 fn open(
-    master: &MasterKey,
+    backup_key: &DataKey,
     expected_kind: ObjectKind,
     blob: &[u8],
 ) -> Result<(ObjectName, Zeroizing<Vec<u8>>), VaultError> {
@@ -154,7 +153,6 @@ fn open(
     if header.kind != expected_kind {
         return Err(VaultError::MalformedBackup);
     }
-    let backup_key = master.backup_key()?;
     let plain = backup_key
         .open(
             &Aad::backup(header.kind, header.name.as_str()),
@@ -226,7 +224,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_refusals() {
-        let master = MasterKey::generate().unwrap();
+        let master = DataKey::generate().unwrap();
         let name = ObjectName::parse("Db-Password").unwrap();
         let body = SecretBackupBody {
             format: BODY_FORMAT_V1,
@@ -268,7 +266,7 @@ mod tests {
                 panic!("flip at {index} accepted as {flipped_name}");
             }
         }
-        let other = MasterKey::generate().unwrap();
+        let other = DataKey::generate().unwrap();
         assert!(matches!(
             open_secret(&other, &blob),
             Err(VaultError::MalformedBackup)

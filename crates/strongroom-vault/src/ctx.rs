@@ -1,6 +1,11 @@
-//! The service context: store, clock, master key, and the two caches that keep the
+//! The service context: store, clock, the deployment's keys, and the caches that keep the
 //! data-plane hot path free of database reads and master-key work.
 //!
+//! - The master key and the backup key sit behind one async lock (`Keyring`). Everything
+//!   that seals or opens with the master key (a vault's creation, a data-key cache miss)
+//!   holds a read guard until its row is written or read, and a master-key rotation
+//!   (`rotation.rs`) holds the write guard from its first read to its swap, so no data key is
+//!   ever sealed under a key the rotation is about to forget.
 //! - Resolved vaults are cached by name for `VAULT_CACHE_TTL`, and dropped at once when this
 //!   process changes or deletes the vault. The short TTL bounds how long another node's change
 //!   (a future multi-node backend) can go unseen.
@@ -21,7 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use strongroom_crypto::keys::PrivateKey;
 use strongroom_crypto::{Aad, DataKey, LocalCa, MasterKey};
-use strongroom_model::{Clock, ObjectName, UnixTime, VaultId, VaultName, Version};
+use strongroom_model::{Clock, ObjectName, Sealed, UnixTime, VaultId, VaultName, Version};
 use strongroom_store::Store;
 
 /// How long a resolved vault is served from memory before the store is asked again.
@@ -35,7 +40,7 @@ pub(crate) const KEY_CACHE_CAPACITY: usize = 4096;
 pub struct VaultCtx {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    master: Arc<MasterKey>,
+    keys: tokio::sync::RwLock<Keyring>,
     vault_cache_ttl: Duration,
     vaults: Mutex<HashMap<VaultName, CachedVault>>,
     // By vault id; an entry serves only the vault whose name and creation time it was sealed
@@ -45,6 +50,20 @@ pub struct VaultCtx {
     release: ReleaseConfig,
     issuing_ca: Option<IssuingCa>,
 }
+
+/// The deployment-level keys.
+pub(crate) struct Keyring {
+    pub(crate) master: Arc<MasterKey>,
+    /// Seals backup blobs, once read from the store (`VaultCtx::backup_key`). A deployment
+    /// whose master key was never rotated has none stored: its backup key is derived from the
+    /// master key (as every deployment's was before rotation existed), and the first rotation
+    /// stores it sealed, so that backups made before it still restore after it.
+    pub(crate) backup: Option<Arc<DataKey>>,
+}
+
+/// Where the backup key is kept once stored: `meta`, sealed by the master key with
+/// `Aad::deployment(BACKUP_KEY_META)`.
+pub(crate) const BACKUP_KEY_META: &str = "backup-key";
 
 /// Whether a DNS name (possibly a wildcard) is one the deployment serves itself.
 pub type ServedName = Arc<dyn Fn(&str) -> bool + Send + Sync>;
@@ -107,7 +126,10 @@ impl VaultCtx {
         Self {
             store,
             clock,
-            master,
+            keys: tokio::sync::RwLock::new(Keyring {
+                master,
+                backup: None,
+            }),
             vault_cache_ttl: VAULT_CACHE_TTL,
             vaults: Mutex::new(HashMap::new()),
             data_keys: Mutex::new(HashMap::new()),
@@ -159,8 +181,46 @@ impl VaultCtx {
         &self.store
     }
 
-    pub(crate) fn master(&self) -> &MasterKey {
-        &self.master
+    /// The deployment keys, shared: hold the guard across the store call that reads or
+    /// writes what the master key seals.
+    pub(crate) async fn keyring(&self) -> tokio::sync::RwLockReadGuard<'_, Keyring> {
+        self.keys.read().await
+    }
+
+    /// The deployment keys, exclusively (a rotation).
+    pub(crate) async fn keyring_mut(&self) -> tokio::sync::RwLockWriteGuard<'_, Keyring> {
+        self.keys.write().await
+    }
+
+    /// The key that seals backup blobs.
+    pub(crate) async fn backup_key(&self) -> Result<Arc<DataKey>, VaultError> {
+        if let Some(key) = &self.keys.read().await.backup {
+            return Ok(Arc::clone(key));
+        }
+        let mut keys = self.keys.write().await;
+        self.load_backup_key(&mut keys).await
+    }
+
+    /// The backup key: the stored one (opened once and kept) or, where no rotation has
+    /// stored one yet, the one derived from the master key.
+    pub(crate) async fn load_backup_key(
+        &self,
+        keys: &mut Keyring,
+    ) -> Result<Arc<DataKey>, VaultError> {
+        if let Some(key) = &keys.backup {
+            return Ok(Arc::clone(key));
+        }
+        match self.store.get_meta(BACKUP_KEY_META).await? {
+            Some(sealed) => {
+                let key = Arc::new(
+                    keys.master
+                        .open_data_key(&Aad::deployment(BACKUP_KEY_META), &Sealed::from(sealed))?,
+                );
+                keys.backup = Some(Arc::clone(&key));
+                Ok(key)
+            }
+            None => Ok(Arc::new(keys.master.backup_key()?)),
+        }
     }
 
     pub(crate) fn cached_vault(&self, name: &str) -> Option<Arc<Vault>> {
@@ -237,6 +297,9 @@ impl VaultCtx {
         if let Some(key) = cached {
             return Ok(key);
         }
+        // Held until the key is opened: a rotation between the read and the open would leave
+        // a row sealed under a key this one is no longer.
+        let keys = self.keyring().await;
         let row = self
             .store
             .get_vault_by_id(vault.id)
@@ -244,7 +307,8 @@ impl VaultCtx {
             .filter(|row| row.name == vault.name && row.created == vault.created)
             .ok_or(VaultError::VaultNotFound)?;
         let aad = Aad::data_key(vault.name.as_str(), vault.created.seconds());
-        let key = Arc::new(self.master.open_data_key(&aad, &row.sealed_data_key)?);
+        let key = Arc::new(keys.master.open_data_key(&aad, &row.sealed_data_key)?);
+        drop(keys);
         self.remember_data_key(vault, Arc::clone(&key));
         Ok(key)
     }

@@ -36,6 +36,7 @@ mod error;
 pub mod janitor;
 pub mod keys;
 pub mod lifecycle;
+pub mod master_key;
 pub mod secrets;
 pub mod vaults;
 

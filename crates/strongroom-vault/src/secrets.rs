@@ -313,7 +313,7 @@ pub async fn backup(
     name: &ObjectName,
 ) -> Result<Vec<u8>, VaultError> {
     let (stored_name, body) = backup_body(ctx, vault, name, true).await?;
-    backup::seal_secret(ctx.master(), &stored_name, &body)
+    backup::seal_secret(&*ctx.backup_key().await?, &stored_name, &body)
 }
 
 /// Every version of a live secret, opened, as a backup body. `refuse_managed`: a
@@ -376,7 +376,7 @@ pub async fn restore(
     _grant: &Grant<perm::SecretRestore>,
     blob: &[u8],
 ) -> Result<SecretProperties, VaultError> {
-    let (name, body) = backup::open_secret(ctx.master(), blob)?;
+    let (name, body) = backup::open_secret(&*ctx.backup_key().await?, blob)?;
     if body.versions.iter().any(|version| version.managed) {
         // Only a certificate backup carries a managed secret.
         return Err(VaultError::MalformedBackup);

@@ -85,7 +85,9 @@ pub async fn create(
     let created = ctx.now();
     let data_key = DataKey::generate()?;
     let aad = Aad::data_key(name.as_str(), created.seconds());
-    let sealed_data_key = ctx.master().seal_data_key(&aad, &data_key)?;
+    // Held until the row is written: a rotation must see this vault or wait for it.
+    let keys = ctx.keyring().await;
+    let sealed_data_key = keys.master.seal_data_key(&aad, &data_key)?;
     let row = ctx
         .store()
         .create_vault(NewVault {
@@ -102,6 +104,7 @@ pub async fn create(
             StoreError::AlreadyExists => VaultError::VaultExists,
             other => VaultError::Store(other),
         })?;
+    drop(keys);
     let vault = vault_from_row(row)?;
     ctx.remember_data_key(&vault, Arc::new(data_key));
     ctx.cache_vault(&vault);

@@ -9,6 +9,7 @@ mod agent;
 mod config;
 mod data_dir;
 mod master_key;
+mod master_key_rotation;
 mod proxy;
 mod server;
 mod tls;

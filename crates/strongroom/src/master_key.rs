@@ -12,6 +12,12 @@
 //!
 //! A data directory's source is fixed when it is created: starting with another one is refused
 //! with a message that names the one it was made with.
+//!
+//! `strongroom master-key rotate` (`master_key_rotation.rs`) writes the new key (or the new
+//! passphrase's parameters) beside the current one as `….next`, re-seals the database in one
+//! transaction, then renames `….next` over the current file. A crash between the two leaves
+//! both files, and the database under one of them: start-up (`settle`) keeps the one that
+//! opens the database and removes or promotes the other, so a rotation is never half-applied.
 
 use std::fs;
 use std::io::{BufRead, Read};
@@ -23,7 +29,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use strongroom_crypto::{Aad, MasterKey};
+use strongroom_identity::SIGNING_KEY_META;
 use strongroom_model::Sealed;
+use strongroom_store::Store;
 use zeroize::Zeroizing;
 
 use crate::data_dir::{self, DataDir};
@@ -74,51 +82,192 @@ struct PassphraseParams {
     check: String,
 }
 
+/// Where the deployment's master key lives: a key file (in the data directory or not) or the
+/// parameters of a passphrase. A rotation writes the next one at `next_path`.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyHome {
+    pub(crate) kind: KeyHomeKind,
+    pub(crate) path: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyHomeKind {
+    /// 32 raw bytes.
+    File,
+    /// `master.params`: salt, Argon2 parameters and a check value.
+    Passphrase,
+}
+
+impl KeyHome {
+    pub(crate) fn next_path(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".next");
+        PathBuf::from(name)
+    }
+}
+
+/// The loaded key, and the next one if a rotation was interrupted; which of them opens the
+/// database is decided by `settle`, once the store is open.
+pub(crate) struct Unsettled {
+    home: KeyHome,
+    current: Option<MasterKey>,
+    next: Option<MasterKey>,
+    /// Why `current` did not load (a wrong passphrase), reported if `next` does not open the
+    /// database either.
+    current_error: Option<anyhow::Error>,
+}
+
 /// The master key from the source the flags name, checked against how the data directory
 /// was made.
-pub(crate) fn load(dir: &DataDir, args: &MasterKeyArgs) -> anyhow::Result<MasterKey> {
-    let in_dir = dir.path(data_dir::MASTER_KEY_FILE).exists();
+pub(crate) fn load(dir: &DataDir, args: &MasterKeyArgs) -> anyhow::Result<Unsettled> {
+    let home = home(dir, args)?;
+    let next_path = home.next_path();
+    let has_next = next_path.exists();
+    let (current, next, current_error) = match home.kind {
+        KeyHomeKind::Passphrase => {
+            let passphrase = read_passphrase(args)?.context("a passphrase is required")?;
+            let current = if home.path.exists() {
+                unlock(&home.path, &passphrase)
+            } else {
+                refuse_if_data_exists(dir, "a passphrase")?;
+                let (key, params) = new_params(&passphrase)?;
+                dir.write_private(PARAMS_FILE, &params)?;
+                tracing::info!(file = %home.path.display(), "master key derived from a passphrase; keep the passphrase: without it the data cannot be opened");
+                Ok(key)
+            };
+            // The next parameters may be for another passphrase (the old one given after
+            // an interrupted rotation): then they simply do not unlock.
+            let next = if has_next {
+                unlock(&next_path, &passphrase).ok()
+            } else {
+                None
+            };
+            match current {
+                Ok(key) => (Some(key), next, None),
+                Err(err) if next.is_some() => (None, next, Some(err)),
+                Err(err) => return Err(err),
+            }
+        }
+        KeyHomeKind::File => {
+            let current = if home.path == dir.path(data_dir::MASTER_KEY_FILE) {
+                dir.master_key()?
+            } else {
+                key_file(dir, &home.path)?
+            };
+            let next = if has_next {
+                Some(read_key_file(&next_path)?)
+            } else {
+                None
+            };
+            (Some(current), next, None)
+        }
+    };
+    Ok(Unsettled {
+        home,
+        current,
+        next,
+        current_error,
+    })
+}
+
+/// Chooses the key that opens the database (the one the token-signing key is sealed under)
+/// and finishes what an interrupted rotation left: a next key that the database is not
+/// sealed under is removed, one that it is sealed under replaces the current one.
+pub(crate) async fn settle(
+    unsettled: Unsettled,
+    store: &dyn Store,
+) -> anyhow::Result<(MasterKey, KeyHome)> {
+    let Unsettled {
+        home,
+        current,
+        next,
+        current_error,
+    } = unsettled;
+    let sealed = store
+        .get_meta(SIGNING_KEY_META)
+        .await
+        .context("reading the sealed token-signing key")?
+        .map(Sealed::from);
+    let opens = |key: &MasterKey| match &sealed {
+        Some(sealed) => key.open(&Aad::deployment(SIGNING_KEY_META), sealed).is_ok(),
+        None => true,
+    };
+    let next_path = home.next_path();
+    if let Some(key) = current.filter(|key| opens(key)) {
+        if next_path.exists() {
+            tracing::warn!(file = %next_path.display(), "removing the key of a master-key rotation that did not complete (the database was not re-sealed under it)");
+            fs::remove_file(&next_path)
+                .with_context(|| format!("removing {}", next_path.display()))?;
+            sync_parent(&next_path)?;
+        }
+        return Ok((key, home));
+    }
+    if let Some(key) = next.filter(|key| opens(key)) {
+        tracing::warn!(file = %home.path.display(), "finishing an interrupted master-key rotation: the database is sealed under the next key, which now replaces the old one");
+        promote(&next_path, &home.path)?;
+        return Ok((key, home));
+    }
+    if let Some(err) = current_error {
+        return Err(err);
+    }
+    match home.kind {
+        KeyHomeKind::Passphrase => bail!("wrong master passphrase: it does not open this database"),
+        KeyHomeKind::File => bail!(
+            "the master key in {} does not open this database: it is not the key the data was sealed with",
+            home.path.display()
+        ),
+    }
+}
+
+/// Where the flags and the data directory say the key lives.
+fn home(dir: &DataDir, args: &MasterKeyArgs) -> anyhow::Result<KeyHome> {
+    let in_dir = dir.path(data_dir::MASTER_KEY_FILE);
     let params_path = dir.path(PARAMS_FILE);
     let has_params = params_path.exists();
-    let passphrase = read_passphrase(args)?;
-    match (passphrase, &args.master_key_file) {
-        (Some(passphrase), _) => {
-            if in_dir {
+    let passphrase_given = args.master_passphrase_file.is_some() || args.master_passphrase_stdin;
+    let passphrase_needed = || {
+        anyhow::anyhow!(
+            "this data directory's master key is derived from a passphrase ({}); start with --master-passphrase-file or --master-passphrase-stdin",
+            params_path.display()
+        )
+    };
+    match (passphrase_given, &args.master_key_file) {
+        (true, _) => {
+            if in_dir.exists() {
                 bail!(
                     "this data directory keeps its master key in {} and cannot also use a passphrase; start without --master-passphrase-*",
-                    dir.path(data_dir::MASTER_KEY_FILE).display()
+                    in_dir.display()
                 );
             }
-            if has_params {
-                return unlock(&params_path, &passphrase);
-            }
-            refuse_if_data_exists(dir, "a passphrase")?;
-            create_params(dir, &params_path, &passphrase)
+            Ok(KeyHome {
+                kind: KeyHomeKind::Passphrase,
+                path: params_path,
+            })
         }
-        (None, Some(file)) => {
-            if in_dir {
+        (false, Some(file)) => {
+            if in_dir.exists() {
                 bail!(
                     "this data directory keeps its master key in {}; moving it is an operator's step: move the file to {} and start again",
-                    dir.path(data_dir::MASTER_KEY_FILE).display(),
+                    in_dir.display(),
                     file.display()
                 );
             }
             if has_params {
-                bail!(
-                    "this data directory's master key is derived from a passphrase ({}); start with --master-passphrase-file or --master-passphrase-stdin",
-                    params_path.display()
-                );
+                return Err(passphrase_needed());
             }
-            key_file(dir, file)
+            Ok(KeyHome {
+                kind: KeyHomeKind::File,
+                path: file.clone(),
+            })
         }
-        (None, None) => {
+        (false, None) => {
             if has_params {
-                bail!(
-                    "this data directory's master key is derived from a passphrase ({}); start with --master-passphrase-file or --master-passphrase-stdin",
-                    params_path.display()
-                );
+                return Err(passphrase_needed());
             }
-            dir.master_key()
+            Ok(KeyHome {
+                kind: KeyHomeKind::File,
+                path: in_dir,
+            })
         }
     }
 }
@@ -138,10 +287,16 @@ fn read_passphrase(args: &MasterKeyArgs) -> anyhow::Result<Option<Zeroizing<Stri
         return Ok(None);
     }
     let passphrase = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned());
+    check_passphrase(&passphrase)?;
+    Ok(Some(passphrase))
+}
+
+/// Refuses a passphrase too short to resist an offline guess.
+pub(crate) fn check_passphrase(passphrase: &str) -> anyhow::Result<()> {
     if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
         bail!("the master passphrase must have at least {MIN_PASSPHRASE_CHARS} characters");
     }
-    Ok(Some(passphrase))
+    Ok(())
 }
 
 /// A key made now would not open data sealed under the key that made it.
@@ -169,7 +324,9 @@ fn derive(passphrase: &str, salt: &[u8], params: &PassphraseParams) -> anyhow::R
     Ok(MasterKey::from_bytes(key.as_ref())?)
 }
 
-fn create_params(dir: &DataDir, params_path: &Path, passphrase: &str) -> anyhow::Result<MasterKey> {
+/// A new key derived from `passphrase` with a fresh salt, and the `master.params` that
+/// derives and checks it again.
+pub(crate) fn new_params(passphrase: &str) -> anyhow::Result<(MasterKey, Vec<u8>)> {
     let salt = strongroom_crypto::random_bytes::<SALT_BYTES>()?;
     let mut params = PassphraseParams {
         kdf: "argon2id".to_owned(),
@@ -182,10 +339,7 @@ fn create_params(dir: &DataDir, params_path: &Path, passphrase: &str) -> anyhow:
     let key = derive(passphrase, &salt, &params)?;
     let check = key.seal(&Aad::deployment(CHECK_PURPOSE), CHECK_PLAINTEXT)?;
     params.check = STANDARD.encode(check.as_bytes());
-    let text = serde_json::to_vec_pretty(&params)?;
-    dir.write_private(PARAMS_FILE, &text)?;
-    tracing::info!(file = %params_path.display(), "master key derived from a passphrase; keep the passphrase: without it the data cannot be opened");
-    Ok(key)
+    Ok((key, serde_json::to_vec_pretty(&params)?))
 }
 
 fn unlock(params_path: &Path, passphrase: &str) -> anyhow::Result<MasterKey> {
@@ -216,19 +370,8 @@ fn unlock(params_path: &Path, passphrase: &str) -> anyhow::Result<MasterKey> {
 
 /// The key in `path` (outside the data directory), made there on first start.
 fn key_file(dir: &DataDir, path: &Path) -> anyhow::Result<MasterKey> {
-    match fs::read(path) {
-        Ok(bytes) => {
-            let mode = fs::metadata(path)?.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                bail!(
-                    "{path} is readable by other users (mode {mode:03o}); it unlocks every secret. Make it private and start again: chmod 600 {path}",
-                    path = path.display()
-                );
-            }
-            let bytes = Zeroizing::new(bytes);
-            MasterKey::from_bytes(&bytes)
-                .with_context(|| format!("{} is not a 32-byte master key", path.display()))
-        }
+    match fs::metadata(path) {
+        Ok(_) => read_key_file(path),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             refuse_if_data_exists(dir, "--master-key-file")?;
             let key = MasterKey::generate()?;
@@ -240,8 +383,62 @@ fn key_file(dir: &DataDir, path: &Path) -> anyhow::Result<MasterKey> {
                 .with_context(|| format!("creating the master key file {}", path.display()))?;
             std::io::Write::write_all(&mut file, key.expose_bytes())?;
             file.sync_all()?;
+            sync_parent(path)?;
             Ok(key)
         }
         Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
     }
+}
+
+/// A key file, refused if other users can read it.
+fn read_key_file(path: &Path) -> anyhow::Result<MasterKey> {
+    let bytes =
+        Zeroizing::new(fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+    let mode = fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "{path} is readable by other users (mode {mode:03o}); it unlocks every secret. Make it private and start again: chmod 600 {path}",
+            path = path.display()
+        );
+    }
+    MasterKey::from_bytes(&bytes)
+        .with_context(|| format!("{} is not a 32-byte master key", path.display()))
+}
+
+/// Writes `bytes` to a new private file at `path` (replacing one left there) and makes the
+/// file and its directory entry durable before returning.
+pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => return Err(err).with_context(|| format!("removing {}", path.display())),
+    }
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut file, bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))?;
+    sync_parent(path)
+}
+
+/// Makes `next` the current key file (`path`), durably.
+pub(crate) fn promote(next: &Path, path: &Path) -> anyhow::Result<()> {
+    fs::rename(next, path)
+        .with_context(|| format!("moving {} to {}", next.display(), path.display()))?;
+    sync_parent(path)
+}
+
+/// Makes a rename or creation in `path`'s directory durable.
+fn sync_parent(path: &Path) -> anyhow::Result<()> {
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    fs::File::open(parent)
+        .and_then(|dir| dir.sync_all())
+        .with_context(|| format!("syncing the directory {}", parent.display()))
 }

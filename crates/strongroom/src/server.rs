@@ -36,12 +36,14 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     // Held until `serve` returns: the directory is this process's alone.
     let _serve_lock = dir.lock_for_serve()?;
     dir.check_private()?;
-    let master = Arc::new(crate::master_key::load(&dir, &args.master_key)?);
+    let unsettled_master = crate::master_key::load(&dir, &args.master_key)?;
     // The TLS trust root, name-constrained to what this deployment serves.
     let ca = dir.tls_ca(&domain)?;
     let store: Arc<dyn Store> = Arc::new(
         SqliteStore::open(&dir.path(data_dir::DATABASE_FILE)).context("opening the database")?,
     );
+    let (master, key_home) = crate::master_key::settle(unsettled_master, store.as_ref()).await?;
+    let master = Arc::new(master);
     let manual_clock = args.dev_clock.then(ManualClock::default);
     let clock: Arc<dyn Clock> = match &manual_clock {
         Some(clock) => Arc::new(clock.clone()),
@@ -117,7 +119,8 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         .with_issuing_ca(issuing_ca, served);
     let state = Arc::new(
         AppState::new(config.clone(), vaults, issuer, verifier, store.clone())
-            .with_throttle(args.throttle.into()),
+            .with_throttle(args.throttle.into())
+            .with_master_key_rotator(Arc::new(crate::master_key_rotation::Rotator::new(key_home))),
     );
     let app = strongroom_api::service(state.clone());
 

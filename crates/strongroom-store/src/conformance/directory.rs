@@ -7,8 +7,8 @@ use strongroom_model::{ObjectKind, Sealed, UnixTime, VaultId, VaultName};
 
 use super::{T0, assert_err, new_vault, new_version, object_name, ok, vault};
 use crate::{
-    AccessPolicyRow, CredentialRow, Deletion, PageRequest, PrincipalRow, Store, StoreError,
-    TenantRow, VaultRow,
+    AccessPolicyRow, CredentialRow, Deletion, PageRequest, PrincipalRow, Reseal, ResealedMeta,
+    ResealedVaultKey, Store, StoreError, TenantRow, VaultRow,
 };
 
 pub(super) async fn meta(store: Arc<dyn Store>) {
@@ -616,4 +616,137 @@ pub(super) async fn vault_deletion_cascades(store: Arc<dyn Store>) {
         store.list_current(again, ObjectKind::Secret, all).await,
     );
     assert!(page.items.is_empty(), "{what}: the new vault lists nothing");
+}
+
+/// A master-key rotation replaces every sealed data key and the listed deployment values
+/// together, or, when any of them changed since it was read or a vault was left out, nothing.
+pub(super) async fn reseal_all_or_nothing(store: Arc<dyn Store>) {
+    let what = "reseal";
+    let a = vault(store.as_ref(), "reseal-a").await;
+    let b = vault(store.as_ref(), "reseal-b").await;
+    ok(what, store.put_meta("signing", b"old signing").await);
+    let sealed = |text: &str| Sealed::from(text.as_bytes().to_vec());
+    let key = |id, previous: &str, new: &str| ResealedVaultKey {
+        id,
+        previous: sealed(previous),
+        sealed: sealed(new),
+    };
+    let signing = ResealedMeta {
+        key: "signing".to_owned(),
+        previous: Some(b"old signing".to_vec()),
+        value: b"new signing".to_vec(),
+    };
+    let fresh = ResealedMeta {
+        key: "backup".to_owned(),
+        previous: None,
+        value: b"new backup".to_vec(),
+    };
+    let data_keys = |store: Arc<dyn Store>| async move {
+        let mut keys: Vec<Vec<u8>> = ok(what, store.list_vaults().await)
+            .into_iter()
+            .map(|row| row.sealed_data_key.as_bytes().to_vec())
+            .collect();
+        keys.sort();
+        keys
+    };
+    let unchanged = vec![
+        b"data key of reseal-a".to_vec(),
+        b"data key of reseal-b".to_vec(),
+    ];
+
+    // A vault left out (one created after the rotation listed them).
+    assert_err!(
+        store
+            .reseal(Reseal {
+                vault_keys: vec![key(a, "data key of reseal-a", "new a")],
+                meta: vec![signing.clone()],
+            })
+            .await,
+        StoreError::Conflict(_),
+        format!("{what}: a vault left out")
+    );
+    // A data key that is not the one read.
+    assert_err!(
+        store
+            .reseal(Reseal {
+                vault_keys: vec![
+                    key(a, "data key of reseal-a", "new a"),
+                    key(b, "stale", "new b"),
+                ],
+                meta: vec![signing.clone()],
+            })
+            .await,
+        StoreError::Conflict(_),
+        format!("{what}: a stale data key")
+    );
+    // A deployment value that changed, after the vaults in the same rotation.
+    let stale_meta = ResealedMeta {
+        previous: Some(b"stale".to_vec()),
+        ..signing.clone()
+    };
+    let both = vec![
+        key(a, "data key of reseal-a", "new a"),
+        key(b, "data key of reseal-b", "new b"),
+    ];
+    assert_err!(
+        store
+            .reseal(Reseal {
+                vault_keys: both.clone(),
+                meta: vec![fresh.clone(), stale_meta],
+            })
+            .await,
+        StoreError::Conflict(_),
+        format!("{what}: a stale deployment value")
+    );
+    assert_eq!(
+        data_keys(store.clone()).await,
+        unchanged,
+        "{what}: a failed rotation changed a data key"
+    );
+    assert_eq!(
+        ok(what, store.get_meta("signing").await).as_deref(),
+        Some(&b"old signing"[..]),
+        "{what}: a failed rotation changed a deployment value"
+    );
+    assert_eq!(
+        ok(what, store.get_meta("backup").await),
+        None,
+        "{what}: a failed rotation wrote a new deployment value"
+    );
+
+    ok(
+        what,
+        store
+            .reseal(Reseal {
+                vault_keys: both,
+                meta: vec![signing, fresh.clone()],
+            })
+            .await,
+    );
+    assert_eq!(
+        data_keys(store.clone()).await,
+        vec![b"new a".to_vec(), b"new b".to_vec()],
+        "{what}: every data key replaced"
+    );
+    assert_eq!(
+        ok(what, store.get_meta("signing").await).as_deref(),
+        Some(&b"new signing"[..]),
+        "{what}: the deployment value replaced"
+    );
+    assert_eq!(
+        ok(what, store.get_meta("backup").await).as_deref(),
+        Some(&b"new backup"[..]),
+        "{what}: the new deployment value written"
+    );
+    // A value written "for the first time" that exists is a conflict too.
+    assert_err!(
+        store
+            .reseal(Reseal {
+                vault_keys: vec![key(a, "new a", "newer a"), key(b, "new b", "newer b"),],
+                meta: vec![fresh],
+            })
+            .await,
+        StoreError::Conflict(_),
+        format!("{what}: a first write over an existing value")
+    );
 }

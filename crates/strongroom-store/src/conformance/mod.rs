@@ -49,6 +49,7 @@ where
         directory::credentials_append_concurrently,
         directory::vaults,
         directory::vault_deletion_cascades,
+        directory::reseal_all_or_nothing,
         objects::versions,
         objects::names_ignore_case,
         objects::fields_round_trip,

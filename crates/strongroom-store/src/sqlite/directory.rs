@@ -12,7 +12,7 @@ use strongroom_model::{Sealed, UnixTime, VaultId, VaultName};
 
 use super::codec::{decode_strings, encode_strings, insert_error, to_i64};
 use crate::{
-    AccessPolicyRow, CredentialRow, NewVault, PrincipalRow, StoreError, TenantRow, VaultRow,
+    AccessPolicyRow, CredentialRow, NewVault, PrincipalRow, Reseal, StoreError, TenantRow, VaultRow,
 };
 
 // ---- meta ----
@@ -30,6 +30,50 @@ pub(super) fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<(),
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )?
     .execute(params![key, value])?;
+    Ok(())
+}
+
+pub(super) fn reseal(conn: &Connection, reseal: &Reseal) -> Result<(), StoreError> {
+    let vaults: i64 = conn
+        .prepare_cached("SELECT count(*) FROM vaults")?
+        .query_row([], |row| row.get(0))?;
+    if usize::try_from(vaults).ok() != Some(reseal.vault_keys.len()) {
+        return Err(StoreError::Conflict(format!(
+            "{vaults} vaults exist, {} were re-sealed",
+            reseal.vault_keys.len()
+        )));
+    }
+    let mut update_vault = conn.prepare_cached(
+        "UPDATE vaults SET sealed_data_key = ?3 WHERE id = ?1 AND sealed_data_key = ?2",
+    )?;
+    for key in &reseal.vault_keys {
+        let changed = update_vault.execute(params![
+            key.id.0,
+            key.previous.as_bytes(),
+            key.sealed.as_bytes()
+        ])?;
+        if changed != 1 {
+            return Err(StoreError::Conflict(format!(
+                "vault {} changed or was deleted",
+                key.id.0
+            )));
+        }
+    }
+    for meta in &reseal.meta {
+        let changed = match &meta.previous {
+            Some(previous) => conn
+                .prepare_cached("UPDATE meta SET value = ?3 WHERE key = ?1 AND value = ?2")?
+                .execute(params![meta.key, previous, meta.value])?,
+            None => conn
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![meta.key, meta.value])?,
+        };
+        if changed != 1 {
+            return Err(StoreError::Conflict(format!("{} changed", meta.key)));
+        }
+    }
     Ok(())
 }
 

@@ -28,8 +28,8 @@ use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Ver
 
 use crate::{
     AccessPolicyRow, CertificateRestore, CertificateVersions, CredentialRow, DeletedRow, Deletion,
-    NamePolicyRow, NewVault, NewVersion, Page, PageRequest, PrincipalRow, Store, StoreError,
-    TenantRow, VaultRow, VersionRow, VersionUpdate,
+    NamePolicyRow, NewVault, NewVersion, Page, PageRequest, PrincipalRow, Reseal, Store,
+    StoreError, TenantRow, VaultRow, VersionRow, VersionUpdate,
 };
 use current_cache::CurrentVersions;
 use name_documents::Slot;
@@ -103,6 +103,12 @@ impl Store for SqliteStore {
         let (key, value) = (key.to_owned(), value.to_vec());
         self.writer
             .write(move |conn| directory::put_meta(conn, &key, &value))
+            .await
+    }
+
+    async fn reseal(&self, reseal: Reseal) -> Result<(), StoreError> {
+        self.writer
+            .write_and_scrub(move |conn| directory::reseal(conn, &reseal), |()| true)
             .await
     }
 

@@ -99,7 +99,13 @@ pub async fn backup(
         key,
         secret,
     };
-    seal_body(ctx.master(), KIND, &stored_name, &body, size_hint)
+    seal_body(
+        &*ctx.backup_key().await?,
+        KIND,
+        &stored_name,
+        &body,
+        size_hint,
+    )
 }
 
 /// Restores a certificate backup made by any vault of this deployment into `vault`; the
@@ -110,7 +116,8 @@ pub async fn restore(
     _grant: &Grant<perm::CertificateRestore>,
     blob: &[u8],
 ) -> Result<Certificate, VaultError> {
-    let (name, body): (ObjectName, CertificateBackupBody) = open_body(ctx.master(), KIND, blob)?;
+    let (name, body): (ObjectName, CertificateBackupBody) =
+        open_body(&*ctx.backup_key().await?, KIND, blob)?;
     if body.format != BODY_FORMAT_V1 || body.name != name.as_str() || body.versions.is_empty() {
         return Err(VaultError::MalformedBackup);
     }

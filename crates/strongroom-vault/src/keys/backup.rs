@@ -65,7 +65,13 @@ pub async fn backup(
     name: &ObjectName,
 ) -> Result<Vec<u8>, VaultError> {
     let (stored_name, body, size_hint) = backup_body(ctx, vault, name, true).await?;
-    seal_body(ctx.master(), KIND, &stored_name, &body, size_hint)
+    seal_body(
+        &*ctx.backup_key().await?,
+        KIND,
+        &stored_name,
+        &body,
+        size_hint,
+    )
 }
 
 /// Every version of a live key, opened, as a backup body (with a size hint for its JSON).
@@ -187,7 +193,8 @@ pub async fn restore(
     _grant: &Grant<perm::KeyRestore>,
     blob: &[u8],
 ) -> Result<KeyProperties, VaultError> {
-    let (name, body): (ObjectName, KeyBackupBody) = open_body(ctx.master(), KIND, blob)?;
+    let (name, body): (ObjectName, KeyBackupBody) =
+        open_body(&*ctx.backup_key().await?, KIND, blob)?;
     let data_key = ctx.data_key(vault).await?;
     let versions = restore_versions(&data_key, vault, &name, &body)?;
     let row = lifecycle::restore(ctx, vault, KIND, &name, versions).await?;

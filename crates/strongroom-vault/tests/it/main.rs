@@ -9,6 +9,7 @@ mod backup;
 mod deleted;
 mod keys;
 mod limits;
+mod master_key;
 mod raw_file;
 mod release;
 mod secrets;

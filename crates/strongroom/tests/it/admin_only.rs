@@ -256,6 +256,17 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             None,
             200,
         ),
+        // Reaches the handler, which refuses a passphrase for a key-file deployment (and so
+        // rotates nothing).
+        Route {
+            admin_code: Some("BadRequest"),
+            ..route(
+                "POST",
+                "/strongroom/master-key/rotate".to_owned(),
+                Some(json!({"newPassphrase": "a passphrase for a key file"})),
+                400,
+            )
+        },
     ];
 
     // The non-admin first, with a token for each audience the management API accepts.

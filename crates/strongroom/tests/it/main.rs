@@ -32,6 +32,8 @@
 //!   failures while other clients keep getting tokens.
 //! - `purge_scrub`: a purged secret's ciphertext is in none of the database's files.
 //! - `master_key`: the master key in a file outside the data directory, or from a passphrase.
+//! - `master_key_rotation`: `master-key rotate` re-seals everything while reads carry on; the
+//!   old key opens nothing; old backups restore; a new passphrase; crash recovery at start.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
@@ -48,6 +50,7 @@ mod harness;
 mod hostile;
 mod hostile_keys;
 mod master_key;
+mod master_key_rotation;
 mod proxy;
 mod purge_scrub;
 mod revocation;

@@ -12,9 +12,9 @@ use serde_json::json;
 
 use crate::harness::TestServer;
 
-const VAULT: &str = "keyed";
+pub(crate) const VAULT: &str = "keyed";
 
-async fn put_and_read(server: &TestServer, value: &str) {
+pub(crate) async fn put_and_read(server: &TestServer, value: &str) {
     server.create_vault(VAULT).await;
     let token = server.vault_token().await;
     let client = server.client();
@@ -30,7 +30,7 @@ async fn put_and_read(server: &TestServer, value: &str) {
     read_back(server, value).await;
 }
 
-async fn read_back(server: &TestServer, value: &str) {
+pub(crate) async fn read_back(server: &TestServer, value: &str) {
     let token = server.vault_token().await;
     let got = server
         .client()
@@ -48,7 +48,7 @@ async fn read_back(server: &TestServer, value: &str) {
 }
 
 /// Runs `serve` on `data_dir` with `args`, expecting it to refuse to start: its stderr.
-fn refused_start(data_dir: &Path, args: &[&str]) -> String {
+pub(crate) fn refused_start(data_dir: &Path, args: &[&str]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_strongroom"))
         .args(["serve", "--data-dir"])
         .arg(data_dir)
@@ -80,7 +80,7 @@ fn refused_start(data_dir: &Path, args: &[&str]) -> String {
     }
 }
 
-fn mode(path: &Path) -> u32 {
+pub(crate) fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path)
         .expect("metadata")
