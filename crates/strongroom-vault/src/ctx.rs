@@ -4,7 +4,7 @@
 //! - The master key and the backup key sit behind one async lock (`Keyring`). Everything
 //!   that seals or opens with the master key (a vault's creation, a data-key cache miss)
 //!   holds a read guard until its row is written or read, and a master-key rotation
-//!   (`rotation.rs`) holds the write guard from its first read to its swap, so no data key is
+//!   (`master_key.rs`) holds the write guard from its first read to its swap, so no data key is
 //!   ever sealed under a key the rotation is about to forget.
 //! - Resolved vaults are cached by name for `VAULT_CACHE_TTL`, and dropped at once when this
 //!   process changes or deletes the vault. The short TTL bounds how long another node's change
@@ -54,10 +54,11 @@ pub struct VaultCtx {
 /// The deployment-level keys.
 pub(crate) struct Keyring {
     pub(crate) master: Arc<MasterKey>,
-    /// Seals backup blobs, once read from the store (`VaultCtx::backup_key`). A deployment
-    /// whose master key was never rotated has none stored: its backup key is derived from the
-    /// master key (as every deployment's was before rotation existed), and the first rotation
-    /// stores it sealed, so that backups made before it still restore after it.
+    /// Seals backup blobs, once read from the store or derived (`VaultCtx::backup_key`). A
+    /// deployment whose master key was never rotated has none stored: its backup key is
+    /// derived from the master key (as every deployment's was before rotation existed), and
+    /// the first rotation stores it sealed, so that backups made before it still restore
+    /// after it.
     pub(crate) backup: Option<Arc<DataKey>>,
 }
 
@@ -201,8 +202,8 @@ impl VaultCtx {
         self.load_backup_key(&mut keys).await
     }
 
-    /// The backup key: the stored one (opened once and kept) or, where no rotation has
-    /// stored one yet, the one derived from the master key.
+    /// The backup key, kept once known: the stored one, or, where no rotation has stored one
+    /// yet, the one derived from the master key.
     pub(crate) async fn load_backup_key(
         &self,
         keys: &mut Keyring,
@@ -210,17 +211,14 @@ impl VaultCtx {
         if let Some(key) = &keys.backup {
             return Ok(Arc::clone(key));
         }
-        match self.store.get_meta(BACKUP_KEY_META).await? {
-            Some(sealed) => {
-                let key = Arc::new(
-                    keys.master
-                        .open_data_key(&Aad::deployment(BACKUP_KEY_META), &Sealed::from(sealed))?,
-                );
-                keys.backup = Some(Arc::clone(&key));
-                Ok(key)
-            }
-            None => Ok(Arc::new(keys.master.backup_key()?)),
-        }
+        let key = Arc::new(match self.store.get_meta(BACKUP_KEY_META).await? {
+            Some(sealed) => keys
+                .master
+                .open_data_key(&Aad::deployment(BACKUP_KEY_META), &Sealed::from(sealed))?,
+            None => keys.master.backup_key()?,
+        });
+        keys.backup = Some(Arc::clone(&key));
+        Ok(key)
     }
 
     pub(crate) fn cached_vault(&self, name: &str) -> Option<Arc<Vault>> {

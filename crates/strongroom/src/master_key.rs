@@ -375,15 +375,7 @@ fn key_file(dir: &DataDir, path: &Path) -> anyhow::Result<MasterKey> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             refuse_if_data_exists(dir, "--master-key-file")?;
             let key = MasterKey::generate()?;
-            let mut file = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .with_context(|| format!("creating the master key file {}", path.display()))?;
-            std::io::Write::write_all(&mut file, key.expose_bytes())?;
-            file.sync_all()?;
-            sync_parent(path)?;
+            create_private(path, key.expose_bytes())?;
             Ok(key)
         }
         Err(err) => Err(err).with_context(|| format!("reading {}", path.display())),
@@ -413,6 +405,12 @@ pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(err).with_context(|| format!("removing {}", path.display())),
     }
+    create_private(path, bytes)
+}
+
+/// Creates `path` (0600; it must not exist), writes `bytes` and makes the file and its
+/// directory entry durable.
+fn create_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -317,6 +317,29 @@ impl TestServer {
             .await
     }
 
+    /// Sends `method path` to vault `vault`'s data plane as the administrator (a fresh token),
+    /// with `body` as JSON when given.
+    pub(crate) async fn vault_call(
+        &self,
+        method: &str,
+        vault: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> RawResponse {
+        let token = self.vault_token().await;
+        let mut request = self
+            .client()
+            .request(method, &format!("{vault}.vault.localhost"), path)
+            .bearer(&token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{method} {path} on {vault}: {err}"))
+    }
+
     /// Creates vault `name` through the management API; without access policies the
     /// administrator gets every permission.
     pub(crate) async fn create_vault(&self, name: &str) -> Value {

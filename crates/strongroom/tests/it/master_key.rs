@@ -16,33 +16,18 @@ pub(crate) const VAULT: &str = "keyed";
 
 pub(crate) async fn put_and_read(server: &TestServer, value: &str) {
     server.create_vault(VAULT).await;
-    let token = server.vault_token().await;
-    let client = server.client();
-    let host = format!("{VAULT}.vault.localhost");
-    let put = client
-        .request("PUT", &host, "/secrets/s?api-version=7.4")
-        .bearer(&token)
-        .json(&json!({ "value": value }))
-        .send()
-        .await
-        .expect("PUT");
+    let body = json!({ "value": value });
+    let put = server
+        .vault_call("PUT", VAULT, "/secrets/s?api-version=7.4", Some(&body))
+        .await;
     assert_eq!(put.status, StatusCode::OK, "{put}");
     read_back(server, value).await;
 }
 
 pub(crate) async fn read_back(server: &TestServer, value: &str) {
-    let token = server.vault_token().await;
     let got = server
-        .client()
-        .request(
-            "GET",
-            &format!("{VAULT}.vault.localhost"),
-            "/secrets/s?api-version=7.4",
-        )
-        .bearer(&token)
-        .send()
-        .await
-        .expect("GET");
+        .vault_call("GET", VAULT, "/secrets/s?api-version=7.4", None)
+        .await;
     assert_eq!(got.status, StatusCode::OK, "{got}");
     assert_eq!(got.json()["value"], value);
 }

@@ -13,10 +13,8 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::admin_only::management;
-use crate::harness::TestServer;
+use crate::harness::{MANAGEMENT_SCOPE, TestServer};
 use crate::master_key::{VAULT, mode, put_and_read, read_back, refused_start};
-
-const MANAGEMENT_SCOPE: &str = "https://management.azure.com/.default";
 
 /// Runs `strongroom --data-dir DIR master-key rotate ARGS…` off the async workers; its JSON.
 async fn rotate(data_dir: &Path, args: &[&str]) -> Value {
@@ -87,18 +85,9 @@ fn write_private(path: &Path, bytes: &[u8]) {
 }
 
 async fn backup(server: &TestServer) -> String {
-    let token = server.vault_token().await;
     let response = server
-        .client()
-        .request(
-            "POST",
-            &format!("{VAULT}.vault.localhost"),
-            "/secrets/s/backup?api-version=7.4",
-        )
-        .bearer(&token)
-        .send()
-        .await
-        .expect("backup");
+        .vault_call("POST", VAULT, "/secrets/s/backup?api-version=7.4", None)
+        .await;
     assert_eq!(response.status, StatusCode::OK, "{response}");
     response.json()["value"]
         .as_str()
@@ -108,20 +97,16 @@ async fn backup(server: &TestServer) -> String {
 
 async fn restore_into(server: &TestServer, vault: &str, blob: &str) -> StatusCode {
     server.create_vault(vault).await;
-    let token = server.vault_token().await;
-    let response = server
-        .client()
-        .request(
+    let body = json!({ "value": blob });
+    server
+        .vault_call(
             "POST",
-            &format!("{vault}.vault.localhost"),
+            vault,
             "/secrets/restore?api-version=7.4",
+            Some(&body),
         )
-        .bearer(&token)
-        .json(&json!({ "value": blob }))
-        .send()
         .await
-        .expect("restore");
-    response.status
+        .status
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
