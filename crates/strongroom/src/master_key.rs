@@ -154,8 +154,13 @@ pub(crate) fn load(dir: &DataDir, args: &MasterKeyArgs) -> anyhow::Result<Unsett
             } else {
                 key_file(dir, &home.path)?
             };
+            // The database is re-sealed only after the next key is durable, so one that
+            // does not read (a crash while it was written) is never the key in use: `settle`
+            // removes it.
             let next = if has_next {
-                Some(read_key_file(&next_path)?)
+                read_key_file(&next_path)
+                    .inspect_err(|err| tracing::warn!(file = %next_path.display(), "ignoring an unreadable next master key: {err:#}"))
+                    .ok()
             } else {
                 None
             };

@@ -2,7 +2,8 @@
 //! re-sealed under a new key while a client keeps reading (no request fails), the old key
 //! opens nothing afterwards, a backup made before the rotation still restores, a
 //! passphrase deployment moves to a new passphrase, and a start-up after a crash in either
-//! half of a rotation keeps the key the database is sealed under.
+//! half of a rotation (or while the next key was written) keeps the key the database is
+//! sealed under.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -173,6 +174,14 @@ async fn a_key_file_rotates_while_serving_and_a_crash_in_either_half_recovers() 
     read_back(&server, "sealed twice").await;
     assert_eq!(std::fs::read(&key_file).expect("master.key"), new_key);
     assert!(!next_file.exists(), "the stale next key was removed");
+
+    // A crash while the next key was being written: a short file. It cannot be the key in
+    // use (the database is re-sealed only after it is durable), so start-up removes it too.
+    server.kill();
+    write_private(&next_file, &new_key[..5]);
+    server.restart();
+    read_back(&server, "sealed twice").await;
+    assert!(!next_file.exists(), "the torn next key was removed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
