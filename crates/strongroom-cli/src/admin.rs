@@ -11,6 +11,7 @@ use std::path::Path;
 use http::Method;
 use serde_json::{Value, json};
 use strongroom_model::SecretValue;
+use zeroize::Zeroizing;
 
 use crate::command::MasterKeyRotateArgs;
 use crate::error::CliError;
@@ -61,7 +62,7 @@ pub(crate) async fn rotate_master_key(
     let token = session.token(Audience::Management).await?;
     let target = session.endpoints.master_key_rotation();
     let body = RotateBody {
-        new_passphrase: passphrase.as_ref().map(SecretValue::expose),
+        new_passphrase: passphrase.as_deref().map(String::as_str),
     };
     session
         .call_json(Method::POST, &target, &token, &body)
@@ -75,24 +76,38 @@ struct RotateBody<'a> {
     new_passphrase: Option<&'a str>,
 }
 
-fn read_new_passphrase(args: &MasterKeyRotateArgs) -> Result<Option<SecretValue>, CliError> {
-    let mut text = String::new();
-    if let Some(path) = &args.new_passphrase_file {
-        text = std::fs::read_to_string(path).map_err(|source| CliError::ReadFile {
-            path: path.clone(),
-            source,
-        })?;
-    } else if args.new_passphrase_stdin {
-        std::io::stdin()
-            .read_line(&mut text)
-            .map_err(|source| CliError::ReadFile {
-                path: "<stdin>".into(),
-                source,
-            })?;
+fn read_new_passphrase(args: &MasterKeyRotateArgs) -> Result<Option<Zeroizing<String>>, CliError> {
+    read_passphrase(
+        args.new_passphrase_file.as_deref(),
+        args.new_passphrase_stdin,
+    )
+    .map_err(|source| CliError::ReadFile {
+        path: args
+            .new_passphrase_file
+            .clone()
+            .unwrap_or_else(|| "<stdin>".into()),
+        source,
+    })
+}
+
+/// A passphrase as `serve --master-passphrase-file|--master-passphrase-stdin` reads it (and
+/// `master-key rotate` reads the new one, so the passphrase set is the one `serve` reads
+/// back): a file's whole text, or stdin's first line, without the final line break. `None`
+/// when neither is given.
+pub fn read_passphrase(
+    file: Option<&Path>,
+    stdin: bool,
+) -> std::io::Result<Option<Zeroizing<String>>> {
+    let mut text = Zeroizing::new(String::new());
+    if let Some(path) = file {
+        std::fs::File::open(path)
+            .and_then(|mut file| std::io::Read::read_to_string(&mut file, &mut text))?;
+    } else if stdin {
+        std::io::stdin().read_line(&mut text)?;
     } else {
         return Ok(None);
     }
-    let first_line = text.lines().next().unwrap_or_default().to_owned();
-    zeroize::Zeroize::zeroize(&mut text);
-    Ok(Some(SecretValue::new(first_line)))
+    Ok(Some(Zeroizing::new(
+        text.trim_end_matches(['\r', '\n']).to_owned(),
+    )))
 }

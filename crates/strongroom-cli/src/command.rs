@@ -51,8 +51,8 @@ pub enum MasterKeyCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct MasterKeyRotateArgs {
-    /// For a deployment whose key is derived from a passphrase: the new passphrase, from the
-    /// first line of this file
+    /// For a deployment whose key is derived from a passphrase: the new passphrase, read from
+    /// this file as `serve --master-passphrase-file` will read it
     #[arg(long, conflicts_with = "new_passphrase_stdin")]
     pub new_passphrase_file: Option<std::path::PathBuf>,
     /// As --new-passphrase-file, reading the first line of stdin

@@ -60,6 +60,7 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
+pub use admin::read_passphrase;
 pub use cert_command::{
     AddContactArgs, AddIssuerAdminArgs, BackupCertificateArgs, CertificateCommand,
     CertificateIdArgs, ContactCommand, CreateCertificateArgs, CreateIssuerArgs, DefaultPolicyArgs,

@@ -20,7 +20,6 @@
 //! opens the database and removes or promotes the other, so a rotation is never half-applied.
 
 use std::fs;
-use std::io::{BufRead, Read};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -278,22 +277,16 @@ fn home(dir: &DataDir, args: &MasterKeyArgs) -> anyhow::Result<KeyHome> {
 }
 
 fn read_passphrase(args: &MasterKeyArgs) -> anyhow::Result<Option<Zeroizing<String>>> {
-    let mut text = Zeroizing::new(String::new());
-    if let Some(path) = &args.master_passphrase_file {
-        fs::File::open(path)
-            .and_then(|mut file| file.read_to_string(&mut text))
-            .with_context(|| format!("reading the master passphrase from {}", path.display()))?;
-    } else if args.master_passphrase_stdin {
-        std::io::stdin()
-            .lock()
-            .read_line(&mut text)
-            .context("reading the master passphrase from stdin")?;
-    } else {
-        return Ok(None);
+    let file = args.master_passphrase_file.as_deref();
+    let passphrase = strongroom_cli::read_passphrase(file, args.master_passphrase_stdin)
+        .with_context(|| match file {
+            Some(path) => format!("reading the master passphrase from {}", path.display()),
+            None => "reading the master passphrase from stdin".to_owned(),
+        })?;
+    if let Some(passphrase) = &passphrase {
+        check_passphrase(passphrase)?;
     }
-    let passphrase = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned());
-    check_passphrase(&passphrase)?;
-    Ok(Some(passphrase))
+    Ok(passphrase)
 }
 
 /// Refuses a passphrase too short to resist an offline guess.

@@ -190,7 +190,13 @@ async fn a_passphrase_deployment_rotates_to_a_new_passphrase() {
     let passphrase = outside.path().join("passphrase");
     let new_passphrase = outside.path().join("new-passphrase");
     std::fs::write(&passphrase, "correct horse battery staple\n").expect("writing");
-    std::fs::write(&new_passphrase, "a different and longer passphrase\n").expect("writing");
+    // Two lines: `master-key rotate` must read the file as `serve` will (its whole text),
+    // or the restart below would be refused.
+    std::fs::write(
+        &new_passphrase,
+        "a different and longer passphrase\nwith a second line\n",
+    )
+    .expect("writing");
     let pass_arg = passphrase.to_str().expect("UTF-8 path");
     let mut server = TestServer::start_with(&["--master-passphrase-file", pass_arg]);
     let data_dir = server.data_dir().to_path_buf();
