@@ -115,27 +115,47 @@ pub(crate) async fn serve_tls_connection<S>(
     let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
     let connection = Arc::new(connection);
     let close = guard.close.clone();
-    let tunnel_slot = connection.clone();
-    let app = proxy.app.clone();
+    // hyper clones the service for every request: one `Arc` makes that one increment.
+    let shared = Arc::new(TlsConnection {
+        app: proxy.app.clone(),
+        proxy,
+        guard,
+        slot: connection.clone(),
+        peer,
+    });
     let service = tower::service_fn(move |request: Request<Incoming>| {
-        // Only a proxy request pays for the proxy's handles.
-        let proxied =
-            is_proxy_request(&request).then(|| (proxy.clone(), guard.clone(), tunnel_slot.clone()));
-        let app = app.clone();
+        let shared = shared.clone();
         async move {
-            let response = match proxied {
-                Some((proxy, guard, slot)) => {
-                    handle(proxy, request, peer, guard, slot, Transport::Tls).await
-                }
-                None => match app.oneshot(request.map(Body::new)).await {
+            let response = if is_proxy_request(&request) {
+                handle(
+                    shared.proxy.clone(),
+                    request,
+                    shared.peer,
+                    shared.guard.clone(),
+                    shared.slot.clone(),
+                    Transport::Tls,
+                )
+                .await
+            } else {
+                let mut app = shared.app.clone();
+                match tower::Service::call(&mut app, request.map(Body::new)).await {
                     Ok(response) => response,
                     Err(never) => match never {},
-                },
+                }
             };
             Ok::<_, Infallible>(response)
         }
     });
     crate::transport::serve_http(stream, service, connection, close, peer, http2).await;
+}
+
+/// What every request on one TLS connection may need.
+struct TlsConnection {
+    proxy: Arc<Proxy>,
+    app: strongroom_api::Api,
+    guard: ConnectionGuard,
+    slot: Arc<Connection>,
+    peer: SocketAddr,
 }
 
 /// A request for the proxy rather than the application: `CONNECT`, or an absolute-form URI

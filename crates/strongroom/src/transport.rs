@@ -214,6 +214,7 @@ impl ConnectionTable {
         let activity = Arc::new(Activity {
             id,
             idle_since_ms: AtomicU64::new(self.now_ms()),
+            head_started_ms: AtomicU64::new(NO_HEAD),
             ..Activity::default()
         });
         state.connections.insert(id, activity.clone());
@@ -235,6 +236,9 @@ impl ConnectionTable {
     }
 }
 
+/// `head_started_ms` when no head is arriving.
+const NO_HEAD: u64 = u64::MAX;
+
 /// What the watchdog of one connection watches.
 #[derive(Default)]
 struct Activity {
@@ -246,9 +250,10 @@ struct Activity {
     /// When the connection last became idle (nothing in flight), in ms since the table's
     /// epoch: the eviction order.
     idle_since_ms: AtomicU64,
-    /// HTTP/1: when the first byte of the next request's head arrived (the head must be
-    /// complete within the header-read timeout from then).
-    head_started: Mutex<Option<Instant>>,
+    /// HTTP/1: when the first byte of the next request's head arrived, in ms since the
+    /// table's epoch, or [`NO_HEAD`] (the head must be complete within the header-read timeout
+    /// from then). An atomic, not a lock: every read and every request touches it.
+    head_started_ms: AtomicU64,
     changed: Notify,
 }
 
@@ -304,12 +309,13 @@ impl Connection {
                 let since_ms = self.activity.idle_since_ms.load(Ordering::Acquire);
                 let since = self.table.epoch + Duration::from_millis(since_ms);
                 let idle = since + limits.idle_timeout;
-                let head = *self
-                    .activity
-                    .head_started
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner());
-                Some(head.map_or(idle, |head| idle.min(head + limits.header_read_timeout)))
+                let head_ms = self.activity.head_started_ms.load(Ordering::Acquire);
+                Some(if head_ms == NO_HEAD {
+                    idle
+                } else {
+                    let head = self.table.epoch + Duration::from_millis(head_ms);
+                    idle.min(head + limits.header_read_timeout)
+                })
             } else {
                 Some(self.handshake_deadline())
             };
@@ -341,23 +347,22 @@ impl Connection {
         {
             return;
         }
-        let mut head = self
-            .activity
-            .head_started
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if head.is_none() {
-            *head = Some(Instant::now());
+        if self.activity.head_started_ms.load(Ordering::Acquire) == NO_HEAD {
+            // A race with another read only moves the start by the time between them.
+            let _ = self.activity.head_started_ms.compare_exchange(
+                NO_HEAD,
+                self.table.now_ms(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
         }
     }
 
     fn request_started(&self) {
         self.activity.served_any.store(true, Ordering::Release);
-        *self
-            .activity
-            .head_started
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+        self.activity
+            .head_started_ms
+            .store(NO_HEAD, Ordering::Release);
         self.activity.in_flight.fetch_add(1, Ordering::AcqRel);
     }
 
