@@ -282,33 +282,37 @@ impl TestServer {
         client_secret: &str,
         scope: &str,
     ) -> String {
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-            ("scope", scope),
-        ]
-        .iter()
-        .map(|(k, v)| format!("{k}={}", form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
         let response = self
-            .client()
+            .token_request(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+                ("client_secret", client_secret),
+                ("scope", scope),
+            ])
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "token request: {response}");
+        response.json()["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token in {response}"))
+            .to_owned()
+    }
+
+    /// Posts `form` to the tenant's token endpoint and returns the answer as it is.
+    pub(crate) async fn token_request(&self, form: &[(&str, &str)]) -> RawResponse {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.client()
             .request(
                 "POST",
                 "localhost",
                 &format!("/{}/oauth2/v2.0/token", self.tenant_id),
             )
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
+            .body(body)
             .send()
             .await
-            .expect("token request");
-        assert_eq!(response.status, StatusCode::OK, "token request: {response}");
-        response.json()["access_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no access_token in {response}"))
-            .to_owned()
+            .expect("token request")
     }
 
     /// An administrator token for the vault data plane (`https://vault.localhost:PORT`).
@@ -426,20 +430,6 @@ fn drain_into(mut stream: impl Read, sink: &Mutex<String>) {
             text.push_str(&String::from_utf8_lossy(&buffer[..n]));
         }
     }
-}
-
-/// `application/x-www-form-urlencoded` for one value.
-fn form_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                char::from(b).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// HTTPS to one server, one fresh connection per request.

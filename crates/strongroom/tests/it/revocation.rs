@@ -34,24 +34,6 @@ async fn management(
         .unwrap_or_else(|err| panic!("{method} {path}: {err}"))
 }
 
-async fn token_request(server: &TestServer, form: &[(&str, &str)]) -> RawResponse {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    server
-        .client()
-        .request(
-            "POST",
-            "localhost",
-            &format!("/{}/oauth2/v2.0/token", server.tenant_id),
-        )
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .expect("token request")
-}
-
 /// What a token gets from the vault: 403 (authentic, no access policy) or 401 (refused).
 async fn vault_answer(server: &TestServer, token: &str) -> RawResponse {
     server
@@ -132,9 +114,8 @@ async fn a_deleted_credential_or_principal_loses_access_at_once() {
     );
     let answer = vault_answer(&server, &second_token).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{answer}");
-    let refused = token_request(
-        &server,
-        &[
+    let refused = server
+        .token_request(&[
             ("grant_type", "client_credentials"),
             ("client_id", &app_id),
             (
@@ -142,9 +123,8 @@ async fn a_deleted_credential_or_principal_loses_access_at_once() {
                 first["secretText"].as_str().expect("secret"),
             ),
             ("scope", &scope),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert!(
         refused.text().contains("AADSTS7000215"),
         "the deleted secret buys no token: {refused}"
@@ -254,9 +234,8 @@ impl CertificateClient {
     }
 
     async fn present(&self, server: &TestServer, assertion: &str) -> RawResponse {
-        token_request(
-            server,
-            &[
+        server
+            .token_request(&[
                 ("grant_type", "client_credentials"),
                 ("client_id", &self.app_id),
                 (
@@ -265,9 +244,8 @@ impl CertificateClient {
                 ),
                 ("client_assertion", assertion),
                 ("scope", &format!("{}/.default", server.vault_resource())),
-            ],
-        )
-        .await
+            ])
+            .await
     }
 }
 

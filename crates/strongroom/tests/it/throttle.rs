@@ -293,26 +293,15 @@ async fn key_transactions_are_weighed_by_key_type_and_size() {
 }
 
 async fn token_request(server: &TestServer, client_id: &str, secret: &str) -> RawResponse {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
+    let scope = format!("{}/.default", server.vault_resource());
+    server
+        .token_request(&[
             ("grant_type", "client_credentials"),
             ("client_id", client_id),
             ("client_secret", secret),
-            ("scope", &format!("{}/.default", server.vault_resource())),
+            ("scope", &scope),
         ])
-        .finish();
-    server
-        .client()
-        .request(
-            "POST",
-            "localhost",
-            &format!("/{}/oauth2/v2.0/token", server.tenant_id),
-        )
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
         .await
-        .expect("token request")
 }
 
 /// Entra's throttled token answer: 429, `Retry-After` of 1..=60 s, AADSTS `code`.
