@@ -18,11 +18,14 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod arm;
 mod body;
 mod cert_routes;
 mod cert_wire;
 mod certificates;
+mod dev_clock;
 mod error;
+mod graph;
 mod host;
 mod identity_routes;
 mod imds;

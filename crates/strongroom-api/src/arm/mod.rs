@@ -1,0 +1,121 @@
+//! Azure Resource Manager, as far as Strongroom serves it. One router table ([`route`]) maps
+//! a resource provider and type to the module that serves it, one resource type per module:
+//! `Microsoft.KeyVault/vaults` (and their access policies),
+//! `Microsoft.ManagedIdentity/userAssignedIdentities`, and the system-assigned identities of
+//! `Microsoft.Compute/virtualMachines`. Errors are ARM-shaped: `{"error":{"code","message"}}`.
+
+mod access_policies;
+mod identities;
+mod vaults;
+mod virtual_machines;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use strongroom_model::Caller;
+
+/// The resource group of resources addressed without one.
+pub(crate) const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
+
+/// One ARM request, its path taken apart.
+pub(crate) struct ArmRequest<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) caller: &'a Caller,
+    pub(crate) method: &'a Method,
+    /// The whole path, for messages.
+    pub(crate) path: &'a str,
+    /// The resource group the path names, or [`DEFAULT_RESOURCE_GROUP`].
+    pub(crate) resource_group: &'a str,
+    /// What follows the resource type: the resource name, then any child segments.
+    pub(crate) tail: &'a [&'a str],
+    pub(crate) body: &'a [u8],
+}
+
+impl ArmRequest<'_> {
+    /// 405 for a path this resource type serves with another method.
+    pub(crate) fn method_not_allowed(&self) -> ApiError {
+        ApiError::MethodNotAllowed(self.method.to_string())
+    }
+
+    pub(crate) fn not_served(&self) -> ApiError {
+        not_served(self.path)
+    }
+}
+
+/// Answers `segments` if they are an ARM resource path
+/// (`/subscriptions/{sub}[/resourceGroups/{rg}]/providers/{provider}/{type}/…`); `None` when
+/// they are not one.
+pub(crate) async fn route(
+    state: &AppState,
+    caller: &Caller,
+    method: &Method,
+    path: &str,
+    segments: &[&str],
+    body: &[u8],
+) -> Option<Result<Response, ApiError>> {
+    let (resource_group, provider, kind, tail) = resource_path(segments)?;
+    let request = ArmRequest {
+        state,
+        caller,
+        method,
+        path,
+        resource_group: resource_group.unwrap_or(DEFAULT_RESOURCE_GROUP),
+        tail,
+        body,
+    };
+    let provider = provider.to_ascii_lowercase();
+    let kind = kind.to_ascii_lowercase();
+    Some(match (provider.as_str(), kind.as_str()) {
+        ("microsoft.keyvault", "vaults") => vaults::route(&request).await,
+        ("microsoft.managedidentity", "userassignedidentities") => {
+            identities::route(&request).await
+        }
+        ("microsoft.compute", "virtualmachines") => virtual_machines::route(&request).await,
+        _ => Err(request.not_served()),
+    })
+}
+
+/// Splits `subscriptions/{sub}[/resourceGroups/{rg}]/providers/{provider}/{type}/…` into the
+/// resource group (if named), the provider, the type and what follows the type.
+fn resource_path<'a>(
+    segments: &'a [&'a str],
+) -> Option<(Option<&'a str>, &'a str, &'a str, &'a [&'a str])> {
+    let (resource_group, rest) = match segments {
+        ["subscriptions", _sub, "resourceGroups", rg, rest @ ..] => (Some(*rg), rest),
+        ["subscriptions", _sub, rest @ ..] => (None, rest),
+        _ => return None,
+    };
+    match rest {
+        ["providers", provider, kind, tail @ ..] => Some((resource_group, provider, kind, tail)),
+        _ => None,
+    }
+}
+
+/// 404 for a path Strongroom does not serve.
+pub(crate) fn not_served(path: &str) -> ApiError {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        format!("The resource path '{path}' is not served by Strongroom."),
+    )
+}
+
+pub(crate) fn arm_error(status: StatusCode, code: &'static str, message: String) -> ApiError {
+    ApiError::Custom {
+        status,
+        code,
+        message,
+    }
+}
+
+/// ARM's 404 for a resource that does not exist: `Microsoft.X/type/{name}` under `{rg}`.
+pub(crate) fn resource_not_found(resource_type: &str, rg: &str, name: &str) -> ApiError {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        format!(
+            "The Resource '{resource_type}/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+        ),
+    )
+}

@@ -1,0 +1,272 @@
+//! `Microsoft.KeyVault/vaults`: create (with the creator's access policy when none is given),
+//! show, list and delete a vault; its certificate events (Strongroom's own).
+
+use super::{ArmRequest, DEFAULT_RESOURCE_GROUP, access_policies, arm_error, resource_not_found};
+use crate::body::parse_json;
+use crate::error::{ApiError, json_response};
+use crate::state::AppState;
+use axum::http::Method;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use strongroom_authz::{AccessPolicy, parse_permission_set};
+use strongroom_model::{
+    Caller, CertificatePermission, KeyPermission, ObjectId, ObjectKind, PermissionSet,
+    SecretPermission, TenantId, VaultName,
+};
+use strongroom_vault::{Vault, VaultSku, vaults};
+
+/// `…/providers/Microsoft.KeyVault/vaults[/{name}[/…]]`.
+pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError> {
+    let state = request.state;
+    let rg = request.resource_group;
+    match (request.tail, request.method.clone()) {
+        ([], Method::GET) => list_vaults(state).await,
+        ([name], Method::PUT) => put_vault(state, request.caller, rg, name, request.body).await,
+        ([name], Method::GET) => {
+            let vault = find_vault(state, rg, name).await?;
+            Ok(json_response(
+                StatusCode::OK,
+                &vault_resource(state, &vault),
+            ))
+        }
+        // Strongroom's own: the events certificates' EmailContacts actions recorded
+        // (Azure e-mails the contacts instead).
+        ([name, "certificateEvents"], Method::GET) => {
+            let vault = find_vault(state, rg, name).await?;
+            let events =
+                strongroom_vault::certificates::lifetime::events(&state.vaults, &vault).await?;
+            Ok(json_response(StatusCode::OK, &json!({ "value": events })))
+        }
+        ([name], Method::DELETE) => {
+            let deleted = match VaultName::parse(name) {
+                Ok(vault_name) => vaults::delete(&state.vaults, &vault_name).await?,
+                Err(_) => false,
+            };
+            // ARM: 200 when something was deleted, 204 when there was nothing.
+            let status = if deleted {
+                StatusCode::OK
+            } else {
+                StatusCode::NO_CONTENT
+            };
+            Ok(status.into_response())
+        }
+        ([name, "accessPolicies", kind], Method::PUT) => {
+            access_policies::update(state, rg, name, kind, request.body).await
+        }
+        ([] | [_] | [_, "accessPolicies", _], _) => Err(request.method_not_allowed()),
+        _ => Err(request.not_served()),
+    }
+}
+
+fn vault_not_found(rg: &str, name: &str) -> ApiError {
+    resource_not_found("Microsoft.KeyVault/vaults", rg, name)
+}
+
+pub(super) async fn find_vault(state: &AppState, rg: &str, name: &str) -> Result<Vault, ApiError> {
+    let vault_name = VaultName::parse(name).map_err(|_| vault_not_found(rg, name))?;
+    vaults::get(&state.vaults, &vault_name)
+        .await?
+        .ok_or_else(|| vault_not_found(rg, name))
+}
+
+/// ARM's access-policy entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AccessPolicyEntry {
+    tenant_id: String,
+    object_id: String,
+    #[serde(default)]
+    permissions: Permissions,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Permissions {
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    secrets: Vec<String>,
+    #[serde(default)]
+    certificates: Vec<String>,
+}
+
+pub(super) fn to_policy(entry: &AccessPolicyEntry) -> Result<AccessPolicy, ApiError> {
+    let invalid = |field: &str, bad: &str| {
+        arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("Invalid value found at accessPolicies[].permissions.{field}: '{bad}'."),
+        )
+    };
+    let lists = &entry.permissions;
+    let permissions = parse_permission_set(
+        lists.secrets.iter().map(String::as_str),
+        lists.keys.iter().map(String::as_str),
+        lists.certificates.iter().map(String::as_str),
+    )
+    .map_err(|bad| invalid(bad.kind.collection(), &bad.name))?;
+    Ok(AccessPolicy {
+        tenant_id: TenantId(entry.tenant_id.to_ascii_lowercase()),
+        object_id: ObjectId(entry.object_id.to_ascii_lowercase()),
+        permissions,
+    })
+}
+
+pub(super) fn policy_json(policy: &AccessPolicy) -> Value {
+    let permissions = &policy.permissions;
+    json!({
+        "tenantId": policy.tenant_id.0,
+        "objectId": policy.object_id.0,
+        "permissions": {
+            "keys": permissions.names(ObjectKind::Key),
+            "secrets": permissions.names(ObjectKind::Secret),
+            "certificates": permissions.names(ObjectKind::Certificate),
+        },
+    })
+}
+
+fn vault_resource(state: &AppState, vault: &Vault) -> Value {
+    let config = &state.config;
+    let policies: Vec<Value> = vault.policies.iter().map(policy_json).collect();
+    json!({
+        "id": format!(
+            "/subscriptions/{}/resourceGroups/{DEFAULT_RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{}",
+            config.subscription_id, vault.name
+        ),
+        "name": vault.name.as_str(),
+        "type": "Microsoft.KeyVault/vaults",
+        "location": "local",
+        "tags": {},
+        "properties": {
+            "tenantId": vault.tenant_id.0,
+            "sku": {"family": "A", "name": vault.sku.as_str()},
+            "accessPolicies": policies,
+            "vaultUri": config.vault_uri(vault.name.as_str()),
+            "enabledForDeployment": false,
+            "enableSoftDelete": true,
+            "softDeleteRetentionInDays": vault.retention_days,
+            "enableRbacAuthorization": false,
+            "provisioningState": "Succeeded",
+            "publicNetworkAccess": "Enabled",
+        },
+    })
+}
+
+async fn list_vaults(state: &AppState) -> Result<Response, ApiError> {
+    let all = vaults::list(&state.vaults).await?;
+    let value: Vec<Value> = all.iter().map(|v| vault_resource(state, v)).collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultPutBody {
+    #[serde(default)]
+    properties: VaultPutProperties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VaultPutProperties {
+    tenant_id: Option<String>,
+    access_policies: Option<Vec<AccessPolicyEntry>>,
+    soft_delete_retention_in_days: Option<i64>,
+    sku: Option<SkuBody>,
+}
+
+/// ARM's `properties.sku`: `{"family":"A","name":"standard"|"premium"}`.
+#[derive(Debug, Default, Deserialize)]
+struct SkuBody {
+    name: Option<String>,
+}
+
+async fn put_vault(
+    state: &AppState,
+    caller: &Caller,
+    rg: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let vault_name = VaultName::parse(name).map_err(|err| {
+        arm_error(
+            StatusCode::BAD_REQUEST,
+            "VaultNameNotValid",
+            format!(
+                "The vault name '{name}' is invalid ({err}). A vault's name must be between 3-24 alphanumeric characters. The name must begin with a letter, end with a letter or digit, and not contain consecutive hyphens."
+            ),
+        )
+    })?;
+    let put: VaultPutBody = if body.is_empty() {
+        VaultPutBody::default()
+    } else {
+        parse_json(body)?
+    };
+    let policies = put
+        .properties
+        .access_policies
+        .as_ref()
+        .map(|entries| entries.iter().map(to_policy).collect::<Result<Vec<_>, _>>())
+        .transpose()?;
+    if let Some(existing) = vaults::get(&state.vaults, &vault_name).await? {
+        let vault = match policies {
+            Some(policies) => vaults::set_policies(&state.vaults, &existing, policies).await?,
+            None => existing,
+        };
+        let _ = rg;
+        return Ok(json_response(
+            StatusCode::OK,
+            &vault_resource(state, &vault),
+        ));
+    }
+    let retention_days = put.properties.soft_delete_retention_in_days.unwrap_or(90);
+    if !(7..=90).contains(&retention_days) {
+        return Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The property \"softDeleteRetentionInDays\" has an invalid value. Its value must be between 7 and 90.".to_owned(),
+        ));
+    }
+    let sku_name = put
+        .properties
+        .sku
+        .as_ref()
+        .and_then(|sku| sku.name.as_deref())
+        .unwrap_or("standard");
+    let sku = VaultSku::parse(sku_name).ok_or_else(|| {
+        arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("The value '{sku_name}' of property 'sku.name' is not valid. Valid values are 'standard' and 'premium'."),
+        )
+    })?;
+    let tenant_id = put.properties.tenant_id.map_or_else(
+        || state.config.tenant_id.clone(),
+        |t| t.to_ascii_lowercase(),
+    );
+    // As `az keyvault create` does: without explicit policies, the creator gets everything.
+    let policies = policies.unwrap_or_else(|| {
+        vec![AccessPolicy {
+            tenant_id: caller.tenant_id.clone(),
+            object_id: caller.object_id.clone(),
+            permissions: PermissionSet {
+                secrets: SecretPermission::ALL.to_vec(),
+                keys: KeyPermission::ALL.to_vec(),
+                certificates: CertificatePermission::ALL.to_vec(),
+            },
+        }]
+    });
+    let vault = vaults::create(
+        &state.vaults,
+        vault_name,
+        TenantId(tenant_id),
+        retention_days,
+        sku,
+        policies,
+    )
+    .await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &vault_resource(state, &vault),
+    ))
+}
