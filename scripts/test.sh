@@ -11,7 +11,10 @@
 #      (crates/strongroom/tests/it/commit_trace.rs) `strace`: installed if missing
 #   4. cargo build of the binary (a no-op after step 1; with SKIP_RUST=1 it is what keeps pytest
 #      from running a stale binary), then the official-SDK suite: pytest against it
-#      (STRONGROOM_BIN). A skipped or xfailed test fails the suite (tests/sdk-python/conftest.py).
+#      (STRONGROOM_BIN). A skipped or xfailed test fails the suite (tests/sdk-python/no_skips.py).
+#   5. the Azure CLI suite: the pinned azure-cli (tests/az/requirements.txt) in a venv cached
+#      outside the clone (STRONGROOM_CACHE_DIR, default ~/.cache/strongroom), then pytest tests/az:
+#      the real `az` through transparent mode (STRONGROOM_AZ).
 #
 # Every cargo command that resolves dependencies runs with --locked: Cargo.lock is used as it is,
 # never updated (cargo fmt resolves nothing and takes no --locked).
@@ -122,4 +125,30 @@ STEP_START=$SECONDS
 step "pytest tests/sdk-python (STRONGROOM_BIN=$STRONGROOM_BIN)"
 # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
 "$VENV/bin/python" -m pytest "$SDK_DIR" ${PYTEST_ARGS:-}
+elapsed
+
+# --- the real Azure CLI ------------------------------------------------------------------------------
+# azure-cli and its ~150 dependencies take minutes to install: the venv lives outside the clone,
+# keyed by the frozen requirements and the Python version, and is rebuilt only when either changes.
+STEP_START=$SECONDS
+AZ_REQUIREMENTS="$ROOT/tests/az/requirements.txt"
+AZ_CACHE="${STRONGROOM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/strongroom}"
+az_key="$(cat "$AZ_REQUIREMENTS" <("$PYTHON" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-16)"
+AZ_VENV="$AZ_CACHE/az-venv-$az_key"
+step "Azure CLI venv ($AZ_VENV)"
+if [[ ! -f "$AZ_VENV/.complete" ]]; then
+    rm -rf "$AZ_VENV"
+    mkdir -p "$AZ_CACHE"
+    "$PYTHON" -m venv "$AZ_VENV"
+    "$AZ_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$AZ_REQUIREMENTS"
+    touch "$AZ_VENV/.complete"
+else
+    echo "requirements unchanged: reusing it"
+fi
+elapsed
+
+STEP_START=$SECONDS
+step "pytest tests/az (STRONGROOM_AZ=$AZ_VENV/bin/az)"
+# shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
+STRONGROOM_AZ="$AZ_VENV/bin/az" "$VENV/bin/python" -m pytest "$ROOT/tests/az" ${PYTEST_ARGS:-}
 elapsed

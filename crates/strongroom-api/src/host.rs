@@ -17,9 +17,23 @@ pub struct AzureCloud {
     pub login_aliases: &'static [&'static str],
     /// The alias MSAL files this cloud's tokens under (instance discovery's `preferred_cache`).
     pub preferred_cache: &'static str,
+    /// Azure Resource Manager's host (`az`, the management SDKs).
+    pub management_host: &'static str,
+    /// Microsoft Graph's host (`az ad …`).
+    pub graph_host: &'static str,
 }
 
 impl AzureCloud {
+    /// The single hosts of this cloud Strongroom serves (its login aliases, ARM, Graph); vault
+    /// hosts are every label under `vault_suffix`.
+    pub fn served_hosts(&self) -> impl Iterator<Item = &'static str> + use<> {
+        let aliases: &'static [&'static str] = self.login_aliases;
+        aliases
+            .iter()
+            .copied()
+            .chain([self.management_host, self.graph_host])
+    }
+
     /// The challenge `resource` and token audience of this cloud's vaults.
     pub fn vault_resource(&self) -> String {
         format!("https://{}", self.vault_suffix)
@@ -38,24 +52,32 @@ pub const AZURE_CLOUDS: [AzureCloud; 4] = [
             "sts.windows.net",
         ],
         preferred_cache: "login.windows.net",
+        management_host: "management.azure.com",
+        graph_host: "graph.microsoft.com",
     },
     AzureCloud {
         vault_suffix: "vault.azure.cn",
         login_host: "login.chinacloudapi.cn",
         login_aliases: &["login.chinacloudapi.cn", "login.partner.microsoftonline.cn"],
         preferred_cache: "login.chinacloudapi.cn",
+        management_host: "management.chinacloudapi.cn",
+        graph_host: "microsoftgraph.chinacloudapi.cn",
     },
     AzureCloud {
         vault_suffix: "vault.usgovcloudapi.net",
         login_host: "login.microsoftonline.us",
         login_aliases: &["login.microsoftonline.us", "login.usgovcloudapi.net"],
         preferred_cache: "login.microsoftonline.us",
+        management_host: "management.usgovcloudapi.net",
+        graph_host: "graph.microsoft.us",
     },
     AzureCloud {
         vault_suffix: "vault.microsoftazure.de",
         login_host: "login.microsoftonline.de",
         login_aliases: &["login.microsoftonline.de"],
         preferred_cache: "login.microsoftonline.de",
+        management_host: "management.microsoftazure.de",
+        graph_host: "graph.microsoft.de",
     },
 ];
 
@@ -71,6 +93,10 @@ pub(crate) enum HostTarget<'a> {
     Login(&'static AzureCloud),
     /// `169.254.169.254`: the managed-identity token endpoint.
     Imds,
+    /// One of Azure's Resource Manager hosts: the management API's ARM routes only.
+    Management,
+    /// One of Microsoft Graph's hosts: the management API's Graph routes only.
+    Graph,
     Service,
     /// A `Host` that is not a host name (`[`, spaces, stray brackets): refused with a 400.
     Invalid,
@@ -156,6 +182,15 @@ pub(crate) fn route<'a>(config: &ApiConfig, host: Option<&'a str>) -> HostTarget
     if name == IMDS_HOST {
         return HostTarget::Imds;
     }
+    if AZURE_CLOUDS
+        .iter()
+        .any(|cloud| cloud.management_host == name)
+    {
+        return HostTarget::Management;
+    }
+    if AZURE_CLOUDS.iter().any(|cloud| cloud.graph_host == name) {
+        return HostTarget::Graph;
+    }
     HostTarget::Service
 }
 
@@ -189,9 +224,11 @@ pub fn intercepts(domain: &str, name: &str) -> bool {
             .strip_suffix(domain)
             .is_some_and(|prefix| prefix.ends_with('.'));
     own || login_cloud(&name).is_some()
-        || AZURE_CLOUDS
-            .iter()
-            .any(|cloud| label_before(&name, cloud.vault_suffix).is_some())
+        || AZURE_CLOUDS.iter().any(|cloud| {
+            label_before(&name, cloud.vault_suffix).is_some()
+                || cloud.management_host == name
+                || cloud.graph_host == name
+        })
 }
 
 /// Whether a certificate for `name` (a DNS name, possibly a `*.` wildcard) would be valid for
@@ -205,19 +242,20 @@ pub fn certificate_name_is_served(domain: &str, name: &str) -> bool {
     };
     // A wildcard matches one label under `parent`: any served name with that parent, or
     // (for the suffix-served families) any label at all.
-    let exact_names = std::iter::once(domain)
-        .chain(AZURE_CLOUDS.iter().map(|cloud| cloud.vault_suffix))
-        .chain(
-            AZURE_CLOUDS
-                .iter()
-                .flat_map(|cloud| cloud.login_aliases.iter().copied()),
-        )
+    let azure_names = AZURE_CLOUDS
+        .iter()
+        .map(|cloud| cloud.vault_suffix)
+        .chain(AZURE_CLOUDS.iter().flat_map(AzureCloud::served_hosts))
         .chain(["localhost"]);
+    let has_parent = |served: &str| {
+        served
+            .split_once('.')
+            .is_some_and(|(_, served_parent)| served_parent == parent)
+    };
     intercepts(domain, parent)
         || intercepts(domain, &format!("probe.{parent}"))
-        || exact_names
-            .filter_map(|served| served.split_once('.'))
-            .any(|(_, served_parent)| served_parent == parent)
+        || has_parent(domain)
+        || azure_names.into_iter().any(has_parent)
 }
 
 #[cfg(test)]
@@ -243,6 +281,10 @@ mod tests {
             "LOGIN.MICROSOFTONLINE.COM.",
             "sts.windows.net",
             "*.windows.net",
+            "management.azure.com",
+            "*.azure.com",
+            "graph.microsoft.com",
+            "*.microsoft.com",
         ] {
             assert!(certificate_name_is_served(domain, served), "{served}");
         }
@@ -252,6 +294,7 @@ mod tests {
             "service.internal",
             "vault.azure.net.contoso.com",
             "*.net",
+            "microsoft.com",
         ] {
             assert!(!certificate_name_is_served(domain, other), "{other}");
         }
@@ -316,6 +359,23 @@ mod tests {
         );
         assert_eq!(route(&c, Some("169.254.169.254")), HostTarget::Imds);
         assert_eq!(route(&c, Some("169.254.169.254:80")), HostTarget::Imds);
+        assert_eq!(
+            route(&c, Some("management.azure.com")),
+            HostTarget::Management
+        );
+        assert_eq!(
+            route(&c, Some("management.usgovcloudapi.net:443")),
+            HostTarget::Management
+        );
+        assert_eq!(route(&c, Some("graph.microsoft.com")), HostTarget::Graph);
+        assert_eq!(
+            route(&c, Some("microsoftgraph.chinacloudapi.cn")),
+            HostTarget::Graph
+        );
+        assert_eq!(
+            route(&c, Some("x.management.azure.com")),
+            HostTarget::Service
+        );
     }
 
     #[test]
@@ -330,6 +390,10 @@ mod tests {
             "localhost",
             "v.vault.localhost",
             "LOGIN.MICROSOFTONLINE.COM.",
+            "management.azure.com",
+            "graph.microsoft.com",
+            "management.chinacloudapi.cn",
+            "graph.microsoft.us",
         ] {
             assert!(intercepts("localhost", name), "{name}");
         }
@@ -337,7 +401,10 @@ mod tests {
             "example.com",
             "vault.azure.net.example.com",
             "a.b.vault.azure.net",
-            "management.azure.com",
+            "x.management.azure.com",
+            "azure.com",
+            "portal.azure.com",
+            "microsoft.com",
             "evillocalhost",
             "169.254.169.254",
         ] {

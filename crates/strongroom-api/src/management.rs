@@ -11,7 +11,20 @@ use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
-pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Response, ApiError> {
+/// Which route tables a host offers: Azure's ARM and Graph hosts (transparent mode) each serve
+/// only their own; the deployment's service host serves all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Surface {
+    Arm,
+    Graph,
+    Service,
+}
+
+pub(crate) async fn handle(
+    state: &AppState,
+    request: Request,
+    surface: Surface,
+) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let caller = authenticate(state, &parts.headers, &state.derived.management_audiences)
         .await
@@ -37,18 +50,24 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Result<Respons
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let body = read_body(&parts.headers, body).await?;
     let method = &parts.method;
-    if let Some(answer) = crate::arm::route(state, &caller, method, &path, &segments, &body).await {
+    if surface != Surface::Graph
+        && let Some(answer) =
+            crate::arm::route(state, &caller, method, &path, &segments, &body).await
+    {
         return answer;
     }
-    if let Some(answer) = crate::graph::route(state, method, &segments, &body).await {
+    if surface != Surface::Arm
+        && let Some(answer) = crate::graph::route(state, method, &segments, &body).await
+    {
         return answer;
     }
+    let own = surface == Surface::Service;
     match segments.as_slice() {
-        ["strongroom", "master-key", "rotate"] => match *method {
+        ["strongroom", "master-key", "rotate"] if own => match *method {
             Method::POST => crate::master_key::rotate(state, &body).await,
             _ => Err(ApiError::MethodNotAllowed(method.to_string())),
         },
-        ["strongroom", "dev", "clock"] if *method == Method::POST => {
+        ["strongroom", "dev", "clock"] if own && *method == Method::POST => {
             crate::dev_clock::advance(state, parts.uri.query()).await
         }
         _ => Err(crate::arm::not_served(&path)),

@@ -64,6 +64,20 @@ where
             .into_response(),
             // Boxed: the identity and management futures are large, and every request's
             // future (the hot vault GETs' too) would otherwise be as large as the largest.
+            HostTarget::Management | HostTarget::Graph => {
+                let surface = if target == HostTarget::Graph {
+                    crate::management::Surface::Graph
+                } else {
+                    crate::management::Surface::Arm
+                };
+                Box::pin(crate::management::handle(
+                    &state,
+                    request.map(Body::new),
+                    surface,
+                ))
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+            }
             HostTarget::Login(_) | HostTarget::Service => {
                 Box::pin(crate::service::handle(
                     state.clone(),

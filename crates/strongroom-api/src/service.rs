@@ -12,7 +12,7 @@ pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
         ["subscriptions", ..] | ["v1.0", ..] | ["strongroom", ..] => {
-            crate::management::handle(&state, request)
+            crate::management::handle(&state, request, crate::management::Surface::Service)
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
         }

@@ -203,7 +203,7 @@ impl DataDir {
             tracing::warn!(
                 ca = %self.path(CA_CERT_FILE).display(),
                 domain,
-                "replaced the local CA: the stored one could vouch for names this deployment does not serve (no name constraints, or made for another domain); clients that copied the old ca.pem into a trust store must trust the new one instead and remove the old"
+                "replaced the local CA: its name constraints were not exactly the names this deployment serves (none, another domain's, or an older build's list); clients that copied the old ca.pem into a trust store must trust the new one instead and remove the old"
             );
         }
         Ok(ca)
@@ -260,9 +260,9 @@ impl DataDir {
 /// mints a leaf for is always inside.
 pub(crate) fn served_names(domain: &str) -> NameScope {
     let mut dns_subtrees = vec![domain.to_owned()];
-    let azure = strongroom_api::AZURE_CLOUDS.iter().flat_map(|cloud| {
-        std::iter::once(cloud.vault_suffix).chain(cloud.login_aliases.iter().copied())
-    });
+    let azure = strongroom_api::AZURE_CLOUDS
+        .iter()
+        .flat_map(|cloud| std::iter::once(cloud.vault_suffix).chain(cloud.served_hosts()));
     for name in std::iter::once("localhost").chain(azure) {
         if !dns_subtrees.iter().any(|known| known == name) {
             dns_subtrees.push(name.to_owned());
@@ -334,13 +334,13 @@ mod tests {
             ];
             for cloud in &strongroom_api::AZURE_CLOUDS {
                 served.push(format!("myvault.{}", cloud.vault_suffix));
-                served.extend(cloud.login_aliases.iter().map(|alias| (*alias).to_owned()));
+                served.extend(cloud.served_hosts().map(str::to_owned));
             }
             for name in &served {
                 assert!(strongroom_api::intercepts(domain, name), "{name}");
                 vouches_for(&ca, name).unwrap_or_else(|err| panic!("{domain}: {name}: {err}"));
             }
-            for name in ["www.example.com", "example.com", "management.azure.com"] {
+            for name in ["www.example.com", "example.com", "portal.azure.com"] {
                 assert!(!strongroom_api::intercepts(domain, name), "{name}");
                 let err = vouches_for(&ca, name).expect_err(name);
                 assert!(err.contains("NameConstraintViolation"), "{name}: {err}");

@@ -2,10 +2,11 @@
 //! a resource provider and type to the module that serves it, one resource type per module:
 //! `Microsoft.KeyVault/vaults` (and their access policies),
 //! `Microsoft.ManagedIdentity/userAssignedIdentities`, and the system-assigned identities of
-//! `Microsoft.Compute/virtualMachines`. Errors are ARM-shaped: `{"error":{"code","message"}}`.
+//! `Microsoft.Compute/virtualMachines`; and the deployment's subscription and tenant. Errors are ARM-shaped: `{"error":{"code","message"}}`.
 
 mod access_policies;
 mod identities;
+mod subscriptions;
 mod vaults;
 mod virtual_machines;
 
@@ -54,6 +55,15 @@ pub(crate) async fn route(
     segments: &[&str],
     body: &[u8],
 ) -> Option<Result<Response, ApiError>> {
+    match (segments, method) {
+        (["subscriptions"], &Method::GET) => return Some(subscriptions::list(state)),
+        (["subscriptions", id], &Method::GET) => return Some(subscriptions::show(state, id)),
+        (["tenants"], &Method::GET) => return Some(subscriptions::tenants(state)),
+        (["subscriptions"] | ["subscriptions", _] | ["tenants"], _) => {
+            return Some(Err(ApiError::MethodNotAllowed(method.to_string())));
+        }
+        _ => {}
+    }
     let (resource_group, provider, kind, tail) = resource_path(segments)?;
     let request = ArmRequest {
         state,
@@ -81,13 +91,22 @@ pub(crate) async fn route(
 fn resource_path<'a>(
     segments: &'a [&'a str],
 ) -> Option<(Option<&'a str>, &'a str, &'a str, &'a [&'a str])> {
+    // ARM matches its fixed segments case-insensitively (`az group create` sends
+    // `resourcegroups`).
+    let is = |segment: &str, word: &str| segment.eq_ignore_ascii_case(word);
     let (resource_group, rest) = match segments {
-        ["subscriptions", _sub, "resourceGroups", rg, rest @ ..] => (Some(*rg), rest),
-        ["subscriptions", _sub, rest @ ..] => (None, rest),
+        [subscriptions, _sub, groups, rg, rest @ ..]
+            if is(subscriptions, "subscriptions") && is(groups, "resourceGroups") =>
+        {
+            (Some(*rg), rest)
+        }
+        [subscriptions, _sub, rest @ ..] if is(subscriptions, "subscriptions") => (None, rest),
         _ => return None,
     };
     match rest {
-        ["providers", provider, kind, tail @ ..] => Some((resource_group, provider, kind, tail)),
+        [providers, provider, kind, tail @ ..] if is(providers, "providers") => {
+            Some((resource_group, provider, kind, tail))
+        }
         _ => None,
     }
 }
@@ -118,4 +137,43 @@ pub(crate) fn resource_not_found(resource_type: &str, rg: &str, name: &str) -> A
             "The Resource '{resource_type}/{name}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_paths_match_fixed_segments_in_any_case() {
+        let path = [
+            "subscriptions",
+            "s",
+            "resourcegroups",
+            "rg1",
+            "Providers",
+            "Microsoft.KeyVault",
+            "vaults",
+            "v",
+        ];
+        assert_eq!(
+            resource_path(&path),
+            Some((Some("rg1"), "Microsoft.KeyVault", "vaults", &["v"][..]))
+        );
+        let path = [
+            "subscriptions",
+            "s",
+            "providers",
+            "Microsoft.KeyVault",
+            "vaults",
+        ];
+        assert_eq!(
+            resource_path(&path),
+            Some((None, "Microsoft.KeyVault", "vaults", &[][..]))
+        );
+        assert_eq!(
+            resource_path(&["subscriptions", "s", "resourcegroups", "rg1"]),
+            None
+        );
+        assert_eq!(resource_path(&["v1.0", "servicePrincipals"]), None);
+    }
 }
