@@ -282,6 +282,31 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
     ) -> Result<bool, StoreError>;
 
+    // ---- deployment documents (ARM resource groups, role definitions and assignments) ----
+    // Keyed by a kind and a name compared case-insensitively; the documents are the layer
+    // above's (JSON), never secret.
+
+    /// Creates or replaces a document.
+    async fn put_deployment_document(
+        &self,
+        kind: &str,
+        name: &str,
+        document: Vec<u8>,
+    ) -> Result<(), StoreError>;
+    /// The document and its name as first written.
+    async fn get_deployment_document(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+    /// Every document of `kind`, by name, with the names as first written.
+    async fn list_deployment_documents(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// `false` if there was no such document.
+    async fn delete_deployment_document(&self, kind: &str, name: &str) -> Result<bool, StoreError>;
+
     // ---- a certificate's pending operation ----
     // One document per certificate name, kept like its policy: it follows the name through
     // soft delete and recover and goes with it on purge.

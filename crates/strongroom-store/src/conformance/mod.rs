@@ -70,6 +70,7 @@ where
         name_policies::follow_their_name,
         name_policies::listed_for_the_scheduler,
         name_policies::vault_documents_by_kind_and_name,
+        name_policies::deployment_documents_by_kind_and_name,
         concurrency::concurrent_writes,
         concurrency::failed_writes_do_not_disturb_others,
     );

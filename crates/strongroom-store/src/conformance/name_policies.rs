@@ -205,3 +205,82 @@ pub(super) async fn vault_documents_by_kind_and_name(store: Arc<dyn Store>) {
         None
     );
 }
+
+pub(super) async fn deployment_documents_by_kind_and_name(store: Arc<dyn Store>) {
+    let what = "deployment documents";
+    let store = &*store;
+    for (kind, name, document) in [
+        ("resourceGroups", "Beta", &b"beta 1"[..]),
+        ("resourceGroups", "alpha", b"alpha"),
+        ("resourceGroups", "BETA", b"beta 2"),
+        ("roleAssignments", "alpha", b"other kind"),
+    ] {
+        ok(
+            what,
+            store
+                .put_deployment_document(kind, name, document.to_vec())
+                .await,
+        );
+    }
+    assert_eq!(
+        ok(
+            what,
+            store.list_deployment_documents("resourceGroups").await
+        ),
+        [
+            ("alpha".to_owned(), b"alpha".to_vec()),
+            ("Beta".to_owned(), b"beta 2".to_vec())
+        ],
+        "{what}: one per case-insensitive name, by name, first spelling kept"
+    );
+    assert_eq!(
+        ok(
+            what,
+            store
+                .get_deployment_document("resourceGroups", "beta")
+                .await
+        ),
+        Some(("Beta".to_owned(), b"beta 2".to_vec())),
+        "{what}: found in any case, with its first spelling"
+    );
+    assert_eq!(
+        ok(
+            what,
+            store
+                .get_deployment_document("roleAssignments", "ALPHA")
+                .await
+        ),
+        Some(("alpha".to_owned(), b"other kind".to_vec())),
+        "{what}: per kind"
+    );
+    assert!(ok(
+        what,
+        store
+            .delete_deployment_document("resourceGroups", "BETA")
+            .await
+    ));
+    assert!(!ok(
+        what,
+        store
+            .delete_deployment_document("resourceGroups", "beta")
+            .await
+    ));
+    assert_eq!(
+        ok(
+            what,
+            store
+                .get_deployment_document("resourceGroups", "beta")
+                .await
+        ),
+        None
+    );
+    assert_eq!(
+        ok(
+            what,
+            store.list_deployment_documents("resourceGroups").await
+        )
+        .len(),
+        1,
+        "{what}: only the deleted one went"
+    );
+}

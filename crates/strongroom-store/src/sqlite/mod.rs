@@ -572,6 +572,48 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn put_deployment_document(
+        &self,
+        kind: &str,
+        name: &str,
+        document: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let (kind, name) = (kind.to_owned(), name.to_owned());
+        self.writer
+            .write(move |conn| {
+                name_documents::put_deployment_document(conn, &kind, &name, &document)
+            })
+            .await
+    }
+
+    async fn get_deployment_document(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let (kind, name) = (kind.to_owned(), name.to_owned());
+        self.readers
+            .read(move |conn| name_documents::get_deployment_document(conn, &kind, &name))
+            .await
+    }
+
+    async fn list_deployment_documents(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let kind = kind.to_owned();
+        self.readers
+            .read(move |conn| name_documents::list_deployment_documents(conn, &kind))
+            .await
+    }
+
+    async fn delete_deployment_document(&self, kind: &str, name: &str) -> Result<bool, StoreError> {
+        let (kind, name) = (kind.to_owned(), name.to_owned());
+        self.writer
+            .write(move |conn| name_documents::delete_deployment_document(conn, &kind, &name))
+            .await
+    }
+
     async fn put_certificate_operation(
         &self,
         vault: VaultId,

@@ -209,3 +209,58 @@ pub(super) fn delete_vault_document(
         .execute(params![vault.0, kind, name])?
         > 0)
 }
+
+/// Creates or replaces a deployment document. The name keeps the spelling it was first
+/// written with.
+pub(super) fn put_deployment_document(
+    conn: &Connection,
+    kind: &str,
+    name: &str,
+    document: &[u8],
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO deployment_documents (kind, name, document) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (kind, name) DO UPDATE SET document = excluded.document",
+    )?
+    .execute(params![kind, name, document])?;
+    Ok(())
+}
+
+pub(super) fn get_deployment_document(
+    conn: &Connection,
+    kind: &str,
+    name: &str,
+) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT name, document FROM deployment_documents WHERE kind = ?1 AND name = ?2",
+        )?
+        .query_row(params![kind, name], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
+pub(super) fn list_deployment_documents(
+    conn: &Connection,
+    kind: &str,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT name, document FROM deployment_documents WHERE kind = ?1 ORDER BY name",
+    )?;
+    let mut rows = stmt.query(params![kind])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push((row.get(0)?, row.get(1)?));
+    }
+    Ok(out)
+}
+
+pub(super) fn delete_deployment_document(
+    conn: &Connection,
+    kind: &str,
+    name: &str,
+) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("DELETE FROM deployment_documents WHERE kind = ?1 AND name = ?2")?
+        .execute(params![kind, name])?
+        > 0)
+}

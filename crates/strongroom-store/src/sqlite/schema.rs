@@ -159,6 +159,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 6: no schema change. Deleted rows are zeroed from here on (`secure_delete`); a file
     // older than this is vacuumed once when it is migrated (`scrub_free_pages`).
     "-- secure_delete from here on",
+    // 7: documents of the deployment itself, not of one vault (ARM resource groups, later role
+    // definitions and assignments): JSON a layer above writes and reads whole.
+    r"
+    CREATE TABLE deployment_documents (
+        kind     TEXT NOT NULL,
+        name     TEXT NOT NULL COLLATE NOCASE,
+        document BLOB NOT NULL,
+        PRIMARY KEY (kind, name)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The first schema version written with `secure_delete` on.
