@@ -93,8 +93,9 @@ pub(crate) enum HostTarget<'a> {
     Login(&'static AzureCloud),
     /// `169.254.169.254`: the managed-identity token endpoint.
     Imds,
-    /// One of Azure's Resource Manager hosts: the management API's ARM routes only.
-    Management,
+    /// One of Azure's Resource Manager hosts: the management API's ARM routes only, answered
+    /// with that cloud's names (vault URIs).
+    Management(&'static AzureCloud),
     /// One of Microsoft Graph's hosts: the management API's Graph routes only.
     Graph,
     Service,
@@ -182,11 +183,11 @@ pub(crate) fn route<'a>(config: &ApiConfig, host: Option<&'a str>) -> HostTarget
     if name == IMDS_HOST {
         return HostTarget::Imds;
     }
-    if AZURE_CLOUDS
+    if let Some(cloud) = AZURE_CLOUDS
         .iter()
-        .any(|cloud| cloud.management_host == name)
+        .find(|cloud| cloud.management_host == name)
     {
-        return HostTarget::Management;
+        return HostTarget::Management(cloud);
     }
     if AZURE_CLOUDS.iter().any(|cloud| cloud.graph_host == name) {
         return HostTarget::Graph;
@@ -361,11 +362,11 @@ mod tests {
         assert_eq!(route(&c, Some("169.254.169.254:80")), HostTarget::Imds);
         assert_eq!(
             route(&c, Some("management.azure.com")),
-            HostTarget::Management
+            HostTarget::Management(&AZURE_CLOUDS[0])
         );
         assert_eq!(
             route(&c, Some("management.usgovcloudapi.net:443")),
-            HostTarget::Management
+            HostTarget::Management(&AZURE_CLOUDS[2])
         );
         assert_eq!(route(&c, Some("graph.microsoft.com")), HostTarget::Graph);
         assert_eq!(

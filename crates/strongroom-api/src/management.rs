@@ -5,19 +5,34 @@
 
 use crate::body::read_body;
 use crate::error::ApiError;
+use crate::host::AzureCloud;
 use crate::pipeline::authenticate;
 use crate::state::AppState;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use strongroom_model::Caller;
 
 /// Which route tables a host offers: Azure's ARM and Graph hosts (transparent mode) each serve
 /// only their own; the deployment's service host serves all three.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Surface {
-    Arm,
+    /// A cloud's Resource Manager host: what `az` and the management SDKs reach.
+    Arm(&'static AzureCloud),
     Graph,
+    /// The deployment's own host: Strongroom's CLI.
     Service,
+}
+
+/// A management request, taken apart once.
+pub(crate) struct Incoming<'a> {
+    pub(crate) state: &'a AppState,
+    pub(crate) caller: &'a Caller,
+    pub(crate) method: &'a Method,
+    pub(crate) path: &'a str,
+    pub(crate) segments: &'a [&'a str],
+    pub(crate) query: Option<&'a str>,
+    pub(crate) body: &'a [u8],
 }
 
 pub(crate) async fn handle(
@@ -50,13 +65,26 @@ pub(crate) async fn handle(
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let body = read_body(&parts.headers, body).await?;
     let method = &parts.method;
-    if surface != Surface::Graph
-        && let Some(answer) =
-            crate::arm::route(state, &caller, method, &path, &segments, &body).await
+    let arm_cloud = match surface {
+        Surface::Arm(cloud) => Some(Some(cloud)),
+        Surface::Service => Some(None),
+        Surface::Graph => None,
+    };
+    let incoming = Incoming {
+        state,
+        caller: &caller,
+        method,
+        path: &path,
+        segments: &segments,
+        query: parts.uri.query(),
+        body: &body,
+    };
+    if let Some(cloud) = arm_cloud
+        && let Some(answer) = crate::arm::route(&incoming, cloud).await
     {
         return answer;
     }
-    if surface != Surface::Arm
+    if !matches!(surface, Surface::Arm(_))
         && let Some(answer) = crate::graph::route(state, method, &segments, &body).await
     {
         return answer;

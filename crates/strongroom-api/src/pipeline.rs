@@ -64,11 +64,10 @@ where
             .into_response(),
             // Boxed: the identity and management futures are large, and every request's
             // future (the hot vault GETs' too) would otherwise be as large as the largest.
-            HostTarget::Management | HostTarget::Graph => {
-                let surface = if target == HostTarget::Graph {
-                    crate::management::Surface::Graph
-                } else {
-                    crate::management::Surface::Arm
+            HostTarget::Management(_) | HostTarget::Graph => {
+                let surface = match target {
+                    HostTarget::Management(cloud) => crate::management::Surface::Arm(cloud),
+                    _ => crate::management::Surface::Graph,
                 };
                 Box::pin(crate::management::handle(
                     &state,

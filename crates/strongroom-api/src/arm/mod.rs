@@ -6,11 +6,15 @@
 
 mod access_policies;
 mod identities;
+mod resource_groups;
+mod resources;
 mod subscriptions;
 mod vaults;
 mod virtual_machines;
 
 use crate::error::ApiError;
+use crate::host::AzureCloud;
+use crate::management::Incoming;
 use crate::state::AppState;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
@@ -28,6 +32,11 @@ pub(crate) struct ArmRequest<'a> {
     pub(crate) path: &'a str,
     /// The resource group the path names, or [`DEFAULT_RESOURCE_GROUP`].
     pub(crate) resource_group: &'a str,
+    /// Whether the path names a resource group (lists are then of that group only).
+    pub(crate) group_named: bool,
+    /// The cloud whose Resource Manager host the request came to (transparent mode): answers
+    /// use its names (`https://{vault}.vault.azure.net/`). `None` on the deployment's host.
+    pub(crate) cloud: Option<&'static AzureCloud>,
     /// What follows the resource type: the resource name, then any child segments.
     pub(crate) tail: &'a [&'a str],
     pub(crate) body: &'a [u8],
@@ -48,13 +57,30 @@ impl ArmRequest<'_> {
 /// (`/subscriptions/{sub}[/resourceGroups/{rg}]/providers/{provider}/{type}/…`); `None` when
 /// they are not one.
 pub(crate) async fn route(
-    state: &AppState,
-    caller: &Caller,
-    method: &Method,
-    path: &str,
-    segments: &[&str],
-    body: &[u8],
+    incoming: &Incoming<'_>,
+    cloud: Option<&'static AzureCloud>,
 ) -> Option<Result<Response, ApiError>> {
+    let Incoming {
+        state,
+        caller,
+        method,
+        path,
+        segments,
+        query,
+        body,
+    } = *incoming;
+    if let Some(answer) = resource_groups::route(state, method, segments, body, cloud).await {
+        return Some(answer);
+    }
+    if let [subscriptions, _sub, resources] = segments
+        && subscriptions.eq_ignore_ascii_case("subscriptions")
+        && resources.eq_ignore_ascii_case("resources")
+    {
+        return Some(match *method {
+            Method::GET => resources::list(state, query, cloud).await,
+            _ => Err(ApiError::MethodNotAllowed(method.to_string())),
+        });
+    }
     match (segments, method) {
         (["subscriptions"], &Method::GET) => return Some(subscriptions::list(state)),
         (["subscriptions", id], &Method::GET) => return Some(subscriptions::show(state, id)),
@@ -71,6 +97,8 @@ pub(crate) async fn route(
         method,
         path,
         resource_group: resource_group.unwrap_or(DEFAULT_RESOURCE_GROUP),
+        group_named: resource_group.is_some(),
+        cloud,
         tail,
         body,
     };

@@ -1,19 +1,25 @@
 //! `Microsoft.KeyVault/vaults`: create (with the creator's access policy when none is given),
-//! show, list and delete a vault; its certificate events (Strongroom's own).
+//! show, list (in the subscription or one resource group) and delete a vault; its certificate
+//! events (Strongroom's own).
+//!
+//! A vault's place in ARM (resource group, location, tags) is a vault document (`arm`), so it
+//! goes with the vault; vaults made before it existed are in the default group.
 
+use super::resource_groups;
 use super::{ArmRequest, DEFAULT_RESOURCE_GROUP, access_policies, arm_error, resource_not_found};
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
+use crate::host::AzureCloud;
 use crate::state::AppState;
 use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use strongroom_authz::{AccessPolicy, parse_permission_set};
 use strongroom_model::{
-    Caller, CertificatePermission, KeyPermission, ObjectId, ObjectKind, PermissionSet,
-    SecretPermission, TenantId, VaultName,
+    CertificatePermission, KeyPermission, ObjectId, ObjectKind, PermissionSet, SecretPermission,
+    TenantId, VaultName,
 };
 use strongroom_vault::{Vault, VaultSku, vaults};
 
@@ -22,13 +28,14 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
     let state = request.state;
     let rg = request.resource_group;
     match (request.tail, request.method.clone()) {
-        ([], Method::GET) => list_vaults(state).await,
-        ([name], Method::PUT) => put_vault(state, request.caller, rg, name, request.body).await,
+        ([], Method::GET) => list_vaults(request).await,
+        ([name], Method::PUT) => put_vault(request, name).await,
         ([name], Method::GET) => {
             let vault = find_vault(state, rg, name).await?;
+            let placement = placement(state, &vault).await?;
             Ok(json_response(
                 StatusCode::OK,
-                &vault_resource(state, &vault),
+                &vault_resource(state, &vault, &placement, request.cloud),
             ))
         }
         // Strongroom's own: the events certificates' EmailContacts actions recorded
@@ -126,23 +133,76 @@ pub(super) fn policy_json(policy: &AccessPolicy) -> Value {
     })
 }
 
-fn vault_resource(state: &AppState, vault: &Vault) -> Value {
+/// Where a vault is in ARM.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Placement {
+    pub(super) resource_group: String,
+    pub(super) location: String,
+    #[serde(default)]
+    pub(super) tags: Map<String, Value>,
+}
+
+/// The vault document that holds a vault's [`Placement`].
+const PLACEMENT: (&str, &str) = ("arm", "placement");
+
+async fn placement(state: &AppState, vault: &Vault) -> Result<Placement, ApiError> {
+    let stored = state
+        .store
+        .get_vault_document(vault.id, PLACEMENT.0, PLACEMENT.1)
+        .await
+        .map_err(ApiError::internal)?;
+    match stored {
+        Some(document) => serde_json::from_slice(&document).map_err(ApiError::internal),
+        None => Ok(Placement {
+            resource_group: DEFAULT_RESOURCE_GROUP.to_owned(),
+            location: "local".to_owned(),
+            tags: Map::new(),
+        }),
+    }
+}
+
+async fn store_placement(
+    state: &AppState,
+    vault: &Vault,
+    placement: &Placement,
+) -> Result<(), ApiError> {
+    let document = serde_json::to_vec(placement).map_err(ApiError::internal)?;
+    state
+        .store
+        .put_vault_document(vault.id, PLACEMENT.0, PLACEMENT.1, document)
+        .await
+        .map_err(ApiError::internal)
+}
+
+fn vault_resource(
+    state: &AppState,
+    vault: &Vault,
+    placement: &Placement,
+    cloud: Option<&AzureCloud>,
+) -> Value {
     let config = &state.config;
     let policies: Vec<Value> = vault.policies.iter().map(policy_json).collect();
+    // On a cloud's Resource Manager host the vault is at that cloud's name (transparent mode
+    // serves it); on the deployment's host, at the deployment's.
+    let vault_uri = match cloud {
+        Some(cloud) => format!("https://{}.{}/", vault.name, cloud.vault_suffix),
+        None => config.vault_uri(vault.name.as_str()),
+    };
     json!({
         "id": format!(
-            "/subscriptions/{}/resourceGroups/{DEFAULT_RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{}",
-            config.subscription_id, vault.name
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.KeyVault/vaults/{}",
+            config.subscription_id, placement.resource_group, vault.name
         ),
         "name": vault.name.as_str(),
         "type": "Microsoft.KeyVault/vaults",
-        "location": "local",
-        "tags": {},
+        "location": placement.location,
+        "tags": placement.tags,
         "properties": {
             "tenantId": vault.tenant_id.0,
             "sku": {"family": "A", "name": vault.sku.as_str()},
             "accessPolicies": policies,
-            "vaultUri": config.vault_uri(vault.name.as_str()),
+            "vaultUri": vault_uri,
             "enabledForDeployment": false,
             "enableSoftDelete": true,
             "softDeleteRetentionInDays": vault.retention_days,
@@ -153,15 +213,45 @@ fn vault_resource(state: &AppState, vault: &Vault) -> Value {
     })
 }
 
-async fn list_vaults(state: &AppState) -> Result<Response, ApiError> {
-    let all = vaults::list(&state.vaults).await?;
-    let value: Vec<Value> = all.iter().map(|v| vault_resource(state, v)).collect();
+/// Every vault with its placement, in the named resource group only when the path names one.
+pub(super) async fn placed_vaults(
+    state: &AppState,
+    group: Option<&str>,
+) -> Result<Vec<(Vault, Placement)>, ApiError> {
+    let mut placed = Vec::new();
+    for vault in vaults::list(&state.vaults).await? {
+        let placement = placement(state, &vault).await?;
+        if group.is_none_or(|group| placement.resource_group.eq_ignore_ascii_case(group)) {
+            placed.push((vault, placement));
+        }
+    }
+    Ok(placed)
+}
+
+/// Deletes every vault of resource group `group` (the group's own deletion).
+pub(super) async fn delete_in_group(state: &AppState, group: &str) -> Result<(), ApiError> {
+    for (vault, _) in placed_vaults(state, Some(group)).await? {
+        vaults::delete(&state.vaults, &vault.name).await?;
+    }
+    Ok(())
+}
+
+async fn list_vaults(request: &ArmRequest<'_>) -> Result<Response, ApiError> {
+    let state = request.state;
+    let group = request.group_named.then_some(request.resource_group);
+    let value: Vec<Value> = placed_vaults(state, group)
+        .await?
+        .iter()
+        .map(|(vault, placement)| vault_resource(state, vault, placement, request.cloud))
+        .collect();
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct VaultPutBody {
+    location: Option<String>,
+    tags: Option<Map<String, Value>>,
     #[serde(default)]
     properties: VaultPutProperties,
 }
@@ -181,13 +271,8 @@ struct SkuBody {
     name: Option<String>,
 }
 
-async fn put_vault(
-    state: &AppState,
-    caller: &Caller,
-    rg: &str,
-    name: &str,
-    body: &[u8],
-) -> Result<Response, ApiError> {
+async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, ApiError> {
+    let (state, caller, body) = (request.state, request.caller, request.body);
     let vault_name = VaultName::parse(name).map_err(|err| {
         arm_error(
             StatusCode::BAD_REQUEST,
@@ -213,12 +298,26 @@ async fn put_vault(
             Some(policies) => vaults::set_policies(&state.vaults, &existing, policies).await?,
             None => existing,
         };
-        let _ = rg;
+        let mut placement = placement(state, &vault).await?;
+        if let Some(tags) = put.tags {
+            placement.tags = tags;
+            store_placement(state, &vault, &placement).await?;
+        }
         return Ok(json_response(
             StatusCode::OK,
-            &vault_resource(state, &vault),
+            &vault_resource(state, &vault, &placement, request.cloud),
         ));
     }
+    // Resource Manager (what `az` reaches) creates only in a group that exists; Strongroom's
+    // own CLI names a group without creating it first.
+    let resource_group = if request.cloud.is_some() {
+        resource_groups::find(state, request.resource_group)
+            .await?
+            .ok_or_else(|| resource_groups::not_found(request.resource_group))?
+            .0
+    } else {
+        resource_groups::ensure(state, request.resource_group).await?
+    };
     let retention_days = put.properties.soft_delete_retention_in_days.unwrap_or(90);
     if !(7..=90).contains(&retention_days) {
         return Err(arm_error(
@@ -265,8 +364,16 @@ async fn put_vault(
         policies,
     )
     .await?;
+    let placement = Placement {
+        resource_group,
+        location: put
+            .location
+            .map_or_else(|| "local".to_owned(), |l| l.to_ascii_lowercase()),
+        tags: put.tags.unwrap_or_default(),
+    };
+    store_placement(state, &vault, &placement).await?;
     Ok(json_response(
         StatusCode::CREATED,
-        &vault_resource(state, &vault),
+        &vault_resource(state, &vault, &placement, request.cloud),
     ))
 }
