@@ -1,8 +1,9 @@
 //! What only the deployment administrator may do, and what is off unless asked for.
 //!
 //! - `a_principal_that_is_not_admin_gets_403_on_every_management_route`: a table of every
-//!   route of the management API (`strongroom-api/src/management.rs`: ARM vaults, access
-//!   policies, certificate events, user-assigned identities, hosts' system-assigned
+//!   route of the management API (`strongroom-api/src/management.rs`: ARM subscriptions,
+//!   resource groups, the generic resource list, vaults, access policies, certificate events,
+//!   user-assigned identities, hosts' system-assigned
 //!   identities, Graph service principals and their credentials, the dev clock). A service
 //!   principal the administrator created, with a valid token for the management and for the
 //!   Graph audience, gets 403 `AuthorizationFailed` on each; then the administrator gets
@@ -142,7 +143,28 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
         "permissions": {"secrets": ["get", "list", "set"], "keys": [], "certificates": []},
     }]}});
     let sp = "/v1.0/servicePrincipals";
+    let groups = format!("/subscriptions/{sub}/resourcegroups");
     let table = [
+        route("GET", "/subscriptions".to_owned(), None, 200),
+        route("GET", format!("/subscriptions/{sub}"), None, 200),
+        route(
+            "GET",
+            format!(
+                "/subscriptions/{sub}/resources?$filter=resourceType%20eq%20'Microsoft.KeyVault/vaults'"
+            ),
+            None,
+            200,
+        ),
+        route("GET", groups.clone(), None, 200),
+        route(
+            "PUT",
+            format!("{groups}/rgmade"),
+            Some(json!({"location": "westeurope"})),
+            201,
+        ),
+        route("GET", format!("{groups}/rgmade"), None, 200),
+        route("HEAD", format!("{groups}/rgmade"), None, 204),
+        route("DELETE", format!("{groups}/rgmade"), None, 200),
         route(
             "GET",
             format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults"),
@@ -280,6 +302,9 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             let response = management(&server, &token, row.method, &path, row.body.as_ref()).await;
             let what = format!("non-admin ({scope}) {} {path}", row.method);
             assert_eq!(response.status, StatusCode::FORBIDDEN, "{what}: {response}");
+            if row.method == "HEAD" {
+                continue; // no body to read the code from
+            }
             let (code, message) = response.azure_error();
             assert_eq!(code, "AuthorizationFailed", "{what}: {response}");
             assert!(message.contains(&caller.app_id), "{what}: {message}");
