@@ -15,6 +15,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod rbac;
+
 use std::marker::PhantomData;
 use std::sync::Arc;
 use strongroom_model::{
