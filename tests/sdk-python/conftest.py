@@ -167,3 +167,8 @@ def admin_token(server: StrongroomServer, sdk_env: dict[str, str]):
 # No test may be skipped or expected to fail: no_skips.py (shared with tests/az).
 
 pytest_plugins = ["no_skips"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    binary = os.environ.get("STRONGROOM_BIN", "(STRONGROOM_BIN unset)")
+    return f"strongroom binary: {binary}; python {sys.version.split()[0]}"

@@ -40,7 +40,3 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         for line in _NOT_RUN:
             terminalreporter.line(line, red=True)
 
-
-def pytest_report_header(config: pytest.Config) -> str:
-    binary = os.environ.get("STRONGROOM_BIN", "(STRONGROOM_BIN unset)")
-    return f"strongroom binary: {binary}; python {sys.version.split()[0]}"

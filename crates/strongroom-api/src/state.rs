@@ -46,14 +46,18 @@ impl ApiConfig {
     }
 
     pub fn management_audiences(&self) -> Vec<String> {
-        vec![
-            "https://management.azure.com".to_owned(),
-            "https://management.azure.com/".to_owned(),
-            "https://management.core.windows.net".to_owned(),
-            "https://management.core.windows.net/".to_owned(),
-            "https://graph.microsoft.com".to_owned(),
-            format!("https://management.{}", self.domain),
-        ]
+        // Each cloud's Resource Manager and Graph resources, with and without the trailing
+        // slash (`az` asks for `https://management.core.windows.net/` and, for Graph,
+        // `https://graph.microsoft.com/`).
+        let resources = crate::host::AZURE_CLOUDS
+            .iter()
+            .flat_map(|cloud| [cloud.management_host, cloud.graph_host])
+            .chain(["management.core.windows.net"])
+            .map(|host| format!("https://{host}"));
+        resources
+            .flat_map(|resource| [format!("{resource}/"), resource])
+            .chain([format!("https://management.{}", self.domain)])
+            .collect()
     }
 
     pub fn vault_uri(&self, vault: &str) -> String {

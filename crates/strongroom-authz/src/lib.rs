@@ -15,6 +15,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod builtin_roles;
 pub mod rbac;
 
 use std::marker::PhantomData;

@@ -20,6 +20,11 @@ pub struct RoleDefinition {
     /// The GUID, the last segment of `id`: what assignments are matched on.
     pub name: String,
     pub role_name: String,
+    pub description: String,
+    /// Azure's own (`BuiltInRole`), or made by someone (`CustomRole`).
+    pub builtin: bool,
+    /// Where the role may be assigned (`/` for built-in roles).
+    pub assignable_scopes: Vec<String>,
     pub actions: Vec<String>,
     pub not_actions: Vec<String>,
     pub data_actions: Vec<String>,
@@ -145,6 +150,9 @@ mod tests {
             id: format!("/providers/Microsoft.Authorization/roleDefinitions/{name}"),
             name: name.to_owned(),
             role_name: name.to_owned(),
+            description: String::new(),
+            builtin: false,
+            assignable_scopes: vec!["/".to_owned()],
             actions: Vec::new(),
             not_actions: Vec::new(),
             data_actions: data_actions.iter().map(|a| (*a).to_owned()).collect(),

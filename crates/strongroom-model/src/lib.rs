@@ -32,4 +32,4 @@ pub use permission::{
     CertificatePermission, KeyPermission, Permission, PermissionSet, SecretPermission,
 };
 pub use secret::{Sealed, SecretBytes, SecretValue};
-pub use time::{Clock, ManualClock, SystemClock, UnixTime};
+pub use time::{Clock, ManualClock, SystemClock, UnixTime, civil_from_days};

@@ -5,6 +5,7 @@
 //! `Microsoft.Compute/virtualMachines`; and the deployment's subscription and tenant. Errors are ARM-shaped: `{"error":{"code","message"}}`.
 
 mod access_policies;
+mod authorization;
 mod identities;
 mod resource_groups;
 mod resources;
@@ -69,6 +70,9 @@ pub(crate) async fn route(
         query,
         body,
     } = *incoming;
+    if let Some(path) = authorization::parse(segments) {
+        return Some(authorization::route(state, caller, method, &path, query, body).await);
+    }
     if let Some(answer) = resource_groups::route(state, method, segments, body, cloud).await {
         return Some(answer);
     }

@@ -1,0 +1,622 @@
+//! `Microsoft.Authorization`: role definitions (Azure's built-in roles and custom ones) and role
+//! assignments, at any scope ARM knows: the subscription, a resource group, a vault, or one
+//! object of a vault (`…/vaults/V/secrets/NAME`). Paths are
+//! `{scope}/providers/Microsoft.Authorization/{roleDefinitions|roleAssignments}[/{guid}]`.
+//!
+//! Both are deployment documents; built-in roles are code (`strongroom_authz::builtin_roles`)
+//! and cannot be changed or deleted. The decision itself is `strongroom_authz::rbac`.
+
+use super::arm_error;
+use crate::body::parse_json;
+use crate::error::{ApiError, json_response};
+use crate::state::AppState;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use strongroom_authz::builtin_roles::BUILTIN_ROLES;
+use strongroom_authz::rbac::{RoleDefinition, scope_covers};
+use strongroom_model::Caller;
+
+const ASSIGNMENTS: &str = "roleAssignments";
+const DEFINITIONS: &str = "roleDefinitions";
+const PROVIDER: &str = "Microsoft.Authorization";
+
+/// A request under `{scope}/providers/Microsoft.Authorization/…`.
+pub(super) struct AuthorizationPath<'a> {
+    /// `/subscriptions/…` up to (not including) `/providers/Microsoft.Authorization`; `/` for
+    /// the root.
+    scope: String,
+    kind: &'a str,
+    name: Option<&'a str>,
+}
+
+/// Splits `segments` at their last `providers/Microsoft.Authorization/{kind}`; `None` when the
+/// path is not an authorization path.
+pub(super) fn parse<'a>(segments: &[&'a str]) -> Option<AuthorizationPath<'a>> {
+    let at = segments.windows(2).rposition(|pair| {
+        pair[0].eq_ignore_ascii_case("providers") && pair[1].eq_ignore_ascii_case(PROVIDER)
+    })?;
+    let (kind, name) = match &segments[at + 2..] {
+        [kind] => (*kind, None),
+        [kind, name] => (*kind, Some(*name)),
+        _ => return None,
+    };
+    let scope = format!("/{}", segments[..at].join("/"));
+    Some(AuthorizationPath { scope, kind, name })
+}
+
+/// What is stored of an assignment; its GUID is the document's name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredAssignment {
+    principal_id: String,
+    principal_type: String,
+    /// The role definition's GUID.
+    role: String,
+    scope: String,
+    created_on: String,
+    created_by: String,
+}
+
+/// What is stored of a custom role; its GUID is the document's name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredRole {
+    role_name: String,
+    #[serde(default)]
+    description: String,
+    permissions: Vec<PermissionsBody>,
+    assignable_scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PermissionsBody {
+    #[serde(default)]
+    actions: Vec<String>,
+    #[serde(default)]
+    not_actions: Vec<String>,
+    #[serde(default)]
+    data_actions: Vec<String>,
+    #[serde(default)]
+    not_data_actions: Vec<String>,
+}
+
+pub(super) async fn route(
+    state: &AppState,
+    caller: &Caller,
+    method: &Method,
+    path: &AuthorizationPath<'_>,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let kind = path.kind;
+    match (kind, path.name, method) {
+        (k, None, &Method::GET) if k.eq_ignore_ascii_case(ASSIGNMENTS) => {
+            list_assignments(state, &path.scope, query).await
+        }
+        (k, Some(name), &Method::PUT) if k.eq_ignore_ascii_case(ASSIGNMENTS) => {
+            put_assignment(state, caller, &path.scope, name, body).await
+        }
+        (k, Some(name), &Method::GET) if k.eq_ignore_ascii_case(ASSIGNMENTS) => {
+            let (name, stored) = find_assignment(state, name)
+                .await?
+                .ok_or_else(|| assignment_not_found(name))?;
+            Ok(json_response(
+                StatusCode::OK,
+                &assignment_json(state, &name, &stored),
+            ))
+        }
+        (k, Some(name), &Method::DELETE) if k.eq_ignore_ascii_case(ASSIGNMENTS) => {
+            delete_assignment(state, name).await
+        }
+        (k, None, &Method::GET) if k.eq_ignore_ascii_case(DEFINITIONS) => {
+            list_definitions(state, &path.scope, query).await
+        }
+        (k, Some(name), &Method::GET) if k.eq_ignore_ascii_case(DEFINITIONS) => {
+            let role = find_role(state, name)
+                .await?
+                .ok_or_else(|| role_not_found(name))?;
+            Ok(json_response(StatusCode::OK, &role_json(state, &role)))
+        }
+        (k, Some(name), &Method::PUT) if k.eq_ignore_ascii_case(DEFINITIONS) => {
+            put_definition(state, name, body).await
+        }
+        (k, Some(name), &Method::DELETE) if k.eq_ignore_ascii_case(DEFINITIONS) => {
+            delete_definition(state, name).await
+        }
+        (k, _, _) if k.eq_ignore_ascii_case(ASSIGNMENTS) || k.eq_ignore_ascii_case(DEFINITIONS) => {
+            Err(ApiError::MethodNotAllowed(method.to_string()))
+        }
+        _ => Err(super::not_served(&format!(
+            "{}/providers/{PROVIDER}/{kind}",
+            path.scope
+        ))),
+    }
+}
+
+fn assignment_not_found(name: &str) -> ApiError {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "RoleAssignmentNotFound",
+        format!("The role assignment '{name}' is not found."),
+    )
+}
+
+fn role_not_found(name: &str) -> ApiError {
+    arm_error(
+        StatusCode::NOT_FOUND,
+        "RoleDefinitionDoesNotExist",
+        format!("The specified role definition with ID '{name}' does not exist."),
+    )
+}
+
+/// The GUID at the end of a role definition id (or the GUID itself).
+fn role_guid(id: &str) -> &str {
+    id.trim_end_matches('/').rsplit('/').next().unwrap_or(id)
+}
+
+fn role_id(state: &AppState, guid: &str) -> String {
+    format!(
+        "/subscriptions/{}/providers/{PROVIDER}/roleDefinitions/{guid}",
+        state.config.subscription_id
+    )
+}
+
+/// Every role: the built-in ones, then the custom ones.
+pub(crate) async fn all_roles(state: &AppState) -> Result<Vec<RoleDefinition>, ApiError> {
+    let mut roles: Vec<RoleDefinition> = BUILTIN_ROLES.iter().map(|r| r.definition()).collect();
+    for (name, document) in state
+        .store
+        .list_deployment_documents(DEFINITIONS)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        let stored: StoredRole = serde_json::from_slice(&document).map_err(ApiError::internal)?;
+        roles.push(custom_definition(&name, &stored));
+    }
+    Ok(roles)
+}
+
+fn custom_definition(name: &str, stored: &StoredRole) -> RoleDefinition {
+    let mut role = RoleDefinition {
+        id: format!("/providers/{PROVIDER}/roleDefinitions/{name}"),
+        name: name.to_owned(),
+        role_name: stored.role_name.clone(),
+        description: stored.description.clone(),
+        builtin: false,
+        assignable_scopes: stored.assignable_scopes.clone(),
+        actions: Vec::new(),
+        not_actions: Vec::new(),
+        data_actions: Vec::new(),
+        not_data_actions: Vec::new(),
+    };
+    for permissions in &stored.permissions {
+        role.actions.extend(permissions.actions.iter().cloned());
+        role.not_actions
+            .extend(permissions.not_actions.iter().cloned());
+        role.data_actions
+            .extend(permissions.data_actions.iter().cloned());
+        role.not_data_actions
+            .extend(permissions.not_data_actions.iter().cloned());
+    }
+    role
+}
+
+async fn find_role(state: &AppState, guid: &str) -> Result<Option<RoleDefinition>, ApiError> {
+    let guid = role_guid(guid);
+    if let Some(builtin) = BUILTIN_ROLES
+        .iter()
+        .find(|role| role.id.eq_ignore_ascii_case(guid))
+    {
+        return Ok(Some(builtin.definition()));
+    }
+    let stored = state
+        .store
+        .get_deployment_document(DEFINITIONS, guid)
+        .await
+        .map_err(ApiError::internal)?;
+    match stored {
+        Some((name, document)) => {
+            let stored: StoredRole =
+                serde_json::from_slice(&document).map_err(ApiError::internal)?;
+            Ok(Some(custom_definition(&name, &stored)))
+        }
+        None => Ok(None),
+    }
+}
+
+fn role_json(state: &AppState, role: &RoleDefinition) -> Value {
+    json!({
+        "id": role_id(state, &role.name),
+        "name": role.name,
+        "type": "Microsoft.Authorization/roleDefinitions",
+        "properties": {
+            "roleName": role.role_name,
+            "type": if role.builtin { "BuiltInRole" } else { "CustomRole" },
+            "description": role.description,
+            "assignableScopes": role.assignable_scopes,
+            "permissions": [{
+                "actions": role.actions,
+                "notActions": role.not_actions,
+                "dataActions": role.data_actions,
+                "notDataActions": role.not_data_actions,
+            }],
+            "createdOn": null,
+            "updatedOn": null,
+            "createdBy": null,
+            "updatedBy": null,
+        },
+    })
+}
+
+/// `$filter` values of the shape `field eq 'value'` (the CLI's), by field.
+fn filter_value(query: Option<&str>, field: &str) -> Option<String> {
+    let filter = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(key, _)| key == "$filter")?
+        .1
+        .into_owned();
+    filter.split(" and ").find_map(|clause| {
+        let (name, value) = clause.trim().split_once(" eq ")?;
+        name.trim()
+            .eq_ignore_ascii_case(field)
+            .then(|| value.trim().trim_matches('\'').to_owned())
+    })
+}
+
+fn has_filter(query: Option<&str>, word: &str) -> bool {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .any(|(key, value)| key == "$filter" && value.to_ascii_lowercase().contains(word))
+}
+
+async fn list_definitions(
+    state: &AppState,
+    scope: &str,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
+    let wanted_name = filter_value(query, "roleName");
+    let custom_only =
+        filter_value(query, "type").is_some_and(|t| t.eq_ignore_ascii_case("CustomRole"));
+    let value: Vec<Value> = all_roles(state)
+        .await?
+        .iter()
+        .filter(|role| {
+            wanted_name
+                .as_deref()
+                .is_none_or(|name| role.role_name.eq_ignore_ascii_case(name))
+        })
+        .filter(|role| !custom_only || !role.builtin)
+        // A role is visible where it can be assigned: a scope at or below one of its
+        // assignable scopes.
+        .filter(|role| {
+            role.assignable_scopes.iter().any(|assignable| {
+                scope_covers(assignable, scope) || scope_covers(scope, assignable)
+            })
+        })
+        .map(|role| role_json(state, role))
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
+
+#[derive(Debug, Deserialize)]
+struct DefinitionBody {
+    properties: DefinitionProperties,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DefinitionProperties {
+    role_name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    permissions: Vec<PermissionsBody>,
+    #[serde(default)]
+    assignable_scopes: Vec<String>,
+}
+
+fn bad_request(code: &'static str, message: String) -> ApiError {
+    arm_error(StatusCode::BAD_REQUEST, code, message)
+}
+
+/// `PUT …/roleDefinitions/{guid}`: a custom role (201 new, 200 replaced); built-in roles and
+/// a second role of the same name are refused.
+async fn put_definition(state: &AppState, name: &str, body: &[u8]) -> Result<Response, ApiError> {
+    let guid = parse_guid(name)?;
+    if BUILTIN_ROLES
+        .iter()
+        .any(|r| r.id.eq_ignore_ascii_case(&guid))
+    {
+        return Err(arm_error(
+            StatusCode::FORBIDDEN,
+            "RoleDefinitionUpdateNotAllowed",
+            "Built-in role definitions cannot be changed.".to_owned(),
+        ));
+    }
+    let put: DefinitionBody = parse_json(body)?;
+    let properties = put.properties;
+    if properties.role_name.trim().is_empty() {
+        return Err(bad_request(
+            "InvalidRoleDefinition",
+            "The role name must not be empty.".to_owned(),
+        ));
+    }
+    if properties.assignable_scopes.is_empty() {
+        return Err(bad_request(
+            "InvalidRoleDefinition",
+            "The role definition must have at least one assignable scope.".to_owned(),
+        ));
+    }
+    let clash = all_roles(state).await?.into_iter().any(|role| {
+        role.role_name.eq_ignore_ascii_case(&properties.role_name)
+            && !role.name.eq_ignore_ascii_case(&guid)
+    });
+    if clash {
+        return Err(arm_error(
+            StatusCode::CONFLICT,
+            "RoleDefinitionWithSameNameExists",
+            format!(
+                "A custom role with the same name '{}' already exists in this directory.",
+                properties.role_name
+            ),
+        ));
+    }
+    let existed = find_role(state, &guid).await?.is_some();
+    let stored = StoredRole {
+        role_name: properties.role_name,
+        description: properties.description,
+        permissions: properties.permissions,
+        assignable_scopes: properties.assignable_scopes,
+    };
+    let document = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
+    state
+        .store
+        .put_deployment_document(DEFINITIONS, &guid, document)
+        .await
+        .map_err(ApiError::internal)?;
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json_response(
+        status,
+        &role_json(state, &custom_definition(&guid, &stored)),
+    ))
+}
+
+async fn delete_definition(state: &AppState, name: &str) -> Result<Response, ApiError> {
+    let guid = role_guid(name);
+    let Some(role) = find_role(state, guid).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    if role.builtin {
+        return Err(arm_error(
+            StatusCode::FORBIDDEN,
+            "RoleDefinitionUpdateNotAllowed",
+            "Built-in role definitions cannot be deleted.".to_owned(),
+        ));
+    }
+    let in_use = list_stored_assignments(state)
+        .await?
+        .iter()
+        .any(|(_, assignment)| assignment.role.eq_ignore_ascii_case(&role.name));
+    if in_use {
+        return Err(arm_error(
+            StatusCode::CONFLICT,
+            "RoleDefinitionHasAssignments",
+            "There are existing role assignments referencing this role.".to_owned(),
+        ));
+    }
+    state
+        .store
+        .delete_deployment_document(DEFINITIONS, &role.name)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(json_response(StatusCode::OK, &role_json(state, &role)))
+}
+
+fn parse_guid(text: &str) -> Result<String, ApiError> {
+    let valid = text.len() == 36
+        && text.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    if valid {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err(bad_request(
+            "InvalidRoleAssignmentId",
+            format!(
+                "The role assignment ID '{text}' is not valid. The role assignment ID must be a GUID."
+            ),
+        ))
+    }
+}
+
+async fn list_stored_assignments(
+    state: &AppState,
+) -> Result<Vec<(String, StoredAssignment)>, ApiError> {
+    let mut out = Vec::new();
+    for (name, document) in state
+        .store
+        .list_deployment_documents(ASSIGNMENTS)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        let stored: StoredAssignment =
+            serde_json::from_slice(&document).map_err(ApiError::internal)?;
+        out.push((name, stored));
+    }
+    Ok(out)
+}
+
+async fn find_assignment(
+    state: &AppState,
+    name: &str,
+) -> Result<Option<(String, StoredAssignment)>, ApiError> {
+    let stored = state
+        .store
+        .get_deployment_document(ASSIGNMENTS, name)
+        .await
+        .map_err(ApiError::internal)?;
+    stored
+        .map(|(name, document)| {
+            serde_json::from_slice(&document)
+                .map(|stored| (name, stored))
+                .map_err(ApiError::internal)
+        })
+        .transpose()
+}
+
+fn assignment_json(state: &AppState, name: &str, stored: &StoredAssignment) -> Value {
+    json!({
+        "id": format!("{}/providers/{PROVIDER}/roleAssignments/{name}", stored.scope.trim_end_matches('/')),
+        "name": name,
+        "type": "Microsoft.Authorization/roleAssignments",
+        "properties": {
+            "roleDefinitionId": role_id(state, &stored.role),
+            "principalId": stored.principal_id,
+            "principalType": stored.principal_type,
+            "scope": stored.scope,
+            "condition": null,
+            "conditionVersion": null,
+            "createdOn": stored.created_on,
+            "updatedOn": stored.created_on,
+            "createdBy": stored.created_by,
+            "updatedBy": stored.created_by,
+            "delegatedManagedIdentityResourceId": null,
+            "description": null,
+        },
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignmentBody {
+    properties: AssignmentProperties,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AssignmentProperties {
+    role_definition_id: String,
+    principal_id: String,
+    principal_type: Option<String>,
+}
+
+/// `PUT {scope}/…/roleAssignments/{guid}`: 201; the same principal, role and scope under
+/// another name is 409 `RoleAssignmentExists`, as in Azure.
+async fn put_assignment(
+    state: &AppState,
+    caller: &Caller,
+    scope: &str,
+    name: &str,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    let guid = parse_guid(name)?;
+    let put: AssignmentBody = parse_json(body)?;
+    let properties = put.properties;
+    let role = find_role(state, &properties.role_definition_id)
+        .await?
+        .ok_or_else(|| role_not_found(&properties.role_definition_id))?;
+    let principal_id = properties.principal_id.to_ascii_lowercase();
+    let known = state
+        .store
+        .get_principal_by_object_id(&principal_id)
+        .await
+        .map_err(ApiError::internal)?
+        .is_some();
+    if !known {
+        return Err(bad_request(
+            "PrincipalNotFound",
+            format!(
+                "Principal {} does not exist in the directory {}.",
+                principal_id.replace('-', ""),
+                state.config.tenant_id
+            ),
+        ));
+    };
+    let scope = scope.trim_end_matches('/').to_owned();
+    let existing = list_stored_assignments(state).await?;
+    if let Some((same_name, _)) = existing.iter().find(|(_, a)| {
+        a.principal_id.eq_ignore_ascii_case(&principal_id)
+            && a.role.eq_ignore_ascii_case(&role.name)
+            && a.scope.eq_ignore_ascii_case(&scope)
+    }) && !same_name.eq_ignore_ascii_case(&guid)
+    {
+        return Err(arm_error(
+            StatusCode::CONFLICT,
+            "RoleAssignmentExists",
+            format!(
+                "The role assignment already exists. The ID of the existing role assignment is {same_name}."
+            ),
+        ));
+    }
+    // Managed identities are service principals to Graph and to role assignments alike.
+    let principal_type = properties
+        .principal_type
+        .unwrap_or_else(|| "ServicePrincipal".to_owned());
+    let stored = StoredAssignment {
+        principal_id,
+        principal_type,
+        role: role.name.clone(),
+        scope,
+        created_on: state.vaults.now().rfc3339(),
+        created_by: caller.object_id.0.clone(),
+    };
+    let document = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
+    state
+        .store
+        .put_deployment_document(ASSIGNMENTS, &guid, document)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &assignment_json(state, &guid, &stored),
+    ))
+}
+
+/// `DELETE …/roleAssignments/{guid}`: 200 with the assignment; 204 when there was none.
+async fn delete_assignment(state: &AppState, name: &str) -> Result<Response, ApiError> {
+    let Some((name, stored)) = find_assignment(state, name).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    state
+        .store
+        .delete_deployment_document(ASSIGNMENTS, &name)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(json_response(
+        StatusCode::OK,
+        &assignment_json(state, &name, &stored),
+    ))
+}
+
+/// `GET {scope}/…/roleAssignments`: the assignments at, above and below the scope;
+/// `$filter=atScope()` keeps those at or above; `principalId eq '…'` one principal's.
+async fn list_assignments(
+    state: &AppState,
+    scope: &str,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
+    let at_scope = has_filter(query, "atscope()");
+    let principal = filter_value(query, "principalId");
+    let value: Vec<Value> = list_stored_assignments(state)
+        .await?
+        .iter()
+        .filter(|(_, a)| {
+            scope_covers(&a.scope, scope) || (!at_scope && scope_covers(scope, &a.scope))
+        })
+        .filter(|(_, a)| {
+            principal
+                .as_deref()
+                .is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p))
+        })
+        .map(|(name, stored)| assignment_json(state, name, stored))
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
