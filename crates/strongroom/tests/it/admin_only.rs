@@ -2,7 +2,7 @@
 //!
 //! - `a_principal_that_is_not_admin_gets_403_on_every_management_route`: a table of every
 //!   route of the management API (`strongroom-api/src/management.rs`: ARM subscriptions,
-//!   resource groups, the generic resource list, vaults, access policies, certificate events,
+//!   resource groups, the generic resource list, role definitions and assignments, vaults, access policies, certificate events,
 //!   user-assigned identities, hosts' system-assigned
 //!   identities, Graph service principals and their credentials, the dev clock). A service
 //!   principal the administrator created, with a valid token for the management and for the
@@ -27,6 +27,8 @@ use tokio::net::TcpStream;
 use crate::harness::{MANAGEMENT_SCOPE, RawResponse, ServeOptions, TestServer};
 
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+const CUSTOM_ROLE: &str = "6c1d0a0e-7b1c-4f3e-9a51-000000000001";
+const ASSIGNMENT: &str = "6c1d0a0e-7b1c-4f3e-9a51-000000000002";
 
 /// A service principal made through the Graph API, with one client secret.
 pub(crate) struct Principal {
@@ -165,6 +167,58 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
         route("GET", format!("{groups}/rgmade"), None, 200),
         route("HEAD", format!("{groups}/rgmade"), None, 204),
         route("DELETE", format!("{groups}/rgmade"), None, 200),
+        route(
+            "GET",
+            format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions?$filter=roleName%20eq%20'Reader'"
+            ),
+            None,
+            200,
+        ),
+        route(
+            "PUT",
+            format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{CUSTOM_ROLE}"
+            ),
+            Some(json!({"properties": {
+                "roleName": "made", "assignableScopes": [format!("/subscriptions/{sub}")],
+                "permissions": [{"dataActions": ["Microsoft.KeyVault/vaults/secrets/*"]}],
+            }})),
+            201,
+        ),
+        route(
+            "PUT",
+            format!(
+                "{vaults}/authz/providers/Microsoft.Authorization/roleAssignments/{ASSIGNMENT}"
+            ),
+            Some(json!({"properties": {
+                "roleDefinitionId": format!("/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{CUSTOM_ROLE}"),
+                "principalId": caller.object_id,
+            }})),
+            201,
+        ),
+        route(
+            "GET",
+            format!("{vaults}/authz/providers/Microsoft.Authorization/roleAssignments"),
+            None,
+            200,
+        ),
+        route(
+            "DELETE",
+            format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/{ASSIGNMENT}"
+            ),
+            None,
+            200,
+        ),
+        route(
+            "DELETE",
+            format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{CUSTOM_ROLE}"
+            ),
+            None,
+            200,
+        ),
         route(
             "GET",
             format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/vaults"),
