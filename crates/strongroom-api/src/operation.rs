@@ -383,6 +383,117 @@ impl Operation {
         }
     }
 
+    /// The Azure RBAC data action the operation needs on a vault that authorises by role
+    /// assignments (docs/reference/azure-rbac.md section 3: Microsoft's ABAC table for secrets,
+    /// its access-policy-to-RBAC mapping for keys and certificates). Not wired to requests yet.
+    #[allow(
+        dead_code,
+        reason = "issue 10: the RBAC decision in the pipeline comes next"
+    )]
+    pub fn data_action(&self) -> &'static str {
+        match self {
+            Self::GetSecret { .. } => "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+            // Metadata only: the deleted secret's answer carries no value.
+            Self::GetSecrets
+            | Self::GetSecretVersions { .. }
+            | Self::GetDeletedSecrets
+            | Self::GetDeletedSecret { .. } => {
+                "Microsoft.KeyVault/vaults/secrets/readMetadata/action"
+            }
+            Self::SetSecret { .. } => "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+            Self::UpdateSecret { .. } => "Microsoft.KeyVault/vaults/secrets/update/action",
+            Self::DeleteSecret { .. } => "Microsoft.KeyVault/vaults/secrets/delete",
+            Self::BackupSecret { .. } => "Microsoft.KeyVault/vaults/secrets/backup/action",
+            Self::RestoreSecret => "Microsoft.KeyVault/vaults/secrets/restore/action",
+            Self::RecoverDeletedSecret { .. } => "Microsoft.KeyVault/vaults/secrets/recover/action",
+            Self::PurgeDeletedSecret { .. } => "Microsoft.KeyVault/vaults/secrets/purge/action",
+
+            Self::GetKey { .. }
+            | Self::GetKeyAttestation { .. }
+            | Self::GetKeys
+            | Self::GetKeyVersions { .. }
+            | Self::GetDeletedKeys
+            | Self::GetDeletedKey { .. }
+            | Self::GetRandomBytes => "Microsoft.KeyVault/vaults/keys/read",
+            Self::CreateKey { .. } => "Microsoft.KeyVault/vaults/keys/create/action",
+            Self::ImportKey { .. } => "Microsoft.KeyVault/vaults/keys/import/action",
+            Self::UpdateKey { .. } => "Microsoft.KeyVault/vaults/keys/update/action",
+            Self::DeleteKey { .. } => "Microsoft.KeyVault/vaults/keys/delete",
+            Self::BackupKey { .. } => "Microsoft.KeyVault/vaults/keys/backup/action",
+            Self::RestoreKey => "Microsoft.KeyVault/vaults/keys/restore/action",
+            Self::RecoverDeletedKey { .. } => "Microsoft.KeyVault/vaults/keys/recover/action",
+            Self::PurgeDeletedKey { .. } => "Microsoft.KeyVault/vaults/keys/purge/action",
+            Self::Encrypt { .. } => "Microsoft.KeyVault/vaults/keys/encrypt/action",
+            Self::Decrypt { .. } => "Microsoft.KeyVault/vaults/keys/decrypt/action",
+            Self::Sign { .. } => "Microsoft.KeyVault/vaults/keys/sign/action",
+            Self::Verify { .. } => "Microsoft.KeyVault/vaults/keys/verify/action",
+            Self::WrapKey { .. } | Self::SecureWrapKey { .. } => {
+                "Microsoft.KeyVault/vaults/keys/wrap/action"
+            }
+            Self::UnwrapKey { .. } | Self::SecureUnwrapKey { .. } => {
+                "Microsoft.KeyVault/vaults/keys/unwrap/action"
+            }
+            Self::Release { .. } => "Microsoft.KeyVault/vaults/keys/release/action",
+            Self::RotateKey { .. } => "Microsoft.KeyVault/vaults/keys/rotate/action",
+            Self::GetKeyRotationPolicy { .. } => {
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/read"
+            }
+            Self::UpdateKeyRotationPolicy { .. } => {
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/write"
+            }
+
+            Self::GetCertificate { .. }
+            | Self::GetCertificateOperation { .. }
+            | Self::GetCertificatePolicy { .. }
+            | Self::GetCertificates
+            | Self::GetCertificateVersions { .. }
+            | Self::GetDeletedCertificates
+            | Self::GetDeletedCertificate { .. } => "Microsoft.KeyVault/vaults/certificates/read",
+            Self::UpdateCertificate { .. }
+            | Self::UpdateCertificateOperation { .. }
+            | Self::UpdateCertificatePolicy { .. } => {
+                "Microsoft.KeyVault/vaults/certificates/update/action"
+            }
+            Self::CreateCertificate { .. } | Self::MergeCertificate { .. } => {
+                "Microsoft.KeyVault/vaults/certificates/create/action"
+            }
+            Self::ImportCertificate { .. } => {
+                "Microsoft.KeyVault/vaults/certificates/import/action"
+            }
+            Self::DeleteCertificate { .. } => "Microsoft.KeyVault/vaults/certificates/delete",
+            // The pending operation is removed with certificates/delete by access policy; the
+            // RBAC mapping has no such row, and removing it is an update of the certificate.
+            Self::DeleteCertificateOperation { .. } => {
+                "Microsoft.KeyVault/vaults/certificates/update/action"
+            }
+            Self::BackupCertificate { .. } => {
+                "Microsoft.KeyVault/vaults/certificates/backup/action"
+            }
+            Self::RestoreCertificate => "Microsoft.KeyVault/vaults/certificates/restore/action",
+            Self::PurgeDeletedCertificate { .. } => {
+                "Microsoft.KeyVault/vaults/certificates/purge/action"
+            }
+            Self::RecoverDeletedCertificate { .. } => {
+                "Microsoft.KeyVault/vaults/certificates/recover/action"
+            }
+            // There is no certificatecontacts/read data action: reading is checked as writing.
+            Self::GetCertificateContacts
+            | Self::SetCertificateContacts
+            | Self::DeleteCertificateContacts => {
+                "Microsoft.KeyVault/vaults/certificatecontacts/write"
+            }
+            Self::GetCertificateIssuers | Self::GetCertificateIssuer { .. } => {
+                "Microsoft.KeyVault/vaults/certificatecas/read"
+            }
+            Self::SetCertificateIssuer { .. } | Self::UpdateCertificateIssuer { .. } => {
+                "Microsoft.KeyVault/vaults/certificatecas/write"
+            }
+            Self::DeleteCertificateIssuer { .. } => {
+                "Microsoft.KeyVault/vaults/certificatecas/delete"
+            }
+        }
+    }
+
     /// Whether the operation is a cryptographic operation of a key version (`key_ops.rs`).
     pub fn is_key_crypto(&self) -> bool {
         matches!(
@@ -711,6 +822,59 @@ mod tests {
             Err(err) => format!("{} {err}", err.status().as_u16()),
         };
         expect.assert_eq(&got);
+    }
+
+    #[test]
+    fn every_operation_has_the_data_action_of_its_collection() {
+        use strongroom_authz::builtin_roles::by_name;
+        let administrator = by_name("Key Vault Administrator").unwrap().definition();
+        let mut seen = std::collections::BTreeSet::new();
+        // PERMISSIONS has one row per variant (`permission_table` proves it).
+        for &(_, method, path, _) in PERMISSIONS {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let op = Operation::parse(&method, path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            seen.insert(op.operation_id());
+            let action = op.data_action();
+            assert!(administrator.allows_data_action(action), "{op:?}: {action}");
+            // The access-policy permission and the data action name the same collection.
+            let collections: &[&str] = match op.required() {
+                Permission::Secret(_) => &["secrets/"],
+                Permission::Key(_) => &["keys/", "keyrotationpolicies/"],
+                Permission::Certificate(_) => {
+                    &["certificates/", "certificatecas/", "certificatecontacts/"]
+                }
+            };
+            let rest = action.strip_prefix("Microsoft.KeyVault/vaults/").unwrap();
+            assert!(
+                collections.iter().any(|c| rest.starts_with(c)),
+                "{op:?}: {action} is not in {collections:?}"
+            );
+        }
+        assert_eq!(seen.len(), N_VARIANTS);
+    }
+
+    #[test]
+    fn the_secrets_user_reads_values_and_metadata_and_nothing_else() {
+        use strongroom_authz::builtin_roles::by_name;
+        let user = by_name("Key Vault Secrets User").unwrap().definition();
+        let allowed: Vec<&str> = PERMISSIONS
+            .iter()
+            .map(|(_, method, path, _)| {
+                Operation::parse(&Method::from_bytes(method.as_bytes()).unwrap(), path).unwrap()
+            })
+            .filter(|op| user.allows_data_action(op.data_action()))
+            .map(|op| op.operation_id())
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                "GetSecret",
+                "GetSecrets",
+                "GetSecretVersions",
+                "GetDeletedSecrets",
+                "GetDeletedSecret"
+            ]
+        );
     }
 
     #[test]
