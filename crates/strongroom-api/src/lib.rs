@@ -38,6 +38,7 @@ mod objects;
 mod operation;
 mod pipeline;
 mod query;
+mod rbac_cache;
 mod request_id;
 mod secrets;
 mod service;

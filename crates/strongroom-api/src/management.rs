@@ -51,6 +51,15 @@ pub(crate) async fn handle(
             },
             other => other,
         })?;
+    // What Azure lets every signed-in principal read (`az login` lists them): the
+    // subscription, shown only to a principal that holds a role somewhere in it, and the tenant.
+    if !caller.is_admin && surface != Surface::Graph && parts.method == Method::GET {
+        let path = parts.uri.path();
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        if let Some(answer) = crate::arm::open_reads(state, &caller, &segments).await {
+            return answer;
+        }
+    }
     if !caller.is_admin {
         return Err(ApiError::Custom {
             status: StatusCode::FORBIDDEN,

@@ -147,8 +147,12 @@ where
     // The resolved name, not the raw label: only a valid, existing vault's name is logged.
     span.record("vault", tracing::field::display(&vault.name));
 
-    let grant = strongroom_authz::authorize(&vault.policies, &caller, operation.required())
-        .map_err(|denied| forbidden(&denied, &vault.name))?;
+    let grant = if vault.rbac_authorization {
+        authorize_by_rbac(state, &vault, &caller, &operation).await?
+    } else {
+        strongroom_authz::authorize(&vault.policies, &caller, operation.required())
+            .map_err(|denied| forbidden(&denied, &vault.name))?
+    };
 
     let body = if operation.has_body() {
         read_body(&parts.headers, Body::new(body)).await?
@@ -182,6 +186,70 @@ where
         ObjectKind::Certificate => {
             Box::pin(crate::certificates::dispatch(request, grant, operation)).await
         }
+    }
+}
+
+/// A vault with `enableRbacAuthorization`: the caller's role assignments decide the
+/// operation's data action on the vault, or on the object it names (an assignment at one
+/// secret's scope covers that secret only).
+async fn authorize_by_rbac(
+    state: &AppState,
+    vault: &strongroom_vault::Vault,
+    caller: &Arc<Caller>,
+    operation: &Operation,
+) -> Result<strongroom_authz::Grant<strongroom_authz::Any>, ApiError> {
+    let snapshot = state.rbac.snapshot(state).await?;
+    let resource_scope = rbac_scope(state, vault, operation);
+    let model = strongroom_authz::VaultModel::Rbac {
+        snapshot: &snapshot,
+        resource_scope: &resource_scope,
+        data_action: operation.data_action(),
+    };
+    strongroom_authz::authorize_in(model, caller, operation.required())
+        .map_err(|refusal| forbidden_by_rbac(&refusal, &vault.name))
+}
+
+/// The ARM id of what `operation` touches, as Azure's RBAC 403 prints it (`resourcegroups`
+/// and `microsoft.keyvault` lower-cased; names as they are).
+fn rbac_scope(state: &AppState, vault: &strongroom_vault::Vault, operation: &Operation) -> String {
+    let group = vault
+        .resource_group
+        .as_deref()
+        .unwrap_or(crate::arm::DEFAULT_RESOURCE_GROUP);
+    let mut scope = format!(
+        "/subscriptions/{}/resourcegroups/{group}/providers/microsoft.keyvault/vaults/{}",
+        state.config.subscription_id, vault.name
+    );
+    if let Some(name) = operation.object_name() {
+        let collection = match operation.kind() {
+            ObjectKind::Secret => "secrets",
+            ObjectKind::Key => "keys",
+            ObjectKind::Certificate => "certificates",
+        };
+        scope.push('/');
+        scope.push_str(collection);
+        scope.push('/');
+        scope.push_str(name.as_str());
+    }
+    scope
+}
+
+/// docs/reference/azure-rbac.md section 4: `Forbidden` with inner `ForbiddenByRbac`, the
+/// lines joined by CRLF, a space before the CRLF after the decision reason.
+fn forbidden_by_rbac(refusal: &strongroom_authz::Refusal, vault: &VaultName) -> ApiError {
+    match refusal {
+        strongroom_authz::Refusal::AccessPolicy(denied) => forbidden(denied, vault),
+        strongroom_authz::Refusal::Rbac {
+            caller,
+            data_action,
+            resource_scope,
+        } => ApiError::Forbidden {
+            message: format!(
+                "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {}\r\nAction: '{data_action}'\r\nResource: '{resource_scope}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {vault};location=local\r\n",
+                caller.describe()
+            ),
+            inner: Some("ForbiddenByRbac"),
+        },
     }
 }
 

@@ -105,6 +105,8 @@ pub struct AppState {
     pub(crate) vault_throttle: Option<VaultThrottle>,
     /// Rotates the master key where the binary keeps it (`None`: the route answers 404).
     pub(crate) master_key_rotator: Option<Arc<dyn crate::MasterKeyRotator>>,
+    /// Role assignments and definitions for vaults that authorise by Azure RBAC.
+    pub(crate) rbac: crate::rbac_cache::RbacCache,
     /// Derived from `config` once, because every request needs them.
     pub(crate) derived: Derived,
 }
@@ -138,6 +140,7 @@ impl AppState {
             token_guard: TokenGuard::new(config.dev_clock.clone()),
             vault_throttle: None,
             master_key_rotator: None,
+            rbac: crate::rbac_cache::RbacCache::default(),
             config,
             derived,
         }

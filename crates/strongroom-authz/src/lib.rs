@@ -189,6 +189,61 @@ pub fn authorize(
     }
 }
 
+/// How a vault decides: its access policies, or Azure RBAC over the deployment's role
+/// assignments for one data action on one resource.
+#[derive(Debug, Clone, Copy)]
+pub enum VaultModel<'a> {
+    AccessPolicies(&'a [AccessPolicy]),
+    Rbac {
+        snapshot: &'a rbac::RbacSnapshot,
+        /// The ARM id of what the request touches: the vault, or one object of it.
+        resource_scope: &'a str,
+        data_action: &'static str,
+    },
+}
+
+/// A refusal in the vault's own model, for the error each model answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    AccessPolicy(Denied),
+    Rbac {
+        caller: Arc<Caller>,
+        data_action: &'static str,
+        resource_scope: String,
+    },
+}
+
+/// The one decision for both models: the typed `Grant` for `required` when the vault's model
+/// allows the caller, else the refusal. Under RBAC the permission still names the grant (the
+/// service functions ask for it), while the data action is what is checked.
+pub fn authorize_in(
+    model: VaultModel<'_>,
+    caller: &Arc<Caller>,
+    required: Permission,
+) -> Result<Grant<Any>, Refusal> {
+    match model {
+        VaultModel::AccessPolicies(policies) => {
+            authorize(policies, caller, required).map_err(Refusal::AccessPolicy)
+        }
+        VaultModel::Rbac {
+            snapshot,
+            resource_scope,
+            data_action,
+        } => match snapshot.allows(&caller.object_id, resource_scope, data_action) {
+            Some(_) => Ok(Grant {
+                caller: Arc::clone(caller),
+                permission: required,
+                _permission_type: PhantomData,
+            }),
+            None => Err(Refusal::Rbac {
+                caller: Arc::clone(caller),
+                data_action,
+                resource_scope: resource_scope.to_owned(),
+            }),
+        },
+    }
+}
+
 /// Parses policy permission names as `az keyvault set-policy` accepts them; `all` expands to
 /// every permission. Returns the first unknown name as the error.
 pub fn parse_secret_permissions<'a>(

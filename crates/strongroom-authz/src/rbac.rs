@@ -91,6 +91,36 @@ pub fn rbac_allows<'a>(
         })
 }
 
+/// Every role assignment and role definition of a deployment, as the data plane decides with
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RbacSnapshot {
+    pub assignments: Vec<RoleAssignment>,
+    pub roles: Vec<RoleDefinition>,
+}
+
+impl RbacSnapshot {
+    /// As [`rbac_allows`] over this snapshot.
+    pub fn allows(
+        &self,
+        principal: &ObjectId,
+        resource_scope: &str,
+        data_action: &str,
+    ) -> Option<RbacGrant<'_>> {
+        rbac_allows(
+            &self.assignments,
+            |name| {
+                self.roles
+                    .iter()
+                    .find(|role| role.name.eq_ignore_ascii_case(name))
+            },
+            principal,
+            resource_scope,
+            data_action,
+        )
+    }
+}
+
 /// Whether the action pattern `pattern` (with `*` wildcards) matches `action`, ignoring ASCII
 /// case.
 pub fn action_matches(pattern: &str, action: &str) -> bool {

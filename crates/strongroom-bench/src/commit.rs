@@ -172,6 +172,8 @@ pub(crate) fn measure_store(
                 sku: "standard".to_owned(),
                 sealed_data_key: Sealed::from(vec![0; 61]),
                 access_policies: Vec::new(),
+                rbac_authorization: false,
+                resource_group: None,
             })
             .await?;
         let window_start = Instant::now() + warmup;

@@ -99,6 +99,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the vault with every object, version and policy in it. A vault created later
     /// never receives a deleted vault's id.
     async fn delete_vault(&self, id: VaultId) -> Result<bool, StoreError>;
+    /// Switches the vault between access policies and Azure RBAC; `NotFound` if it is absent.
+    async fn set_vault_rbac(&self, id: VaultId, rbac_authorization: bool)
+    -> Result<(), StoreError>;
     /// Replaces the vault's whole access-policy list; `NotFound` if the vault is absent.
     async fn set_access_policies(
         &self,

@@ -81,6 +81,10 @@ pub struct NewVault {
     /// The pricing tier as ARM names it (`standard`, `premium`); opaque here.
     pub sku: String,
     pub access_policies: Vec<AccessPolicyRow>,
+    /// Authorises by Azure RBAC role assignments instead of access policies.
+    pub rbac_authorization: bool,
+    /// The ARM resource group; `None`: the default one.
+    pub resource_group: Option<String>,
 }
 
 /// A stored vault.
@@ -94,6 +98,8 @@ pub struct VaultRow {
     pub sealed_data_key: Sealed,
     pub sku: String,
     pub access_policies: Vec<AccessPolicyRow>,
+    pub rbac_authorization: bool,
+    pub resource_group: Option<String>,
 }
 
 /// One access policy entry: permissions as Azure's lower-case names (`"get"`, `"list"`).

@@ -46,6 +46,10 @@ pub struct Vault {
     pub created: UnixTime,
     pub sku: VaultSku,
     pub policies: Vec<AccessPolicy>,
+    /// Authorises by Azure RBAC role assignments; access policies are then ignored.
+    pub rbac_authorization: bool,
+    /// The ARM resource group; `None`: the default one.
+    pub resource_group: Option<String>,
 }
 
 impl Vault {
@@ -65,8 +69,8 @@ impl Vault {
     }
 }
 
-/// Creates a vault with a fresh data key. Name taken: `VaultExists`; retention outside 7..=90:
-/// `InvalidParameter`.
+/// Creates a vault with a fresh data key, in the default resource group, authorised by access
+/// policies. Name taken: `VaultExists`; retention outside 7..=90: `InvalidParameter`.
 pub async fn create(
     ctx: &VaultCtx,
     name: VaultName,
@@ -75,6 +79,44 @@ pub async fn create(
     sku: VaultSku,
     policies: Vec<AccessPolicy>,
 ) -> Result<Vault, VaultError> {
+    create_with(
+        ctx,
+        NewVaultSpec {
+            name,
+            tenant_id,
+            retention_days,
+            sku,
+            policies,
+            rbac_authorization: false,
+            resource_group: None,
+        },
+    )
+    .await
+}
+
+/// What a new vault is made of.
+#[derive(Debug)]
+pub struct NewVaultSpec {
+    pub name: VaultName,
+    pub tenant_id: TenantId,
+    pub retention_days: i64,
+    pub sku: VaultSku,
+    pub policies: Vec<AccessPolicy>,
+    pub rbac_authorization: bool,
+    pub resource_group: Option<String>,
+}
+
+/// As [`create`], with every property chosen.
+pub async fn create_with(ctx: &VaultCtx, spec: NewVaultSpec) -> Result<Vault, VaultError> {
+    let NewVaultSpec {
+        name,
+        tenant_id,
+        retention_days,
+        sku,
+        policies,
+        rbac_authorization,
+        resource_group,
+    } = spec;
     if !RETENTION_DAYS.contains(&retention_days) {
         return Err(VaultError::InvalidParameter(format!(
             "retention must be between {} and {} days",
@@ -98,6 +140,8 @@ pub async fn create(
             sealed_data_key,
             sku: sku.as_str().to_owned(),
             access_policies: policies.iter().map(policy_to_row).collect(),
+            rbac_authorization,
+            resource_group,
         })
         .await
         .map_err(|err| match err {
@@ -191,6 +235,27 @@ pub async fn set_policies(
     Ok(updated)
 }
 
+/// Switches the vault between access policies and Azure RBAC and returns the updated vault.
+pub async fn set_rbac(
+    ctx: &VaultCtx,
+    vault: &Vault,
+    rbac_authorization: bool,
+) -> Result<Vault, VaultError> {
+    ctx.store()
+        .set_vault_rbac(vault.id, rbac_authorization)
+        .await
+        .map_err(|err| match err {
+            StoreError::NotFound => VaultError::VaultNotFound,
+            other => VaultError::Store(other),
+        })?;
+    let updated = Vault {
+        rbac_authorization,
+        ..vault.clone()
+    };
+    ctx.cache_vault(&updated);
+    Ok(updated)
+}
+
 fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
     Ok(Vault {
         id: row.id,
@@ -209,6 +274,8 @@ fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
             .into_iter()
             .map(policy_from_row)
             .collect::<Result<_, _>>()?,
+        rbac_authorization: row.rbac_authorization,
+        resource_group: row.resource_group,
     })
 }
 

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use strongroom_authz::builtin_roles::BUILTIN_ROLES;
-use strongroom_authz::rbac::{RoleDefinition, scope_covers};
-use strongroom_model::Caller;
+use strongroom_authz::rbac::{RoleAssignment, RoleDefinition, scope_covers};
+use strongroom_model::{Caller, ObjectId};
 
 const ASSIGNMENTS: &str = "roleAssignments";
 const DEFINITIONS: &str = "roleDefinitions";
@@ -162,6 +162,24 @@ fn role_id(state: &AppState, guid: &str) -> String {
         "/subscriptions/{}/providers/{PROVIDER}/roleDefinitions/{guid}",
         state.config.subscription_id
     )
+}
+
+/// Every role definition, for the data plane's decision.
+pub(crate) async fn role_definitions(state: &AppState) -> Result<Vec<RoleDefinition>, ApiError> {
+    all_roles(state).await
+}
+
+/// Every role assignment, for the data plane's decision.
+pub(crate) async fn role_assignments(state: &AppState) -> Result<Vec<RoleAssignment>, ApiError> {
+    Ok(list_stored_assignments(state)
+        .await?
+        .into_iter()
+        .map(|(_, stored)| RoleAssignment {
+            principal: ObjectId(stored.principal_id),
+            role: stored.role,
+            scope: stored.scope,
+        })
+        .collect())
 }
 
 /// Every role: the built-in ones, then the custom ones.
@@ -375,6 +393,8 @@ async fn put_definition(state: &AppState, name: &str, body: &[u8]) -> Result<Res
         .put_deployment_document(DEFINITIONS, &guid, document)
         .await
         .map_err(ApiError::internal)?;
+    // Decisions on this node see the change at once (others within the cache's lifetime).
+    state.rbac.invalidate();
     let status = if existed {
         StatusCode::OK
     } else {
@@ -414,6 +434,8 @@ async fn delete_definition(state: &AppState, name: &str) -> Result<Response, Api
         .delete_deployment_document(DEFINITIONS, &role.name)
         .await
         .map_err(ApiError::internal)?;
+    // Decisions on this node see the change at once (others within the cache's lifetime).
+    state.rbac.invalidate();
     Ok(json_response(StatusCode::OK, &role_json(state, &role)))
 }
 
@@ -574,6 +596,8 @@ async fn put_assignment(
         .put_deployment_document(ASSIGNMENTS, &guid, document)
         .await
         .map_err(ApiError::internal)?;
+    // Decisions on this node see the change at once (others within the cache's lifetime).
+    state.rbac.invalidate();
     Ok(json_response(
         StatusCode::CREATED,
         &assignment_json(state, &guid, &stored),
@@ -590,6 +614,8 @@ async fn delete_assignment(state: &AppState, name: &str) -> Result<Response, Api
         .delete_deployment_document(ASSIGNMENTS, &name)
         .await
         .map_err(ApiError::internal)?;
+    // Decisions on this node see the change at once (others within the cache's lifetime).
+    state.rbac.invalidate();
     Ok(json_response(
         StatusCode::OK,
         &assignment_json(state, &name, &stored),

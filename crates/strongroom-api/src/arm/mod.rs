@@ -21,6 +21,8 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use strongroom_model::Caller;
 
+pub(crate) use authorization::{role_assignments, role_definitions};
+
 /// The resource group of resources addressed without one.
 pub(crate) const DEFAULT_RESOURCE_GROUP: &str = "strongroom";
 
@@ -87,7 +89,9 @@ pub(crate) async fn route(
     }
     match (segments, method) {
         (["subscriptions"], &Method::GET) => return Some(subscriptions::list(state)),
-        (["subscriptions", id], &Method::GET) => return Some(subscriptions::show(state, id)),
+        (["subscriptions", id], &Method::GET) => {
+            return Some(subscriptions::show(state, id, true));
+        }
         (["tenants"], &Method::GET) => return Some(subscriptions::tenants(state)),
         (["subscriptions"] | ["subscriptions", _] | ["tenants"], _) => {
             return Some(Err(ApiError::MethodNotAllowed(method.to_string())));
@@ -115,6 +119,35 @@ pub(crate) async fn route(
         }
         ("microsoft.compute", "virtualmachines") => virtual_machines::route(&request).await,
         _ => Err(request.not_served()),
+    })
+}
+
+/// The reads Azure answers for any signed-in principal: `GET /subscriptions[/{id}]` (the
+/// deployment's subscription when the caller holds a role assignment anywhere in it, as Azure
+/// lists only subscriptions a principal has access to) and `GET /tenants`. `None` for any other
+/// path (the caller then needs to be an administrator).
+pub(crate) async fn open_reads(
+    state: &AppState,
+    caller: &Caller,
+    segments: &[&str],
+) -> Option<Result<Response, ApiError>> {
+    let has_access = || async {
+        role_assignments(state)
+            .await
+            .map(|all| all.iter().any(|a| a.principal == caller.object_id))
+    };
+    Some(match segments {
+        ["subscriptions"] => match has_access().await {
+            Ok(true) => subscriptions::list(state),
+            Ok(false) => subscriptions::empty_list(),
+            Err(err) => Err(err),
+        },
+        ["subscriptions", id] => match has_access().await {
+            Ok(visible) => subscriptions::show(state, id, visible),
+            Err(err) => Err(err),
+        },
+        ["tenants"] => subscriptions::tenants(state),
+        _ => return None,
     })
 }
 

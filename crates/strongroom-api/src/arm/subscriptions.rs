@@ -41,9 +41,17 @@ pub(super) fn list(state: &AppState) -> Result<Response, ApiError> {
     ))
 }
 
+/// `GET /subscriptions` for a principal that holds no role in the deployment's subscription.
+pub(super) fn empty_list() -> Result<Response, ApiError> {
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"value": [], "count": {"type": "Total", "value": 0}}),
+    ))
+}
+
 /// `GET /subscriptions/{id}`: the deployment's, or ARM's 404.
-pub(super) fn show(state: &AppState, id: &str) -> Result<Response, ApiError> {
-    if !id.eq_ignore_ascii_case(&state.config.subscription_id) {
+pub(super) fn show(state: &AppState, id: &str, visible: bool) -> Result<Response, ApiError> {
+    if !visible || !id.eq_ignore_ascii_case(&state.config.subscription_id) {
         return Err(arm_error(
             StatusCode::NOT_FOUND,
             "SubscriptionNotFound",

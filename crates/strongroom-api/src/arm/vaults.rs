@@ -137,6 +137,8 @@ pub(super) fn policy_json(policy: &AccessPolicy) -> Value {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Placement {
+    /// From the vault itself (the data plane's RBAC scope needs it on every request).
+    #[serde(skip)]
     pub(super) resource_group: String,
     pub(super) location: String,
     #[serde(default)]
@@ -152,14 +154,19 @@ async fn placement(state: &AppState, vault: &Vault) -> Result<Placement, ApiErro
         .get_vault_document(vault.id, PLACEMENT.0, PLACEMENT.1)
         .await
         .map_err(ApiError::internal)?;
-    match stored {
-        Some(document) => serde_json::from_slice(&document).map_err(ApiError::internal),
-        None => Ok(Placement {
-            resource_group: DEFAULT_RESOURCE_GROUP.to_owned(),
+    let mut placement = match stored {
+        Some(document) => serde_json::from_slice(&document).map_err(ApiError::internal)?,
+        None => Placement {
+            resource_group: String::new(),
             location: "local".to_owned(),
             tags: Map::new(),
-        }),
-    }
+        },
+    };
+    placement.resource_group = vault
+        .resource_group
+        .clone()
+        .unwrap_or_else(|| DEFAULT_RESOURCE_GROUP.to_owned());
+    Ok(placement)
 }
 
 async fn store_placement(
@@ -206,7 +213,7 @@ fn vault_resource(
             "enabledForDeployment": false,
             "enableSoftDelete": true,
             "softDeleteRetentionInDays": vault.retention_days,
-            "enableRbacAuthorization": false,
+            "enableRbacAuthorization": vault.rbac_authorization,
             "provisioningState": "Succeeded",
             "publicNetworkAccess": "Enabled",
         },
@@ -263,6 +270,9 @@ struct VaultPutProperties {
     access_policies: Option<Vec<AccessPolicyEntry>>,
     soft_delete_retention_in_days: Option<i64>,
     sku: Option<SkuBody>,
+    /// Absent: access policies (the default of the api-versions Strongroom's CLI sends; `az`
+    /// sends `true` explicitly).
+    enable_rbac_authorization: Option<bool>,
 }
 
 /// ARM's `properties.sku`: `{"family":"A","name":"standard"|"premium"}`.
@@ -297,6 +307,12 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
         let vault = match policies {
             Some(policies) => vaults::set_policies(&state.vaults, &existing, policies).await?,
             None => existing,
+        };
+        let vault = match put.properties.enable_rbac_authorization {
+            Some(rbac) if rbac != vault.rbac_authorization => {
+                vaults::set_rbac(&state.vaults, &vault, rbac).await?
+            }
+            _ => vault,
         };
         let mut placement = placement(state, &vault).await?;
         if let Some(tags) = put.tags {
@@ -355,13 +371,17 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
             },
         }]
     });
-    let vault = vaults::create(
+    let vault = vaults::create_with(
         &state.vaults,
-        vault_name,
-        TenantId(tenant_id),
-        retention_days,
-        sku,
-        policies,
+        vaults::NewVaultSpec {
+            name: vault_name,
+            tenant_id: TenantId(tenant_id),
+            retention_days,
+            sku,
+            policies,
+            rbac_authorization: put.properties.enable_rbac_authorization.unwrap_or(false),
+            resource_group: Some(resource_group.clone()),
+        },
     )
     .await?;
     let placement = Placement {

@@ -477,6 +477,46 @@ pub(super) async fn vaults(store: Arc<dyn Store>) {
     );
 }
 
+pub(super) async fn vault_authorization_and_group(store: Arc<dyn Store>) {
+    let what = "vault authorization and group";
+    let mut rbac_new = new_vault("rbacvault");
+    rbac_new.rbac_authorization = true;
+    rbac_new.resource_group = Some("Group-1".to_owned());
+    let created = ok(what, store.create_vault(rbac_new).await);
+    assert!(
+        created.rbac_authorization,
+        "{what}: create returns the model"
+    );
+    let name = VaultName::parse("rbacvault").unwrap_or_else(|err| panic!("{err}"));
+    let stored = ok(what, store.get_vault(&name).await).unwrap_or_else(|| panic!("{what}"));
+    assert!(stored.rbac_authorization, "{what}: stored");
+    assert_eq!(stored.resource_group.as_deref(), Some("Group-1"));
+    let plain = ok(what, store.create_vault(new_vault("plainvault")).await);
+    assert!(!plain.rbac_authorization);
+    assert_eq!(
+        plain.resource_group, None,
+        "{what}: no group is the default"
+    );
+
+    ok(what, store.set_vault_rbac(created.id, false).await);
+    let by_id =
+        ok(what, store.get_vault_by_id(created.id).await).unwrap_or_else(|| panic!("{what}"));
+    assert!(!by_id.rbac_authorization, "{what}: switched back");
+    assert_eq!(
+        by_id.resource_group.as_deref(),
+        Some("Group-1"),
+        "{what}: group kept"
+    );
+    assert!(ok(what, store.get_vault_by_id(plain.id).await).is_some_and(|v| !v.rbac_authorization));
+    assert_err!(
+        store
+            .set_vault_rbac(VaultId(created.id.0 + 1000), true)
+            .await,
+        StoreError::NotFound,
+        "a vault that does not exist"
+    );
+}
+
 pub(super) async fn vault_deletion_cascades(store: Arc<dyn Store>) {
     let what = "vault deletion";
     let doomed = vault(&*store, "doomed").await;

@@ -46,6 +46,7 @@ where
         directory::meta,
         directory::tenants,
         directory::principals,
+        directory::vault_authorization_and_group,
         directory::credentials_append_concurrently,
         directory::vaults,
         directory::vault_deletion_cascades,
@@ -179,6 +180,8 @@ fn new_vault(name: &str) -> NewVault {
         sealed_data_key: Sealed::from(format!("data key of {name}").into_bytes()),
         sku: "standard".to_owned(),
         access_policies: Vec::new(),
+        rbac_authorization: false,
+        resource_group: None,
     }
 }
 

@@ -355,7 +355,8 @@ fn credential_row(row: &Row<'_>) -> rusqlite::Result<(String, CredentialRow)> {
 
 macro_rules! vault_select {
     () => {
-        "SELECT id, name, tenant_id, retention_days, created, sealed_data_key, sku FROM vaults"
+        "SELECT id, name, tenant_id, retention_days, created, sealed_data_key, sku, \
+         rbac_authorization, resource_group FROM vaults"
     };
 }
 
@@ -367,8 +368,8 @@ macro_rules! policy_select {
 
 pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRow, StoreError> {
     conn.prepare_cached(
-        "INSERT INTO vaults (name, tenant_id, retention_days, created, sealed_data_key, sku) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO vaults (name, tenant_id, retention_days, created, sealed_data_key, sku, \
+         rbac_authorization, resource_group) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         vault.name.as_str(),
@@ -377,6 +378,8 @@ pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRo
         vault.created.seconds(),
         vault.sealed_data_key.as_bytes(),
         vault.sku,
+        vault.rbac_authorization,
+        vault.resource_group,
     ])
     .map_err(insert_error)?;
     let id = VaultId(conn.last_insert_rowid());
@@ -390,7 +393,24 @@ pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRo
         sealed_data_key: vault.sealed_data_key,
         sku: vault.sku,
         access_policies: vault.access_policies,
+        rbac_authorization: vault.rbac_authorization,
+        resource_group: vault.resource_group,
     })
+}
+
+/// Switches the vault between access policies and Azure RBAC; `NotFound` if it is absent.
+pub(super) fn set_vault_rbac(
+    conn: &Connection,
+    id: VaultId,
+    rbac_authorization: bool,
+) -> Result<(), StoreError> {
+    let changed = conn
+        .prepare_cached("UPDATE vaults SET rbac_authorization = ?2 WHERE id = ?1")?
+        .execute(params![id.0, rbac_authorization])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 pub(super) fn get_vault(
@@ -519,6 +539,8 @@ fn vault_row(row: &Row<'_>) -> Result<VaultRow, StoreError> {
         sealed_data_key: Sealed::from(row.get::<_, Vec<u8>>(5)?),
         sku: row.get(6)?,
         access_policies: Vec::new(),
+        rbac_authorization: row.get(7)?,
+        resource_group: row.get(8)?,
     })
 }
 

@@ -234,6 +234,16 @@ impl Store for SqliteStore {
         result
     }
 
+    async fn set_vault_rbac(
+        &self,
+        id: VaultId,
+        rbac_authorization: bool,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| directory::set_vault_rbac(conn, id, rbac_authorization))
+            .await
+    }
+
     async fn set_access_policies(
         &self,
         id: VaultId,

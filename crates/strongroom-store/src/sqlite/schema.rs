@@ -169,6 +169,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, name)
     ) WITHOUT ROWID;
     ",
+    // 8: how a vault authorises (access policies or Azure RBAC) and its ARM resource group
+    // (NULL: the default group), both read on every data-plane request.
+    r"
+    ALTER TABLE vaults ADD COLUMN rbac_authorization INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE vaults ADD COLUMN resource_group TEXT;
+    ",
 ];
 
 /// The first schema version written with `secure_delete` on.

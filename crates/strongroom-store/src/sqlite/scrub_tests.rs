@@ -64,6 +64,8 @@ fn vault(name: &str) -> NewVault {
         sealed_data_key: Sealed::from(payload(99, 60)),
         sku: "standard".to_owned(),
         access_policies: Vec::new(),
+        rbac_authorization: false,
+        resource_group: None,
     }
 }
 

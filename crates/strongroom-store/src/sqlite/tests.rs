@@ -30,6 +30,8 @@ fn new_vault(name: &str) -> NewVault {
         sealed_data_key: Sealed::from(b"sealed data key".to_vec()),
         sku: "standard".to_owned(),
         access_policies: Vec::new(),
+        rbac_authorization: false,
+        resource_group: None,
     }
 }
 

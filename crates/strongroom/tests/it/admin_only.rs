@@ -1,8 +1,7 @@
 //! What only the deployment administrator may do, and what is off unless asked for.
 //!
 //! - `a_principal_that_is_not_admin_gets_403_on_every_management_route`: a table of every
-//!   route of the management API (`strongroom-api/src/management.rs`: ARM subscriptions,
-//!   resource groups, the generic resource list, role definitions and assignments, vaults, access policies, certificate events,
+//!   route of the management API (`strongroom-api/src/management.rs`: ARM resource groups, the generic resource list, role definitions and assignments, vaults, access policies, certificate events,
 //!   user-assigned identities, hosts' system-assigned
 //!   identities, Graph service principals and their credentials, the dev clock). A service
 //!   principal the administrator created, with a valid token for the management and for the
@@ -147,8 +146,6 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
     let sp = "/v1.0/servicePrincipals";
     let groups = format!("/subscriptions/{sub}/resourcegroups");
     let table = [
-        route("GET", "/subscriptions".to_owned(), None, 200),
-        route("GET", format!("/subscriptions/{sub}"), None, 200),
         route(
             "GET",
             format!(
@@ -364,6 +361,24 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             assert!(message.contains(&caller.app_id), "{what}: {message}");
         }
     }
+
+    // What Azure shows every principal: subscriptions it holds a role in (none here), tenants.
+    let token = server
+        .client_token(&caller.app_id, &caller.secret, MANAGEMENT_SCOPE)
+        .await;
+    let listed = management(&server, &token, "GET", "/subscriptions", None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{listed}");
+    assert_eq!(listed.json()["value"], json!([]), "{listed}");
+    let shown = management(
+        &server,
+        &token,
+        "GET",
+        &format!("/subscriptions/{sub}"),
+        None,
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::NOT_FOUND, "{shown}");
+    assert_eq!(shown.azure_error().0, "SubscriptionNotFound");
 
     // The administrator: every row is a served route, and nothing above changed anything.
     let admin = server.admin_token(MANAGEMENT_SCOPE).await;
