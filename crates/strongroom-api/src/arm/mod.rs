@@ -131,10 +131,15 @@ pub(crate) async fn open_reads(
     caller: &Caller,
     segments: &[&str],
 ) -> Option<Result<Response, ApiError>> {
+    // From the per-node snapshot: these reads are open to every principal, so they must not
+    // cost a store read each.
     let has_access = || async {
-        role_assignments(state)
-            .await
-            .map(|all| all.iter().any(|a| a.principal == caller.object_id))
+        state.rbac.snapshot(state).await.map(|snapshot| {
+            snapshot
+                .assignments
+                .iter()
+                .any(|a| a.principal.0.eq_ignore_ascii_case(&caller.object_id.0))
+        })
     };
     Some(match segments {
         ["subscriptions"] => match has_access().await {
