@@ -75,7 +75,7 @@ pub(crate) async fn route(
     if let Some(path) = authorization::parse(segments) {
         return Some(authorization::route(state, caller, method, &path, query, body).await);
     }
-    if let Some(answer) = resource_groups::route(state, method, segments, body, cloud).await {
+    if let Some(answer) = resource_groups::route(state, method, segments, body).await {
         return Some(answer);
     }
     if let [subscriptions, _sub, resources] = segments
@@ -83,7 +83,7 @@ pub(crate) async fn route(
         && resources.eq_ignore_ascii_case("resources")
     {
         return Some(match *method {
-            Method::GET => resources::list(state, query, cloud).await,
+            Method::GET => resources::list(state, query).await,
             _ => Err(ApiError::MethodNotAllowed(method.to_string())),
         });
     }

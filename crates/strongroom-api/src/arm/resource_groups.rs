@@ -9,7 +9,6 @@
 use super::{DEFAULT_RESOURCE_GROUP, arm_error};
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
-use crate::host::AzureCloud;
 use crate::state::AppState;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,7 +41,6 @@ pub(super) async fn route(
     method: &Method,
     segments: &[&str],
     body: &[u8],
-    _cloud: Option<&'static AzureCloud>,
 ) -> Option<Result<Response, ApiError>> {
     let is = |segment: &str, word: &str| segment.eq_ignore_ascii_case(word);
     Some(match segments {

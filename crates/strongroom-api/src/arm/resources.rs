@@ -5,7 +5,6 @@
 use super::arm_error;
 use super::vaults::placed_vaults;
 use crate::error::{ApiError, json_response};
-use crate::host::AzureCloud;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -48,11 +47,7 @@ fn parse_filter(filter: &str) -> Result<Filter, ApiError> {
     Ok(parsed)
 }
 
-pub(super) async fn list(
-    state: &AppState,
-    query: Option<&str>,
-    _cloud: Option<&'static AzureCloud>,
-) -> Result<Response, ApiError> {
+pub(super) async fn list(state: &AppState, query: Option<&str>) -> Result<Response, ApiError> {
     let filter = match form_urlencoded::parse(query.unwrap_or("").as_bytes())
         .find(|(key, _)| key == "$filter")
     {
