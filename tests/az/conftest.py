@@ -96,6 +96,24 @@ class Az:
     def json(self, *args: str) -> Any:
         return self.run(*args).json()
 
+    def login(self, client_id: str, secret: str) -> "Az":
+        """`az login --service-principal` in the deployment's tenant; fails the test if it fails."""
+        self.json(
+            "login", "--service-principal", "--username", client_id, "--password", secret,
+            "--tenant", self.server.tenant_id,
+        )  # fmt: skip
+        return self
+
+    def assign_role(self, role: str, object_id: str, scope: str) -> Any:
+        """`az role assignment create` for a service principal by object id."""
+        return self.json(
+            "role", "assignment", "create",
+            "--role", role,
+            "--assignee-object-id", object_id,
+            "--assignee-principal-type", "ServicePrincipal",
+            "--scope", scope,
+        )  # fmt: skip
+
 
 @pytest.fixture
 def az(az_bin: str, server: StrongroomServer, tmp_path: Path) -> Az:
@@ -107,3 +125,9 @@ def az(az_bin: str, server: StrongroomServer, tmp_path: Path) -> Az:
 def admin_credential(server: StrongroomServer) -> dict[str, str]:
     """The deployment administrator's service principal (admin.json): `clientId`, `clientSecret`."""
     return json.loads((server.data_dir / "admin.json").read_text())
+
+
+@pytest.fixture
+def signed_in(az: Az, admin_credential: dict[str, str]) -> Az:
+    """A fresh `az` user signed in as the deployment's administrator."""
+    return az.login(admin_credential["clientId"], admin_credential["clientSecret"])

@@ -6,25 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from conftest import Az
 from strongroom_server import StrongroomServer, unique_name
-
-
-@pytest.fixture
-def signed_in(az: Az, server: StrongroomServer, admin_credential: dict[str, str]) -> Az:
-    az.json(
-        "login",
-        "--service-principal",
-        "--username",
-        admin_credential["clientId"],
-        "--password",
-        admin_credential["clientSecret"],
-        "--tenant",
-        server.tenant_id,
-    )
-    return az
 
 
 def error_of(result: Any) -> str:

@@ -11,27 +11,10 @@ from conftest import Az
 from strongroom_server import StrongroomServer, unique_name
 
 
-def login(az: Az, server: StrongroomServer, client_id: str, secret: str) -> Az:
-    az.json(
-        "login", "--service-principal", "--username", client_id, "--password", secret, "--tenant", server.tenant_id
-    )
-    return az
-
-
-def assign(az: Az, role: str, object_id: str, scope: str) -> dict:
-    return az.json(
-        "role", "assignment", "create",
-        "--role", role,
-        "--assignee-object-id", object_id,
-        "--assignee-principal-type", "ServicePrincipal",
-        "--scope", scope,
-    )  # fmt: skip
-
-
 def test_role_assignments_decide_on_an_rbac_vault(
     az_bin: str, server: StrongroomServer, admin_credential: dict[str, str], tmp_path: Path
 ) -> None:
-    admin = login(Az(az_bin, server, tmp_path / "admin"), server, admin_credential["clientId"], admin_credential["clientSecret"])
+    admin = Az(az_bin, server, tmp_path / "admin").login(admin_credential["clientId"], admin_credential["clientSecret"])
     group, vault = unique_name("rg"), unique_name("kv")
     admin.json("group", "create", "--name", group, "--location", "westeurope")
     created = admin.json("keyvault", "create", "--name", vault, "--resource-group", group, "--location", "westeurope")
@@ -45,15 +28,15 @@ def test_role_assignments_decide_on_an_rbac_vault(
     assert "ForbiddenByRbac" in refused.stderr, refused.stderr
     assert "Microsoft.KeyVault/vaults/secrets/setSecret/action" in refused.stderr, refused.stderr
 
-    assign(admin, "Key Vault Secrets Officer", admin_id, scope)
+    admin.assign_role("Key Vault Secrets Officer", admin_id, scope)
     admin.json("keyvault", "secret", "set", "--vault-name", vault, "--name", "db", "--value", "s3cret")
     admin.json("keyvault", "secret", "set", "--vault-name", vault, "--name", "other", "--value", "not yours")
 
     # A workload with Key Vault Secrets User on one secret only.
     workload_sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("workload"))
     workload_id = admin.json("rest", "--method", "get", "--url", f"https://graph.microsoft.com/v1.0/servicePrincipals(appId='{workload_sp['appId']}')")["id"]
-    assignment = assign(admin, "Key Vault Secrets User", workload_id, f"{scope}/secrets/db")
-    workload = login(Az(az_bin, server, tmp_path / "workload"), server, workload_sp["appId"], workload_sp["password"])
+    assignment = admin.assign_role("Key Vault Secrets User", workload_id, f"{scope}/secrets/db")
+    workload = Az(az_bin, server, tmp_path / "workload").login(workload_sp["appId"], workload_sp["password"])
     assert workload.json("keyvault", "secret", "show", "--vault-name", vault, "--name", "db")["value"] == "s3cret"
     other = workload.run("keyvault", "secret", "show", "--vault-name", vault, "--name", "other")
     assert other.returncode != 0 and "ForbiddenByRbac" in other.stderr, other.stderr

@@ -8,27 +8,10 @@ import json
 import uuid
 from pathlib import Path
 
-import pytest
-
 from conftest import Az
 from strongroom_server import StrongroomServer, unique_name
 
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
-
-
-@pytest.fixture
-def signed_in(az: Az, server: StrongroomServer, admin_credential: dict[str, str]) -> Az:
-    az.json(
-        "login",
-        "--service-principal",
-        "--username",
-        admin_credential["clientId"],
-        "--password",
-        admin_credential["clientSecret"],
-        "--tenant",
-        server.tenant_id,
-    )
-    return az
 
 
 def test_built_in_roles_are_listed_with_azures_ids_and_data_actions(signed_in: Az) -> None:
@@ -91,13 +74,7 @@ def test_a_role_is_assigned_at_a_vault_listed_and_removed(signed_in: Az, server:
     principal = az.json("rest", "--method", "get", "--url", f"https://graph.microsoft.com/v1.0/servicePrincipals(appId='{app_id}')")
     object_id = principal["id"]
 
-    assignment = az.json(
-        "role", "assignment", "create",
-        "--role", "Key Vault Secrets User",
-        "--assignee-object-id", object_id,
-        "--assignee-principal-type", "ServicePrincipal",
-        "--scope", scope,
-    )  # fmt: skip
+    assignment = az.assign_role("Key Vault Secrets User", object_id, scope)
     assert assignment["scope"] == scope
     assert assignment["principalId"] == object_id
     assert assignment["roleDefinitionId"].endswith(f"/roleDefinitions/{SECRETS_USER}")
@@ -107,13 +84,7 @@ def test_a_role_is_assigned_at_a_vault_listed_and_removed(signed_in: Az, server:
     listed = az.json("role", "assignment", "list", "--scope", scope)
     assert [(a["principalId"], a["roleDefinitionName"]) for a in listed] == [(object_id, "Key Vault Secrets User")]
     # The same assignment again: Azure answers 409 RoleAssignmentExists, which the CLI turns into the existing one.
-    again = az.json(
-        "role", "assignment", "create",
-        "--role", "Key Vault Secrets User",
-        "--assignee-object-id", object_id,
-        "--assignee-principal-type", "ServicePrincipal",
-        "--scope", scope,
-    )  # fmt: skip
+    again = az.assign_role("Key Vault Secrets User", object_id, scope)
     assert again["name"] == assignment["name"]
     assert len(az.json("role", "assignment", "list", "--scope", scope)) == 1
     # Another vault's scope does not see it.
