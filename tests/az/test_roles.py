@@ -93,3 +93,22 @@ def test_a_role_is_assigned_at_a_vault_listed_and_removed(signed_in: Az, server:
 
     assert az.run("role", "assignment", "delete", "--ids", assignment["id"]).returncode == 0
     assert az.json("role", "assignment", "list", "--scope", scope) == []
+
+
+def test_an_assignee_named_by_app_id_is_that_principal(signed_in: Az, server: StrongroomServer) -> None:
+    """`--assignee APPID` makes the CLI look the principal up in Graph (`servicePrincipalNames/any(...)`); the
+    assignment must go to that principal and no other (an ignored filter would hand it to the first one listed)."""
+    az = signed_in
+    subscription = f"/subscriptions/{server.info['subscriptionId']}"
+    app_id = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("assignee"))["appId"]
+    object_id = az.json("rest", "--method", "get", "--url", f"https://graph.microsoft.com/v1.0/servicePrincipals(appId='{app_id}')")["id"]
+    assignment = az.json("role", "assignment", "create", "--role", "Reader", "--assignee", app_id, "--scope", subscription)
+    assert assignment["principalId"] == object_id
+    listed = az.json("role", "assignment", "list", "--assignee", app_id, "--scope", subscription)
+    assert [a["principalId"] for a in listed] == [object_id]
+    assert az.run("role", "assignment", "delete", "--ids", assignment["id"]).returncode == 0
+    # A filter Graph does not understand is refused, not ignored.
+    unsupported = az.run(
+        "rest", "--method", "get", "--url", "https://graph.microsoft.com/v1.0/servicePrincipals?$filter=tags/any(t:t eq 'x')"
+    )
+    assert unsupported.returncode != 0 and "Request_UnsupportedQuery" in unsupported.stderr, unsupported.stderr

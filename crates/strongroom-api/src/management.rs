@@ -94,7 +94,8 @@ pub(crate) async fn handle(
         return answer;
     }
     if !matches!(surface, Surface::Arm(_))
-        && let Some(answer) = crate::graph::route(state, method, &segments, &body).await
+        && let Some(answer) =
+            crate::graph::route(state, method, &segments, parts.uri.query(), &body).await
     {
         return answer;
     }

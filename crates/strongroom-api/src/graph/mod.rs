@@ -1,6 +1,7 @@
 //! Microsoft Graph, as far as Strongroom serves it (`/v1.0/…`). One router table ([`route`]);
 //! one resource type per module.
 
+mod filter;
 mod service_principals;
 
 use crate::error::{ApiError, json_response};
@@ -18,6 +19,7 @@ pub(crate) async fn route(
     state: &AppState,
     method: &Method,
     segments: &[&str],
+    query: Option<&str>,
     body: &[u8],
 ) -> Option<Result<Response, ApiError>> {
     let ["v1.0", rest @ ..] = segments else {
@@ -27,7 +29,7 @@ pub(crate) async fn route(
     Some(match rest {
         ["servicePrincipals"] => match *m {
             Method::POST => create_service_principal(state, body).await,
-            Method::GET => list_service_principals(state).await,
+            Method::GET => list_service_principals(state, query).await,
             _ => Err(ApiError::MethodNotAllowed(m.to_string())),
         },
         [selector] if selector.starts_with("servicePrincipals(") && *m == Method::GET => {
@@ -55,13 +57,24 @@ pub(crate) async fn route(
     })
 }
 
-async fn list_service_principals(state: &AppState) -> Result<Response, ApiError> {
+async fn list_service_principals(
+    state: &AppState,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
+    let filter = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(key, _)| key == "$filter")
+        .map(|(_, filter)| filter::PrincipalFilter::parse(&filter))
+        .transpose()?;
     let principals = state
         .store
         .list_principals()
         .await
         .map_err(ApiError::internal)?;
-    let value: Vec<Value> = principals.iter().map(principal_json).collect();
+    let value: Vec<Value> = principals
+        .iter()
+        .filter(|principal| filter.as_ref().is_none_or(|f| f.matches(principal)))
+        .map(principal_json)
+        .collect();
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 

@@ -16,6 +16,7 @@ pub(super) fn principal_json(principal: &PrincipalRow) -> Value {
     json!({
         "id": principal.object_id,
         "appId": principal.app_id,
+        "servicePrincipalNames": [principal.app_id],
         "displayName": principal.display_name,
         "appOwnerOrganizationId": principal.tenant_id,
         "servicePrincipalType": if principal.kind == "ManagedIdentity" { "ManagedIdentity" } else { "Application" },
