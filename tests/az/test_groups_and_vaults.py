@@ -67,6 +67,16 @@ def test_a_vault_lives_in_its_group_and_goes_with_it(signed_in: Az, server: Stro
     assert [v["name"] for v in az.json("keyvault", "list", "--resource-group", group)] == [vault]
     assert vault not in [v["name"] for v in az.json("keyvault", "list", "--resource-group", "strongroom")]
 
+    # Another group's path does not reach it, and cannot take its name.
+    elsewhere = unique_name("rg")
+    az.json("group", "create", "--name", elsewhere, "--location", "westeurope")
+    wrong_group = az.run("keyvault", "show", "--name", vault, "--resource-group", elsewhere)
+    assert "ResourceNotFound" in error_of(wrong_group)
+    taken = az.run("keyvault", "create", "--name", vault, "--resource-group", elsewhere, "--location", "westeurope")
+    assert "VaultAlreadyExists" in error_of(taken)
+    assert az.run("group", "delete", "--name", elsewhere, "--yes").returncode == 0
+    assert az.json("keyvault", "show", "--name", vault)["id"] == created["id"], "deleting the other group left it"
+
     assert az.run("group", "delete", "--name", group, "--yes").returncode == 0
     assert vault not in [v["name"] for v in az.json("keyvault", "list")]
     assert az.run("keyvault", "show", "--name", vault).returncode != 0

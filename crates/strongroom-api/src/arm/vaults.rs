@@ -31,7 +31,7 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
         ([], Method::GET) => list_vaults(request).await,
         ([name], Method::PUT) => put_vault(request, name).await,
         ([name], Method::GET) => {
-            let vault = find_vault(state, rg, name).await?;
+            let vault = find_in_group(request, name).await?;
             let placement = placement(state, &vault).await?;
             Ok(json_response(
                 StatusCode::OK,
@@ -41,15 +41,20 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
         // Strongroom's own: the events certificates' EmailContacts actions recorded
         // (Azure e-mails the contacts instead).
         ([name, "certificateEvents"], Method::GET) => {
-            let vault = find_vault(state, rg, name).await?;
+            let vault = find_in_group(request, name).await?;
             let events =
                 strongroom_vault::certificates::lifetime::events(&state.vaults, &vault).await?;
             Ok(json_response(StatusCode::OK, &json!({ "value": events })))
         }
         ([name], Method::DELETE) => {
-            let deleted = match VaultName::parse(name) {
-                Ok(vault_name) => vaults::delete(&state.vaults, &vault_name).await?,
-                Err(_) => false,
+            // A vault in another group is not there, as far as this path goes.
+            let deleted = match find_in_group(request, name).await {
+                Ok(vault) => vaults::delete(&state.vaults, &vault.name).await?,
+                Err(ApiError::Custom {
+                    status: StatusCode::NOT_FOUND,
+                    ..
+                }) => false,
+                Err(other) => return Err(other),
             };
             // ARM: 200 when something was deleted, 204 when there was nothing.
             let status = if deleted {
@@ -60,11 +65,32 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
             Ok(status.into_response())
         }
         ([name, "accessPolicies", kind], Method::PUT) => {
+            find_in_group(request, name).await?;
             access_policies::update(state, rg, name, kind, request.body).await
         }
         ([] | [_] | [_, "accessPolicies", _], _) => Err(request.method_not_allowed()),
         _ => Err(request.not_served()),
     }
+}
+
+/// The vault `name` as the request's path addresses it. On a cloud's Resource Manager host a
+/// path that names a resource group finds only a vault in that group, as ARM does; Strongroom's
+/// own CLI names the group loosely (`--resource-group` is optional there), so its host does not
+/// check.
+async fn find_in_group(request: &ArmRequest<'_>, name: &str) -> Result<Vault, ApiError> {
+    let vault = find_vault(request.state, request.resource_group, name).await?;
+    if request.cloud.is_some() && request.group_named && !in_group(&vault, request.resource_group) {
+        return Err(vault_not_found(request.resource_group, name));
+    }
+    Ok(vault)
+}
+
+fn in_group(vault: &Vault, group: &str) -> bool {
+    vault
+        .resource_group
+        .as_deref()
+        .unwrap_or(DEFAULT_RESOURCE_GROUP)
+        .eq_ignore_ascii_case(group)
 }
 
 fn vault_not_found(rg: &str, name: &str) -> ApiError {
@@ -304,6 +330,20 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
         .map(|entries| entries.iter().map(to_policy).collect::<Result<Vec<_>, _>>())
         .transpose()?;
     if let Some(existing) = vaults::get(&state.vaults, &vault_name).await? {
+        // Vault names are unique across groups: on Resource Manager's host a PUT through
+        // another group's path is a new vault whose name is taken.
+        if request.cloud.is_some()
+            && request.group_named
+            && !in_group(&existing, request.resource_group)
+        {
+            return Err(arm_error(
+                StatusCode::CONFLICT,
+                "VaultAlreadyExists",
+                format!(
+                    "The vault name '{name}' is already in use. Vault names are globally unique so it is possible that the name is already taken. If you are sure that the vault name was not taken then it is possible that a vault with the same name was recently deleted but not purged after being placed in a recoverable state."
+                ),
+            ));
+        }
         let vault = match policies {
             Some(policies) => vaults::set_policies(&state.vaults, &existing, policies).await?,
             None => existing,
