@@ -51,14 +51,15 @@ pub(crate) async fn handle(
             },
             other => other,
         })?;
+    let path = parts.uri.path().to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // What Azure lets every signed-in principal read (`az login` lists them): the
     // subscription, shown only to a principal that holds a role somewhere in it, and the tenant.
-    if !caller.is_admin && surface != Surface::Graph && parts.method == Method::GET {
-        let path = parts.uri.path();
-        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-        if let Some(answer) = crate::arm::open_reads(state, &caller, &segments).await {
-            return answer;
-        }
+    if surface != Surface::Graph
+        && parts.method == Method::GET
+        && let Some(answer) = crate::arm::open_reads(state, &caller, &segments).await
+    {
+        return answer;
     }
     if !caller.is_admin {
         return Err(ApiError::Custom {
@@ -70,8 +71,6 @@ pub(crate) async fn handle(
             ),
         });
     }
-    let path = parts.uri.path().to_owned();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let body = read_body(&parts.headers, body).await?;
     let method = &parts.method;
     let arm_cloud = match surface {
