@@ -6,7 +6,7 @@
 //! Both are deployment documents; built-in roles are code (`strongroom_authz::builtin_roles`)
 //! and cannot be changed or deleted. The decision itself is `strongroom_authz::rbac`.
 
-use super::arm_error;
+use super::{arm_error, documents};
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::state::AppState;
@@ -185,13 +185,7 @@ pub(crate) async fn role_assignments(state: &AppState) -> Result<Vec<RoleAssignm
 /// Every role: the built-in ones, then the custom ones.
 pub(crate) async fn all_roles(state: &AppState) -> Result<Vec<RoleDefinition>, ApiError> {
     let mut roles: Vec<RoleDefinition> = BUILTIN_ROLES.iter().map(|r| r.definition()).collect();
-    for (name, document) in state
-        .store
-        .list_deployment_documents(DEFINITIONS)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        let stored: StoredRole = serde_json::from_slice(&document).map_err(ApiError::internal)?;
+    for (name, stored) in documents::list::<StoredRole>(state, DEFINITIONS).await? {
         roles.push(custom_definition(&name, &stored));
     }
     Ok(roles)
@@ -230,19 +224,9 @@ async fn find_role(state: &AppState, guid: &str) -> Result<Option<RoleDefinition
     {
         return Ok(Some(builtin.definition()));
     }
-    let stored = state
-        .store
-        .get_deployment_document(DEFINITIONS, guid)
-        .await
-        .map_err(ApiError::internal)?;
-    match stored {
-        Some((name, document)) => {
-            let stored: StoredRole =
-                serde_json::from_slice(&document).map_err(ApiError::internal)?;
-            Ok(Some(custom_definition(&name, &stored)))
-        }
-        None => Ok(None),
-    }
+    Ok(documents::get::<StoredRole>(state, DEFINITIONS, guid)
+        .await?
+        .map(|(name, stored)| custom_definition(&name, &stored)))
 }
 
 fn role_json(state: &AppState, role: &RoleDefinition) -> Value {
@@ -387,14 +371,7 @@ async fn put_definition(state: &AppState, name: &str, body: &[u8]) -> Result<Res
         permissions: properties.permissions,
         assignable_scopes: properties.assignable_scopes,
     };
-    let document = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
-    state
-        .store
-        .put_deployment_document(DEFINITIONS, &guid, document)
-        .await
-        .map_err(ApiError::internal)?;
-    // Decisions on this node see the change at once (others within the cache's lifetime).
-    state.rbac.invalidate();
+    put_rbac_document(state, DEFINITIONS, &guid, &stored).await?;
     let status = if existed {
         StatusCode::OK
     } else {
@@ -429,13 +406,7 @@ async fn delete_definition(state: &AppState, name: &str) -> Result<Response, Api
             "There are existing role assignments referencing this role.".to_owned(),
         ));
     }
-    state
-        .store
-        .delete_deployment_document(DEFINITIONS, &role.name)
-        .await
-        .map_err(ApiError::internal)?;
-    // Decisions on this node see the change at once (others within the cache's lifetime).
-    state.rbac.invalidate();
+    delete_rbac_document(state, DEFINITIONS, &role.name).await?;
     Ok(json_response(StatusCode::OK, &role_json(state, &role)))
 }
 
@@ -463,36 +434,34 @@ fn parse_guid(text: &str) -> Result<String, ApiError> {
 async fn list_stored_assignments(
     state: &AppState,
 ) -> Result<Vec<(String, StoredAssignment)>, ApiError> {
-    let mut out = Vec::new();
-    for (name, document) in state
-        .store
-        .list_deployment_documents(ASSIGNMENTS)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        let stored: StoredAssignment =
-            serde_json::from_slice(&document).map_err(ApiError::internal)?;
-        out.push((name, stored));
-    }
-    Ok(out)
+    documents::list(state, ASSIGNMENTS).await
 }
 
 async fn find_assignment(
     state: &AppState,
     name: &str,
 ) -> Result<Option<(String, StoredAssignment)>, ApiError> {
-    let stored = state
-        .store
-        .get_deployment_document(ASSIGNMENTS, name)
-        .await
-        .map_err(ApiError::internal)?;
-    stored
-        .map(|(name, document)| {
-            serde_json::from_slice(&document)
-                .map(|stored| (name, stored))
-                .map_err(ApiError::internal)
-        })
-        .transpose()
+    documents::get(state, ASSIGNMENTS, name).await
+}
+
+/// Writes a role definition or assignment; decisions on this node see it at once (other
+/// nodes within the RBAC cache's lifetime).
+async fn put_rbac_document<T: Serialize>(
+    state: &AppState,
+    kind: &str,
+    name: &str,
+    value: &T,
+) -> Result<(), ApiError> {
+    documents::put(state, kind, name, value).await?;
+    state.rbac.invalidate();
+    Ok(())
+}
+
+/// As [`put_rbac_document`], removing it.
+async fn delete_rbac_document(state: &AppState, kind: &str, name: &str) -> Result<(), ApiError> {
+    documents::delete(state, kind, name).await?;
+    state.rbac.invalidate();
+    Ok(())
 }
 
 fn assignment_json(state: &AppState, name: &str, stored: &StoredAssignment) -> Value {
@@ -590,14 +559,7 @@ async fn put_assignment(
         created_on: state.vaults.now().rfc3339(),
         created_by: caller.object_id.0.clone(),
     };
-    let document = serde_json::to_vec(&stored).map_err(ApiError::internal)?;
-    state
-        .store
-        .put_deployment_document(ASSIGNMENTS, &guid, document)
-        .await
-        .map_err(ApiError::internal)?;
-    // Decisions on this node see the change at once (others within the cache's lifetime).
-    state.rbac.invalidate();
+    put_rbac_document(state, ASSIGNMENTS, &guid, &stored).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &assignment_json(state, &guid, &stored),
@@ -609,13 +571,7 @@ async fn delete_assignment(state: &AppState, name: &str) -> Result<Response, Api
     let Some((name, stored)) = find_assignment(state, name).await? else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
-    state
-        .store
-        .delete_deployment_document(ASSIGNMENTS, &name)
-        .await
-        .map_err(ApiError::internal)?;
-    // Decisions on this node see the change at once (others within the cache's lifetime).
-    state.rbac.invalidate();
+    delete_rbac_document(state, ASSIGNMENTS, &name).await?;
     Ok(json_response(
         StatusCode::OK,
         &assignment_json(state, &name, &stored),

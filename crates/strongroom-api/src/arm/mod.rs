@@ -6,6 +6,7 @@
 
 mod access_policies;
 mod authorization;
+mod documents;
 mod identities;
 mod resource_groups;
 mod resources;

@@ -6,7 +6,7 @@
 //! host, creates the group it names on first use, so its commands need no `group create`.
 //! The default group, `strongroom`, always exists.
 
-use super::{DEFAULT_RESOURCE_GROUP, arm_error};
+use super::{DEFAULT_RESOURCE_GROUP, arm_error, documents};
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::state::AppState;
@@ -93,24 +93,23 @@ pub(crate) async fn find(
     state: &AppState,
     name: &str,
 ) -> Result<Option<(String, ResourceGroup)>, ApiError> {
-    let stored = state
-        .store
-        .get_deployment_document(KIND, name)
-        .await
-        .map_err(ApiError::internal)?;
-    if let Some((name, document)) = stored {
-        let group = serde_json::from_slice(&document).map_err(ApiError::internal)?;
-        return Ok(Some((name, group)));
+    if let Some(stored) = documents::get(state, KIND, name).await? {
+        return Ok(Some(stored));
     }
-    Ok(name.eq_ignore_ascii_case(DEFAULT_RESOURCE_GROUP).then(|| {
-        (
-            DEFAULT_RESOURCE_GROUP.to_owned(),
-            ResourceGroup {
-                location: DEFAULT_LOCATION.to_owned(),
-                tags: Map::new(),
-            },
-        )
-    }))
+    Ok(name
+        .eq_ignore_ascii_case(DEFAULT_RESOURCE_GROUP)
+        .then(default_group))
+}
+
+/// The default group as it is until someone stores it (with tags, say).
+fn default_group() -> (String, ResourceGroup) {
+    (
+        DEFAULT_RESOURCE_GROUP.to_owned(),
+        ResourceGroup {
+            location: DEFAULT_LOCATION.to_owned(),
+            tags: Map::new(),
+        },
+    )
 }
 
 /// The group named `name`, created (in the default location) when it does not exist: for
@@ -164,12 +163,7 @@ fn validate_name(name: &str) -> Result<(), ApiError> {
 }
 
 async fn store(state: &AppState, name: &str, group: &ResourceGroup) -> Result<(), ApiError> {
-    let document = serde_json::to_vec(group).map_err(ApiError::internal)?;
-    state
-        .store
-        .put_deployment_document(KIND, name, document)
-        .await
-        .map_err(ApiError::internal)
+    documents::put(state, KIND, name, group).await
 }
 
 /// `PUT`: 201 when created, 200 when updated (location cannot change, as in Azure).
@@ -213,36 +207,28 @@ async fn put(state: &AppState, name: &str, body: &[u8]) -> Result<Response, ApiE
 }
 
 async fn list(state: &AppState) -> Result<Response, ApiError> {
-    let stored = state
-        .store
-        .list_deployment_documents(KIND)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut value = Vec::with_capacity(stored.len() + 1);
+    let mut stored: Vec<(String, ResourceGroup)> = documents::list(state, KIND).await?;
     if !stored
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case(DEFAULT_RESOURCE_GROUP))
-        && let Some((name, group)) = find(state, DEFAULT_RESOURCE_GROUP).await?
     {
-        value.push(resource(state, &name, &group));
+        stored.insert(0, default_group());
     }
-    for (name, document) in stored {
-        let group: ResourceGroup = serde_json::from_slice(&document).map_err(ApiError::internal)?;
-        value.push(resource(state, &name, &group));
-    }
+    let value: Vec<Value> = stored
+        .iter()
+        .map(|(name, group)| resource(state, name, group))
+        .collect();
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
-/// `DELETE`: the group's vaults go first (soft-deleted, as Azure's are), then the group. 200 when something was deleted; 404 when there is no such group.
+/// `DELETE`: the group's vaults go first, then the group; 200, or 404 when there is no such
+/// group. (Azure soft-deletes the vaults; Strongroom has no vault soft delete yet, so they are
+/// gone.)
 async fn delete(state: &AppState, name: &str) -> Result<Response, ApiError> {
     let Some((name, _)) = find(state, name).await? else {
         return Err(not_found(name));
     };
     super::vaults::delete_in_group(state, &name).await?;
-    state
-        .store
-        .delete_deployment_document(KIND, &name)
-        .await
-        .map_err(ApiError::internal)?;
+    documents::delete(state, KIND, &name).await?;
     Ok(StatusCode::OK.into_response())
 }
