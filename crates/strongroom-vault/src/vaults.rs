@@ -223,10 +223,7 @@ pub async fn set_policies(
     ctx.store()
         .set_access_policies(vault.id, policies.iter().map(policy_to_row).collect())
         .await
-        .map_err(|err| match err {
-            StoreError::NotFound => VaultError::VaultNotFound,
-            other => VaultError::Store(other),
-        })?;
+        .map_err(vault_write_error)?;
     let updated = Vault {
         policies,
         ..vault.clone()
@@ -244,16 +241,21 @@ pub async fn set_rbac(
     ctx.store()
         .set_vault_rbac(vault.id, rbac_authorization)
         .await
-        .map_err(|err| match err {
-            StoreError::NotFound => VaultError::VaultNotFound,
-            other => VaultError::Store(other),
-        })?;
+        .map_err(vault_write_error)?;
     let updated = Vault {
         rbac_authorization,
         ..vault.clone()
     };
     ctx.cache_vault(&updated);
     Ok(updated)
+}
+
+/// A write to a vault's own row: `NotFound` means the vault is gone.
+fn vault_write_error(err: StoreError) -> VaultError {
+    match err {
+        StoreError::NotFound => VaultError::VaultNotFound,
+        other => VaultError::Store(other),
+    }
 }
 
 fn vault_from_row(row: VaultRow) -> Result<Vault, VaultError> {
