@@ -6,7 +6,7 @@
 //! Both are deployment documents; built-in roles are code (`strongroom_authz::builtin_roles`)
 //! and cannot be changed or deleted. The decision itself is `strongroom_authz::rbac`.
 
-use super::{arm_error, documents};
+use super::{arm_error, documents, segment_is};
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::state::AppState;
@@ -34,9 +34,9 @@ pub(super) struct AuthorizationPath<'a> {
 /// Splits `segments` at their last `providers/Microsoft.Authorization/{kind}`; `None` when the
 /// path is not an authorization path.
 pub(super) fn parse<'a>(segments: &[&'a str]) -> Option<AuthorizationPath<'a>> {
-    let at = segments.windows(2).rposition(|pair| {
-        pair[0].eq_ignore_ascii_case("providers") && pair[1].eq_ignore_ascii_case(PROVIDER)
-    })?;
+    let at = segments
+        .windows(2)
+        .rposition(|pair| segment_is(pair[0], "providers") && segment_is(pair[1], PROVIDER))?;
     let (kind, name) = match &segments[at + 2..] {
         [kind] => (*kind, None),
         [kind, name] => (*kind, Some(*name)),

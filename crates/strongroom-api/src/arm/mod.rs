@@ -80,8 +80,8 @@ pub(crate) async fn route(
         return Some(answer);
     }
     if let [subscriptions, _sub, resources] = segments
-        && subscriptions.eq_ignore_ascii_case("subscriptions")
-        && resources.eq_ignore_ascii_case("resources")
+        && segment_is(subscriptions, "subscriptions")
+        && segment_is(resources, "resources")
     {
         return Some(match *method {
             Method::GET => resources::list(state, query).await,
@@ -158,24 +158,30 @@ pub(crate) async fn open_reads(
 fn resource_path<'a>(
     segments: &'a [&'a str],
 ) -> Option<(Option<&'a str>, &'a str, &'a str, &'a [&'a str])> {
-    // ARM matches its fixed segments case-insensitively (`az group create` sends
-    // `resourcegroups`).
-    let is = |segment: &str, word: &str| segment.eq_ignore_ascii_case(word);
     let (resource_group, rest) = match segments {
         [subscriptions, _sub, groups, rg, rest @ ..]
-            if is(subscriptions, "subscriptions") && is(groups, "resourceGroups") =>
+            if segment_is(subscriptions, "subscriptions")
+                && segment_is(groups, "resourceGroups") =>
         {
             (Some(*rg), rest)
         }
-        [subscriptions, _sub, rest @ ..] if is(subscriptions, "subscriptions") => (None, rest),
+        [subscriptions, _sub, rest @ ..] if segment_is(subscriptions, "subscriptions") => {
+            (None, rest)
+        }
         _ => return None,
     };
     match rest {
-        [providers, provider, kind, tail @ ..] if is(providers, "providers") => {
+        [providers, provider, kind, tail @ ..] if segment_is(providers, "providers") => {
             Some((resource_group, provider, kind, tail))
         }
         _ => None,
     }
+}
+
+/// Whether a path segment is the fixed word `word`: ARM matches them in any case (`az group
+/// create` sends `resourcegroups`).
+pub(super) fn segment_is(segment: &str, word: &str) -> bool {
+    segment.eq_ignore_ascii_case(word)
 }
 
 /// 404 for a path Strongroom does not serve.

@@ -6,7 +6,7 @@
 //! host, creates the group it names on first use, so its commands need no `group create`.
 //! The default group, `strongroom`, always exists.
 
-use super::{DEFAULT_RESOURCE_GROUP, arm_error, documents};
+use super::{DEFAULT_RESOURCE_GROUP, arm_error, documents, segment_is};
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
 use crate::state::AppState;
@@ -42,19 +42,18 @@ pub(super) async fn route(
     segments: &[&str],
     body: &[u8],
 ) -> Option<Result<Response, ApiError>> {
-    let is = |segment: &str, word: &str| segment.eq_ignore_ascii_case(word);
-    Some(match segments {
-        [subscriptions, _sub, groups]
-            if is(subscriptions, "subscriptions") && is(groups, "resourceGroups") =>
-        {
-            match *method {
-                Method::GET => list(state).await,
-                _ => Err(ApiError::MethodNotAllowed(method.to_string())),
-            }
-        }
-        [subscriptions, _sub, groups, name]
-            if is(subscriptions, "subscriptions") && is(groups, "resourceGroups") =>
-        {
+    let [subscriptions, _sub, groups, rest @ ..] = segments else {
+        return None;
+    };
+    if !segment_is(subscriptions, "subscriptions") || !segment_is(groups, "resourceGroups") {
+        return None;
+    }
+    Some(match rest {
+        [] => match *method {
+            Method::GET => list(state).await,
+            _ => Err(ApiError::MethodNotAllowed(method.to_string())),
+        },
+        [name] => {
             match *method {
                 Method::PUT => put(state, name, body).await,
                 Method::GET => match find(state, name).await {
