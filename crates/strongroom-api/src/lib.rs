@@ -35,6 +35,7 @@ mod keys;
 mod management;
 mod master_key;
 mod objects;
+mod odata;
 mod operation;
 mod pipeline;
 mod query;

@@ -253,23 +253,82 @@ fn role_json(state: &AppState, role: &RoleDefinition) -> Value {
     })
 }
 
-/// `$filter` values of the shape `field eq 'value'` (the CLI's), by field.
-fn filter_value(query: Option<&str>, field: &str) -> Option<String> {
-    let filter = form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(key, _)| key == "$filter")?
-        .1
-        .into_owned();
-    filter.split(" and ").find_map(|clause| {
-        let (name, value) = clause.trim().split_once(" eq ")?;
-        name.trim()
-            .eq_ignore_ascii_case(field)
-            .then(|| value.trim().trim_matches('\'').to_owned())
-    })
+/// What a role-definition list's `$filter` asks for: `roleName eq '…'`, `type eq '…'`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DefinitionFilter {
+    role_name: Option<String>,
+    custom_only: bool,
 }
 
-fn has_filter(query: Option<&str>, word: &str) -> bool {
-    form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .any(|(key, value)| key == "$filter" && value.to_ascii_lowercase().contains(word))
+/// What a role-assignment list's `$filter` asks for: `atScope()`, `principalId eq '…'`, and
+/// `assignedTo('…')` (the same here: Strongroom has no groups to expand).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct AssignmentFilter {
+    at_scope: bool,
+    principal: Option<String>,
+}
+
+/// Parses the clauses of `query`'s `$filter` with `clause`, which returns `false` for one it
+/// does not know: such a filter is refused, never ignored (an ignored filter answers with every
+/// assignment, and `az role assignment delete --assignee` acts on what it gets).
+fn parse_filter<F: Default>(
+    query: Option<&str>,
+    mut clause: impl FnMut(&mut F, &str) -> bool,
+) -> Result<F, ApiError> {
+    let mut parsed = F::default();
+    let Some(filter) = crate::odata::filter(query) else {
+        return Ok(parsed);
+    };
+    for text in crate::odata::clauses(&filter) {
+        if !clause(&mut parsed, text) {
+            return Err(bad_request(
+                "InvalidFilterInQueryString",
+                format!("Invalid $filter '{filter}' specified in the query string."),
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+fn definition_filter(query: Option<&str>) -> Result<DefinitionFilter, ApiError> {
+    parse_filter(
+        query,
+        |parsed: &mut DefinitionFilter, clause| match crate::odata::equality(clause) {
+            Some((field, value)) if segment_is(field, "roleName") => {
+                parsed.role_name = Some(value);
+                true
+            }
+            Some((field, value)) if segment_is(field, "type") => {
+                parsed.custom_only = value.eq_ignore_ascii_case("CustomRole");
+                true
+            }
+            _ => false,
+        },
+    )
+}
+
+fn assignment_filter(query: Option<&str>) -> Result<AssignmentFilter, ApiError> {
+    parse_filter(query, |parsed: &mut AssignmentFilter, clause| {
+        if clause.eq_ignore_ascii_case("atScope()") {
+            parsed.at_scope = true;
+            return true;
+        }
+        if let Some(argument) = clause
+            .strip_prefix("assignedTo(")
+            .and_then(|rest| rest.strip_suffix(')'))
+            && let Some(principal) = crate::odata::string_literal(argument)
+        {
+            parsed.principal = Some(principal);
+            return true;
+        }
+        match crate::odata::equality(clause) {
+            Some((field, value)) if segment_is(field, "principalId") => {
+                parsed.principal = Some(value);
+                true
+            }
+            _ => false,
+        }
+    })
 }
 
 async fn list_definitions(
@@ -277,9 +336,10 @@ async fn list_definitions(
     scope: &str,
     query: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let wanted_name = filter_value(query, "roleName");
-    let custom_only =
-        filter_value(query, "type").is_some_and(|t| t.eq_ignore_ascii_case("CustomRole"));
+    let DefinitionFilter {
+        role_name: wanted_name,
+        custom_only,
+    } = definition_filter(query)?;
     let value: Vec<Value> = all_roles(state)
         .await?
         .iter()
@@ -585,8 +645,10 @@ async fn list_assignments(
     scope: &str,
     query: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let at_scope = has_filter(query, "atscope()");
-    let principal = filter_value(query, "principalId");
+    let AssignmentFilter {
+        at_scope,
+        principal,
+    } = assignment_filter(query)?;
     let value: Vec<Value> = list_stored_assignments(state)
         .await?
         .iter()
@@ -601,4 +663,57 @@ async fn list_assignments(
         .map(|(name, stored)| assignment_json(state, name, stored))
         .collect();
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(filter: &str) -> String {
+        format!(
+            "api-version=2022-04-01&$filter={}",
+            filter.replace(' ', "%20").replace('\'', "%27")
+        )
+    }
+
+    #[test]
+    fn the_filters_az_sends_are_understood_and_others_refused() {
+        let q = query("atScope() and principalId eq 'ABC'");
+        assert_eq!(
+            assignment_filter(Some(&q)).ok(),
+            Some(AssignmentFilter {
+                at_scope: true,
+                principal: Some("ABC".to_owned())
+            })
+        );
+        let q = query("assignedTo('abc')");
+        assert_eq!(
+            assignment_filter(Some(&q)).ok().and_then(|f| f.principal),
+            Some("abc".to_owned())
+        );
+        assert_eq!(
+            assignment_filter(None).ok(),
+            Some(AssignmentFilter::default())
+        );
+        let q = query("roleName eq 'Key Vault Reader' and type eq 'CustomRole'");
+        assert_eq!(
+            definition_filter(Some(&q)).ok(),
+            Some(DefinitionFilter {
+                role_name: Some("Key Vault Reader".to_owned()),
+                custom_only: true
+            })
+        );
+        for refused in [
+            "principalId ne 'x'",
+            "principalName eq 'x'",
+            "principalId eq 'x' or principalId eq 'y'",
+            "atScope",
+        ] {
+            assert!(
+                assignment_filter(Some(&query(refused))).is_err(),
+                "{refused}"
+            );
+        }
+        assert!(definition_filter(Some(&query("roleName ne 'x'"))).is_err());
+    }
 }

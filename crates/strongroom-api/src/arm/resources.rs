@@ -5,6 +5,7 @@
 use super::arm_error;
 use super::vaults::placed_vaults;
 use crate::error::{ApiError, json_response};
+use crate::odata;
 use crate::state::AppState;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -30,15 +31,9 @@ fn parse_filter(filter: &str) -> Result<Filter, ApiError> {
         )
     };
     let mut parsed = Filter::default();
-    for clause in filter.split(" and ") {
-        let (field, value) = clause.trim().split_once(" eq ").ok_or_else(unsupported)?;
-        let value = value
-            .trim()
-            .strip_prefix('\'')
-            .and_then(|v| v.strip_suffix('\''))
-            .ok_or_else(unsupported)?
-            .to_owned();
-        match field.trim() {
+    for clause in odata::clauses(filter) {
+        let (field, value) = odata::equality(clause).ok_or_else(unsupported)?;
+        match field {
             f if f.eq_ignore_ascii_case("resourceType") => parsed.resource_type = Some(value),
             f if f.eq_ignore_ascii_case("name") => parsed.name = Some(value),
             _ => return Err(unsupported()),
@@ -48,10 +43,8 @@ fn parse_filter(filter: &str) -> Result<Filter, ApiError> {
 }
 
 pub(super) async fn list(state: &AppState, query: Option<&str>) -> Result<Response, ApiError> {
-    let filter = match form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(key, _)| key == "$filter")
-    {
-        Some((_, filter)) => parse_filter(&filter)?,
+    let filter = match odata::filter(query) {
+        Some(filter) => parse_filter(&filter)?,
         None => Filter::default(),
     };
     let wants_vaults = filter

@@ -7,6 +7,7 @@
 
 use crate::arm::arm_error;
 use crate::error::ApiError;
+use crate::odata;
 use axum::http::StatusCode;
 use strongroom_store::PrincipalRow;
 
@@ -23,15 +24,7 @@ pub(super) enum PrincipalFilter {
 impl PrincipalFilter {
     pub(super) fn parse(filter: &str) -> Result<Self, ApiError> {
         let filter = filter.trim();
-        let quoted = |text: &str| -> Option<String> {
-            let inner = text.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-            // OData doubles a quote inside a string literal; a lone one ends it, so the text
-            // was more than one literal (`'x' or appId eq 'y'`).
-            if inner.replace("''", "").contains('\'') {
-                return None;
-            }
-            Some(inner.replace("''", "'"))
-        };
+        let quoted = odata::string_literal;
         if let Some(rest) = filter.strip_prefix("servicePrincipalNames/any(")
             && let Some(body) = rest.strip_suffix(')')
             && let Some((variable, condition)) = body.split_once(':')
@@ -49,10 +42,8 @@ impl PrincipalFilter {
         {
             return Ok(Self::DisplayNameStartsWith(value));
         }
-        if let Some((field, value)) = filter.split_once(" eq ")
-            && let Some(value) = quoted(value)
-        {
-            match field.trim() {
+        if let Some((field, value)) = odata::equality(filter) {
+            match field {
                 f if f.eq_ignore_ascii_case("appId") => return Ok(Self::AppId(value)),
                 f if f.eq_ignore_ascii_case("displayName") => return Ok(Self::DisplayName(value)),
                 f if f.eq_ignore_ascii_case("id") => return Ok(Self::Id(value)),

@@ -61,9 +61,8 @@ async fn list_service_principals(
     state: &AppState,
     query: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let filter = form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .find(|(key, _)| key == "$filter")
-        .map(|(_, filter)| filter::PrincipalFilter::parse(&filter))
+    let filter = crate::odata::filter(query)
+        .map(|filter| filter::PrincipalFilter::parse(&filter))
         .transpose()?;
     let principals = state
         .store
