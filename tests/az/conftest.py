@@ -99,7 +99,7 @@ class Az:
     def login(self, client_id: str, secret: str) -> "Az":
         """`az login --service-principal` in the deployment's tenant; fails the test if it fails."""
         self.json(
-            "login", "--service-principal", "--username", client_id, "--password", secret,
+            "login", "--service-principal", "--username", client_id, f"--password={secret}",
             "--tenant", self.server.tenant_id,
         )  # fmt: skip
         return self
