@@ -10,6 +10,9 @@ use std::borrow::Cow;
 pub(crate) const LATEST_API_VERSION: &str = "2026-04-01";
 
 /// Every Key Vault data-plane api-version from 2016-10-01 to 2026-04-01, previews included.
+/// (From 7.5 on, the `Versions` enum of the specs' TypeSpec, `data-plane/*/main.tsp`.
+/// `2026-03-01-preview` is the default of azure_security_keyvault_* 1.1.0-beta for Rust,
+/// observed in tests/sdk-rust.)
 const KNOWN_API_VERSIONS: &[&str] = &[
     "2016-10-01",
     "7.0",
@@ -29,6 +32,8 @@ const KNOWN_API_VERSIONS: &[&str] = &[
     "7.6-preview.2",
     "2025-06-01-preview",
     "2025-07-01",
+    "2026-01-01-preview",
+    "2026-03-01-preview",
     "2026-04-01",
 ];
 
@@ -190,7 +195,15 @@ mod tests {
 
     #[test]
     fn api_versions() {
-        for ok in ["2016-10-01", "7.0", "7.6", "2025-07-01", "2026-04-01"] {
+        for ok in [
+            "2016-10-01",
+            "7.0",
+            "7.6",
+            "2025-07-01",
+            "2026-01-01-preview",
+            "2026-03-01-preview",
+            "2026-04-01",
+        ] {
             let raw = format!("api-version={ok}");
             let q = DataPlaneQuery::parse(Some(&raw));
             assert!(q.api_version().is_ok(), "{ok}");
