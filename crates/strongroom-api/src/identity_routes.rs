@@ -31,10 +31,13 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
         (Method::POST, [tenant, "oauth2", "token"]) => {
             token(state, tenant, request, TokenFlavour::V1).await
         }
-        (Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"])
-        | (Method::GET, [tenant, ".well-known", "openid-configuration"]) => {
+        (Method::GET, [tenant, "v2.0", ".well-known", "openid-configuration"]) => {
             let origin = public_origin(state, &request);
-            discovery(state, &origin, tenant).await
+            discovery(state, &origin, tenant, true).await
+        }
+        (Method::GET, [tenant, ".well-known", "openid-configuration"]) => {
+            let origin = public_origin(state, &request);
+            discovery(state, &origin, tenant, false).await
         }
         (Method::GET, [_, "discovery", "instance"]) => Ok(instance_discovery(state, &request)),
         (
@@ -71,11 +74,12 @@ async fn discovery(
     state: &AppState,
     origin: &str,
     tenant: &str,
+    v2: bool,
 ) -> Result<Response, IdentityError> {
     let row = resolve_tenant(state.store.as_ref(), tenant).await?;
     let mut config = state.issuer.config().clone();
     origin.clone_into(&mut config.public_origin);
-    let document = openid_configuration(&config, tenant, &row.tenant_id);
+    let document = openid_configuration(&config, tenant, &row.tenant_id, v2);
     Ok(json_response(StatusCode::OK, &document))
 }
 
