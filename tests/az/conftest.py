@@ -96,11 +96,12 @@ class Az:
     def json(self, *args: str) -> Any:
         return self.run(*args).json()
 
-    def login(self, client_id: str, secret: str) -> "Az":
-        """`az login --service-principal` in the deployment's tenant; fails the test if it fails."""
+    def login(self, client_id: str, secret: str, *extra: str) -> "Az":
+        """`az login --service-principal` in the deployment's tenant; fails the test if it fails. `extra`: more
+        arguments, e.g. `--allow-no-subscriptions` for a principal that holds no role (az refuses it otherwise)."""
         self.json(
             "login", "--service-principal", "--username", client_id, f"--password={secret}",
-            "--tenant", self.server.tenant_id,
+            "--tenant", self.server.tenant_id, *extra,
         )  # fmt: skip
         return self
 

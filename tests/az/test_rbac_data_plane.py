@@ -20,7 +20,7 @@ def test_role_assignments_decide_on_an_rbac_vault(
     created = admin.json("keyvault", "create", "--name", vault, "--resource-group", group, "--location", "westeurope")
     assert created["properties"]["enableRbacAuthorization"] is True
     scope = created["id"]
-    admin_id = admin.json("rest", "--method", "get", "--url", f"https://graph.microsoft.com/v1.0/servicePrincipals(appId='{admin_credential['clientId']}')")["id"]
+    admin_id = admin.json("ad", "sp", "show", "--id", admin_credential["clientId"])["id"]
 
     # No role yet: even the vault's creator is refused, with Azure's RBAC body.
     refused = admin.run("keyvault", "secret", "set", "--vault-name", vault, "--name", "db", "--value", "s3cret")
@@ -33,8 +33,8 @@ def test_role_assignments_decide_on_an_rbac_vault(
     admin.json("keyvault", "secret", "set", "--vault-name", vault, "--name", "other", "--value", "not yours")
 
     # A workload with Key Vault Secrets User on one secret only.
-    workload_sp = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("workload"))
-    workload_id = admin.json("rest", "--method", "get", "--url", f"https://graph.microsoft.com/v1.0/servicePrincipals(appId='{workload_sp['appId']}')")["id"]
+    workload_sp = admin.json("ad", "sp", "create-for-rbac", "--name", unique_name("workload"))
+    workload_id = admin.json("ad", "sp", "show", "--id", workload_sp["appId"])["id"]
     assignment = admin.assign_role("Key Vault Secrets User", workload_id, f"{scope}/secrets/db")
     workload = Az(az_bin, server, tmp_path / "workload").login(workload_sp["appId"], workload_sp["password"])
     assert workload.json("keyvault", "secret", "show", "--vault-name", vault, "--name", "db")["value"] == "s3cret"

@@ -71,7 +71,7 @@ def test_a_role_is_assigned_at_a_vault_listed_and_removed(signed_in: Az, server:
     az.json("group", "create", "--name", group, "--location", "westeurope")
     scope = az.json("keyvault", "create", "--name", vault, "--resource-group", group, "--location", "westeurope")["id"]
     app_id = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("workload"))["appId"]
-    principal = az.json("rest", "--method", "get", "--url", f"https://graph.microsoft.com/v1.0/servicePrincipals(appId='{app_id}')")
+    principal = az.json("ad", "sp", "show", "--id", app_id)
     object_id = principal["id"]
 
     assignment = az.assign_role("Key Vault Secrets User", object_id, scope)
@@ -101,7 +101,7 @@ def test_an_assignee_named_by_app_id_is_that_principal(signed_in: Az, server: St
     az = signed_in
     subscription = f"/subscriptions/{server.info['subscriptionId']}"
     app_id = server.cli_json("ad", "sp", "create-for-rbac", "--name", unique_name("assignee"))["appId"]
-    object_id = az.json("rest", "--method", "get", "--url", f"https://graph.microsoft.com/v1.0/servicePrincipals(appId='{app_id}')")["id"]
+    object_id = az.json("ad", "sp", "show", "--id", app_id)["id"]
     assignment = az.json("role", "assignment", "create", "--role", "Reader", "--assignee", app_id, "--scope", subscription)
     assert assignment["principalId"] == object_id
     listed = az.json("role", "assignment", "list", "--assignee", app_id, "--scope", subscription)

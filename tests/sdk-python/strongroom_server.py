@@ -254,6 +254,11 @@ class StrongroomServer:
         return str(self.info["tenantId"])
 
     @property
+    def subscription_id(self) -> str:
+        """The deployment's one Azure subscription (what `az account show` prints as `id`)."""
+        return str(self.info["subscriptionId"])
+
+    @property
     def ca_file(self) -> str:
         return str(self.info["caFile"])
 

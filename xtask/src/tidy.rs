@@ -80,7 +80,7 @@ const AXUM_ALLOWED: &[&str] = &["strongroom-api", "strongroom"];
 /// Adding a file here is a review decision: say why in the change.
 const EXPOSE_ALLOWED: &[&str] = &[
     // Writes a generated client secret once, in the management API's response.
-    "crates/strongroom-api/src/graph/service_principals.rs",
+    "crates/strongroom-api/src/graph/credentials.rs",
     // The response DTO writes the secret value through a `serialize_with` helper.
     "crates/strongroom-api/src/wire/mod.rs",
     // The CLI: reads/writes admin.json, prints `env` exports, sends the bearer and values.

@@ -5,6 +5,8 @@
 //! wants Unix seconds. Output: the SDK turns Unix seconds into a UTC `datetime` and az prints
 //! its `isoformat()`, `2000-12-31T12:59:59+00:00`.
 
+use strongroom_model::{days_from_civil, days_in_month};
+
 const SECONDS_PER_DAY: i64 = 86_400;
 
 /// Parses a `--expires` / `--not-before` value into Unix seconds (clap value parser).
@@ -53,15 +55,6 @@ fn number(raw: &str, max_digits: usize) -> Option<i64> {
     raw.parse().ok()
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// Unix seconds as Python's `datetime.isoformat()` of a UTC time: `2017-05-04T23:20:51+00:00`.
 pub(crate) fn iso(seconds: i64) -> String {
     let days = seconds.div_euclid(SECONDS_PER_DAY);
@@ -73,18 +66,6 @@ pub(crate) fn iso(seconds: i64) -> String {
         second_of_day % 3600 / 60,
         second_of_day % 60
     )
-}
-
-/// (year, month, day) to days since 1970-01-01, proleptic Gregorian (H. Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month_index = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]

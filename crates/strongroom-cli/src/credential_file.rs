@@ -30,7 +30,7 @@ struct Stored {
     name: String,
     client_secret: String,
     key_id: String,
-    end_date_time: Option<i64>,
+    end_date_time: Option<String>,
     ca_file: String,
     server: ServerInfo,
 }
@@ -65,7 +65,7 @@ pub(crate) async fn create(
         name: credential.name.clone(),
         client_secret: credential.secret.expose().to_owned(),
         key_id: credential.key_id.clone(),
-        end_date_time: credential.end_date_time,
+        end_date_time: credential.end_date_time.clone(),
         ca_file: CA_FILE_NAME.to_owned(),
         server: session.data.server.clone(),
     };

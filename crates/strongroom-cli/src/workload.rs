@@ -44,8 +44,8 @@ pub struct WorkloadCredential {
     pub secret: SecretValue,
     /// The key id of the secret (Graph's `keyId`): what `ad sp credential delete` takes.
     pub key_id: String,
-    /// When the secret expires (Unix seconds), if it does.
-    pub end_date_time: Option<i64>,
+    /// When the secret expires (RFC 3339, as Graph writes it), if it does.
+    pub end_date_time: Option<String>,
     /// `ca.pem` of the deployment: the one CA the workload trusts.
     pub ca_file: PathBuf,
     /// Where the server listens (from `server.json`).
@@ -113,7 +113,8 @@ pub(crate) async fn issue(
         key_id: string_at(&password, &["keyId"], &add_password)?,
         end_date_time: password
             .get("endDateTime")
-            .and_then(serde_json::Value::as_i64),
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned),
         ca_file: session.data.ca_file.clone(),
         server_address: session.data.server.connect_address(),
         authority_host: session.data.server.authority_host.clone(),

@@ -104,6 +104,13 @@ fn classify(err: &IdentityError) -> AadError {
             50_027,
             "The certificate is not a valid, unexpired RSA X.509 certificate.".to_owned(),
         ),
+        // Never reaches the token endpoint (only the management API adds credentials).
+        IdentityError::InvalidCredentialLifetime => (
+            400,
+            "invalid_request",
+            90_014,
+            "A credential must end after it starts.".to_owned(),
+        ),
         IdentityError::UnsupportedGrantType { grant_type } => (
             400,
             "unsupported_grant_type",

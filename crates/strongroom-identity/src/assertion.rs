@@ -117,6 +117,11 @@ pub fn certificate_thumbprint(info: &CertificateInfo) -> String {
     hex_upper(&info.sha1)
 }
 
+/// The same thumbprint, of a certificate's DER as stored with a credential.
+pub fn certificate_der_thumbprint(der: &[u8]) -> String {
+    hex_upper(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der).as_ref())
+}
+
 /// Checks a client-credentials request that carries a client assertion instead of a secret.
 /// `audiences` are the token endpoint URLs the request may have been meant for (the API
 /// layer knows under which names it was reached); they compare ASCII case-insensitively.

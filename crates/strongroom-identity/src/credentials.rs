@@ -171,6 +171,36 @@ pub async fn create_service_principal(
     Ok(principal)
 }
 
+/// The object id of the application registration behind a service principal. Strongroom
+/// keeps one row per app, so Graph's two objects (the application and its service principal,
+/// each with its own `id` in Azure) are two views of it; the application's id is derived from
+/// the app id, stable and distinct from the principal's object id, and needs no column.
+pub fn application_object_id(app_id: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        format!(
+            "strongroom application object id\0{}",
+            app_id.to_ascii_lowercase()
+        )
+        .as_bytes(),
+    );
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest.as_ref()[..16]);
+    // Version and variant bits of a v4 UUID, so clients that check GUID shapes accept it.
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
+/// What a new client secret is called and until when it works.
+#[derive(Debug, Clone, Default)]
+pub struct NewSecret {
+    /// Graph's `displayName` of the credential; may be empty.
+    pub display_name: String,
+    /// When it stops working; `None`: a year from now ([`CLIENT_SECRET_LIFETIME_DAYS`]).
+    pub expires: Option<UnixTime>,
+}
+
 /// Adds a client secret to a principal, valid for a year. The returned `SecretValue` is the
 /// only copy of the secret; the store keeps a salted hash and a three-character hint. The
 /// store appends it atomically, so concurrent additions for one principal all survive.
@@ -179,6 +209,23 @@ pub async fn add_client_secret(
     object_id: &str,
     now: UnixTime,
 ) -> Result<(CredentialRow, SecretValue), IdentityError> {
+    add_named_client_secret(store, object_id, NewSecret::default(), now).await
+}
+
+/// [`add_client_secret`] with a display name and an end of the caller's choosing (Graph's
+/// `addPassword` body). An end that is not after `now` is refused.
+pub async fn add_named_client_secret(
+    store: &dyn Store,
+    object_id: &str,
+    new: NewSecret,
+    now: UnixTime,
+) -> Result<(CredentialRow, SecretValue), IdentityError> {
+    let expires = new
+        .expires
+        .unwrap_or_else(|| now.plus_days(CLIENT_SECRET_LIFETIME_DAYS));
+    if expires <= now {
+        return Err(IdentityError::InvalidCredentialLifetime);
+    }
     let principal = store
         .get_principal_by_object_id(object_id)
         .await?
@@ -193,8 +240,9 @@ pub async fn add_client_secret(
         hash: hashed.hash,
         hint: secret.expose().chars().take(HINT_CHARS).collect(),
         created: now,
-        expires: Some(now.plus_days(CLIENT_SECRET_LIFETIME_DAYS)),
+        expires: Some(expires),
         certificate: None,
+        display_name: new.display_name,
     };
     store
         .add_principal_credential(&principal.object_id, credential.clone())
@@ -224,6 +272,28 @@ pub async fn add_client_certificate(
     certificate: &str,
     now: UnixTime,
 ) -> Result<(CredentialRow, CertificateInfo), IdentityError> {
+    let (credential, info) = certificate_credential(certificate, None, String::new(), now)?;
+    let principal = store
+        .get_principal_by_object_id(object_id)
+        .await?
+        .ok_or_else(|| IdentityError::PrincipalNotFound {
+            object_id: object_id.to_owned(),
+        })?;
+    store
+        .add_principal_credential(&principal.object_id, credential.clone())
+        .await?;
+    Ok((credential, info))
+}
+
+/// A certificate credential, not yet stored: the public certificate (PEM, or base64 of its
+/// DER) checked to be an unexpired RSA certificate, under `key_id` (a new one when `None`:
+/// Graph lets the client choose it in a `keyCredentials` update).
+pub fn certificate_credential(
+    certificate: &str,
+    key_id: Option<&str>,
+    display_name: String,
+    now: UnixTime,
+) -> Result<(CredentialRow, CertificateInfo), IdentityError> {
     let certificate_der =
         certificate_der_from_text(certificate).map_err(|_| IdentityError::InvalidCertificate)?;
     let info = parse_client_certificate(&certificate_der)
@@ -231,24 +301,17 @@ pub async fn add_client_certificate(
     if info.not_after <= now {
         return Err(IdentityError::InvalidCertificate);
     }
-    let principal = store
-        .get_principal_by_object_id(object_id)
-        .await?
-        .ok_or_else(|| IdentityError::PrincipalNotFound {
-            object_id: object_id.to_owned(),
-        })?;
+    let key_id = key_id.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_ascii_lowercase);
     let credential = CredentialRow {
-        key_id: uuid::Uuid::new_v4().to_string(),
+        key_id,
         salt: Vec::new(),
         hash: Vec::new(),
         hint: String::new(),
         created: now,
         expires: Some(info.not_after),
         certificate: Some(certificate_der),
+        display_name,
     };
-    store
-        .add_principal_credential(&principal.object_id, credential.clone())
-        .await?;
     Ok((credential, info))
 }
 

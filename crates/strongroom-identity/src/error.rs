@@ -37,6 +37,9 @@ pub enum IdentityError {
     /// A certificate offered as a credential is not an RSA X.509 certificate, or has expired.
     #[error("the certificate is not a valid, unexpired RSA X.509 certificate")]
     InvalidCertificate,
+    /// A credential's requested end is not in the future.
+    #[error("a credential must end after it starts")]
+    InvalidCredentialLifetime,
     #[error("principal {object_id} was not found")]
     PrincipalNotFound { object_id: String },
     /// The stored token-signing key could not be opened or parsed (wrong master key?).

@@ -42,12 +42,13 @@ mod verify;
 pub use aad_errors::{aad_error_body, aad_error_body_with_ids};
 pub use assertion::{
     AssertionReplayGuard, CLIENT_ASSERTION_TYPE_JWT, MAX_ASSERTION_LIFETIME_SECONDS,
-    authenticate_client_assertion, certificate_thumbprint,
+    authenticate_client_assertion, certificate_der_thumbprint, certificate_thumbprint,
 };
 pub use credentials::{
-    CLIENT_SECRET_LIFETIME_DAYS, DEFAULT_TENANT_ALIASES, DEFAULT_TENANT_NAME,
-    add_client_certificate, add_client_secret, authenticate_client, create_service_principal,
-    ensure_default_tenant, resolve_tenant,
+    CLIENT_SECRET_LIFETIME_DAYS, DEFAULT_TENANT_ALIASES, DEFAULT_TENANT_NAME, NewSecret,
+    add_client_certificate, add_client_secret, add_named_client_secret, application_object_id,
+    authenticate_client, certificate_credential, create_service_principal, ensure_default_tenant,
+    resolve_tenant,
 };
 pub use discovery::openid_configuration;
 pub use error::{IdentityError, TokenError};

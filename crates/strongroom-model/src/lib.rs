@@ -32,4 +32,6 @@ pub use permission::{
     CertificatePermission, KeyPermission, Permission, PermissionSet, SecretPermission,
 };
 pub use secret::{Sealed, SecretBytes, SecretValue};
-pub use time::{Clock, ManualClock, SystemClock, UnixTime, civil_from_days};
+pub use time::{
+    Clock, ManualClock, SystemClock, UnixTime, civil_from_days, days_from_civil, days_in_month,
+};

@@ -87,6 +87,12 @@ pub trait Store: Send + Sync + 'static {
         object_id: &str,
         key_id: &str,
     ) -> Result<bool, StoreError>;
+    /// Sets the principal's display name; `false` when there is no such principal.
+    async fn rename_principal(
+        &self,
+        object_id: &str,
+        display_name: &str,
+    ) -> Result<bool, StoreError>;
     async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError>;
 
     // ---- vaults and access policies ----

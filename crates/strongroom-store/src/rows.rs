@@ -40,6 +40,9 @@ pub struct CredentialRow {
     /// DER of the registered public certificate for a certificate credential (`salt` and
     /// `hash` are then empty); `None` for a client secret.
     pub certificate: Option<Vec<u8>>,
+    /// What the credential is for, as its creator named it (Graph's `displayName`); may be
+    /// empty.
+    pub display_name: String,
 }
 
 /// A master-key rotation's writes: every vault's data key and some deployment values,

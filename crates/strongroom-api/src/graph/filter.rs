@@ -1,7 +1,8 @@
-//! Graph's `$filter` on service principals, in the forms `az` sends:
+//! Graph's `$filter` on service principals and applications, in the forms `az` sends:
 //! `servicePrincipalNames/any(c:c eq 'X')` (how `az role assignment create --assignee APPID`
-//! resolves an assignee), `appId eq 'X'`, `displayName eq 'X'`, `id eq 'X'`, and
-//! `startswith(displayName,'X')`. A filter in any other form is refused, never ignored: an
+//! resolves an assignee), `identifierUris/any(s:s eq 'X')` (how `az ad app show` resolves a
+//! name that is not a GUID; Strongroom's apps have no identifier URIs), `appId eq 'X'`,
+//! `displayName eq 'X'`, `id eq 'X'`, and `startswith(displayName,'X')`. A filter in any other form is refused, never ignored: an
 //! ignored filter answers with every principal, and a client that takes the first would act on
 //! the wrong one.
 
@@ -15,6 +16,7 @@ use strongroom_store::PrincipalRow;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum PrincipalFilter {
     ServicePrincipalName(String),
+    IdentifierUri(String),
     AppId(String),
     DisplayName(String),
     Id(String),
@@ -25,14 +27,23 @@ impl PrincipalFilter {
     pub(super) fn parse(filter: &str) -> Result<Self, ApiError> {
         let filter = filter.trim();
         let quoted = odata::string_literal;
-        if let Some(rest) = filter.strip_prefix("servicePrincipalNames/any(")
-            && let Some(body) = rest.strip_suffix(')')
-            && let Some((variable, condition)) = body.split_once(':')
-            && let Some((left, right)) = condition.split_once(" eq ")
-            && left.trim() == variable.trim()
-            && let Some(value) = quoted(right)
-        {
-            return Ok(Self::ServicePrincipalName(value));
+        for (collection, clause) in [
+            (
+                "servicePrincipalNames",
+                Self::ServicePrincipalName as fn(String) -> Self,
+            ),
+            ("identifierUris", Self::IdentifierUri),
+        ] {
+            if let Some(rest) = filter.strip_prefix(collection)
+                && let Some(rest) = rest.strip_prefix("/any(")
+                && let Some(body) = rest.strip_suffix(')')
+                && let Some((variable, condition)) = body.split_once(':')
+                && let Some((left, right)) = condition.split_once(" eq ")
+                && left.trim() == variable.trim()
+                && let Some(value) = quoted(right)
+            {
+                return Ok(clause(value));
+            }
         }
         if let Some(rest) = filter.strip_prefix("startswith(")
             && let Some(body) = rest.strip_suffix(')')
@@ -57,14 +68,17 @@ impl PrincipalFilter {
         ))
     }
 
-    pub(super) fn matches(&self, principal: &PrincipalRow) -> bool {
+    /// Whether the directory object `id` (a service principal's object id, or its
+    /// application's) of `principal` passes.
+    pub(super) fn matches(&self, principal: &PrincipalRow, id: &str) -> bool {
         match self {
             // A principal's names are its app id (Azure adds identifier URIs Strongroom has not).
             Self::ServicePrincipalName(name) | Self::AppId(name) => {
                 principal.app_id.eq_ignore_ascii_case(name)
             }
+            Self::IdentifierUri(_) => false,
             Self::DisplayName(name) => principal.display_name == *name,
-            Self::Id(id) => principal.object_id.eq_ignore_ascii_case(id),
+            Self::Id(wanted) => id.eq_ignore_ascii_case(wanted),
             Self::DisplayNameStartsWith(prefix) => principal
                 .display_name
                 .to_lowercase()
@@ -85,6 +99,10 @@ mod tests {
             Some(PrincipalFilter::ServicePrincipalName(
                 "757fd8c7-1c99-4069-9249-2d98997ea337".to_owned()
             ))
+        );
+        assert_eq!(
+            parse("identifierUris/any(s:s eq 'api://x')"),
+            Some(PrincipalFilter::IdentifierUri("api://x".to_owned()))
         );
         assert_eq!(
             parse("appId eq 'abc'"),

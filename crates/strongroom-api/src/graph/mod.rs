@@ -1,17 +1,22 @@
 //! Microsoft Graph, as far as Strongroom serves it (`/v1.0/…`). One router table ([`route`]);
 //! one resource type per module.
 
+mod applications;
+mod credentials;
+mod directory_objects;
 mod filter;
 mod service_principals;
 
 use crate::error::{ApiError, json_response};
 use crate::state::AppState;
+use applications::{application_json, create_application, find_application, list_applications};
 use axum::http::{Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use credentials::{add_certificate, add_password, remove_credential};
 use serde_json::{Value, json};
 use service_principals::{
-    add_certificate, add_password, create_service_principal, find_principal, principal_json,
-    remove_credential,
+    create_service_principal, delete_service_principal, find_principal, principal_json,
+    update_directory_object,
 };
 
 /// Answers `segments` if they are a Graph path (`v1.0/…`); `None` when they are not one.
@@ -26,35 +31,132 @@ pub(crate) async fn route(
         return None;
     };
     let m = method;
+    let not_allowed = || Err(ApiError::MethodNotAllowed(m.to_string()));
     Some(match rest {
         ["servicePrincipals"] => match *m {
             Method::POST => create_service_principal(state, body).await,
             Method::GET => list_service_principals(state, query).await,
-            _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+            _ => not_allowed(),
         },
-        [selector] if selector.starts_with("servicePrincipals(") && *m == Method::GET => {
-            find_principal(state, selector)
-                .await
-                .map(|principal| json_response(StatusCode::OK, &principal_json(&principal)))
-        }
-        ["servicePrincipals", id] => match *m {
-            Method::GET => find_principal(state, id)
-                .await
-                .map(|principal| json_response(StatusCode::OK, &principal_json(&principal))),
-            Method::DELETE => delete_service_principal(state, id).await,
-            _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+        ["applications"] => match *m {
+            Method::POST => create_application(state, body).await,
+            Method::GET => list_applications(state, query).await,
+            _ => not_allowed(),
         },
-        ["servicePrincipals", id, "addCertificate"] if *m == Method::POST => {
-            add_certificate(state, id, body).await
+        ["directoryObjects", "getByIds"] => match *m {
+            Method::POST => directory_objects::get_by_ids(state, body).await,
+            _ => not_allowed(),
+        },
+        [id] if id.starts_with("servicePrincipals(") => match find_principal(state, id).await {
+            Ok(principal) => service_principal(state, m, &principal, id, &[], body).await,
+            Err(err) => Err(err),
+        },
+        [id, action @ ..] if id.starts_with("applications(") => {
+            match find_application(state, id).await {
+                Ok(principal) => application(state, m, &principal, id, action, body).await,
+                Err(err) => Err(err),
+            }
         }
-        ["servicePrincipals", id, "addPassword"] if *m == Method::POST => {
-            add_password(state, id).await
-        }
-        ["servicePrincipals", id, "removePassword" | "removeKey"] if *m == Method::POST => {
-            remove_credential(state, id, body).await
-        }
+        ["servicePrincipals", id, action @ ..] => match find_principal(state, id).await {
+            Ok(principal) => service_principal(state, m, &principal, id, action, body).await,
+            Err(err) => Err(err),
+        },
+        ["applications", id, action @ ..] => match find_application(state, id).await {
+            Ok(principal) => application(state, m, &principal, id, action, body).await,
+            Err(err) => Err(err),
+        },
         _ => return None,
     })
+}
+
+/// One service principal (`action` empty) or an action on it.
+async fn service_principal(
+    state: &AppState,
+    m: &Method,
+    principal: &strongroom_store::PrincipalRow,
+    id: &str,
+    action: &[&str],
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    match (action, m) {
+        ([], &Method::GET) => Ok(entity("servicePrincipals", principal_json(principal))),
+        ([], &Method::PATCH) => update_directory_object(state, principal, body).await,
+        ([], &Method::DELETE) => delete_service_principal(state, principal).await,
+        (["addPassword"], &Method::POST) => add_password(state, principal, body).await,
+        (["addCertificate"], &Method::POST) => add_certificate(state, principal, body).await,
+        (["removePassword" | "removeKey"], &Method::POST) => {
+            remove_credential(state, principal, id, body).await
+        }
+        ([] | ["addPassword" | "addCertificate" | "removePassword" | "removeKey"], _) => {
+            Err(ApiError::MethodNotAllowed(m.to_string()))
+        }
+        _ => Err(unknown_segment(action)),
+    }
+}
+
+/// One application (`action` empty) or an action on it. Its service principal goes with it
+/// when it is deleted.
+async fn application(
+    state: &AppState,
+    m: &Method,
+    principal: &strongroom_store::PrincipalRow,
+    id: &str,
+    action: &[&str],
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    match (action, m) {
+        ([], &Method::GET) => Ok(entity("applications", application_json(principal))),
+        ([], &Method::PATCH) => update_directory_object(state, principal, body).await,
+        ([], &Method::DELETE) => delete_service_principal(state, principal).await,
+        (["addPassword"], &Method::POST) => add_password(state, principal, body).await,
+        (["removePassword" | "removeKey"], &Method::POST) => {
+            remove_credential(state, principal, id, body).await
+        }
+        ([] | ["addPassword" | "removePassword" | "removeKey"], _) => {
+            Err(ApiError::MethodNotAllowed(m.to_string()))
+        }
+        _ => Err(unknown_segment(action)),
+    }
+}
+
+/// One object as Graph returns it alone: with the `@odata.context` of its entity set.
+fn entity(set: &str, object: Value) -> Response {
+    json_response(
+        StatusCode::OK,
+        &with_context(&format!("{set}/$entity"), object),
+    )
+}
+
+/// A collection as Graph returns it: `{"@odata.context": …, "value": […]}`.
+pub(super) fn collection(set: &str, value: Vec<Value>) -> Response {
+    json_response(
+        StatusCode::OK,
+        &with_context(set, json!({ "value": value })),
+    )
+}
+
+fn with_context(context: &str, mut object: Value) -> Value {
+    if let Value::Object(map) = &mut object {
+        map.insert(
+            "@odata.context".to_owned(),
+            Value::String(format!(
+                "https://graph.microsoft.com/v1.0/$metadata#{context}"
+            )),
+        );
+    }
+    object
+}
+
+/// Graph's 400 for a path segment it has no property or action for.
+fn unknown_segment(action: &[&str]) -> ApiError {
+    crate::arm::arm_error(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        format!(
+            "Resource not found for the segment '{}'.",
+            action.first().copied().unwrap_or_default()
+        ),
+    )
 }
 
 async fn list_service_principals(
@@ -71,20 +173,12 @@ async fn list_service_principals(
         .map_err(ApiError::internal)?;
     let value: Vec<Value> = principals
         .iter()
-        .filter(|principal| filter.as_ref().is_none_or(|f| f.matches(principal)))
+        .filter(|principal| {
+            filter
+                .as_ref()
+                .is_none_or(|f| f.matches(principal, &principal.object_id))
+        })
         .map(principal_json)
         .collect();
-    Ok(json_response(StatusCode::OK, &json!({ "value": value })))
-}
-
-async fn delete_service_principal(state: &AppState, id: &str) -> Result<Response, ApiError> {
-    let principal = find_principal(state, id).await?;
-    state
-        .store
-        .delete_principal(&principal.object_id)
-        .await
-        .map_err(ApiError::internal)?;
-    // Its tokens stop working now, not when they expire.
-    state.principals.forget(&principal.object_id);
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(collection("servicePrincipals", value))
 }

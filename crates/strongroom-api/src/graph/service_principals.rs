@@ -1,7 +1,11 @@
-//! Microsoft Graph's `servicePrincipals`: create, list, show, delete; `addPassword`,
-//! `addCertificate`, `removePassword` and `removeKey`. Every change evicts the principal's
-//! revocation snapshot, so tokens bought with a removed credential stop at once.
+//! Microsoft Graph's `servicePrincipals`: create (for an app, or with a new app), list, show,
+//! update (`displayName`, `keyCredentials`), delete; the credential actions are
+//! `credentials.rs`'s.
 
+use super::credentials::{
+    KeyCredentialUpdate, bad_request, key_credentials_json, password_credentials_json,
+    replace_key_credentials,
+};
 use crate::arm::arm_error;
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
@@ -13,22 +17,22 @@ use serde_json::{Value, json};
 use strongroom_store::PrincipalRow;
 
 pub(super) fn principal_json(principal: &PrincipalRow) -> Value {
+    let managed = principal.kind == strongroom_identity::MANAGED_IDENTITY_KIND;
     json!({
         "id": principal.object_id,
+        "accountEnabled": true,
         "appId": principal.app_id,
-        "servicePrincipalNames": [principal.app_id],
-        "displayName": principal.display_name,
+        "appDisplayName": if managed { Value::Null } else { principal.display_name.clone().into() },
         "appOwnerOrganizationId": principal.tenant_id,
-        "servicePrincipalType": if principal.kind == "ManagedIdentity" { "ManagedIdentity" } else { "Application" },
-        // Graph lists secrets and certificates apart.
-        "passwordCredentials": principal.credentials.iter().filter(|c| c.certificate.is_none()).map(|c| json!({
-            "keyId": c.key_id, "hint": c.hint,
-            "startDateTime": c.created.seconds(), "endDateTime": c.expires.map(|e| e.seconds()),
-        })).collect::<Vec<_>>(),
-        "keyCredentials": principal.credentials.iter().filter(|c| c.certificate.is_some()).map(|c| json!({
-            "keyId": c.key_id, "type": "AsymmetricX509Cert", "usage": "Verify",
-            "startDateTime": c.created.seconds(), "endDateTime": c.expires.map(|e| e.seconds()),
-        })).collect::<Vec<_>>(),
+        "createdDateTime": principal.created.rfc3339(),
+        "deletedDateTime": null,
+        "displayName": principal.display_name,
+        "servicePrincipalNames": [principal.app_id],
+        "servicePrincipalType": if managed { "ManagedIdentity" } else { "Application" },
+        "signInAudience": if managed { Value::Null } else { "AzureADMyOrg".into() },
+        "tags": [],
+        "passwordCredentials": password_credentials_json(principal),
+        "keyCredentials": key_credentials_json(principal),
     })
 }
 
@@ -72,135 +76,110 @@ pub(super) async fn find_principal(
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct CreatePrincipalBody {
-    display_name: String,
+    /// Graph's form: the service principal of an existing application.
+    #[serde(default)]
+    app_id: Option<String>,
+    /// Strongroom's shortcut: a new app and its service principal at once.
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
+/// `POST /servicePrincipals`. With `appId` (what `az ad sp create` and `create-for-rbac`
+/// send): the application's service principal, which in Strongroom exists with the app, so it
+/// is returned; Graph's 409 is not reproduced because `az` would then fail. With
+/// `displayName` only: a new app and its principal.
 pub(super) async fn create_service_principal(
     state: &AppState,
     body: &[u8],
 ) -> Result<Response, ApiError> {
     let create: CreatePrincipalBody = parse_json(body)?;
-    let now = state.vaults.now();
-    let principal = strongroom_identity::create_service_principal(
-        state.store.as_ref(),
-        &state.config.tenant_id,
-        &create.display_name,
-        false,
-        now,
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let principal = match (create.app_id, create.display_name) {
+        (Some(app_id), _) => {
+            let found = state
+                .store
+                .get_principal_by_app_id(&app_id.to_ascii_lowercase())
+                .await
+                .map_err(ApiError::internal)?;
+            found.ok_or_else(|| {
+                bad_request(format!(
+                    "The appId '{app_id}' of the service principal does not reference a valid                      application object."
+                ))
+            })?
+        }
+        (None, Some(display_name)) => {
+            let now = state.vaults.now();
+            strongroom_identity::create_service_principal(
+                state.store.as_ref(),
+                &state.config.tenant_id,
+                &display_name,
+                false,
+                now,
+            )
+            .await
+            .map_err(ApiError::internal)?
+        }
+        (None, None) => {
+            return Err(bad_request(
+                "A service principal needs the appId of its application.".to_owned(),
+            ));
+        }
+    };
     Ok(json_response(
         StatusCode::CREATED,
         &principal_json(&principal),
     ))
 }
 
-pub(super) async fn add_password(state: &AppState, id: &str) -> Result<Response, ApiError> {
-    let principal = find_principal(state, id).await?;
-    let now = state.vaults.now();
-    let (credential, secret) =
-        strongroom_identity::add_client_secret(state.store.as_ref(), &principal.object_id, now)
-            .await
-            .map_err(ApiError::internal)?;
-    // Tokens bought with the new secret must pass revocation at once.
-    state.principals.forget(&principal.object_id);
-    // The one response that carries the secret; Graph shows it only here too.
-    let body = json!({
-        "keyId": credential.key_id,
-        "secretText": secret.expose(),
-        "hint": credential.hint,
-        "displayName": "strongroom",
-        "startDateTime": credential.created.seconds(),
-        "endDateTime": credential.expires.map(|e| e.seconds()),
-    });
-    Ok(json_response(StatusCode::OK, &body))
-}
-
+/// The properties of a directory object that an update (PATCH) may change.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RemoveCredentialBody {
-    key_id: String,
-    /// Graph's `removeKey` wants a proof-of-possession JWT; the management API is for
-    /// deployment administrators only, so it is accepted and not needed.
+pub(super) struct DirectoryObjectUpdate {
     #[serde(default)]
+    pub(super) display_name: Option<String>,
+    #[serde(default)]
+    pub(super) key_credentials: Option<Vec<KeyCredentialUpdate>>,
+    /// Everything else Graph has (web, api, tags, …) is accepted and not kept.
+    #[serde(flatten)]
     #[allow(dead_code, reason = "accepted for Graph's shape")]
-    proof: Option<String>,
+    pub(super) other: serde_json::Map<String, Value>,
 }
 
-/// Graph's `removePassword` / `removeKey`: the credential is gone, and so is every token
-/// obtained with it (revocation). 204; 404 when the principal has no such credential.
-pub(super) async fn remove_credential(
+/// PATCH of an application or a service principal: 204.
+pub(super) async fn update_directory_object(
     state: &AppState,
-    id: &str,
+    principal: &PrincipalRow,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let remove: RemoveCredentialBody = parse_json(body)?;
-    let principal = find_principal(state, id).await?;
-    let key_id = remove.key_id.to_ascii_lowercase();
-    let removed = state
-        .store
-        .remove_principal_credential(&principal.object_id, &key_id)
-        .await
-        .map_err(ApiError::internal)?;
-    state.principals.forget(&principal.object_id);
-    if !removed {
-        return Err(arm_error(
-            StatusCode::NOT_FOUND,
-            "Request_ResourceNotFound",
-            format!(
-                "No credential with keyId '{}' was found on '{id}'.",
-                remove.key_id
-            ),
-        ));
+    let update: DirectoryObjectUpdate = parse_json(body)?;
+    if let Some(display_name) = update.display_name {
+        let display_name = display_name.trim();
+        if display_name.is_empty() || display_name.len() > 256 {
+            return Err(bad_request(
+                "Invalid value specified for property 'displayName'.".to_owned(),
+            ));
+        }
+        state
+            .store
+            .rename_principal(&principal.object_id, display_name)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    if let Some(key_credentials) = update.key_credentials {
+        replace_key_credentials(state, principal, key_credentials).await?;
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct AddCertificateBody {
-    /// PEM, or base64 of the DER; only the public certificate (a private key is ignored).
-    certificate: String,
-}
-
-/// Registers a public certificate as a credential: client assertions signed with its key
-/// authenticate the principal until the certificate expires.
-pub(super) async fn add_certificate(
+pub(super) async fn delete_service_principal(
     state: &AppState,
-    id: &str,
-    body: &[u8],
+    principal: &PrincipalRow,
 ) -> Result<Response, ApiError> {
-    let add: AddCertificateBody = parse_json(body)?;
-    let principal = find_principal(state, id).await?;
-    let now = state.vaults.now();
-    let (credential, info) = match strongroom_identity::add_client_certificate(
-        state.store.as_ref(),
-        &principal.object_id,
-        &add.certificate,
-        now,
-    )
-    .await
-    {
-        Ok(added) => added,
-        Err(strongroom_identity::IdentityError::InvalidCertificate) => {
-            return Err(arm_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "The certificate is not a valid, unexpired RSA X.509 certificate (PEM or \
-                 base64 DER)."
-                    .to_owned(),
-            ));
-        }
-        Err(err) => return Err(ApiError::internal(err)),
-    };
+    state
+        .store
+        .delete_principal(&principal.object_id)
+        .await
+        .map_err(ApiError::internal)?;
+    // Its tokens stop working now, not when they expire.
     state.principals.forget(&principal.object_id);
-    let body = json!({
-        "keyId": credential.key_id,
-        "type": "AsymmetricX509Cert",
-        "usage": "Verify",
-        "thumbprint": strongroom_identity::certificate_thumbprint(&info),
-        "startDateTime": info.not_before.seconds(),
-        "endDateTime": info.not_after.seconds(),
-    });
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -108,6 +108,7 @@ fn credential(key_id: &str, expires: Option<UnixTime>) -> CredentialRow {
         created: UnixTime(T0),
         expires,
         certificate: None,
+        display_name: format!("secret {key_id}"),
     }
 }
 
@@ -121,6 +122,7 @@ fn certificate_credential(key_id: &str) -> CredentialRow {
         created: UnixTime(T0),
         expires: Some(UnixTime(T0 + 200)),
         certificate: Some([&[0x30, 0x82, 0, 255][..], key_id.as_bytes()].concat()),
+        display_name: String::new(),
     }
 }
 
@@ -233,6 +235,19 @@ pub(super) async fn principals(store: Arc<dyn Store>) {
         "principals: credentials of an absent principal"
     );
 
+    assert!(
+        ok(what, store.rename_principal("o2", "Second, renamed").await),
+        "{what}: rename returns true"
+    );
+    assert_eq!(
+        ok(what, store.get_principal_by_app_id("a2").await).map(|p| p.display_name),
+        Some("Second, renamed".to_owned()),
+        "{what}: a rename is read back"
+    );
+    assert!(
+        !ok(what, store.rename_principal("absent", "x").await),
+        "{what}: renaming an absent principal is false"
+    );
     assert!(
         ok(what, store.delete_principal("o1").await),
         "{what}: delete returns true"

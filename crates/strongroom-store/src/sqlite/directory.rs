@@ -191,7 +191,8 @@ fn get_principal(
         return Ok(None);
     };
     let mut stmt = tx.prepare_cached(
-        "SELECT object_id, key_id, salt, hash, hint, created, expires, certificate FROM credentials \
+        "SELECT object_id, key_id, salt, hash, hint, created, expires, certificate, display_name \
+         FROM credentials \
          WHERE object_id = ?1 ORDER BY ordinal",
     )?;
     let rows = stmt.query_map(params![principal.object_id], credential_row)?;
@@ -210,7 +211,8 @@ pub(super) fn list_principals(conn: &Connection) -> Result<Vec<PrincipalRow>, St
         .collect::<Result<_, _>>()?;
     let mut credentials: HashMap<String, Vec<CredentialRow>> = HashMap::new();
     let mut stmt = tx.prepare_cached(
-        "SELECT object_id, key_id, salt, hash, hint, created, expires, certificate FROM credentials \
+        "SELECT object_id, key_id, salt, hash, hint, created, expires, certificate, display_name \
+         FROM credentials \
          ORDER BY object_id, ordinal",
     )?;
     for row in stmt.query_map([], credential_row)? {
@@ -278,6 +280,18 @@ pub(super) fn remove_principal_credential(
     Ok(n_deleted > 0)
 }
 
+/// Renames the principal; `false` when there is none.
+pub(super) fn rename_principal(
+    conn: &Connection,
+    object_id: &str,
+    display_name: &str,
+) -> Result<bool, StoreError> {
+    let n_updated = conn
+        .prepare_cached("UPDATE principals SET display_name = ?2 WHERE object_id = ?1")?
+        .execute(params![object_id, display_name])?;
+    Ok(n_updated > 0)
+}
+
 /// Deletes the principal; its credentials go with it (foreign key cascade).
 pub(super) fn delete_principal(conn: &Connection, object_id: &str) -> Result<bool, StoreError> {
     let n_deleted = conn
@@ -305,8 +319,9 @@ fn insert_credential(
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO credentials \
-         (object_id, ordinal, key_id, salt, hash, hint, created, expires, certificate) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         (object_id, ordinal, key_id, salt, hash, hint, created, expires, certificate, \
+          display_name) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         object_id,
@@ -318,6 +333,7 @@ fn insert_credential(
         credential.created.seconds(),
         credential.expires.map(UnixTime::seconds),
         credential.certificate,
+        credential.display_name,
     ])
     .map_err(insert_error)?;
     Ok(())
@@ -347,6 +363,7 @@ fn credential_row(row: &Row<'_>) -> rusqlite::Result<(String, CredentialRow)> {
             created: UnixTime(row.get(5)?),
             expires: row.get::<_, Option<i64>>(6)?.map(UnixTime),
             certificate: row.get(7)?,
+            display_name: row.get(8)?,
         },
     ))
 }

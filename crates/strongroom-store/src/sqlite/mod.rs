@@ -192,6 +192,17 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn rename_principal(
+        &self,
+        object_id: &str,
+        display_name: &str,
+    ) -> Result<bool, StoreError> {
+        let (object_id, display_name) = (object_id.to_owned(), display_name.to_owned());
+        self.writer
+            .write(move |conn| directory::rename_principal(conn, &object_id, &display_name))
+            .await
+    }
+
     async fn delete_principal(&self, object_id: &str) -> Result<bool, StoreError> {
         let object_id = object_id.to_owned();
         self.writer

@@ -175,6 +175,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE vaults ADD COLUMN rbac_authorization INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE vaults ADD COLUMN resource_group TEXT;
     ",
+    // 9: a credential's display name, as Graph's passwordCredential and keyCredential carry it.
+    r"
+    ALTER TABLE credentials ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+    ",
 ];
 
 /// The first schema version written with `secure_delete` on.
