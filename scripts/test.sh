@@ -15,6 +15,8 @@
 #   5. the Azure CLI suite: the pinned azure-cli (tests/az/requirements.txt) in a venv cached
 #      outside the clone (STRONGROOM_CACHE_DIR, default ~/.cache/strongroom), then pytest tests/az:
 #      the real `az` through transparent mode (STRONGROOM_AZ).
+#   6. the official JavaScript SDK suite (scripts/test-sdk-js.sh: npm ci into a cache outside the
+#      clone keyed by tests/sdk-js/package-lock.json, then node --test), direct, transparent and agent.
 #
 # Every cargo command that resolves dependencies runs with --locked: Cargo.lock is used as it is,
 # never updated (cargo fmt resolves nothing and takes no --locked).
@@ -151,4 +153,11 @@ STEP_START=$SECONDS
 step "pytest tests/az (STRONGROOM_AZ=$AZ_VENV/bin/az)"
 # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
 STRONGROOM_AZ="$AZ_VENV/bin/az" "$VENV/bin/python" -m pytest "$ROOT/tests/az" ${PYTEST_ARGS:-}
+elapsed
+
+# --- the official JavaScript SDKs ---------------------------------------------------------------------
+# node_modules from tests/sdk-js/package-lock.json, cached outside the clone like the az venv.
+STEP_START=$SECONDS
+step "tests/sdk-js (scripts/test-sdk-js.sh)"
+"$ROOT/scripts/test-sdk-js.sh"
 elapsed
