@@ -79,11 +79,6 @@ pub fn strongroom_binary() -> PathBuf {
 impl StrongroomServer {
     /// Start `strongroom serve --data-dir <tmp>/data --listen 127.0.0.1:0` and wait for it to be ready.
     pub fn start() -> Self {
-        Self::start_with(&[])
-    }
-
-    /// As [`StrongroomServer::start`], with extra `serve` flags.
-    pub fn start_with(extra_args: &[&str]) -> Self {
         let binary = strongroom_binary();
         let root = tempfile::Builder::new()
             .prefix("strongroom-sdk-rust-")
@@ -97,7 +92,6 @@ impl StrongroomServer {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--listen", "127.0.0.1:0"])
-            .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr_log);

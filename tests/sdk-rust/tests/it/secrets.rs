@@ -134,16 +134,21 @@ async fn set_get_update_and_versions() {
     assert_eq!(updated.attributes.unwrap().enabled, Some(false));
     assert_eq!(updated.value, None, "an update does not return the value");
 
-    // A disabled secret's value is refused (Azure: 403 Forbidden, "Operation get is not allowed on a disabled secret.").
+    // A disabled secret's value is refused as Azure refuses it.
     let err = client
         .get_secret("db-password", None)
         .await
         .expect_err("get of a disabled secret");
-    let (status, code, _) = http_error(&err);
+    let (status, code, body) = http_error(&err);
     assert_eq!(
         (status, code.as_str()),
         (StatusCode::Forbidden, "Forbidden")
     );
+    assert_eq!(
+        body["error"]["message"],
+        "Operation get is not allowed on a disabled secret."
+    );
+    assert_eq!(body["error"]["innererror"]["code"], "SecretDisabled");
 }
 
 #[tokio::test]
