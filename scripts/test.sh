@@ -17,6 +17,8 @@
 #      the real `az` through transparent mode (STRONGROOM_AZ).
 #   6. the official JavaScript SDK suite (scripts/test-sdk-js.sh: npm ci into a cache outside the
 #      clone keyed by tests/sdk-js/package-lock.json, then node --test), direct, transparent and agent.
+#   7. the official Rust SDK suite (scripts/test-sdk-rust.sh: its own Cargo project, built in a
+#      target directory cached outside the clone), direct and transparent.
 #
 # Every cargo command that resolves dependencies runs with --locked: Cargo.lock is used as it is,
 # never updated (cargo fmt resolves nothing and takes no --locked).
@@ -160,4 +162,18 @@ elapsed
 STEP_START=$SECONDS
 step "tests/sdk-js (scripts/test-sdk-js.sh)"
 "$ROOT/scripts/test-sdk-js.sh"
+elapsed
+
+# --- the official Rust SDK crates ---------------------------------------------------------------------
+# tests/sdk-rust is a project of its own; its build cache lives outside the clone like the venvs,
+# keyed by its Cargo.lock and the toolchain, so a fresh clone compiles the SDK crates only once per
+# machine (older keys are removed: a target directory is large).
+STEP_START=$SECONDS
+sdk_rust_key="$(cat "$ROOT/tests/sdk-rust/Cargo.lock" <(rustc -V) | sha256sum | cut -c1-16)"
+SDK_RUST_TARGET_DIR="$AZ_CACHE/sdk-rust-target-$sdk_rust_key"
+for stale in "$AZ_CACHE"/sdk-rust-target-*; do
+    [[ -d "$stale" && "$stale" != "$SDK_RUST_TARGET_DIR" ]] && rm -rf "$stale"
+done
+step "tests/sdk-rust (scripts/test-sdk-rust.sh, target $SDK_RUST_TARGET_DIR)"
+SDK_RUST_TARGET_DIR="$SDK_RUST_TARGET_DIR" "$ROOT/scripts/test-sdk-rust.sh"
 elapsed
