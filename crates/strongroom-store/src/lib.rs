@@ -100,11 +100,18 @@ pub trait Store: Send + Sync + 'static {
     async fn create_vault(&self, vault: NewVault) -> Result<VaultRow, StoreError>;
     async fn get_vault(&self, name: &VaultName) -> Result<Option<VaultRow>, StoreError>;
     async fn get_vault_by_id(&self, id: VaultId) -> Result<Option<VaultRow>, StoreError>;
-    /// Every vault, ordered by name.
+    /// Every vault, ordered by name, soft-deleted ones included (`deleted` set).
     async fn list_vaults(&self) -> Result<Vec<VaultRow>, StoreError>;
-    /// Deletes the vault with every object, version and policy in it. A vault created later
-    /// never receives a deleted vault's id.
+    /// Deletes (purges) the vault with every object, version and policy in it. A vault
+    /// created later never receives a purged vault's id.
     async fn delete_vault(&self, id: VaultId) -> Result<bool, StoreError>;
+    /// Soft-deletes the vault (`Some(when)`) or recovers it (`None`); its row, name, objects
+    /// and data key stay either way. `NotFound` if it is absent.
+    async fn set_vault_deleted(
+        &self,
+        id: VaultId,
+        deleted: Option<UnixTime>,
+    ) -> Result<(), StoreError>;
     /// Switches the vault between access policies and Azure RBAC; `NotFound` if it is absent.
     async fn set_vault_rbac(&self, id: VaultId, rbac_authorization: bool)
     -> Result<(), StoreError>;

@@ -103,6 +103,8 @@ pub struct VaultRow {
     pub access_policies: Vec<AccessPolicyRow>,
     pub rbac_authorization: bool,
     pub resource_group: Option<String>,
+    /// When the vault was soft-deleted; `None` while it is live. Its name stays taken.
+    pub deleted: Option<UnixTime>,
 }
 
 /// One access policy entry: permissions as Azure's lower-case names (`"get"`, `"list"`).

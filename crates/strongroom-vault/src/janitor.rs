@@ -1,4 +1,4 @@
-//! Background upkeep: purges soft-deleted objects whose retention has run out, runs the key
+//! Background upkeep: purges soft-deleted objects and vaults whose retention has run out, runs the key
 //! rotations and notifications their rotation policies make due, and the certificate
 //! renewals and contact events their policies' lifetime actions make due.
 //!
@@ -14,6 +14,10 @@ pub async fn run_once(ctx: &VaultCtx) -> Result<u64, VaultError> {
     let n_purged = ctx.store().purge_expired(now).await?;
     if n_purged > 0 {
         tracing::info!(n_purged, "janitor purged expired deleted objects");
+    }
+    let n_vaults_purged = crate::vaults::purge_expired(ctx).await?;
+    if n_vaults_purged > 0 {
+        tracing::info!(n_vaults_purged, "janitor purged expired deleted vaults");
     }
     let n_rotated = crate::keys::rotation::run_due(ctx).await?;
     if n_rotated > 0 {

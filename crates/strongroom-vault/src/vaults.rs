@@ -1,5 +1,9 @@
 //! Vaults: create, resolve (the hot path of every data-plane request), list, delete, and
 //! replace access policies. Each vault has its own data key, sealed by the master key.
+//!
+//! Deleting a vault soft-deletes it, as Azure's vaults always are: it disappears from every
+//! read here (resolve, list, `by_id`), while its row, name, objects and data key stay until it
+//! is recovered, purged, or its retention runs out (the janitor purges it then).
 
 use crate::{VaultCtx, VaultError};
 use std::sync::Arc;
@@ -169,6 +173,9 @@ pub async fn resolve(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Arc<Vaul
     let Some(row) = ctx.store().get_vault(name).await? else {
         return Ok(None);
     };
+    if row.deleted.is_some() {
+        return Ok(None);
+    }
     let vault = vault_from_row(row)?;
     Ok(Some(ctx.cache_vault(&vault)))
 }
@@ -190,28 +197,126 @@ pub(crate) async fn by_id(ctx: &VaultCtx, id: VaultId) -> Result<Option<Vault>, 
     ctx.store()
         .get_vault_by_id(id)
         .await?
+        .filter(|row| row.deleted.is_none())
         .map(vault_from_row)
         .transpose()
 }
 
+/// Every live vault, by name.
 pub async fn list(ctx: &VaultCtx) -> Result<Vec<Vault>, VaultError> {
     ctx.store()
         .list_vaults()
         .await?
         .into_iter()
+        .filter(|row| row.deleted.is_none())
         .map(vault_from_row)
         .collect()
 }
 
-/// Deletes a vault with every object in it (no soft delete for vaults yet). `false` if absent.
+/// A soft-deleted vault: recoverable until `scheduled_purge`.
+#[derive(Clone, Debug)]
+pub struct DeletedVault {
+    pub vault: Vault,
+    pub deleted: UnixTime,
+}
+
+impl DeletedVault {
+    /// When the janitor purges it: its retention after its deletion.
+    pub fn scheduled_purge(&self) -> UnixTime {
+        self.deleted.plus_days(self.vault.retention_days)
+    }
+}
+
+/// Soft-deletes a vault: it is gone from every read, its name stays taken, and everything in
+/// it can be recovered until its retention runs out. `false` if there is no live vault `name`.
 pub async fn delete(ctx: &VaultCtx, name: &VaultName) -> Result<bool, VaultError> {
     let Some(row) = ctx.store().get_vault(name).await? else {
         return Ok(false);
     };
+    if row.deleted.is_some() {
+        return Ok(false);
+    }
     let vault = vault_from_row(row)?;
-    let deleted = ctx.store().delete_vault(vault.id).await?;
+    ctx.store()
+        .set_vault_deleted(vault.id, Some(ctx.now()))
+        .await
+        .map_err(vault_write_error)?;
     ctx.forget_vault(&vault);
-    Ok(deleted)
+    Ok(true)
+}
+
+/// Every soft-deleted vault, by name.
+pub async fn list_deleted(ctx: &VaultCtx) -> Result<Vec<DeletedVault>, VaultError> {
+    ctx.store()
+        .list_vaults()
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((row.deleted?, row)))
+        .map(|(deleted, row)| {
+            Ok(DeletedVault {
+                vault: vault_from_row(row)?,
+                deleted,
+            })
+        })
+        .collect()
+}
+
+/// The soft-deleted vault `name`, if there is one.
+pub async fn get_deleted(
+    ctx: &VaultCtx,
+    name: &VaultName,
+) -> Result<Option<DeletedVault>, VaultError> {
+    let Some(row) = ctx.store().get_vault(name).await? else {
+        return Ok(None);
+    };
+    let Some(deleted) = row.deleted else {
+        return Ok(None);
+    };
+    Ok(Some(DeletedVault {
+        vault: vault_from_row(row)?,
+        deleted,
+    }))
+}
+
+/// Brings a soft-deleted vault back with everything in it. `VaultNotFound` if there is no
+/// deleted vault `name`.
+pub async fn recover(ctx: &VaultCtx, name: &VaultName) -> Result<Vault, VaultError> {
+    let deleted = get_deleted(ctx, name)
+        .await?
+        .ok_or(VaultError::VaultNotFound)?;
+    ctx.store()
+        .set_vault_deleted(deleted.vault.id, None)
+        .await
+        .map_err(vault_write_error)?;
+    ctx.cache_vault(&deleted.vault);
+    Ok(deleted.vault)
+}
+
+/// Purges a soft-deleted vault: it and everything in it are gone for good and its name is
+/// free. `false` if there is no deleted vault `name` (a live one is never purged).
+pub async fn purge(ctx: &VaultCtx, name: &VaultName) -> Result<bool, VaultError> {
+    let Some(deleted) = get_deleted(ctx, name).await? else {
+        return Ok(false);
+    };
+    purge_vault(ctx, &deleted.vault).await
+}
+
+/// Purges every soft-deleted vault whose retention has run out; returns how many.
+pub async fn purge_expired(ctx: &VaultCtx) -> Result<u64, VaultError> {
+    let now = ctx.now();
+    let mut n_purged = 0;
+    for deleted in list_deleted(ctx).await? {
+        if deleted.scheduled_purge() <= now && purge_vault(ctx, &deleted.vault).await? {
+            n_purged += 1;
+        }
+    }
+    Ok(n_purged)
+}
+
+async fn purge_vault(ctx: &VaultCtx, vault: &Vault) -> Result<bool, VaultError> {
+    let purged = ctx.store().delete_vault(vault.id).await?;
+    ctx.forget_vault(vault);
+    Ok(purged)
 }
 
 /// Replaces the vault's whole access-policy list and returns the updated vault.

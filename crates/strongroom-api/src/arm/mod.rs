@@ -6,6 +6,7 @@
 
 mod access_policies;
 mod authorization;
+mod deleted_vaults;
 mod documents;
 mod identities;
 mod resource_groups;
@@ -108,6 +109,9 @@ pub(crate) async fn route(
     let kind = kind.to_ascii_lowercase();
     Some(match (provider.as_str(), kind.as_str()) {
         ("microsoft.keyvault", "vaults") => vaults::route(&request).await,
+        ("microsoft.keyvault", _) if !request.group_named => {
+            deleted_vaults::route(&request, &kind).await
+        }
         ("microsoft.managedidentity", "userassignedidentities") => {
             identities::route(&request).await
         }

@@ -1,6 +1,7 @@
 //! `Microsoft.KeyVault/vaults`: create (with the creator's access policy when none is given),
-//! show, list (in the subscription or one resource group) and delete a vault; its certificate
-//! events (Strongroom's own).
+//! update (PUT on an existing vault, PATCH), recover (PUT with `createMode: recover`), show,
+//! list (in the subscription or one resource group) and delete (a soft delete: see
+//! `deleted_vaults.rs`) a vault; its certificate events (Strongroom's own).
 //!
 //! A vault's place in ARM (resource group, location, tags) is a vault document (`arm`), so it
 //! goes with the vault; vaults made before it existed are in the default group.
@@ -30,6 +31,7 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
     match (request.tail, request.method.clone()) {
         ([], Method::GET) => list_vaults(request).await,
         ([name], Method::PUT) => put_vault(request, name).await,
+        ([name], Method::PATCH) => patch_vault(request, name).await,
         ([name], Method::GET) => {
             let vault = find_in_group(request, name).await?;
             let placement = placement(state, &vault).await?;
@@ -93,7 +95,7 @@ fn in_group(vault: &Vault, group: &str) -> bool {
         .eq_ignore_ascii_case(group)
 }
 
-fn vault_not_found(rg: &str, name: &str) -> ApiError {
+pub(super) fn vault_not_found(rg: &str, name: &str) -> ApiError {
     resource_not_found("Microsoft.KeyVault/vaults", rg, name)
 }
 
@@ -174,7 +176,7 @@ pub(super) struct Placement {
 /// The vault document that holds a vault's [`Placement`].
 const PLACEMENT: (&str, &str) = ("arm", "placement");
 
-async fn placement(state: &AppState, vault: &Vault) -> Result<Placement, ApiError> {
+pub(super) async fn placement(state: &AppState, vault: &Vault) -> Result<Placement, ApiError> {
     let stored = state
         .store
         .get_vault_document(vault.id, PLACEMENT.0, PLACEMENT.1)
@@ -261,7 +263,8 @@ pub(super) async fn placed_vaults(
     Ok(placed)
 }
 
-/// Deletes every vault of resource group `group` (the group's own deletion).
+/// Soft-deletes every vault of resource group `group` (the group's own deletion; Azure's
+/// vaults outlive their group in the deleted state too).
 pub(super) async fn delete_in_group(state: &AppState, group: &str) -> Result<(), ApiError> {
     for (vault, _) in placed_vaults(state, Some(group)).await? {
         vaults::delete(&state.vaults, &vault.name).await?;
@@ -299,12 +302,96 @@ struct VaultPutProperties {
     /// Absent: access policies (the default of the api-versions Strongroom's CLI sends; `az`
     /// sends `true` explicitly).
     enable_rbac_authorization: Option<bool>,
+    /// `recover` brings back a soft-deleted vault (`az keyvault recover`); `default` creates.
+    create_mode: Option<String>,
 }
 
 /// ARM's `properties.sku`: `{"family":"A","name":"standard"|"premium"}`.
 #[derive(Debug, Default, Deserialize)]
 struct SkuBody {
     name: Option<String>,
+}
+
+/// Changes an existing vault as a PUT or PATCH body asks: access policies (replaced),
+/// `enableRbacAuthorization`, tags. 200 with the vault.
+async fn update_vault(
+    request: &ArmRequest<'_>,
+    existing: Vault,
+    put: VaultPutBody,
+    policies: Option<Vec<AccessPolicy>>,
+) -> Result<Response, ApiError> {
+    let state = request.state;
+    let vault = match policies {
+        Some(policies) => vaults::set_policies(&state.vaults, &existing, policies).await?,
+        None => existing,
+    };
+    let vault = match put.properties.enable_rbac_authorization {
+        Some(rbac) if rbac != vault.rbac_authorization => {
+            vaults::set_rbac(&state.vaults, &vault, rbac).await?
+        }
+        _ => vault,
+    };
+    let mut placement = placement(state, &vault).await?;
+    if let Some(tags) = put.tags {
+        placement.tags = tags;
+        store_placement(state, &vault, &placement).await?;
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &vault_resource(state, &vault, &placement, request.cloud),
+    ))
+}
+
+/// `PATCH …/vaults/{name}` (the management SDKs' `vaults.update`): what the body names
+/// changes, the rest stays.
+async fn patch_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, ApiError> {
+    let existing = find_in_group(request, name).await?;
+    let patch: VaultPutBody = parse_json(request.body)?;
+    let policies = patch
+        .properties
+        .access_policies
+        .as_ref()
+        .map(|entries| entries.iter().map(to_policy).collect::<Result<Vec<_>, _>>())
+        .transpose()?;
+    update_vault(request, existing, patch, policies).await
+}
+
+/// A PUT with `createMode: recover`: the soft-deleted vault back, with everything in it, in
+/// the resource group it was deleted from.
+async fn recover_vault(request: &ArmRequest<'_>, name: &VaultName) -> Result<Response, ApiError> {
+    let state = request.state;
+    let Some(deleted) = vaults::get_deleted(&state.vaults, name).await? else {
+        return Err(arm_error(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            format!("There is no deleted vault named '{name}' to recover."),
+        ));
+    };
+    if request.cloud.is_some() && request.group_named {
+        if !in_group(&deleted.vault, request.resource_group) {
+            return Err(arm_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                format!(
+                    "The vault '{name}' was deleted from resource group '{}'; it can be recovered only into that group.",
+                    deleted
+                        .vault
+                        .resource_group
+                        .as_deref()
+                        .unwrap_or(DEFAULT_RESOURCE_GROUP)
+                ),
+            ));
+        }
+        resource_groups::find(state, request.resource_group)
+            .await?
+            .ok_or_else(|| resource_groups::not_found(request.resource_group))?;
+    }
+    let vault = vaults::recover(&state.vaults, name).await?;
+    let placement = placement(state, &vault).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &vault_resource(state, &vault, &placement, request.cloud),
+    ))
 }
 
 async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, ApiError> {
@@ -329,6 +416,19 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
         .as_ref()
         .map(|entries| entries.iter().map(to_policy).collect::<Result<Vec<_>, _>>())
         .transpose()?;
+    let create_mode = put.properties.create_mode.as_deref().unwrap_or("default");
+    if create_mode.eq_ignore_ascii_case("recover") {
+        return recover_vault(request, &vault_name).await;
+    }
+    if !create_mode.eq_ignore_ascii_case("default") {
+        return Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!(
+                "The value '{create_mode}' of property 'createMode' is not valid. Valid values are 'default' and 'recover'."
+            ),
+        ));
+    }
     if let Some(existing) = vaults::get(&state.vaults, &vault_name).await? {
         // Vault names are unique across groups: on Resource Manager's host a PUT through
         // another group's path is a new vault whose name is taken.
@@ -344,24 +444,16 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
                 ),
             ));
         }
-        let vault = match policies {
-            Some(policies) => vaults::set_policies(&state.vaults, &existing, policies).await?,
-            None => existing,
-        };
-        let vault = match put.properties.enable_rbac_authorization {
-            Some(rbac) if rbac != vault.rbac_authorization => {
-                vaults::set_rbac(&state.vaults, &vault, rbac).await?
-            }
-            _ => vault,
-        };
-        let mut placement = placement(state, &vault).await?;
-        if let Some(tags) = put.tags {
-            placement.tags = tags;
-            store_placement(state, &vault, &placement).await?;
-        }
-        return Ok(json_response(
-            StatusCode::OK,
-            &vault_resource(state, &vault, &placement, request.cloud),
+        return update_vault(request, existing, put, policies).await;
+    }
+    if vaults::get_deleted(&state.vaults, &vault_name)
+        .await?
+        .is_some()
+    {
+        return Err(arm_error(
+            StatusCode::CONFLICT,
+            "ConflictError",
+            "A vault with the same name already exists in deleted state. You need to either recover or purge existing key vault. Follow this link https://go.microsoft.com/fwlink/?linkid=2149745 for more information on soft delete.".to_owned(),
         ));
     }
     // Resource Manager (what `az` reaches) creates only in a group that exists; Strongroom's

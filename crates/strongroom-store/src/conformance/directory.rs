@@ -532,6 +532,54 @@ pub(super) async fn vault_authorization_and_group(store: Arc<dyn Store>) {
     );
 }
 
+pub(super) async fn vault_soft_delete(store: Arc<dyn Store>) {
+    let what = "vault soft delete";
+    let id = vault(&*store, "softly").await;
+    let name = VaultName::parse("softly").unwrap_or_else(|err| panic!("{err}"));
+    ok(
+        what,
+        store
+            .set_access_policies(id, vec![policy("o1", &["get"])])
+            .await,
+    );
+    ok(
+        what,
+        store.set_vault_deleted(id, Some(UnixTime(T0 + 5))).await,
+    );
+    let deleted = ok(what, store.get_vault(&name).await).unwrap_or_else(|| panic!("{what}"));
+    assert_eq!(deleted.deleted, Some(UnixTime(T0 + 5)), "{what}: by name");
+    assert_eq!(deleted.access_policies.len(), 1, "{what}: policies kept");
+    assert_eq!(
+        ok(what, store.get_vault_by_id(id).await).and_then(|v| v.deleted),
+        Some(UnixTime(T0 + 5)),
+        "{what}: by id"
+    );
+    assert!(
+        ok(what, store.list_vaults().await)
+            .iter()
+            .any(|v| v.id == id && v.deleted.is_some()),
+        "{what}: listed, marked deleted"
+    );
+    assert_err!(
+        store.create_vault(new_vault("softly")).await,
+        StoreError::AlreadyExists,
+        "vault soft delete: a deleted vault's name stays taken"
+    );
+    ok(what, store.set_vault_deleted(id, None).await);
+    assert_eq!(
+        ok(what, store.get_vault(&name).await).map(|v| (v.id, v.deleted)),
+        Some((id, None)),
+        "{what}: recovered, same vault"
+    );
+    assert_err!(
+        store
+            .set_vault_deleted(VaultId(id.0 + 1000), Some(UnixTime(T0)))
+            .await,
+        StoreError::NotFound,
+        "vault soft delete: a vault that does not exist"
+    );
+}
+
 pub(super) async fn vault_deletion_cascades(store: Arc<dyn Store>) {
     let what = "vault deletion";
     let doomed = vault(&*store, "doomed").await;

@@ -49,6 +49,7 @@ where
         directory::vault_authorization_and_group,
         directory::credentials_append_concurrently,
         directory::vaults,
+        directory::vault_soft_delete,
         directory::vault_deletion_cascades,
         directory::reseal_all_or_nothing,
         objects::versions,

@@ -373,7 +373,7 @@ fn credential_row(row: &Row<'_>) -> rusqlite::Result<(String, CredentialRow)> {
 macro_rules! vault_select {
     () => {
         "SELECT id, name, tenant_id, retention_days, created, sealed_data_key, sku, \
-         rbac_authorization, resource_group FROM vaults"
+         rbac_authorization, resource_group, deleted FROM vaults"
     };
 }
 
@@ -412,6 +412,7 @@ pub(super) fn create_vault(conn: &Connection, vault: NewVault) -> Result<VaultRo
         access_policies: vault.access_policies,
         rbac_authorization: vault.rbac_authorization,
         resource_group: vault.resource_group,
+        deleted: None,
     })
 }
 
@@ -424,6 +425,21 @@ pub(super) fn set_vault_rbac(
     let changed = conn
         .prepare_cached("UPDATE vaults SET rbac_authorization = ?2 WHERE id = ?1")?
         .execute(params![id.0, rbac_authorization])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Marks the vault deleted at `deleted`, or live again with `None`.
+pub(super) fn set_vault_deleted(
+    conn: &Connection,
+    id: VaultId,
+    deleted: Option<UnixTime>,
+) -> Result<(), StoreError> {
+    let changed = conn
+        .prepare_cached("UPDATE vaults SET deleted = ?2 WHERE id = ?1")?
+        .execute(params![id.0, deleted.map(UnixTime::seconds)])?;
     if changed == 0 {
         return Err(StoreError::NotFound);
     }
@@ -558,6 +574,7 @@ fn vault_row(row: &Row<'_>) -> Result<VaultRow, StoreError> {
         access_policies: Vec::new(),
         rbac_authorization: row.get(7)?,
         resource_group: row.get(8)?,
+        deleted: row.get::<_, Option<i64>>(9)?.map(UnixTime),
     })
 }
 

@@ -255,6 +255,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_vault_deleted(
+        &self,
+        id: VaultId,
+        deleted: Option<UnixTime>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| directory::set_vault_deleted(conn, id, deleted))
+            .await
+    }
+
     async fn set_access_policies(
         &self,
         id: VaultId,

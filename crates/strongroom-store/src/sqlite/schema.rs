@@ -179,6 +179,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE credentials ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
     ",
+    // 10: vault soft delete: when the vault was deleted (NULL: it is live). A deleted vault
+    // keeps its row, name, objects and data key until it is recovered or purged.
+    r"
+    ALTER TABLE vaults ADD COLUMN deleted INTEGER;
+    ",
 ];
 
 /// The first schema version written with `secure_delete` on.

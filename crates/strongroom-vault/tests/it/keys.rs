@@ -612,6 +612,11 @@ async fn the_parsed_key_cache_never_outlives_its_vault() {
             .await
             .unwrap()
     );
+    assert!(
+        strongroom_vault::vaults::purge(&h.ctx, &vault.name)
+            .await
+            .unwrap()
+    );
     let again = create_vault(&h.ctx, "vault-cache", 7).await;
     let new = create_ec(&h.ctx, &again, "k").await;
     assert_ne!(new.public, old.public);

@@ -162,7 +162,7 @@ async fn another_nodes_change_is_seen_once_the_cache_entry_expires() {
 }
 
 #[tokio::test]
-async fn delete_removes_the_vault_and_its_objects() {
+async fn delete_is_soft_recover_brings_it_back_and_purge_removes_it() {
     let h = Harness::new().await;
     h.set("inside", "x").await;
     assert!(
@@ -173,6 +173,44 @@ async fn delete_removes_the_vault_and_its_objects() {
     assert!(vaults::get(&h.ctx, &h.vault.name).await.unwrap().is_none());
     assert!(vaults::list(&h.ctx).await.unwrap().is_empty());
     assert!(!vaults::delete(&h.ctx, &h.vault.name).await.unwrap());
+    let [deleted] = &vaults::list_deleted(&h.ctx).await.unwrap()[..] else {
+        panic!("one deleted vault");
+    };
+    assert_eq!(deleted.vault.id, h.vault.id);
+    assert_eq!(deleted.scheduled_purge(), deleted.deleted.plus_days(7));
+    // The name stays taken while the vault is recoverable.
+    let taken = vaults::create(
+        &h.ctx,
+        vault_name("vault-one"),
+        TenantId(TENANT.to_owned()),
+        7,
+        strongroom_vault::VaultSku::Standard,
+        Vec::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(taken, VaultError::VaultExists), "{taken:?}");
+
+    // Recovered with everything in it, readable by a node that never saw the delete.
+    let recovered = vaults::recover(&h.ctx, &h.vault.name).await.unwrap();
+    assert_eq!(recovered.id, h.vault.id);
+    for ctx in [&h.ctx, &h.second_ctx()] {
+        let secret = secrets::get(ctx, &recovered, &grant(), &name("inside"), None)
+            .await
+            .unwrap();
+        assert_eq!(secret.value.expose(), "x");
+    }
+    assert!(matches!(
+        vaults::recover(&h.ctx, &h.vault.name).await,
+        Err(VaultError::VaultNotFound)
+    ));
+    // A live vault is never purged.
+    assert!(!vaults::purge(&h.ctx, &h.vault.name).await.unwrap());
+
+    assert!(vaults::delete(&h.ctx, &h.vault.name).await.unwrap());
+    assert!(vaults::purge(&h.ctx, &h.vault.name).await.unwrap());
+    assert!(!vaults::purge(&h.ctx, &h.vault.name).await.unwrap());
+    assert!(vaults::list_deleted(&h.ctx).await.unwrap().is_empty());
 
     // A vault re-created under the same name starts empty, with a new data key that works.
     let again = create_vault(&h.ctx, "vault-one", 7).await;
@@ -191,4 +229,31 @@ async fn delete_removes_the_vault_and_its_objects() {
         .await
         .unwrap();
     assert_eq!(secret.value.expose(), "y");
+}
+
+#[tokio::test]
+async fn the_janitor_purges_a_deleted_vault_when_its_retention_runs_out() {
+    let h = Harness::new().await;
+    assert_eq!(h.vault.retention_days, 7);
+    let long = create_vault(&h.ctx, "vault-long", 90).await;
+    assert!(vaults::delete(&h.ctx, &h.vault.name).await.unwrap());
+    assert!(vaults::delete(&h.ctx, &long.name).await.unwrap());
+
+    // A minute before the short one's date: both still recoverable.
+    h.clock.advance_days(6);
+    h.clock.advance_seconds(86_400 - 60);
+    strongroom_vault::janitor::run_once(&h.ctx).await.unwrap();
+    assert_eq!(vaults::list_deleted(&h.ctx).await.unwrap().len(), 2);
+
+    // At its date: the short one is purged (its name is free again), the long one stays.
+    h.clock.advance_seconds(60);
+    strongroom_vault::janitor::run_once(&h.ctx).await.unwrap();
+    let left: Vec<_> = vaults::list_deleted(&h.ctx)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|deleted| deleted.vault.name)
+        .collect();
+    assert_eq!(left, vec![long.name.clone()]);
+    create_vault(&h.ctx, h.vault.name.as_str(), 7).await;
 }
