@@ -382,8 +382,11 @@ fn bad_request(code: &'static str, message: String) -> ApiError {
     arm_error(StatusCode::BAD_REQUEST, code, message)
 }
 
-/// `PUT …/roleDefinitions/{guid}`: a custom role (201 new, 200 replaced); built-in roles and
-/// a second role of the same name are refused.
+/// `PUT …/roleDefinitions/{guid}`: a custom role, created or replaced; built-in roles and a
+/// second role of the same name are refused. Both answer 201: `RoleDefinitions_CreateOrUpdate`
+/// has no other success status in Azure's spec (2022-05-01-preview: "201 OK - Returns
+/// information about the created or updated role definition"), and azure-mgmt-authorization
+/// 5.0.0b2 (what `az role definition update` runs) raises on a 200.
 async fn put_definition(state: &AppState, name: &str, body: &[u8]) -> Result<Response, ApiError> {
     let guid = parse_guid(name)?;
     if BUILTIN_ROLES
@@ -424,7 +427,6 @@ async fn put_definition(state: &AppState, name: &str, body: &[u8]) -> Result<Res
             ),
         ));
     }
-    let existed = find_role(state, &guid).await?.is_some();
     let stored = StoredRole {
         role_name: properties.role_name,
         description: properties.description,
@@ -432,13 +434,8 @@ async fn put_definition(state: &AppState, name: &str, body: &[u8]) -> Result<Res
         assignable_scopes: properties.assignable_scopes,
     };
     put_rbac_document(state, DEFINITIONS, &guid, &stored).await?;
-    let status = if existed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
     Ok(json_response(
-        status,
+        StatusCode::CREATED,
         &role_json(state, &custom_definition(&guid, &stored)),
     ))
 }
@@ -668,6 +665,66 @@ async fn list_assignments(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::ApiConfig;
+    use std::sync::Arc;
+    use strongroom_crypto::MasterKey;
+    use strongroom_identity::{IdentityConfig, TokenIssuer};
+    use strongroom_model::{Clock, SystemClock};
+    use strongroom_store::{SqliteStore, Store};
+    use strongroom_vault::VaultCtx;
+
+    /// The state `serve` builds, over a fresh SQLite store in `dir`.
+    async fn state(dir: &std::path::Path) -> AppState {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("authz.db")).unwrap());
+        let master = Arc::new(MasterKey::generate().unwrap());
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let identity = IdentityConfig {
+            domain: "localhost".to_owned(),
+            public_origin: "https://localhost:8443".to_owned(),
+        };
+        let issuer = TokenIssuer::load_or_create(store.as_ref(), &master, identity)
+            .await
+            .unwrap();
+        let verifier = issuer.verifier();
+        let config = ApiConfig {
+            domain: "localhost".to_owned(),
+            port: 8443,
+            tenant_id: "00000000-0000-0000-0000-0000000000aa".to_owned(),
+            subscription_id: "00000000-0000-0000-0000-0000000000bb".to_owned(),
+            dev_clock: None,
+        };
+        let vaults = VaultCtx::new(store.clone(), clock, master);
+        AppState::new(config, vaults, issuer, verifier, store)
+    }
+
+    #[tokio::test]
+    async fn a_role_definition_put_answers_201_when_it_creates_and_when_it_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path()).await;
+        let guid = "6c1d0a0e-7b1c-4f3e-9a51-00000000000a";
+        let body = |description: &str| {
+            serde_json::to_vec(&json!({"properties": {
+                "roleName": "Secrets without values",
+                "description": description,
+                "assignableScopes": ["/subscriptions/00000000-0000-0000-0000-0000000000bb"],
+                "permissions": [{
+                    "dataActions": ["Microsoft.KeyVault/vaults/secrets/*"],
+                    "notDataActions": ["Microsoft.KeyVault/vaults/secrets/getSecret/action"],
+                }],
+            }}))
+            .unwrap()
+        };
+        let created = put_definition(&state, guid, &body("first")).await.unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let replaced = put_definition(&state, guid, &body("second")).await.unwrap();
+        assert_eq!(replaced.status(), StatusCode::CREATED);
+        let role = find_role(&state, guid).await.unwrap().unwrap();
+        assert_eq!(role.description, "second");
+        assert_eq!(
+            role.not_data_actions,
+            ["Microsoft.KeyVault/vaults/secrets/getSecret/action"]
+        );
+    }
 
     fn query(filter: &str) -> String {
         format!(
