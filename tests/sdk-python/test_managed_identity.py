@@ -293,9 +293,14 @@ def test_vm_identity_assign_is_idempotent(server: StrongroomServer, admin_token:
     }  # fmt: skip
     removed = call("PATCH", {"identity": {"type": "None"}})
     assert removed.status_code == 200 and removed.json()["identity"] == {"type": "None"}
+    # The host stays registered, without an identity (as a VM does); deleting it removes it.
+    kept = call("GET")
+    assert kept.status_code == 200 and kept.json()["identity"] == {"type": "None"}, kept.text
+    assert call("PATCH", {"identity": {"type": "UserAssigned"}}).status_code == 400
+    assert call("DELETE").status_code == 200
     gone = call("GET")
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "ResourceNotFound"
-    assert call("PATCH", {"identity": {"type": "UserAssigned"}}).status_code == 400
+    assert call("DELETE").status_code == 204
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -126,9 +126,21 @@ pub struct ListIdentitiesArgs {
 /// `strongroom vm …`
 #[derive(Debug, Subcommand)]
 pub enum VmCommand {
+    /// Register a workload host (what `az vm identity assign --name HOST` then finds)
+    Create(VmCreateArgs),
     /// Manage a host's system-assigned identity
     #[command(subcommand)]
     Identity(VmIdentityCommand),
+}
+
+/// `vm create --name HOST [--resource-group G] [--location L]`
+#[derive(Debug, Args)]
+pub struct VmCreateArgs {
+    #[command(flatten)]
+    pub host: HostArgs,
+    /// Location of the host (any name)
+    #[arg(long, short = 'l', default_value = "local")]
+    pub location: String,
 }
 
 /// `strongroom vm identity …`

@@ -1,11 +1,14 @@
-//! `identity create|show|list|delete`, `vm identity assign` and `ad sp credential reset`:
+//! `identity create|show|list|delete`, `vm create`, `vm identity assign` and `ad sp credential
+//! reset`:
 //! managed identities through the ARM-shaped management API (`Microsoft.ManagedIdentity`,
 //! `Microsoft.Compute/virtualMachines`) and client secrets through Graph's `addPassword`.
 
 use http::Method;
 use serde_json::{Value, json};
 
-use crate::command::{CredentialResetArgs, HostArgs, IdentityArgs, ListIdentitiesArgs};
+use crate::command::{
+    CredentialResetArgs, HostArgs, IdentityArgs, ListIdentitiesArgs, VmCreateArgs,
+};
 use crate::endpoints::Target;
 use crate::error::CliError;
 use crate::session::{Audience, Session};
@@ -52,6 +55,23 @@ pub(crate) async fn delete(session: &Session, args: &IdentityArgs) -> Result<(),
         .identity_resource(&args.resource_group, &args.name);
     session.call(Method::DELETE, &target, &token).await?;
     Ok(())
+}
+
+/// `vm create`: registers the host (an existing one is returned as it is) and prints its
+/// resource.
+pub(crate) async fn create_host(session: &Session, args: &VmCreateArgs) -> Result<Value, CliError> {
+    let token = session.token(Audience::Management).await?;
+    let target = session
+        .endpoints
+        .host_resource(&args.host.resource_group, &args.host.name);
+    session
+        .call_json(
+            Method::PUT,
+            &target,
+            &token,
+            &json!({"location": args.location}),
+        )
+        .await
 }
 
 /// `vm identity assign`: what `az vm identity assign` prints.

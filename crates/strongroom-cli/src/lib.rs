@@ -220,6 +220,12 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
             };
             Ok(Output::Json(json))
         }
+        CliCommand::Vm(VmCommand::Create(args)) => {
+            let session = Session::open(data)?;
+            Ok(Output::Json(
+                identities::create_host(&session, &args).await?,
+            ))
+        }
         CliCommand::Vm(VmCommand::Identity(VmIdentityCommand::Assign(args))) => {
             let session = Session::open(data)?;
             Ok(Output::Json(

@@ -220,14 +220,16 @@ async fn list(state: &AppState) -> Result<Response, ApiError> {
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
-/// `DELETE`: the group's vaults go first, then the group; 200, or 404 when there is no such
-/// group. (Azure soft-deletes the vaults; Strongroom has no vault soft delete yet, so they are
-/// gone.)
+/// `DELETE`: what the group holds goes first (its vaults, soft-deleted as Azure does; its
+/// registered hosts and managed identities, deleted), then the group; 200, or 404 when there
+/// is no such group.
 async fn delete(state: &AppState, name: &str) -> Result<Response, ApiError> {
     let Some((name, _)) = find(state, name).await? else {
         return Err(not_found(name));
     };
     super::vaults::delete_in_group(state, &name).await?;
+    super::virtual_machines::delete_in_group(state, &name).await?;
+    super::identities::delete_in_group(state, &name).await?;
     documents::delete(state, KIND, &name).await?;
     Ok(StatusCode::OK.into_response())
 }
