@@ -44,10 +44,19 @@ pub(crate) struct ArmRequest<'a> {
     pub(crate) cloud: Option<&'static AzureCloud>,
     /// What follows the resource type: the resource name, then any child segments.
     pub(crate) tail: &'a [&'a str],
+    pub(crate) query: Option<&'a str>,
     pub(crate) body: &'a [u8],
 }
 
 impl ArmRequest<'_> {
+    /// The request's `api-version` (ARM requires one; Strongroom reads it where the answer
+    /// depends on it).
+    pub(crate) fn api_version(&self) -> Option<&str> {
+        self.query?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("api-version="))
+    }
+
     /// 405 for a path this resource type serves with another method.
     pub(crate) fn method_not_allowed(&self) -> ApiError {
         ApiError::MethodNotAllowed(self.method.to_string())
@@ -103,6 +112,7 @@ pub(crate) async fn route(
         group_named: resource_group.is_some(),
         cloud,
         tail,
+        query,
         body,
     };
     let provider = provider.to_ascii_lowercase();

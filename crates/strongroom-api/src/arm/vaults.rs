@@ -299,8 +299,7 @@ struct VaultPutProperties {
     access_policies: Option<Vec<AccessPolicyEntry>>,
     soft_delete_retention_in_days: Option<i64>,
     sku: Option<SkuBody>,
-    /// Absent: access policies (the default of the api-versions Strongroom's CLI sends; `az`
-    /// sends `true` explicitly).
+    /// Absent on create: [`rbac_by_default`]; absent on update: unchanged.
     enable_rbac_authorization: Option<bool>,
     /// `recover` brings back a soft-deleted vault (`az keyvault recover`); `default` creates.
     create_mode: Option<String>,
@@ -310,6 +309,17 @@ struct VaultPutProperties {
 #[derive(Debug, Default, Deserialize)]
 struct SkuBody {
     name: Option<String>,
+}
+
+/// First api-version whose vault creation defaults to Azure RBAC (docs/reference/azure-rbac.md
+/// section 5: "Prepare for Key Vault API version 2026-02-01").
+const RBAC_DEFAULT_SINCE: &str = "2026-02-01";
+
+/// Whether a vault created without `enableRbacAuthorization` uses Azure RBAC: from api-version
+/// 2026-02-01 on (previews of that date or later included; dates compare as text); access
+/// policies before it, and when no version is given.
+fn rbac_by_default(api_version: Option<&str>) -> bool {
+    api_version.is_some_and(|version| version >= RBAC_DEFAULT_SINCE)
 }
 
 /// Changes an existing vault as a PUT or PATCH body asks: access policies (replaced),
@@ -511,7 +521,10 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
             retention_days,
             sku,
             policies,
-            rbac_authorization: put.properties.enable_rbac_authorization.unwrap_or(false),
+            rbac_authorization: put
+                .properties
+                .enable_rbac_authorization
+                .unwrap_or_else(|| rbac_by_default(request.api_version())),
             resource_group: Some(resource_group.clone()),
         },
     )
@@ -528,4 +541,24 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
         StatusCode::CREATED,
         &vault_resource(state, &vault, &placement, request.cloud),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rbac_by_default;
+
+    #[test]
+    fn rbac_is_the_default_from_api_version_2026_02_01() {
+        for (version, rbac) in [
+            (None, false),
+            (Some("2023-07-01"), false),
+            (Some("2025-05-01"), false),
+            (Some("2026-01-01-preview"), false),
+            (Some("2026-02-01"), true),
+            (Some("2026-02-01-preview"), true),
+            (Some("2026-04-01"), true),
+        ] {
+            assert_eq!(rbac_by_default(version), rbac, "{version:?}");
+        }
+    }
 }
