@@ -11,7 +11,7 @@ use crate::error::{ApiError, json_response};
 use crate::state::AppState;
 use axum::http::Method;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use strongroom_store::PrincipalRow;
@@ -65,13 +65,7 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
                 }) => false,
                 Err(other) => return Err(other),
             };
-            // ARM: 200 when something was deleted, 204 when there was nothing.
-            Ok(if deleted {
-                StatusCode::OK
-            } else {
-                StatusCode::NO_CONTENT
-            }
-            .into_response())
+            Ok(super::deleted_status(deleted))
         }
         ([] | [_], _) => Err(request.method_not_allowed()),
         _ => Err(request.not_served()),

@@ -20,7 +20,7 @@ use crate::host::AzureCloud;
 use crate::management::Incoming;
 use crate::state::AppState;
 use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use strongroom_model::Caller;
 
 pub(crate) use authorization::{role_assignments, role_definitions};
@@ -199,6 +199,16 @@ pub(super) fn segment_is(segment: &str, word: &str) -> bool {
 }
 
 /// 404 for a path Strongroom does not serve.
+/// ARM's answer to a DELETE: 200 when something was deleted, 204 when there was nothing.
+pub(crate) fn deleted_status(deleted: bool) -> Response {
+    if deleted {
+        StatusCode::OK
+    } else {
+        StatusCode::NO_CONTENT
+    }
+    .into_response()
+}
+
 pub(crate) fn not_served(path: &str) -> ApiError {
     arm_error(
         StatusCode::NOT_FOUND,

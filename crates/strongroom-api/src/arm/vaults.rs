@@ -14,7 +14,7 @@ use crate::host::AzureCloud;
 use crate::state::AppState;
 use axum::http::Method;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use strongroom_authz::{AccessPolicy, parse_permission_set};
@@ -58,13 +58,7 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
                 }) => false,
                 Err(other) => return Err(other),
             };
-            // ARM: 200 when something was deleted, 204 when there was nothing.
-            let status = if deleted {
-                StatusCode::OK
-            } else {
-                StatusCode::NO_CONTENT
-            };
-            Ok(status.into_response())
+            Ok(super::deleted_status(deleted))
         }
         ([name, "accessPolicies", kind], Method::PUT) => {
             find_in_group(request, name).await?;

@@ -14,7 +14,7 @@ use crate::error::{ApiError, json_response};
 use crate::state::AppState;
 use axum::http::Method;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use strongroom_store::PrincipalRow;
@@ -58,12 +58,7 @@ pub(super) async fn route(request: &ArmRequest<'_>) -> Result<Response, ApiError
                 }) => false,
                 Err(other) => return Err(other),
             };
-            Ok(if deleted {
-                StatusCode::OK
-            } else {
-                StatusCode::NO_CONTENT
-            }
-            .into_response())
+            Ok(super::deleted_status(deleted))
         }
         ([] | [_], _) => Err(request.method_not_allowed()),
         _ => Err(request.not_served()),

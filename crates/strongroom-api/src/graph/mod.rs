@@ -47,72 +47,70 @@ pub(crate) async fn route(
             Method::POST => directory_objects::get_by_ids(state, body).await,
             _ => not_allowed(),
         },
-        [id] if id.starts_with("servicePrincipals(") => match find_principal(state, id).await {
-            Ok(principal) => service_principal(state, m, &principal, id, &[], body).await,
-            Err(err) => Err(err),
-        },
+        [id, action @ ..] if id.starts_with("servicePrincipals(") => {
+            match find_principal(state, id).await {
+                Ok(p) => {
+                    directory_object(state, m, &p, id, action, body, View::ServicePrincipal).await
+                }
+                Err(err) => Err(err),
+            }
+        }
         [id, action @ ..] if id.starts_with("applications(") => {
             match find_application(state, id).await {
-                Ok(principal) => application(state, m, &principal, id, action, body).await,
+                Ok(p) => directory_object(state, m, &p, id, action, body, View::Application).await,
                 Err(err) => Err(err),
             }
         }
         ["servicePrincipals", id, action @ ..] => match find_principal(state, id).await {
-            Ok(principal) => service_principal(state, m, &principal, id, action, body).await,
+            Ok(p) => directory_object(state, m, &p, id, action, body, View::ServicePrincipal).await,
             Err(err) => Err(err),
         },
         ["applications", id, action @ ..] => match find_application(state, id).await {
-            Ok(principal) => application(state, m, &principal, id, action, body).await,
+            Ok(p) => directory_object(state, m, &p, id, action, body, View::Application).await,
             Err(err) => Err(err),
         },
         _ => return None,
     })
 }
 
-/// One service principal (`action` empty) or an action on it.
-async fn service_principal(
-    state: &AppState,
-    m: &Method,
-    principal: &strongroom_store::PrincipalRow,
-    id: &str,
-    action: &[&str],
-    body: &[u8],
-) -> Result<Response, ApiError> {
-    match (action, m) {
-        ([], &Method::GET) => Ok(entity("servicePrincipals", principal_json(principal))),
-        ([], &Method::PATCH) => update_directory_object(state, principal, body).await,
-        ([], &Method::DELETE) => delete_service_principal(state, principal).await,
-        (["addPassword"], &Method::POST) => add_password(state, principal, body).await,
-        (["addCertificate"], &Method::POST) => add_certificate(state, principal, body).await,
-        (["removePassword" | "removeKey"], &Method::POST) => {
-            remove_credential(state, principal, id, body).await
-        }
-        ([] | ["addPassword" | "addCertificate" | "removePassword" | "removeKey"], _) => {
-            Err(ApiError::MethodNotAllowed(m.to_string()))
-        }
-        _ => Err(unknown_segment(action)),
-    }
+/// Which of Graph's two objects over one Strongroom principal a path addresses.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum View {
+    ServicePrincipal,
+    Application,
 }
 
-/// One application (`action` empty) or an action on it. Its service principal goes with it
-/// when it is deleted.
-async fn application(
+/// One directory object (`action` empty) or an action on it. Deleting either view deletes the
+/// principal (an application's service principal goes with it in Azure too).
+async fn directory_object(
     state: &AppState,
     m: &Method,
     principal: &strongroom_store::PrincipalRow,
     id: &str,
     action: &[&str],
     body: &[u8],
+    view: View,
 ) -> Result<Response, ApiError> {
+    let service_principal = view == View::ServicePrincipal;
     match (action, m) {
+        ([], &Method::GET) if service_principal => {
+            Ok(entity("servicePrincipals", principal_json(principal)))
+        }
         ([], &Method::GET) => Ok(entity("applications", application_json(principal))),
         ([], &Method::PATCH) => update_directory_object(state, principal, body).await,
         ([], &Method::DELETE) => delete_service_principal(state, principal).await,
         (["addPassword"], &Method::POST) => add_password(state, principal, body).await,
+        // Strongroom's own (Graph adds certificates by a keyCredentials update).
+        (["addCertificate"], &Method::POST) if service_principal => {
+            add_certificate(state, principal, body).await
+        }
         (["removePassword" | "removeKey"], &Method::POST) => {
             remove_credential(state, principal, id, body).await
         }
         ([] | ["addPassword" | "removePassword" | "removeKey"], _) => {
+            Err(ApiError::MethodNotAllowed(m.to_string()))
+        }
+        (["addCertificate"], _) if service_principal => {
             Err(ApiError::MethodNotAllowed(m.to_string()))
         }
         _ => Err(unknown_segment(action)),
