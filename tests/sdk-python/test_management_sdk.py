@@ -270,9 +270,13 @@ def test_vaults_create_get_and_list(mgmt: Management):
     )
     made = mgmt.vaults.vaults.begin_create_or_update(group, unique_name("mgmt"), default).result()
     assert made.properties.enable_rbac_authorization is True and made.properties.access_policies == []
-    # GAP (arm/vaults.rs): the same create with `access_policies` left out (None: the SDK sends no `accessPolicies`)
-    # answers with `accessPolicies: [{"objectId": <the caller>, "permissions": every key, secret and certificate
-    # permission}]`; Azure stores no policy nobody sent (`accessPolicies: []`). Not checked until the server does so.
+    # With `access_policies` left out (the SDK sends no `accessPolicies`), Azure stores no policy nobody sent.
+    unsent = kv.VaultCreateOrUpdateParameters(
+        location=LOCATION,
+        properties=kv.VaultProperties(tenant_id=mgmt.tenant, sku=standard, enable_rbac_authorization=False),
+    )
+    bare = mgmt.vaults.vaults.begin_create_or_update(group, unique_name("mgmt"), unsent).result()
+    assert bare.properties.enable_rbac_authorization is False and bare.properties.access_policies == []
 
 
 def test_vaults_update_patches_only_what_it_names(mgmt: Management):

@@ -495,8 +495,13 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
         || state.config.tenant_id.clone(),
         |t| t.to_ascii_lowercase(),
     );
-    // As `az keyvault create` does: without explicit policies, the creator gets everything.
+    // Resource Manager stores only the policies it is sent (`az keyvault create` sends the
+    // creator's itself). Strongroom's own CLI leaves them out to mean "the creator gets
+    // everything", as `az keyvault create` would have sent.
     let policies = policies.unwrap_or_else(|| {
+        if request.cloud.is_some() {
+            return Vec::new();
+        }
         vec![AccessPolicy {
             tenant_id: caller.tenant_id.clone(),
             object_id: caller.object_id.clone(),
