@@ -87,6 +87,16 @@ pub trait Store: Send + Sync + 'static {
         object_id: &str,
         key_id: &str,
     ) -> Result<bool, StoreError>;
+    /// In one transaction: removes every certificate credential of the principal whose key id
+    /// is not in `keep`, then appends `add` (its secrets are untouched). A credential removed
+    /// concurrently stays removed even if `keep` names it; `AlreadyExists` if an added key id
+    /// is taken, `NotFound` if the principal is absent.
+    async fn replace_certificate_credentials(
+        &self,
+        object_id: &str,
+        keep: Vec<String>,
+        add: Vec<CredentialRow>,
+    ) -> Result<(), StoreError>;
     /// Sets the principal's display name; `false` when there is no such principal.
     async fn rename_principal(
         &self,

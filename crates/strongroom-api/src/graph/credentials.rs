@@ -230,19 +230,16 @@ pub(super) struct KeyCredentialUpdate {
 /// Replaces the principal's certificates with `update` (its secrets stay): entries with `key`
 /// are added, entries naming an existing certificate by `keyId` are kept, and every other
 /// certificate is removed. Graph's PATCH of `keyCredentials`; `az ad sp credential reset
-/// --cert` and `credential delete --cert` work this way.
+/// --cert` and `credential delete --cert` work this way. One store transaction, so a secret
+/// added meanwhile survives and a certificate removed meanwhile stays removed.
 pub(super) async fn replace_key_credentials(
     state: &AppState,
     principal: &PrincipalRow,
     update: Vec<KeyCredentialUpdate>,
 ) -> Result<(), ApiError> {
     let now = state.vaults.now();
-    let mut credentials: Vec<CredentialRow> = principal
-        .credentials
-        .iter()
-        .filter(|c| c.certificate.is_none())
-        .cloned()
-        .collect();
+    let mut keep: Vec<String> = Vec::new();
+    let mut add: Vec<CredentialRow> = Vec::new();
     for entry in update {
         if entry
             .key_type
@@ -265,17 +262,17 @@ pub(super) async fn replace_key_credentials(
                     .map_err(|_| bad_request(format!("Invalid keyId '{key_id}'.")))
             })
             .transpose()?;
-        if credentials
-            .iter()
-            .any(|c| Some(&c.key_id) == key_id.as_ref())
+        if key_id
+            .as_ref()
+            .is_some_and(|id| keep.contains(id) || add.iter().any(|c| c.key_id == *id))
         {
             return Err(bad_request(format!(
                 "keyCredentials hold the keyId '{}' twice.",
                 key_id.unwrap_or_default()
             )));
         }
-        let credential = match (entry.key, &key_id) {
-            (Some(key), _) => {
+        match (entry.key, key_id) {
+            (Some(key), key_id) => add.push(
                 strongroom_identity::certificate_credential(
                     &key,
                     key_id.as_deref(),
@@ -283,34 +280,41 @@ pub(super) async fn replace_key_credentials(
                     now,
                 )
                 .map_err(certificate_error)?
-                .0
-            }
-            (None, Some(key_id)) => principal
-                .credentials
-                .iter()
-                .find(|c| c.certificate.is_some() && c.key_id == *key_id)
-                .cloned()
-                .ok_or_else(|| {
-                    bad_request(format!(
+                .0,
+            ),
+            (None, Some(key_id)) => {
+                let known = principal
+                    .credentials
+                    .iter()
+                    .any(|c| c.certificate.is_some() && c.key_id == key_id);
+                if !known {
+                    return Err(bad_request(format!(
                         "keyCredentials name the keyId '{key_id}', which is not a certificate \
                          of this object, without its key."
-                    ))
-                })?,
+                    )));
+                }
+                keep.push(key_id);
+            }
             (None, None) => {
                 return Err(bad_request(
                     "A keyCredential needs its key or the keyId of an existing one.".to_owned(),
                 ));
             }
-        };
-        credentials.push(credential);
+        }
     }
-    state
+    let replaced = state
         .store
-        .set_principal_credentials(&principal.object_id, credentials)
-        .await
-        .map_err(ApiError::internal)?;
+        .replace_certificate_credentials(&principal.object_id, keep, add)
+        .await;
     state.principals.forget(&principal.object_id);
-    Ok(())
+    match replaced {
+        Ok(()) => Ok(()),
+        Err(strongroom_store::StoreError::AlreadyExists) => Err(bad_request(
+            "A keyCredential's keyId is already used by another credential of this object."
+                .to_owned(),
+        )),
+        Err(err) => Err(ApiError::internal(err)),
+    }
 }
 
 fn certificate_error(err: IdentityError) -> ApiError {

@@ -308,6 +308,57 @@ fn assert_vault(what: &str, got: &VaultRow, want: &VaultRow) {
 
 /// `add_principal_credential` appends after what is there, and concurrent appends for one
 /// principal all survive (the bug a read-modify-write would have).
+pub(super) async fn certificate_credentials_replaced(store: Arc<dyn Store>) {
+    let what = "certificate credentials replaced";
+    let start = vec![
+        credential("s1", None),
+        certificate_credential("c1"),
+        certificate_credential("c2"),
+    ];
+    ok(
+        what,
+        store.create_principal(principal("oc", "ac", start)).await,
+    );
+    ok(
+        what,
+        store
+            .replace_certificate_credentials(
+                "oc",
+                vec!["c1".to_owned(), "gone-already".to_owned()],
+                vec![certificate_credential("c3")],
+            )
+            .await,
+    );
+    let key_ids = |p: Option<PrincipalRow>| -> Vec<String> {
+        p.map(|p| p.credentials.into_iter().map(|c| c.key_id).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        key_ids(ok(what, store.get_principal_by_object_id("oc").await)),
+        ["s1", "c1", "c3"],
+        "{what}: secrets kept, c1 kept, c2 removed, c3 added; a kept id that is gone stays gone"
+    );
+    assert_err!(
+        store
+            .replace_certificate_credentials("oc", Vec::new(), vec![certificate_credential("s1")])
+            .await,
+        StoreError::AlreadyExists,
+        "certificate credentials replaced: an added key id that is taken"
+    );
+    assert_eq!(
+        key_ids(ok(what, store.get_principal_by_object_id("oc").await)),
+        ["s1", "c1", "c3"],
+        "{what}: a refused replacement changes nothing"
+    );
+    assert_err!(
+        store
+            .replace_certificate_credentials("absent", Vec::new(), Vec::new())
+            .await,
+        StoreError::NotFound,
+        "certificate credentials replaced: an absent principal"
+    );
+}
+
 pub(super) async fn credentials_append_concurrently(store: Arc<dyn Store>) {
     let what = "credentials append";
     ok(

@@ -48,6 +48,7 @@ where
         directory::principals,
         directory::vault_authorization_and_group,
         directory::credentials_append_concurrently,
+        directory::certificate_credentials_replaced,
         directory::vaults,
         directory::vault_soft_delete,
         directory::vault_deletion_cascades,

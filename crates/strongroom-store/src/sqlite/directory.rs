@@ -280,6 +280,42 @@ pub(super) fn remove_principal_credential(
     Ok(n_deleted > 0)
 }
 
+/// Removes the principal's certificates not in `keep` and appends `add` (inside the writer's
+/// transaction, so no other credential change interleaves).
+pub(super) fn replace_certificate_credentials(
+    conn: &Connection,
+    object_id: &str,
+    keep: &[String],
+    add: &[CredentialRow],
+) -> Result<(), StoreError> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
+        .exists(params![object_id])?;
+    if !exists {
+        return Err(StoreError::NotFound);
+    }
+    let certificates: Vec<String> = conn
+        .prepare_cached(
+            "SELECT key_id FROM credentials WHERE object_id = ?1 AND certificate IS NOT NULL",
+        )?
+        .query_map(params![object_id], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for key_id in certificates.iter().filter(|key_id| !keep.contains(key_id)) {
+        conn.prepare_cached("DELETE FROM credentials WHERE object_id = ?1 AND key_id = ?2")?
+            .execute(params![object_id, key_id])?;
+    }
+    for credential in add {
+        let taken = conn
+            .prepare_cached("SELECT 1 FROM credentials WHERE object_id = ?1 AND key_id = ?2")?
+            .exists(params![object_id, credential.key_id])?;
+        if taken {
+            return Err(StoreError::AlreadyExists);
+        }
+        add_principal_credential(conn, object_id, credential)?;
+    }
+    Ok(())
+}
+
 /// Renames the principal; `false` when there is none.
 pub(super) fn rename_principal(
     conn: &Connection,

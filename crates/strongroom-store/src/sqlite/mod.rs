@@ -192,6 +192,20 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn replace_certificate_credentials(
+        &self,
+        object_id: &str,
+        keep: Vec<String>,
+        add: Vec<CredentialRow>,
+    ) -> Result<(), StoreError> {
+        let object_id = object_id.to_owned();
+        self.writer
+            .write(move |conn| {
+                directory::replace_certificate_credentials(conn, &object_id, &keep, &add)
+            })
+            .await
+    }
+
     async fn rename_principal(
         &self,
         object_id: &str,
