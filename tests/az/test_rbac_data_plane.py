@@ -27,6 +27,7 @@ def test_role_assignments_decide_on_an_rbac_vault(
     assert refused.returncode != 0
     assert "ForbiddenByRbac" in refused.stderr, refused.stderr
     assert "Microsoft.KeyVault/vaults/secrets/setSecret/action" in refused.stderr, refused.stderr
+    assert f"Vault: {vault};location=westeurope" in refused.stderr, "Azure names the vault's location: " + refused.stderr
 
     admin.assign_role("Key Vault Secrets Officer", admin_id, scope)
     admin.json("keyvault", "secret", "set", "--vault-name", vault, "--name", "db", "--value", "s3cret")

@@ -147,11 +147,19 @@ where
     // The resolved name, not the raw label: only a valid, existing vault's name is logged.
     span.record("vault", tracing::field::display(&vault.name));
 
-    let grant = if vault.rbac_authorization {
+    let decided = if vault.rbac_authorization {
         authorize_by_rbac(state, &vault, &caller, &operation).await?
     } else {
         strongroom_authz::authorize(&vault.policies, &caller, operation.required())
-            .map_err(|denied| forbidden(&denied, &vault.name))?
+            .map_err(strongroom_authz::Refusal::AccessPolicy)
+    };
+    let grant = match decided {
+        Ok(grant) => grant,
+        // Only a refusal reads the vault's ARM location, which Azure's 403 names.
+        Err(refusal) => {
+            let location = crate::arm::vault_location(state, &vault).await;
+            return Err(forbidden_by_rbac(&refusal, &vault.name, &location));
+        }
     };
 
     let body = if operation.has_body() {
@@ -197,7 +205,10 @@ async fn authorize_by_rbac(
     vault: &strongroom_vault::Vault,
     caller: &Arc<Caller>,
     operation: &Operation,
-) -> Result<strongroom_authz::Grant<strongroom_authz::Any>, ApiError> {
+) -> Result<
+    Result<strongroom_authz::Grant<strongroom_authz::Any>, strongroom_authz::Refusal>,
+    ApiError,
+> {
     let snapshot = state.rbac.snapshot(state).await?;
     let resource_scope = rbac_scope(state, vault, operation);
     let model = strongroom_authz::VaultModel::Rbac {
@@ -205,8 +216,11 @@ async fn authorize_by_rbac(
         resource_scope: &resource_scope,
         data_action: operation.data_action(),
     };
-    strongroom_authz::authorize_in(model, caller, operation.required())
-        .map_err(|refusal| forbidden_by_rbac(&refusal, &vault.name))
+    Ok(strongroom_authz::authorize_in(
+        model,
+        caller,
+        operation.required(),
+    ))
 }
 
 /// The ARM id of what `operation` touches, as Azure's RBAC 403 prints it (`resourcegroups`
@@ -236,16 +250,20 @@ fn rbac_scope(state: &AppState, vault: &strongroom_vault::Vault, operation: &Ope
 
 /// docs/reference/azure-rbac.md section 4: `Forbidden` with inner `ForbiddenByRbac`, the
 /// lines joined by CRLF, a space before the CRLF after the decision reason.
-fn forbidden_by_rbac(refusal: &strongroom_authz::Refusal, vault: &VaultName) -> ApiError {
+fn forbidden_by_rbac(
+    refusal: &strongroom_authz::Refusal,
+    vault: &VaultName,
+    location: &str,
+) -> ApiError {
     match refusal {
-        strongroom_authz::Refusal::AccessPolicy(denied) => forbidden(denied, vault),
+        strongroom_authz::Refusal::AccessPolicy(denied) => forbidden(denied, vault, location),
         strongroom_authz::Refusal::Rbac {
             caller,
             data_action,
             resource_scope,
         } => ApiError::Forbidden {
             message: format!(
-                "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {}\r\nAction: '{data_action}'\r\nResource: '{resource_scope}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {vault};location=local\r\n",
+                "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {}\r\nAction: '{data_action}'\r\nResource: '{resource_scope}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: {vault};location={location}\r\n",
                 caller.describe()
             ),
             inner: Some("ForbiddenByRbac"),
@@ -261,10 +279,10 @@ fn vault_not_found(label: &str) -> ApiError {
 }
 
 /// AZURE-ERRORS.md 3.1: caller, permission phrase, `vault;location=region`, AccessDenied.
-fn forbidden(denied: &strongroom_authz::Denied, vault: &VaultName) -> ApiError {
+fn forbidden(denied: &strongroom_authz::Denied, vault: &VaultName, location: &str) -> ApiError {
     ApiError::Forbidden {
         message: format!(
-            "The user, group or application '{}' does not have {} permission on key vault '{vault};location=local'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+            "The user, group or application '{}' does not have {} permission on key vault '{vault};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
             denied.caller.describe(),
             denied.missing
         ),

@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use strongroom_model::Caller;
 
 pub(crate) use authorization::{role_assignments, role_definitions};
+pub(crate) use vaults::vault_location;
 
 /// The resource group of resources addressed without one.
 pub(crate) const DEFAULT_RESOURCE_GROUP: &str = "strongroom";

@@ -191,6 +191,13 @@ pub(super) async fn placement(state: &AppState, vault: &Vault) -> Result<Placeme
     Ok(placement)
 }
 
+/// The vault's ARM location, as Azure's 403 names it (`local` if it cannot be read).
+pub(crate) async fn vault_location(state: &AppState, vault: &Vault) -> String {
+    placement(state, vault)
+        .await
+        .map_or_else(|_| "local".to_owned(), |placement| placement.location)
+}
+
 async fn store_placement(
     state: &AppState,
     vault: &Vault,
