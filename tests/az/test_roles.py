@@ -90,6 +90,15 @@ def test_a_role_is_assigned_at_a_vault_listed_and_removed(signed_in: Az, server:
     # Another vault's scope does not see it.
     other = az.json("keyvault", "create", "--name", unique_name("kv"), "--resource-group", group, "--location", "westeurope")
     assert az.json("role", "assignment", "list", "--scope", other["id"]) == []
+    # An assignment is addressed by its scope and GUID: under another scope the GUID names nothing.
+    api = "?api-version=2022-04-01"
+    shown = az.json("rest", "--method", "get", "--url", f"https://management.azure.com{assignment['id']}{api}")
+    assert shown["name"] == assignment["name"]
+    elsewhere = f"https://management.azure.com{other['id']}/providers/Microsoft.Authorization/roleAssignments/{assignment['name']}{api}"
+    missing = az.run("rest", "--method", "get", "--url", elsewhere)
+    assert missing.returncode != 0 and "RoleAssignmentNotFound" in missing.stderr, missing.stderr
+    assert az.run("rest", "--method", "delete", "--url", elsewhere).returncode == 0, "204: nothing there"
+    assert len(az.json("role", "assignment", "list", "--scope", scope)) == 1, "a DELETE under another scope removes nothing"
 
     assert az.run("role", "assignment", "delete", "--ids", assignment["id"]).returncode == 0
     assert az.json("role", "assignment", "list", "--scope", scope) == []

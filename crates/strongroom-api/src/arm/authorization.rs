@@ -100,7 +100,7 @@ pub(super) async fn route(
             put_assignment(state, caller, &path.scope, name, body).await
         }
         (k, Some(name), &Method::GET) if k.eq_ignore_ascii_case(ASSIGNMENTS) => {
-            let (name, stored) = find_assignment(state, name)
+            let (name, stored) = find_assignment_at(state, &path.scope, name)
                 .await?
                 .ok_or_else(|| assignment_not_found(name))?;
             Ok(json_response(
@@ -109,7 +109,7 @@ pub(super) async fn route(
             ))
         }
         (k, Some(name), &Method::DELETE) if k.eq_ignore_ascii_case(ASSIGNMENTS) => {
-            delete_assignment(state, name).await
+            delete_assignment(state, &path.scope, name).await
         }
         (k, None, &Method::GET) if k.eq_ignore_ascii_case(DEFINITIONS) => {
             list_definitions(state, &path.scope, query).await
@@ -501,6 +501,22 @@ async fn find_assignment(
     documents::get(state, ASSIGNMENTS, name).await
 }
 
+/// The assignment `name` if it is at `scope`: ARM addresses an assignment by its scope and
+/// GUID, so the same GUID under another scope is not there.
+async fn find_assignment_at(
+    state: &AppState,
+    scope: &str,
+    name: &str,
+) -> Result<Option<(String, StoredAssignment)>, ApiError> {
+    let same = |a: &str, b: &str| {
+        a.trim_end_matches('/')
+            .eq_ignore_ascii_case(b.trim_end_matches('/'))
+    };
+    Ok(find_assignment(state, name)
+        .await?
+        .filter(|(_, stored)| same(&stored.scope, scope)))
+}
+
 /// Writes a role definition or assignment; decisions on this node see it at once (other
 /// nodes within the RBAC cache's lifetime).
 async fn put_rbac_document<T: Serialize>(
@@ -624,8 +640,12 @@ async fn put_assignment(
 }
 
 /// `DELETE …/roleAssignments/{guid}`: 200 with the assignment; 204 when there was none.
-async fn delete_assignment(state: &AppState, name: &str) -> Result<Response, ApiError> {
-    let Some((name, stored)) = find_assignment(state, name).await? else {
+async fn delete_assignment(
+    state: &AppState,
+    scope: &str,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let Some((name, stored)) = find_assignment_at(state, scope, name).await? else {
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     delete_rbac_document(state, ASSIGNMENTS, &name).await?;
