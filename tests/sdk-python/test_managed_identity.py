@@ -280,7 +280,7 @@ def test_vm_identity_assign_is_idempotent(server: StrongroomServer, admin_token:
     assert server.cli_json("vm", "identity", "assign", "--name", host) == first
 
     # The ARM resource behind it, and removing the identity (`{"identity":{"type":"None"}}`).
-    url = f"{server.authority_host}/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{host}"
+    url = f"{server.authority_host}/subscriptions/{server.subscription_id}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/{host}"
     headers = {"Authorization": f"Bearer {admin_token('https://management.azure.com/.default')}"}
 
     def call(method: str, body: Any = None) -> requests.Response:

@@ -84,6 +84,17 @@ pub(crate) async fn route(
         query,
         body,
     } = *incoming;
+    // The deployment has one subscription; a path under any other names nothing.
+    if let [subscriptions, subscription, _, ..] = segments
+        && segment_is(subscriptions, "subscriptions")
+        && !subscription.eq_ignore_ascii_case(&state.config.subscription_id)
+    {
+        return Some(Err(arm_error(
+            StatusCode::NOT_FOUND,
+            "SubscriptionNotFound",
+            format!("The subscription '{subscription}' could not be found."),
+        )));
+    }
     if let Some(path) = authorization::parse(segments) {
         return Some(authorization::route(state, caller, method, &path, query, body).await);
     }

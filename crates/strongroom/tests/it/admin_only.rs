@@ -200,10 +200,11 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             None,
             200,
         ),
+        // An assignment is deleted at its own scope (ARM addresses it by scope and GUID).
         route(
             "DELETE",
             format!(
-                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/{ASSIGNMENT}"
+                "{vaults}/authz/providers/Microsoft.Authorization/roleAssignments/{ASSIGNMENT}"
             ),
             None,
             200,
@@ -501,4 +502,34 @@ async fn proxy_exchange(port: u16, request: &str) -> String {
     tokio::time::timeout(Duration::from_secs(30), exchange)
         .await
         .expect("the proxy answered in time")
+}
+
+#[tokio::test]
+async fn a_path_under_another_subscription_names_nothing() {
+    let server = TestServer::start();
+    let admin = server.admin_token(MANAGEMENT_SCOPE).await;
+    let other = "00000000-0000-0000-0000-000000000000";
+    for tail in [
+        "resourcegroups",
+        "resourceGroups/rg/providers/Microsoft.KeyVault/vaults/v1",
+        "providers/Microsoft.Authorization/roleDefinitions",
+    ] {
+        let path = format!("/subscriptions/{other}/{tail}?api-version=2023-07-01");
+        let response = management(&server, &admin, "GET", &path, None).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{path}: {response}");
+        assert_eq!(
+            response.azure_error().0,
+            "SubscriptionNotFound",
+            "{path}: {response}"
+        );
+        let own = format!(
+            "/subscriptions/{}/{tail}?api-version=2023-07-01",
+            server.subscription_id
+        );
+        let response = management(&server, &admin, "GET", &own, None).await;
+        assert!(
+            response.status == StatusCode::OK || response.azure_error().0 != "SubscriptionNotFound",
+            "{own}: {response}"
+        );
+    }
 }
