@@ -10,7 +10,11 @@
 //! - `src/bin/kv-sample.rs` is a program written for Azure (`https://V.vault.azure.net`,
 //!   `login.microsoftonline.com`, IMDS at 169.254.169.254) that the transparent-mode tests run as a
 //!   subprocess with nothing but `strongroom env --proxy`'s variables in its environment.
+//! - [`agent::Agent`] runs `strongroom agent` for one managed identity; `src/bin/mi-read-secret.rs`
+//!   reads a secret with `ManagedIdentityCredential` through it (App Service protocol), run with
+//!   nothing but `strongroom env --agent`'s variables.
 
+pub mod agent;
 pub mod direct;
 pub mod server;
 

@@ -21,7 +21,7 @@ const READY_PREFIX: &str = "strongroom ready: ";
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Variables of the test runner's own environment that would steer the CLI or the SDK elsewhere.
-const FOREIGN_VARIABLES: &[&str] = &[
+pub(crate) const FOREIGN_VARIABLES: &[&str] = &[
     "STRONGROOM_DATA_DIR",
     "AZURE_TENANT_ID",
     "AZURE_CLIENT_ID",
@@ -60,6 +60,31 @@ pub struct StrongroomServer {
     root: TempDir,
     child: Child,
     pub info: ServerInfo,
+}
+
+/// Read `child`'s stdout until the line that starts with `prefix`, then keep draining it; every
+/// line goes to `log`. The receiver gets what follows the prefix (the readiness JSON) once.
+pub(crate) fn announce_ready(
+    child: &mut Child,
+    prefix: &'static str,
+    log: PathBuf,
+) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut stdout_log = File::create(log).expect("stdout log");
+    let (ready_tx, ready_rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut ready_tx = Some(ready_tx);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let _ = writeln!(stdout_log, "{line}");
+            if let Some(json) = line.strip_prefix(prefix)
+                && let Some(tx) = ready_tx.take()
+            {
+                let _ = tx.send(json.to_owned());
+            }
+        }
+    });
+    ready_rx
 }
 
 /// `$STRONGROOM_BIN`, else `target/debug/strongroom` of the workspace this crate sits in.
@@ -105,24 +130,11 @@ impl StrongroomServer {
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", binary.display()));
 
-        // Read stdout until the ready line, then keep draining it into the log file.
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut stdout_log =
-            File::create(root.path().join("server-stdout.log")).expect("stdout log");
-        let (ready_tx, ready_rx) = mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            let mut ready_tx = Some(ready_tx);
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = writeln!(stdout_log, "{line}");
-                if let Some(json) = line.strip_prefix(READY_PREFIX)
-                    && let Some(tx) = ready_tx.take()
-                {
-                    let _ = tx.send(json.to_owned());
-                }
-            }
-        });
-
+        let ready_rx = announce_ready(
+            &mut child,
+            READY_PREFIX,
+            root.path().join("server-stdout.log"),
+        );
         let ready = ready_rx.recv_timeout(READY_TIMEOUT);
         let mut server = Self {
             binary,
@@ -156,6 +168,16 @@ impl StrongroomServer {
             ca_file: PathBuf::from(text("caFile")),
         };
         server
+    }
+
+    /// The binary this server runs (`$STRONGROOM_BIN`).
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// The server's temporary directory (its data directory is `data` in it), removed at drop.
+    pub fn root(&self) -> &Path {
+        self.root.path()
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -7,9 +7,13 @@
 //!   (`strongroom_sdk_rust_tests::direct` says how each variable is applied).
 //! - Transparent mode (`transparent`): `src/bin/kv-sample.rs`, written for Azure, run as a
 //!   subprocess with only `strongroom env --proxy`'s variables.
+//! - Managed identity through `strongroom agent` (`managed_identity`): `src/bin/mi-read-secret.rs`
+//!   (`ManagedIdentityCredential`, App Service protocol) run as a subprocess with only
+//!   `strongroom env --agent`'s variables.
 
 mod certificates;
 mod keys;
+mod managed_identity;
 mod secrets;
 mod transparent;
 
