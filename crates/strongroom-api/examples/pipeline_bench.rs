@@ -62,7 +62,8 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    async fn build() -> Result<Self, Error> {
+    /// `metrics`: count requests as `serve --metrics-listen` does.
+    async fn build(metrics: bool) -> Result<Self, Error> {
         let dir = tempfile::tempdir()?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("bench.db"))?);
         let master = Arc::new(MasterKey::generate()?);
@@ -127,7 +128,11 @@ impl Pipeline {
             subscription_id: "00000000-0000-0000-0000-000000000000".to_owned(),
             dev_clock: None,
         };
-        let state = Arc::new(AppState::new(config, vaults, issuer, verifier, store));
+        let mut state = AppState::new(config, vaults, issuer, verifier, store);
+        if metrics {
+            state = state.with_metrics(Arc::new(strongroom_api::Metrics::new()));
+        }
+        let state = Arc::new(state);
         let mut pipeline = Self {
             api: strongroom_api::service(state),
             sign_path: http::Uri::from_static("/"),
@@ -235,7 +240,8 @@ fn main() -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let pipeline = runtime.block_on(Pipeline::build())?;
+    let pipeline = runtime.block_on(Pipeline::build(false))?;
+    let metered = runtime.block_on(Pipeline::build(true))?;
     bench(
         "request construction only (subtract from the next line)",
         total,
@@ -248,6 +254,15 @@ fn main() -> Result<(), Error> {
         || {
             runtime
                 .block_on(pipeline.send(pipeline.request(Method::GET, Bytes::new())))
+                .ok()
+        },
+    );
+    bench(
+        "secret GET as above, counted for --metrics-listen (requests, latency)",
+        total,
+        || {
+            runtime
+                .block_on(metered.send(metered.request(Method::GET, Bytes::new())))
                 .ok()
         },
     );

@@ -271,6 +271,9 @@ async fn token(
     let issued = state
         .issuer
         .issue(&TokenRequest::for_client(&client, resource.clone()), now)?;
+    if let Some(metrics) = &state.metrics {
+        metrics.token_issued(false);
+    }
     let body = match flavour {
         TokenFlavour::V2 => token_response_v2(&issued),
         TokenFlavour::V1 => token_response_v1(&issued, &resource),

@@ -138,6 +138,9 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
             return imds_response(StatusCode::INTERNAL_SERVER_ERROR, "Internal error");
         }
     };
+    if let Some(metrics) = &state.metrics {
+        metrics.token_issued(true);
+    }
     json_response(
         StatusCode::OK,
         &imds_token_response(&issued, &resource, &principal.app_id),

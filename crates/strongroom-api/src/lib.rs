@@ -34,6 +34,7 @@ mod key_routes;
 mod keys;
 mod management;
 mod master_key;
+mod metrics;
 mod objects;
 mod odata;
 mod operation;
@@ -54,6 +55,7 @@ pub use host::{
 };
 pub use imds::{ProxyCredentialsRefused, ProxyIdentity, authenticate_proxy};
 pub use master_key::{MasterKeyRotated, MasterKeyRotationError, MasterKeyRotator, RotationFuture};
+pub use metrics::Metrics;
 pub use operation::Operation;
 pub use state::{ApiConfig, AppState};
 pub use throttle::ThrottleMode;

@@ -26,6 +26,9 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
+    // Only a deployment that keeps metrics reads the clock for them.
+    let started = state.metrics.is_some().then(std::time::Instant::now);
+    let operation_seen = std::sync::OnceLock::<&'static str>::new();
     let request_id = crate::request_id::next();
     let client_request_id = request.headers().get(CLIENT_REQUEST_ID).cloned();
     let origin = request_origin(request.uri(), request.headers());
@@ -51,9 +54,16 @@ where
                 // Boxed where it starts: the data plane's state machine is most of a
                 // request's future, and this way it is built once in place instead of being
                 // copied along with every move of the (now small) outer future.
-                Box::pin(data_plane(&state, label, zone, origin, request))
-                    .await
-                    .unwrap_or_else(IntoResponse::into_response)
+                Box::pin(data_plane(
+                    &state,
+                    label,
+                    zone,
+                    origin,
+                    request,
+                    &operation_seen,
+                ))
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
             }
             HostTarget::Imds => crate::imds::handle(&state, request.map(Body::new)).await,
             HostTarget::Invalid => ApiError::Custom {
@@ -90,6 +100,21 @@ where
     .await;
     span.record("status", response.status().as_u16());
     tracing::info!(parent: &span, status = response.status().as_u16(), "served");
+    if let (Some(metrics), Some(started)) = (&state.metrics, started) {
+        let plane = match target {
+            HostTarget::Vault(..) => crate::metrics::Plane::Vault,
+            HostTarget::Management(_) | HostTarget::Graph => crate::metrics::Plane::Management,
+            HostTarget::Login(_) | HostTarget::Service => crate::metrics::Plane::Service,
+            HostTarget::Imds => crate::metrics::Plane::Imds,
+            HostTarget::Invalid => crate::metrics::Plane::Other,
+        };
+        metrics.observe_request(
+            plane,
+            operation_seen.get().copied(),
+            response.status().as_u16(),
+            started.elapsed(),
+        );
+    }
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(SERVICE_VERSION, HeaderValue::from_static("1.9.3019.1"));
@@ -115,6 +140,7 @@ async fn data_plane<B>(
     zone: Zone,
     origin: &str,
     request: http::Request<B>,
+    operation_seen: &std::sync::OnceLock<&'static str>,
 ) -> Result<Response, ApiError>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
@@ -138,6 +164,7 @@ where
 
     let operation = Operation::parse(&parts.method, parts.uri.path())?;
     span.record("op", operation.operation_id());
+    let _ = operation_seen.set(operation.operation_id());
     let query = DataPlaneQuery::parse(parts.uri.query());
     let api_version = query.api_version()?;
 

@@ -109,6 +109,8 @@ pub struct AppState {
     pub(crate) rbac: crate::rbac_cache::RbacCache,
     /// Derived from `config` once, because every request needs them.
     pub(crate) derived: Derived,
+    /// Kept with `serve --metrics-listen`; `None`: nothing is counted.
+    pub(crate) metrics: Option<Arc<crate::Metrics>>,
 }
 
 pub(crate) struct Derived {
@@ -143,6 +145,7 @@ impl AppState {
             rbac: crate::rbac_cache::RbacCache::default(),
             config,
             derived,
+            metrics: None,
         }
     }
 
@@ -150,6 +153,14 @@ impl AppState {
     #[must_use]
     pub fn with_master_key_rotator(mut self, rotator: Arc<dyn crate::MasterKeyRotator>) -> Self {
         self.master_key_rotator = Some(rotator);
+        self
+    }
+
+    /// Counts requests and tokens into `metrics` (the binary serves them on its metrics
+    /// listener).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::Metrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 

@@ -35,6 +35,10 @@ pub(crate) struct ServeArgs {
     /// limits (429 `Throttled` with `Retry-After`), so clients can test their retry logic.
     #[arg(long, env = "STRONGROOM_THROTTLE", value_enum, default_value = "off")]
     pub throttle: Throttle,
+    /// Serve `/metrics` (Prometheus), `/healthz` and `/readyz` over plain HTTP on this address
+    /// (e.g. 127.0.0.1:9464); without it, nothing is counted
+    #[arg(long, env = "STRONGROOM_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub transport: crate::transport::TransportArgs,
     #[command(flatten)]

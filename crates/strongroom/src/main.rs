@@ -10,6 +10,7 @@ mod config;
 mod data_dir;
 mod master_key;
 mod master_key_rotation;
+mod metrics_listener;
 mod proxy;
 mod server;
 mod tls;

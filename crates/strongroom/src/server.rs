@@ -60,6 +60,17 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         .with_context(|| format!("binding {}", args.listen))?;
     let local_addr = listener.local_addr()?;
     let port = local_addr.port();
+    let metrics_listener = match args.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the metrics listener {addr}"))?,
+        ),
+        None => None,
+    };
+    let metrics = metrics_listener
+        .as_ref()
+        .map(|_| Arc::new(strongroom_api::Metrics::new()));
 
     let leaf = ca
         .issue_server_cert(
@@ -117,16 +128,23 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     let vaults = VaultCtx::new(store.clone(), clock, master.clone())
         .with_release(release)
         .with_issuing_ca(issuing_ca, served);
-    let state = Arc::new(
-        AppState::new(config.clone(), vaults, issuer, verifier, store.clone())
-            .with_throttle(args.throttle.into())
-            .with_master_key_rotator(Arc::new(crate::master_key_rotation::Rotator::new(key_home))),
-    );
+    let mut state = AppState::new(config.clone(), vaults, issuer, verifier, store.clone())
+        .with_throttle(args.throttle.into())
+        .with_master_key_rotator(Arc::new(crate::master_key_rotation::Rotator::new(key_home)));
+    if let Some(metrics) = &metrics {
+        state = state.with_metrics(metrics.clone());
+    }
+    let state = Arc::new(state);
     let app = strongroom_api::service(state.clone());
 
     let ca_file = dir.path(data_dir::CA_CERT_FILE);
+    let metrics_addr = metrics_listener
+        .as_ref()
+        .map(TcpListener::local_addr)
+        .transpose()?;
     let info = json!({
         "listen": local_addr.to_string(),
+        "metricsListen": metrics_addr.map(|addr| addr.to_string()),
         "port": port,
         "domain": domain,
         "authorityHost": config.public_origin(),
@@ -140,6 +158,15 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     tokio::spawn(janitor(state.clone(), shutdown_rx.clone()));
+    if let (Some(listener), Some(metrics)) = (metrics_listener, metrics) {
+        tokio::spawn(crate::metrics_listener::serve(
+            listener,
+            args.transport.limits(),
+            metrics,
+            store.clone(),
+            shutdown_rx.clone(),
+        ));
+    }
 
     println!("strongroom ready: {info}");
     println!("  vaults:      https://<vault>.vault.{domain}:{port}/");

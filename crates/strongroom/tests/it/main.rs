@@ -51,6 +51,7 @@ mod hostile;
 mod hostile_keys;
 mod master_key;
 mod master_key_rotation;
+mod metrics;
 mod proxy;
 mod purge_scrub;
 mod revocation;
