@@ -274,6 +274,17 @@ async fn token(
     if let Some(metrics) = &state.metrics {
         metrics.token_issued(false);
     }
+    if let Some(audit) = &state.audit {
+        let principal = &client.principal;
+        audit.record(&crate::audit::token_event(
+            &state.config.subscription_id,
+            &principal.object_id,
+            &principal.app_id,
+            &principal.tenant_id,
+            &resource,
+            "client_credentials",
+        ));
+    }
     let body = match flavour {
         TokenFlavour::V2 => token_response_v2(&issued),
         TokenFlavour::V1 => token_response_v1(&issued, &resource),

@@ -141,6 +141,16 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
     if let Some(metrics) = &state.metrics {
         metrics.token_issued(true);
     }
+    if let Some(audit) = &state.audit {
+        audit.record(&crate::audit::token_event(
+            &state.config.subscription_id,
+            &principal.object_id,
+            &principal.app_id,
+            &principal.tenant_id,
+            audience,
+            "managed_identity",
+        ));
+    }
     json_response(
         StatusCode::OK,
         &imds_token_response(&issued, &resource, &principal.app_id),

@@ -19,6 +19,7 @@
 )]
 
 mod arm;
+mod audit;
 mod body;
 mod cert_routes;
 mod cert_wire;
@@ -49,6 +50,7 @@ mod throttle;
 mod unread_body;
 pub mod wire;
 
+pub use audit::{AuditSink, ClientAddr};
 pub use error::ApiError;
 pub use host::{
     AZURE_CLOUDS, AzureCloud, IMDS_HOST, certificate_name_is_served, intercepts, strip_port,

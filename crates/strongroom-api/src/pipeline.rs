@@ -26,12 +26,16 @@ where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    // Only a deployment that keeps metrics reads the clock for them.
-    let started = state.metrics.is_some().then(std::time::Instant::now);
-    let operation_seen = std::sync::OnceLock::<&'static str>::new();
+    // Only a deployment that keeps metrics or an audit log reads the clock for them.
+    let started = (state.metrics.is_some() || state.audit.is_some()).then(std::time::Instant::now);
+    let facts = crate::audit::RequestFacts::default();
     let request_id = crate::request_id::next();
     let client_request_id = request.headers().get(CLIENT_REQUEST_ID).cloned();
     let origin = request_origin(request.uri(), request.headers());
+    let seen = state
+        .audit
+        .is_some()
+        .then(|| crate::audit::RequestSeen::of(&request, origin.as_deref()));
     let target = route(&state.config, origin.as_deref().map(origin_host));
     let span = tracing::info_span!(
         "request",
@@ -54,16 +58,9 @@ where
                 // Boxed where it starts: the data plane's state machine is most of a
                 // request's future, and this way it is built once in place instead of being
                 // copied along with every move of the (now small) outer future.
-                Box::pin(data_plane(
-                    &state,
-                    label,
-                    zone,
-                    origin,
-                    request,
-                    &operation_seen,
-                ))
-                .await
-                .unwrap_or_else(IntoResponse::into_response)
+                Box::pin(data_plane(&state, label, zone, origin, request, &facts))
+                    .await
+                    .unwrap_or_else(IntoResponse::into_response)
             }
             HostTarget::Imds => crate::imds::handle(&state, request.map(Body::new)).await,
             HostTarget::Invalid => ApiError::Custom {
@@ -110,10 +107,29 @@ where
         };
         metrics.observe_request(
             plane,
-            operation_seen.get().copied(),
+            facts.operation.get().copied(),
             response.status().as_u16(),
             started.elapsed(),
         );
+    }
+    if let (Some(audit), Some(seen), Some(started)) = (&state.audit, &seen, started) {
+        let plane = match target {
+            HostTarget::Vault(..) => "VaultRequest",
+            HostTarget::Management(_) | HostTarget::Graph => "ManagementRequest",
+            HostTarget::Login(_) | HostTarget::Service => "ServiceRequest",
+            HostTarget::Imds => "ImdsRequest",
+            HostTarget::Invalid => "InvalidRequest",
+        };
+        let event = crate::audit::RequestEvent {
+            seen,
+            facts: &facts,
+            subscription_id: &state.config.subscription_id,
+            request_id: &request_id,
+            status: response.status(),
+            took: started.elapsed(),
+            plane,
+        };
+        audit.record(&event.to_json());
     }
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -140,7 +156,7 @@ async fn data_plane<B>(
     zone: Zone,
     origin: &str,
     request: http::Request<B>,
-    operation_seen: &std::sync::OnceLock<&'static str>,
+    facts: &crate::audit::RequestFacts,
 ) -> Result<Response, ApiError>
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
@@ -164,7 +180,11 @@ where
 
     let operation = Operation::parse(&parts.method, parts.uri.path())?;
     span.record("op", operation.operation_id());
-    let _ = operation_seen.set(operation.operation_id());
+    let _ = facts.operation.set(operation.operation_id());
+    let audited = state.audit.is_some();
+    if audited {
+        let _ = facts.caller.set(caller.clone());
+    }
     let query = DataPlaneQuery::parse(parts.uri.query());
     let api_version = query.api_version()?;
 
@@ -173,6 +193,14 @@ where
         .ok_or_else(|| vault_not_found(vault_label))?;
     // The resolved name, not the raw label: only a valid, existing vault's name is logged.
     span.record("vault", tracing::field::display(&vault.name));
+    if audited {
+        let group = vault
+            .resource_group
+            .clone()
+            .unwrap_or_else(|| crate::arm::DEFAULT_RESOURCE_GROUP.to_owned());
+        let _ = facts.vault.set((vault.name.to_string(), group));
+        let _ = facts.api_version.set(api_version.to_owned());
+    }
 
     let decided = if vault.rbac_authorization {
         authorize_by_rbac(state, &vault, &caller, &operation).await?

@@ -111,6 +111,8 @@ pub struct AppState {
     pub(crate) derived: Derived,
     /// Kept with `serve --metrics-listen`; `None`: nothing is counted.
     pub(crate) metrics: Option<Arc<crate::Metrics>>,
+    /// With `serve --audit-log`: every request and every token issued leaves an event.
+    pub(crate) audit: Option<Arc<dyn crate::AuditSink>>,
 }
 
 pub(crate) struct Derived {
@@ -146,6 +148,7 @@ impl AppState {
             config,
             derived,
             metrics: None,
+            audit: None,
         }
     }
 
@@ -161,6 +164,13 @@ impl AppState {
     #[must_use]
     pub fn with_metrics(mut self, metrics: Arc<crate::Metrics>) -> Self {
         self.metrics = Some(metrics);
+        self
+    }
+
+    /// Records an audit event for every request and every token issued into `audit`.
+    #[must_use]
+    pub fn with_audit(mut self, audit: Arc<dyn crate::AuditSink>) -> Self {
+        self.audit = Some(audit);
         self
     }
 

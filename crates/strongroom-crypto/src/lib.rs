@@ -26,6 +26,7 @@
 
 pub mod certs;
 mod client_cert;
+mod digest;
 mod envelope;
 mod error;
 pub mod keys;
@@ -38,6 +39,7 @@ pub use client_cert::{
     AssertionAlgorithm, CLIENT_CERT_VALIDITY_DAYS, CertificateInfo, ClientCertificate,
     certificate_der_from_text, generate_client_certificate, parse_client_certificate,
 };
+pub use digest::sha256;
 pub use envelope::{Aad, DataKey, MasterKey};
 pub use error::CryptoError;
 pub use random::{random_bytes, random_token};

@@ -35,6 +35,16 @@ pub(crate) struct ServeArgs {
     /// limits (429 `Throttled` with `Retry-After`), so clients can test their retry logic.
     #[arg(long, env = "STRONGROOM_THROTTLE", value_enum, default_value = "off")]
     pub throttle: Throttle,
+    /// Write an audit log: one hash-chained JSON line per request and per token issued, in the
+    /// field names of Azure Key Vault's AuditEvent log (`-`: standard output)
+    #[arg(long, env = "STRONGROOM_AUDIT_LOG")]
+    pub audit_log: Option<std::path::PathBuf>,
+    /// Rotate the audit log before it grows past this many bytes
+    #[arg(long, env = "STRONGROOM_AUDIT_LOG_MAX_BYTES", default_value_t = crate::audit_log::DEFAULT_MAX_BYTES)]
+    pub audit_log_max_bytes: u64,
+    /// Rotated audit log files kept (`PATH.1` … `PATH.N`)
+    #[arg(long, env = "STRONGROOM_AUDIT_LOG_KEEP", default_value_t = crate::audit_log::DEFAULT_KEEP)]
+    pub audit_log_keep: usize,
     /// Serve `/metrics` (Prometheus), `/healthz` and `/readyz` over plain HTTP on this address
     /// (e.g. 127.0.0.1:9464); without it, nothing is counted
     #[arg(long, env = "STRONGROOM_METRICS_LISTEN")]

@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod agent;
+mod audit_log;
 mod config;
 mod data_dir;
 mod master_key;
@@ -47,8 +48,24 @@ enum Command {
     Serve(config::ServeArgs),
     /// Serve a managed identity's tokens to local programs (App Service, Azure Arc, IMDS).
     Agent(agent::AgentArgs),
+    /// The audit log that `serve --audit-log` writes
+    #[command(subcommand)]
+    Audit(AuditCommand),
     #[command(flatten)]
     Cli(strongroom_cli::CliCommand),
+}
+
+/// `strongroom audit …`
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of audit log files, oldest first (e.g. `audit.log.2 audit.log.1
+    /// audit.log`): every line intact, none removed, added or moved, and each file starting
+    /// where the one before ended. Prints what it checked; exits 1 at the first break
+    Verify {
+        /// The files, oldest first
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -84,6 +101,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Audit(AuditCommand::Verify { files }) => audit_log::verify_files(&files),
         Command::Cli(command) => runtime.block_on(strongroom_cli::run(&cli.data_dir, command)),
     }
 }

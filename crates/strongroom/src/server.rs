@@ -134,6 +134,11 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     if let Some(metrics) = &metrics {
         state = state.with_metrics(metrics.clone());
     }
+    if let Some(path) = &args.audit_log {
+        let log =
+            crate::audit_log::AuditLog::open(path, args.audit_log_max_bytes, args.audit_log_keep)?;
+        state = state.with_audit(Arc::new(log));
+    }
     let state = Arc::new(state);
     let app = strongroom_api::service(state.clone());
 
@@ -194,7 +199,10 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     });
     accept_loop(
         listener,
-        ConnectionTable::new(args.transport.limits()),
+        ConnectionTable::new(crate::transport::Limits {
+            tag_client_address: args.audit_log.is_some(),
+            ..args.transport.limits()
+        }),
         TlsAcceptor::from(tls),
         app,
         proxy,

@@ -107,6 +107,7 @@ impl TransportArgs {
             header_read_timeout: self.header_read_timeout,
             idle_timeout: self.idle_timeout,
             request_timeout: self.request_timeout,
+            tag_client_address: false,
         }
     }
 }
@@ -138,6 +139,9 @@ pub(crate) struct Limits {
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub request_timeout: Duration,
+    /// Put the peer's address in each request's extensions (`ClientAddr`), for the audit
+    /// log; off otherwise, since the first extension costs an allocation per request.
+    pub tag_client_address: bool,
 }
 
 /// The open connections of a listener. Requests touch only their own connection's atomics;
@@ -468,6 +472,7 @@ async fn serve_with<S, IO>(
         inner: service,
         connection: connection.clone(),
         timeout: limits.request_timeout,
+        peer: limits.tag_client_address.then_some(peer),
     };
     // hyper's own head timer starts when a keep-alive connection goes idle, which would make
     // the idle timeout the header-read timeout: the watchdog times heads instead.
@@ -635,6 +640,8 @@ struct Tracked<S> {
     inner: S,
     connection: Arc<Connection>,
     timeout: Duration,
+    /// The client's address, given to each request when the audit log wants it.
+    peer: Option<std::net::SocketAddr>,
 }
 
 /// Ends the request's in-flight count however its future ends (answered, timed out, or
@@ -663,7 +670,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+    fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
+        if let Some(peer) = self.peer {
+            request
+                .extensions_mut()
+                .insert(strongroom_api::ClientAddr(peer));
+        }
         self.connection.request_started();
         let in_flight = InFlight(self.connection.clone());
         let timeout = self.timeout;
@@ -712,6 +724,7 @@ mod tests {
             header_read_timeout: Duration::from_secs(1),
             idle_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(1),
+            tag_client_address: false,
         }
     }
 

@@ -39,6 +39,7 @@
 
 mod admin_only;
 mod agent;
+mod audit;
 mod ca_constraints;
 mod challenge;
 mod commit_trace;
