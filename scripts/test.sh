@@ -127,8 +127,10 @@ export STRONGROOM_BIN
 # --- the SDK suite -----------------------------------------------------------------------------------
 STEP_START=$SECONDS
 step "pytest tests/sdk-python (STRONGROOM_BIN=$STRONGROOM_BIN)"
+# The whole suite (no PYTEST_ARGS) also checks that each operation it performs left its audit line.
 # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
-"$VENV/bin/python" -m pytest "$SDK_DIR" ${PYTEST_ARGS:-}
+STRONGROOM_AUDIT_WHOLE_SUITE="$([[ -z "${PYTEST_ARGS:-}" ]] && echo 1 || echo 0)" \
+    "$VENV/bin/python" -m pytest "$SDK_DIR" ${PYTEST_ARGS:-}
 elapsed
 
 # --- the real Azure CLI ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ The suite needs only a URL and a credential per vault, so the tests can be point
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import sys
 from typing import Any, Iterator
@@ -26,6 +27,7 @@ import pytest
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
+from audit_check import check_session_audit_log  # noqa: E402
 from strongroom_server import (
     StrongroomServer,
     WireLog,
@@ -90,9 +92,18 @@ def strongroom_bin() -> str:
 
 @pytest.fixture(scope="session")
 def server(strongroom_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
-    """The one server the whole session shares (its clock is never moved)."""
-    with running_server(strongroom_bin, tmp_path_factory.mktemp("server-main")) as srv:
+    """The one server the whole session shares (its clock is never moved). It keeps an audit log, which the session
+    checks when it ends (audit_check.py): the whole suite's requests, chained, in Azure's AuditEvent shape."""
+    root = tmp_path_factory.mktemp("server-main")
+    audit_log = root / "audit.log"
+    with running_server(strongroom_bin, root, extra_args=("--dev-clock", "--audit-log", str(audit_log))) as srv:
+        # A value that must never reach the log, set through the CLI like any secret.
+        canary = f"audit-canary-{secrets.token_hex(16)}"
+        vault = str(srv.create_vault("canary")["name"])
+        srv.cli("keyvault", "secret", "set", "--vault-name", vault, "--name", "canary", "--value", canary)
         yield srv
+        whole_suite = os.environ.get("STRONGROOM_AUDIT_WHOLE_SUITE") == "1"
+        check_session_audit_log(strongroom_bin, audit_log, (canary,), whole_suite)
 
 
 # --------------------------------------------------------------------------------------------------------------
