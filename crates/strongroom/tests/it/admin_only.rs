@@ -255,7 +255,48 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             Some(policy),
             200,
         ),
+        route(
+            "PATCH",
+            format!("{vaults}/authz"),
+            Some(json!({"tags": {"env": "dev"}})),
+            200,
+        ),
         route("DELETE", format!("{vaults}/authzmade"), None, 200),
+        // Vault soft delete: the vault deleted just above, listed, shown and purged.
+        route(
+            "GET",
+            format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/deletedVaults"),
+            None,
+            200,
+        ),
+        route(
+            "GET",
+            format!(
+                "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/local/deletedVaults/authzmade"
+            ),
+            None,
+            200,
+        ),
+        route(
+            "POST",
+            format!(
+                "/subscriptions/{sub}/providers/Microsoft.KeyVault/locations/local/deletedVaults/authzmade/purge"
+            ),
+            None,
+            200,
+        ),
+        route(
+            "POST",
+            format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/checkNameAvailability"),
+            Some(json!({"name": "authz", "type": "Microsoft.KeyVault/vaults"})),
+            200,
+        ),
+        route(
+            "GET",
+            format!("/subscriptions/{sub}/providers/Microsoft.KeyVault/managedHSMs"),
+            None,
+            200,
+        ),
         route(
             "GET",
             format!(
@@ -280,6 +321,14 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             200,
         ),
         route("GET", format!("{hosts}/hostmade"), None, 200),
+        route(
+            "PUT",
+            format!("{hosts}/hostput"),
+            Some(json!({"location": "local"})),
+            201,
+        ),
+        route("GET", hosts.clone(), None, 200),
+        route("DELETE", format!("{hosts}/hostput"), None, 200),
         route(
             "POST",
             sp.to_owned(),
@@ -322,6 +371,43 @@ async fn a_principal_that_is_not_admin_gets_403_on_every_management_route() {
             format!("{sp}/{}/addCertificate", victim.object_id),
             Some(json!({"certificate": "not a certificate"})),
             400,
+        ),
+        route(
+            "PATCH",
+            format!("{sp}/{}", victim.object_id),
+            Some(json!({"displayName": "victim, renamed"})),
+            204,
+        ),
+        route(
+            "POST",
+            "/v1.0/directoryObjects/getByIds".to_owned(),
+            Some(json!({"ids": [victim.object_id]})),
+            200,
+        ),
+        route(
+            "POST",
+            "/v1.0/applications".to_owned(),
+            Some(json!({"displayName": "app made"})),
+            201,
+        ),
+        route("GET", "/v1.0/applications".to_owned(), None, 200),
+        route(
+            "GET",
+            format!("/v1.0/applications(appId='{}')", victim.app_id),
+            None,
+            200,
+        ),
+        route(
+            "PATCH",
+            format!("/v1.0/applications(appId='{}')", victim.app_id),
+            Some(json!({"displayName": "victim app"})),
+            204,
+        ),
+        route(
+            "POST",
+            format!("/v1.0/applications(appId='{}')/addPassword", victim.app_id),
+            Some(json!({"passwordCredential": {"displayName": "made"}})),
+            200,
         ),
         route("DELETE", format!("{sp}/{}", victim.object_id), None, 204),
         route(
