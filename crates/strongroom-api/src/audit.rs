@@ -19,6 +19,10 @@ pub trait AuditSink: Send + Sync {
     fn record(&self, event: &str);
 }
 
+/// Characters of a request's URI an event keeps: enough for any Key Vault or ARM path, and a
+/// bound on what one request can add to the log.
+const MAX_LOGGED_URI_CHARS: usize = 2048;
+
 /// The client's address, which the transport puts in a request's extensions when an audit
 /// log is kept.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +63,10 @@ impl RequestSeen {
                 "{}{}",
                 origin.unwrap_or_default(),
                 request.uri().path_and_query().map_or("/", |p| p.as_str())
-            ),
+            )
+            .chars()
+            .take(MAX_LOGGED_URI_CHARS)
+            .collect(),
             client: request.extensions().get::<ClientAddr>().map(|addr| addr.0),
             user_agent: header("user-agent"),
             client_request_id: header("x-ms-client-request-id"),

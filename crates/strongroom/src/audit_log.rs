@@ -197,17 +197,19 @@ fn last_line_hash(file: &mut File) -> std::io::Result<Option<String>> {
     if len == 0 {
         return Ok(None);
     }
-    // A line is far below 64 KiB: the tail holds the last one whole.
+    // Only the end of the last line matters (its hash member, plain ASCII), so a tail that
+    // starts inside a long line or inside a multi-byte character still holds it.
     let start = len.saturating_sub(64 * 1024);
     file.seek(SeekFrom::Start(start))?;
-    let mut tail = String::new();
-    file.read_to_string(&mut tail)?;
-    let last = tail
-        .trim_end_matches('\n')
-        .rsplit('\n')
-        .next()
-        .unwrap_or("");
-    Ok(Some(match split_hash(last) {
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    let tail = tail.strip_suffix(b"\n").unwrap_or(&tail);
+    let last_start = tail
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |at| at + 1);
+    let last = String::from_utf8_lossy(&tail[last_start..]);
+    Ok(Some(match split_hash(&last) {
         Some((_, hash)) => hash.to_owned(),
         None => format!("last line is not an audit line: {:.40}", last),
     }))
@@ -426,6 +428,22 @@ mod tests {
         .map(|p| verify(File::open(p).unwrap()).unwrap().lines)
         .sum();
         assert!(total < 200, "the oldest lines went with the dropped file");
+    }
+
+    #[test]
+    fn the_chain_continues_after_a_line_longer_than_the_tail_read_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path, DEFAULT_MAX_BYTES, DEFAULT_KEEP).unwrap();
+        // 70,000 two-byte characters: the 64 KiB tail starts inside the line, and may start
+        // inside a character.
+        let long = serde_json::json!({"operationName": "SecretGet", "agent": "é".repeat(70_000)});
+        strongroom_api::AuditSink::record(&log, &long.to_string());
+        drop(log);
+        let log = AuditLog::open(&path, DEFAULT_MAX_BYTES, DEFAULT_KEEP).unwrap();
+        write(&log, 1);
+        drop(log);
+        assert_eq!(verify(File::open(&path).unwrap()).unwrap().lines, 2);
     }
 
     #[test]
