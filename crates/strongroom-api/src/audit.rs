@@ -157,11 +157,12 @@ fn timestamp(now: std::time::SystemTime) -> String {
     )
 }
 
-fn identity(caller: &Caller) -> Value {
+/// Azure's `identity`: the caller's claims.
+fn identity(object_id: &str, app_id: &str, tenant_id: &str) -> Value {
     json!({"claim": {
-        "http://schemas.microsoft.com/identity/claims/objectidentifier": caller.object_id.0,
-        "appid": caller.app_id,
-        "http://schemas.microsoft.com/identity/claims/tenantid": caller.tenant_id.0,
+        "http://schemas.microsoft.com/identity/claims/objectidentifier": object_id,
+        "appid": app_id,
+        "http://schemas.microsoft.com/identity/claims/tenantid": tenant_id,
     }})
 }
 
@@ -206,7 +207,10 @@ impl RequestEvent<'_> {
             duration_ms: self.took.as_millis().to_string(),
             caller_ip_address: self.seen.client.map(|addr| addr.ip().to_string()),
             correlation_id: self.seen.client_request_id.as_deref().unwrap_or(""),
-            identity: facts.caller.get().map(|caller| identity(caller)),
+            identity: facts
+                .caller
+                .get()
+                .map(|caller| identity(&caller.object_id.0, &caller.app_id, &caller.tenant_id.0)),
             properties: json!({
                 "id": id,
                 "clientInfo": self.seen.user_agent,
@@ -241,11 +245,7 @@ pub(crate) fn token_event(
         duration_ms: "0".to_owned(),
         caller_ip_address: None,
         correlation_id: "",
-        identity: Some(json!({"claim": {
-            "http://schemas.microsoft.com/identity/claims/objectidentifier": caller_object_id,
-            "appid": app_id,
-            "http://schemas.microsoft.com/identity/claims/tenantid": tenant_id,
-        }})),
+        identity: Some(identity(caller_object_id, app_id, tenant_id)),
         properties: json!({"resource": resource, "grant": grant}),
     };
     serde_json::to_string(&event).unwrap_or_default()

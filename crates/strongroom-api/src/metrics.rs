@@ -23,6 +23,29 @@ pub(crate) enum Plane {
 }
 
 impl Plane {
+    /// The surface a request's host names.
+    pub(crate) fn of(target: &crate::host::HostTarget<'_>) -> Self {
+        use crate::host::HostTarget;
+        match target {
+            HostTarget::Vault(..) => Self::Vault,
+            HostTarget::Management(_) | HostTarget::Graph => Self::Management,
+            HostTarget::Login(_) | HostTarget::Service => Self::Service,
+            HostTarget::Imds => Self::Imds,
+            HostTarget::Invalid => Self::Other,
+        }
+    }
+
+    /// The audit log's `operationName` of a request that is no data-plane operation.
+    pub(crate) fn audit_name(self) -> &'static str {
+        match self {
+            Self::Vault => "VaultRequest",
+            Self::Management => "ManagementRequest",
+            Self::Service => "ServiceRequest",
+            Self::Imds => "ImdsRequest",
+            Self::Other => "InvalidRequest",
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::Vault => "vault",

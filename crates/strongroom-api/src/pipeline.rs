@@ -97,39 +97,28 @@ where
     .await;
     span.record("status", response.status().as_u16());
     tracing::info!(parent: &span, status = response.status().as_u16(), "served");
-    if let (Some(metrics), Some(started)) = (&state.metrics, started) {
-        let plane = match target {
-            HostTarget::Vault(..) => crate::metrics::Plane::Vault,
-            HostTarget::Management(_) | HostTarget::Graph => crate::metrics::Plane::Management,
-            HostTarget::Login(_) | HostTarget::Service => crate::metrics::Plane::Service,
-            HostTarget::Imds => crate::metrics::Plane::Imds,
-            HostTarget::Invalid => crate::metrics::Plane::Other,
-        };
-        metrics.observe_request(
-            plane,
-            facts.operation.get().copied(),
-            response.status().as_u16(),
-            started.elapsed(),
-        );
-    }
-    if let (Some(audit), Some(seen), Some(started)) = (&state.audit, &seen, started) {
-        let plane = match target {
-            HostTarget::Vault(..) => "VaultRequest",
-            HostTarget::Management(_) | HostTarget::Graph => "ManagementRequest",
-            HostTarget::Login(_) | HostTarget::Service => "ServiceRequest",
-            HostTarget::Imds => "ImdsRequest",
-            HostTarget::Invalid => "InvalidRequest",
-        };
-        let event = crate::audit::RequestEvent {
-            seen,
-            facts: &facts,
-            subscription_id: &state.config.subscription_id,
-            request_id: &request_id,
-            status: response.status(),
-            took: started.elapsed(),
-            plane,
-        };
-        audit.record(&event.to_json());
+    if let Some(started) = started {
+        let plane = crate::metrics::Plane::of(&target);
+        if let Some(metrics) = &state.metrics {
+            metrics.observe_request(
+                plane,
+                facts.operation.get().copied(),
+                response.status().as_u16(),
+                started.elapsed(),
+            );
+        }
+        if let (Some(audit), Some(seen)) = (&state.audit, &seen) {
+            let event = crate::audit::RequestEvent {
+                seen,
+                facts: &facts,
+                subscription_id: &state.config.subscription_id,
+                request_id: &request_id,
+                status: response.status(),
+                took: started.elapsed(),
+                plane: plane.audit_name(),
+            };
+            audit.record(&event.to_json());
+        }
     }
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -226,12 +226,7 @@ pub async fn add_named_client_secret(
     if expires <= now {
         return Err(IdentityError::InvalidCredentialLifetime);
     }
-    let principal = store
-        .get_principal_by_object_id(object_id)
-        .await?
-        .ok_or_else(|| IdentityError::PrincipalNotFound {
-            object_id: object_id.to_owned(),
-        })?;
+    let principal = existing_principal(store, object_id).await?;
     let secret = new_client_secret()?;
     let hashed = hash_secret(secret.expose())?;
     let credential = CredentialRow {
@@ -248,6 +243,19 @@ pub async fn add_named_client_secret(
         .add_principal_credential(&principal.object_id, credential.clone())
         .await?;
     Ok((credential, secret))
+}
+
+/// The principal `object_id`, or `PrincipalNotFound`.
+async fn existing_principal(
+    store: &dyn Store,
+    object_id: &str,
+) -> Result<PrincipalRow, IdentityError> {
+    store
+        .get_principal_by_object_id(object_id)
+        .await?
+        .ok_or_else(|| IdentityError::PrincipalNotFound {
+            object_id: object_id.to_owned(),
+        })
 }
 
 /// A fresh client secret that never begins with `-`: tutorials pass secrets as
@@ -273,12 +281,7 @@ pub async fn add_client_certificate(
     now: UnixTime,
 ) -> Result<(CredentialRow, CertificateInfo), IdentityError> {
     let (credential, info) = certificate_credential(certificate, None, String::new(), now)?;
-    let principal = store
-        .get_principal_by_object_id(object_id)
-        .await?
-        .ok_or_else(|| IdentityError::PrincipalNotFound {
-            object_id: object_id.to_owned(),
-        })?;
+    let principal = existing_principal(store, object_id).await?;
     store
         .add_principal_credential(&principal.object_id, credential.clone())
         .await?;

@@ -63,11 +63,7 @@ impl AuditLog {
             });
         }
         let io = |source: std::io::Error| anyhow::anyhow!("audit log {}: {source}", path.display());
-        let mut options = OpenOptions::new();
-        options.create(true).append(true).read(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path).map_err(io)?;
+        let mut file = open_append(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         // The chain goes on from the live file's last line, or from the newest rotated file
         // when a rotation left the live one empty.
@@ -148,14 +144,19 @@ impl ChainFile {
             }
         }
         std::fs::rename(&self.path, rotated(&self.path, 1))?;
-        let mut options = OpenOptions::new();
-        options.create(true).append(true).read(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        self.file = options.open(&self.path)?;
+        self.file = open_append(&self.path)?;
         self.len = 0;
         Ok(())
     }
+}
+
+/// The live file, opened to append (created 0600: it names every caller).
+fn open_append(path: &Path) -> std::io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.create(true).append(true).read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 fn rotated(path: &Path, n: usize) -> PathBuf {

@@ -230,12 +230,7 @@ pub(super) fn set_principal_credentials(
     object_id: &str,
     credentials: &[CredentialRow],
 ) -> Result<(), StoreError> {
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
-        .exists(params![object_id])?;
-    if !exists {
-        return Err(StoreError::NotFound);
-    }
+    require_principal(conn, object_id)?;
     conn.prepare_cached("DELETE FROM credentials WHERE object_id = ?1")?
         .execute(params![object_id])?;
     insert_credentials(conn, object_id, credentials)
@@ -248,12 +243,28 @@ pub(super) fn add_principal_credential(
     object_id: &str,
     credential: &CredentialRow,
 ) -> Result<(), StoreError> {
+    require_principal(conn, object_id)?;
+    append_credential(conn, object_id, credential)
+}
+
+/// `NotFound` unless the principal exists.
+fn require_principal(conn: &Connection, object_id: &str) -> Result<(), StoreError> {
     let exists = conn
         .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
         .exists(params![object_id])?;
-    if !exists {
-        return Err(StoreError::NotFound);
+    if exists {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
     }
+}
+
+/// Inserts the credential after the principal's last one.
+fn append_credential(
+    conn: &Connection,
+    object_id: &str,
+    credential: &CredentialRow,
+) -> Result<(), StoreError> {
     let next_ordinal: i64 = conn
         .prepare_cached(
             "SELECT COALESCE(MAX(ordinal) + 1, 0) FROM credentials WHERE object_id = ?1",
@@ -268,12 +279,7 @@ pub(super) fn remove_principal_credential(
     object_id: &str,
     key_id: &str,
 ) -> Result<bool, StoreError> {
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
-        .exists(params![object_id])?;
-    if !exists {
-        return Err(StoreError::NotFound);
-    }
+    require_principal(conn, object_id)?;
     let n_deleted = conn
         .prepare_cached("DELETE FROM credentials WHERE object_id = ?1 AND key_id = ?2")?
         .execute(params![object_id, key_id])?;
@@ -288,12 +294,7 @@ pub(super) fn replace_certificate_credentials(
     keep: &[String],
     add: &[CredentialRow],
 ) -> Result<(), StoreError> {
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM principals WHERE object_id = ?1")?
-        .exists(params![object_id])?;
-    if !exists {
-        return Err(StoreError::NotFound);
-    }
+    require_principal(conn, object_id)?;
     let certificates: Vec<String> = conn
         .prepare_cached(
             "SELECT key_id FROM credentials WHERE object_id = ?1 AND certificate IS NOT NULL",
@@ -311,7 +312,7 @@ pub(super) fn replace_certificate_credentials(
         if taken {
             return Err(StoreError::AlreadyExists);
         }
-        add_principal_credential(conn, object_id, credential)?;
+        append_credential(conn, object_id, credential)?;
     }
     Ok(())
 }
