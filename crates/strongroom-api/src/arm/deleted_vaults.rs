@@ -4,7 +4,7 @@
 //! keyvault list` and `list-deleted` read beside the vaults (Strongroom has no managed HSMs).
 //! Recovery is a vault PUT with `createMode: recover` (`vaults.rs`).
 
-use super::vaults::placement;
+use super::vaults::{Placement, placement};
 use super::{ArmRequest, arm_error};
 use crate::body::parse_json;
 use crate::error::{ApiError, json_response};
@@ -30,8 +30,8 @@ pub(super) async fn route(request: &ArmRequest<'_>, kind: &str) -> Result<Respon
         {
             match *method {
                 Method::GET => {
-                    let deleted = find(request.state, location, name).await?;
-                    let body = deleted_vault_json(request.state, &deleted).await?;
+                    let (deleted, placement) = find(request.state, location, name).await?;
+                    let body = deleted_vault_json(request.state, &deleted, &placement);
                     Ok(json_response(StatusCode::OK, &body))
                 }
                 _ => Err(request.method_not_allowed()),
@@ -43,7 +43,7 @@ pub(super) async fn route(request: &ArmRequest<'_>, kind: &str) -> Result<Respon
         {
             match *method {
                 Method::POST => {
-                    let deleted = find(request.state, location, name).await?;
+                    let (deleted, _) = find(request.state, location, name).await?;
                     vaults::purge(&request.state.vaults, &deleted.vault.name).await?;
                     // Done before the answer: no operation to poll.
                     Ok(StatusCode::OK.into_response())
@@ -66,13 +66,18 @@ pub(super) async fn route(request: &ArmRequest<'_>, kind: &str) -> Result<Respon
 async fn list(request: &ArmRequest<'_>) -> Result<Response, ApiError> {
     let mut value = Vec::new();
     for deleted in vaults::list_deleted(&request.state.vaults).await? {
-        value.push(deleted_vault_json(request.state, &deleted).await?);
+        let placement = placement(request.state, &deleted.vault).await?;
+        value.push(deleted_vault_json(request.state, &deleted, &placement));
     }
     Ok(json_response(StatusCode::OK, &json!({ "value": value })))
 }
 
-/// The deleted vault `name` in `location`; ARM's 404 otherwise.
-async fn find(state: &AppState, location: &str, name: &str) -> Result<DeletedVault, ApiError> {
+/// The deleted vault `name` in `location`, with its placement; ARM's 404 otherwise.
+async fn find(
+    state: &AppState,
+    location: &str,
+    name: &str,
+) -> Result<(DeletedVault, Placement), ApiError> {
     let not_found = || {
         arm_error(
             StatusCode::NOT_FOUND,
@@ -91,7 +96,7 @@ async fn find(state: &AppState, location: &str, name: &str) -> Result<DeletedVau
     if !same_location(&placement.location, location) {
         return Err(not_found());
     }
-    Ok(deleted)
+    Ok((deleted, placement))
 }
 
 /// ARM compares locations by their short names: `West Europe` is `westeurope`.
@@ -105,11 +110,10 @@ fn same_location(a: &str, b: &str) -> bool {
     short(a) == short(b)
 }
 
-async fn deleted_vault_json(state: &AppState, deleted: &DeletedVault) -> Result<Value, ApiError> {
-    let placement = placement(state, &deleted.vault).await?;
+fn deleted_vault_json(state: &AppState, deleted: &DeletedVault, placement: &Placement) -> Value {
     let subscription = &state.config.subscription_id;
     let name = deleted.vault.name.as_str();
-    Ok(json!({
+    json!({
         "id": format!(
             "/subscriptions/{subscription}/providers/Microsoft.KeyVault/locations/{}/deletedVaults/{name}",
             placement.location
@@ -127,7 +131,7 @@ async fn deleted_vault_json(state: &AppState, deleted: &DeletedVault) -> Result<
             "tags": placement.tags,
             "purgeProtectionEnabled": false,
         },
-    }))
+    })
 }
 
 #[derive(Debug, Deserialize)]

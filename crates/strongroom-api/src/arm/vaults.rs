@@ -306,6 +306,16 @@ struct VaultPutProperties {
     create_mode: Option<String>,
 }
 
+impl VaultPutProperties {
+    /// The access policies the body sends, checked; `None` when it sends none.
+    fn policies(&self) -> Result<Option<Vec<AccessPolicy>>, ApiError> {
+        self.access_policies
+            .as_ref()
+            .map(|entries| entries.iter().map(to_policy).collect())
+            .transpose()
+    }
+}
+
 /// ARM's `properties.sku`: `{"family":"A","name":"standard"|"premium"}`.
 #[derive(Debug, Default, Deserialize)]
 struct SkuBody {
@@ -358,12 +368,7 @@ async fn update_vault(
 async fn patch_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, ApiError> {
     let existing = find_in_group(request, name).await?;
     let patch: VaultPutBody = parse_json(request.body)?;
-    let policies = patch
-        .properties
-        .access_policies
-        .as_ref()
-        .map(|entries| entries.iter().map(to_policy).collect::<Result<Vec<_>, _>>())
-        .transpose()?;
+    let policies = patch.properties.policies()?;
     update_vault(request, existing, patch, policies).await
 }
 
@@ -421,12 +426,7 @@ async fn put_vault(request: &ArmRequest<'_>, name: &str) -> Result<Response, Api
     } else {
         parse_json(body)?
     };
-    let policies = put
-        .properties
-        .access_policies
-        .as_ref()
-        .map(|entries| entries.iter().map(to_policy).collect::<Result<Vec<_>, _>>())
-        .transpose()?;
+    let policies = put.properties.policies()?;
     let create_mode = put.properties.create_mode.as_deref().unwrap_or("default");
     if create_mode.eq_ignore_ascii_case("recover") {
         return recover_vault(request, &vault_name).await;
