@@ -7,6 +7,8 @@ and the agent and `env` on the workload host take that file: no administrator cr
 - `env --credential-file FILE --vault V` (again without a data directory) gives `DefaultAzureCredential` the
   identity's secret; deleting that credential (`ad sp credential delete`) ends its access at once.
 - An agent started with `--identity` (which mints a secret with admin.json) deletes that secret when it stops.
+- Secrets minted for a process (the agent's, `env --proxy --identity`'s) live a day, not a year; the agent replaces
+  its own at half its life, keeps serving, and deletes every secret it minted when it stops.
 - `admin rotate` replaces the administrator's secret and revokes the old one.
 """
 
@@ -17,6 +19,8 @@ import os
 import stat
 import subprocess
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,7 @@ from strongroom_server import StrongroomServer, parse_env_exports, running_serve
 from test_managed_identity import AGENT_READY_PREFIX, PROGRAM, run_program, vault_with_secret
 
 SUBPROCESS_TIMEOUT_S = 120
+DAY_S = 24 * 60 * 60
 
 # Reads one secret with DefaultAzureCredential() (EnvironmentCredential) and reports the value or the failure.
 ENV_PROGRAM = PROGRAM.replace("ManagedIdentityCredential()", "DefaultAzureCredential()").replace(
@@ -166,6 +171,55 @@ def test_an_agent_deletes_the_secret_it_minted_when_it_stops(server: StrongroomS
         timeout=30,
     )
     assert grant_res.status_code == 401 and "revoked" in grant_res.text, grant_res.text
+
+
+def lifetime_s(credential: dict[str, Any]) -> float:
+    start = datetime.fromisoformat(credential["startDateTime"])
+    end = datetime.fromisoformat(credential["endDateTime"])
+    return (end - start).total_seconds()
+
+
+def test_secrets_minted_for_a_process_live_a_day(server: StrongroomServer):
+    created = server.cli_json("identity", "create", "--name", unique_name("lpday"))
+    printed = server.cli("env", "--proxy", "--identity", created["name"]).stdout
+    assert created["clientId"] in parse_env_exports(printed)["HTTPS_PROXY"]
+    minted = server.cli_json("ad", "sp", "credential", "list", "--id", created["clientId"])
+    assert [c["displayName"] for c in minted] == ["strongroom env --proxy"], minted
+    assert abs(lifetime_s(minted[0]) - DAY_S) <= 60, minted
+
+
+def test_the_agent_renews_its_minted_secret_and_deletes_every_one_when_it_stops(server: StrongroomServer, tmp_path: Path):
+    created = server.cli_json("identity", "create", "--name", unique_name("lprenew"))
+    lifetime = 6
+    started = time.monotonic()
+    proc, info = start_agent(server, tmp_path, "--identity", created["name"], "--minted-secret-lifetime", str(lifetime))
+    header = json.loads((tmp_path / "agent" / "agent.json").read_text())["identityHeader"]
+
+    def token(resource: str) -> requests.Response:
+        return requests.get(
+            f"http://127.0.0.1:{info['port']}/msi/token",
+            params={"api-version": "2019-08-01", "resource": resource},
+            headers={"X-IDENTITY-HEADER": header},
+            timeout=30,
+        )
+
+    def minted() -> list[dict[str, Any]]:
+        listed = server.cli_json("ad", "sp", "credential", "list", "--id", created["clientId"])
+        return [c for c in listed if c["displayName"] == "strongroom agent"]
+
+    first = minted()
+    assert len(first) == 1 and abs(lifetime_s(first[0]) - lifetime) <= 1, first
+    assert token(server.vault_audience).status_code == 200
+    deadline = started + 4 * lifetime
+    while len(renewed := minted()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert {c["keyId"] for c in renewed} > {first[0]["keyId"]}, renewed
+    # Past the first secret's end, a token the cache never held is still served: bought with the new one.
+    time.sleep(max(0.0, started + lifetime + 0.5 - time.monotonic()))
+    fresh = token("https://management.azure.com/")
+    assert fresh.status_code == 200, fresh.text
+    stop(proc)
+    assert minted() == [], "every secret the agent minted went with it"
 
 
 def test_admin_rotate_leaves_no_stale_administrator_credential(strongroom_bin: str, tmp_path_factory: Any) -> None:

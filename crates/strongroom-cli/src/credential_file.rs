@@ -43,7 +43,7 @@ pub(crate) async fn create(
     identity: &str,
     out: &Path,
 ) -> Result<Value, CliError> {
-    let credential = crate::workload::issue(session, identity).await?;
+    let credential = crate::workload::issue(session, identity, None).await?;
     let directory = match out.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),

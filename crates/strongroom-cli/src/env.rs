@@ -2,7 +2,7 @@
 //! server (`DefaultAzureCredential` via `EnvironmentCredential`, plus the CA bundle).
 //!
 //! Needs only the data directory (`admin.json`, `server.json`, `ca.pem`), not a running server,
-//! except `--proxy --identity`, which makes a new client secret for the identity.
+//! except `--proxy --identity`, which makes a new client secret for the identity, valid for a day.
 //!
 //! - `env --agent`: `ManagedIdentityCredential` through `strongroom agent` (App Service:
 //!   `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, read from the agent's `agent.json`; with `--arc`,

@@ -86,9 +86,9 @@ pub use key_command::{
     SetKeyAttributesArgs, ShowKeyArgs, SignArgs, VerifyArgs,
 };
 pub use workload::{
-    AGENT_FILE, AgentInfo, FetchedToken, TokenClient, WorkloadCredential, WorkloadError,
-    create_agent_dir, new_workload_credential, read_credential_file, remove_workload_credential,
-    write_private_file,
+    AGENT_FILE, AgentInfo, FetchedToken, MINTED_SECRET_LIFETIME, TokenClient, WorkloadCredential,
+    WorkloadError, create_agent_dir, new_workload_credential, read_credential_file,
+    remove_workload_credential, write_private_file,
 };
 
 /// The agent's directory when `--agent-dir` is not given: `DATA_DIR/agent`.
@@ -176,7 +176,12 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
                     )));
                 };
                 let session = Session::open(data)?;
-                let credential = workload::issue(&session, identity).await?;
+                let credential = workload::issue(
+                    &session,
+                    identity,
+                    Some(("strongroom env --proxy", workload::MINTED_SECRET_LIFETIME)),
+                )
+                .await?;
                 return Ok(Output::Text(env::proxy_lines(
                     &session.data.server,
                     &session.data.ca_file,

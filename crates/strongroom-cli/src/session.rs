@@ -8,7 +8,7 @@ use http::Method;
 use serde::Deserialize;
 use serde::Serialize;
 use serde_json::Value;
-use strongroom_model::SecretValue;
+use strongroom_model::{SecretValue, UnixTime};
 
 use crate::datadir::DataDir;
 use crate::endpoints::{Endpoints, MANAGEMENT_SCOPE, Target};
@@ -86,6 +86,18 @@ impl Session {
                 detail: error.to_string(),
             })?;
         Ok(SecretValue::new(token.access_token))
+    }
+
+    /// The server's clock as it issued `token` (the JWT's `iat`), which is the clock it judges
+    /// a credential's end by; it runs ahead of this host's when the server has `--dev-clock`.
+    pub(crate) fn server_time(token: &SecretValue) -> Option<UnixTime> {
+        use base64::Engine as _;
+        let payload = token.expose().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?;
+        let claims: Value = serde_json::from_slice(&bytes).ok()?;
+        claims.get("iat")?.as_i64().map(UnixTime)
     }
 
     /// A call without a body.

@@ -11,6 +11,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use http::Method;
 use serde::Deserialize;
@@ -60,14 +61,22 @@ pub fn read_credential_file(path: &Path) -> Result<WorkloadCredential, WorkloadE
     Ok(crate::credential_file::read(path)?.0)
 }
 
+/// How long a secret lives that is minted for a running process (the agent's, `env --proxy
+/// --identity`'s) rather than written to a credential file: a leaked one is worth a day, not a
+/// year. The agent replaces its secret at half this age.
+pub const MINTED_SECRET_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A new client secret for the managed identity `identity` (a user-assigned identity's name or
-/// a host's), made with the administrator credential in `data_dir` (`addPassword`).
+/// a host's), made with the administrator credential in `data_dir` (`addPassword`), named
+/// `purpose` and ending `lifetime` after the server's now.
 pub async fn new_workload_credential(
     data_dir: &Path,
     identity: &str,
+    purpose: &str,
+    lifetime: Duration,
 ) -> Result<WorkloadCredential, WorkloadError> {
     let session = Session::open(DataDir::load(data_dir)?)?;
-    Ok(issue(&session, identity).await?)
+    Ok(issue(&session, identity, Some((purpose, lifetime))).await?)
 }
 
 /// Deletes a secret `new_workload_credential` made (the agent's, when it stops), with the
@@ -89,10 +98,12 @@ pub async fn remove_workload_credential(
     Ok(())
 }
 
-/// `new_workload_credential` with an open session.
+/// `new_workload_credential` with an open session. `short_lived`: the secret's display name
+/// and lifetime; `None` takes Graph's default (a year), for a credential file an operator keeps.
 pub(crate) async fn issue(
     session: &Session,
     identity: &str,
+    short_lived: Option<(&str, Duration)>,
 ) -> Result<WorkloadCredential, CliError> {
     let token = session.token(Audience::Management).await?;
     let target = session
@@ -101,8 +112,26 @@ pub(crate) async fn issue(
     let resource = session.call(Method::GET, &target, &token).await?;
     let principal_id = string_at(&resource, &["properties", "principalId"], &target)?;
     let add_password = session.endpoints.add_password(&principal_id);
+    let body = match short_lived {
+        None => json!({}),
+        Some((purpose, lifetime)) => {
+            let now = Session::server_time(&token).ok_or_else(|| CliError::UnexpectedBody {
+                method: Method::POST,
+                url: session
+                    .endpoints
+                    .token(&session.data.admin.tenant_id)
+                    .to_string(),
+                detail: "the access token carries no readable `iat`".to_owned(),
+            })?;
+            let seconds = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+            json!({"passwordCredential": {
+                "displayName": purpose,
+                "endDateTime": now.plus_seconds(seconds).rfc3339(),
+            }})
+        }
+    };
     let password = session
-        .call_json(Method::POST, &add_password, &token, &json!({}))
+        .call_json(Method::POST, &add_password, &token, &body)
         .await?;
     Ok(WorkloadCredential {
         tenant_id: string_at(&resource, &["properties", "tenantId"], &target)?,

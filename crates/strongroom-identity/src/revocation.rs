@@ -1,5 +1,5 @@
 //! Revocation: a verified token is honoured only while its principal exists and still holds the
-//! credential the token was obtained with, and its admin claim only while the principal is
+//! credential the token was obtained with (a token that names no credential is refused), and its admin claim only while the principal is
 //! still an administrator. Checked on every request, after the signature (which the verifier
 //! caches), against a per-principal snapshot of the store: a map lookup on the hot path.
 //!
@@ -71,9 +71,13 @@ impl PrincipalStates {
         let Some(state) = &snapshot.state else {
             return Err(TokenError::Revoked);
         };
-        if let Some(credential) = &caller.credential_id
-            && !state.credential_ids.iter().any(|id| id == credential)
-        {
+        // Every token Strongroom issues names its credential; one that names none could only
+        // come from the signing key itself, and would escape credential revocation.
+        let holds_credential = caller
+            .credential_id
+            .as_ref()
+            .is_some_and(|credential| state.credential_ids.iter().any(|id| id == credential));
+        if !holds_credential {
             return Err(TokenError::Revoked);
         }
         if caller.is_admin && !state.is_admin {

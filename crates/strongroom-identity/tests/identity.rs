@@ -690,3 +690,37 @@ async fn managed_identities() {
         Err(IdentityError::UnknownTenant { .. })
     ));
 }
+
+#[tokio::test]
+async fn revocation_admits_only_a_caller_whose_credential_the_principal_still_holds() {
+    let deployment = deployment().await;
+    let principal = deployment.principal(false).await;
+    let (credential, _secret) = add_client_secret(&deployment.store, &principal.object_id, NOW)
+        .await
+        .unwrap();
+    let caller = |credential_id: Option<String>| {
+        std::sync::Arc::new(Caller {
+            tenant_id: TenantId(deployment.tenant.tenant_id.clone()),
+            object_id: ObjectId(principal.object_id.clone()),
+            app_id: principal.app_id.clone(),
+            issuer: "https://sts.strongroom.localhost/t/".to_owned(),
+            is_admin: false,
+            credential_id,
+        })
+    };
+    let states = strongroom_identity::PrincipalStates::default();
+
+    let held = states
+        .admit(&deployment.store, caller(Some(credential.key_id.clone())))
+        .await;
+    assert!(held.is_ok(), "the credential it holds: {held:?}");
+    for refused in [None, Some(CREDENTIAL.to_owned())] {
+        let answer = states
+            .admit(&deployment.store, caller(refused.clone()))
+            .await;
+        assert!(
+            matches!(answer, Err(TokenError::Revoked)),
+            "credential {refused:?}: {answer:?}"
+        );
+    }
+}

@@ -41,8 +41,8 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use axum::Router;
@@ -52,8 +52,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use strongroom_cli::{
-    APP_SERVICE_PATH, ARC_PATH, AgentInfo, TokenClient, WorkloadCredential, create_agent_dir,
-    new_workload_credential, write_private_file,
+    APP_SERVICE_PATH, ARC_PATH, AgentInfo, MINTED_SECRET_LIFETIME, TokenClient, WorkloadCredential,
+    create_agent_dir, new_workload_credential, write_private_file,
 };
 use strongroom_identity::{
     IdentitySelector, IssuedToken, app_service_token_response, imds_error, imds_token_response,
@@ -89,8 +89,8 @@ const SECRET_BYTES: usize = 32;
 #[derive(Debug, clap::Args)]
 pub(crate) struct AgentArgs {
     /// The managed identity (a user-assigned identity's name, or a host's name after
-    /// `vm identity assign`): the agent makes a secret for it with the administrator
-    /// credential of --data-dir, and deletes it when it stops
+    /// `vm identity assign`): the agent makes a day-long secret for it with the administrator
+    /// credential of --data-dir, replaces it at half its life, and deletes it when it stops
     #[arg(long, required_unless_present = "credential_file")]
     identity: Option<String>,
     /// The identity's credential file (`identity credential create --out`): no administrator
@@ -116,6 +116,9 @@ pub(crate) struct AgentArgs {
     /// moves the agent's clock forward
     #[arg(long)]
     dev_clock: bool,
+    /// For tests: the lifetime in seconds of the secret `--identity` mints (default a day)
+    #[arg(long, hide = true)]
+    minted_secret_lifetime: Option<u64>,
     #[command(flatten)]
     transport: crate::transport::TransportArgs,
 }
@@ -292,16 +295,22 @@ fn refuse_origin(listen: SocketAddr, imds: bool, request: &Parts) -> Option<Deci
             "The Host header must be this endpoint's own address",
         ));
     }
-    let forwarded = ["x-forwarded-for", "forwarded"]
-        .iter()
-        .any(|name| request.headers.contains_key(*name));
-    if forwarded {
-        return Some(refuse(
-            StatusCode::BAD_REQUEST,
-            "Requests with an X-Forwarded-For or Forwarded header are not accepted: this endpoint serves local callers, not a proxy's",
-        ));
+    if carries_forwarding(&request.headers) {
+        return Some(refuse(StatusCode::BAD_REQUEST, FORWARDED_REFUSAL));
     }
     None
+}
+
+/// Why a request with a forwarding header gets no token. Azure IMDS refuses `X-Forwarded-For`
+/// because a metadata endpoint serves the programs of its own host, never a proxy's clients;
+/// the agent and the proxy's IMDS both keep that rule.
+pub(crate) const FORWARDED_REFUSAL: &str = "Requests with an X-Forwarded-For or Forwarded header are not accepted: this endpoint serves local callers, not a proxy's";
+
+/// Whether a request names a forwarding hop (`X-Forwarded-For` or `Forwarded`).
+pub(crate) fn carries_forwarding(headers: &HeaderMap) -> bool {
+    ["x-forwarded-for", "forwarded"]
+        .iter()
+        .any(|name| headers.contains_key(*name))
 }
 
 /// The checks of each protocol, in the real services' order. `identity_header` is the App
@@ -549,7 +558,8 @@ fn remove_files(files: Vec<PathBuf>) {
 
 struct Agent {
     identity: Identity,
-    credential: WorkloadCredential,
+    /// The secret tokens are bought with; a minted one is replaced at half its life.
+    credential: RwLock<Arc<WorkloadCredential>>,
     tokens: TokenClient,
     identity_header: SecretValue,
     arc_key_dir: PathBuf,
@@ -596,7 +606,13 @@ impl Agent {
             audience,
             flight,
         };
-        match self.tokens.fetch(&self.credential, audience).await {
+        let credential = Arc::clone(
+            &self
+                .credential
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        match self.tokens.fetch(&credential, audience).await {
             Ok(fetched) => {
                 let now = self.now();
                 let token = Arc::new(Cached {
@@ -869,6 +885,9 @@ async fn connect_address(
 pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> {
     // A secret minted here (with admin.json) is deleted at stop; a credential file's is not
     // the agent's to delete.
+    let minted_lifetime = args
+        .minted_secret_lifetime
+        .map_or(MINTED_SECRET_LIFETIME, Duration::from_secs);
     let (credential, minted) = match (&args.credential_file, &args.identity) {
         (Some(file), _) => {
             let credential = strongroom_cli::read_credential_file(file)
@@ -876,9 +895,12 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
             (credential, false)
         }
         (None, Some(identity)) => {
-            let credential = new_workload_credential(data_dir, identity)
-                .await
-                .with_context(|| format!("cannot get a credential for identity {identity:?}"))?;
+            let credential =
+                new_workload_credential(data_dir, identity, MINTED_SECRET_PURPOSE, minted_lifetime)
+                    .await
+                    .with_context(|| {
+                        format!("cannot get a credential for identity {identity:?}")
+                    })?;
             (credential, true)
         }
         (None, None) => anyhow::bail!("--identity or --credential-file is required"),
@@ -951,7 +973,7 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
 
     let agent = Arc::new(Agent {
         identity,
-        credential,
+        credential: RwLock::new(Arc::new(credential)),
         tokens,
         identity_header,
         arc_key_dir: args.arc_key_dir.clone(),
@@ -1004,12 +1026,27 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
             stop_rx.clone(),
         ))
     });
+    let renewal = match (minted, &args.identity) {
+        (true, Some(identity)) => Some(tokio::spawn(renew_minted_secret(
+            Arc::clone(&agent),
+            data_dir.to_path_buf(),
+            identity.clone(),
+            minted_lifetime,
+            stop_rx.clone(),
+        ))),
+        _ => None,
+    };
     shutdown_signal().await;
     let _ = stop_tx.send(true);
     main_task.await?;
     if let Some(task) = imds_task {
         task.await?;
     }
+    // The renewal task gives back the secrets it minted and superseded that may still be live.
+    let superseded = match renewal {
+        Some(task) => task.await?,
+        None => Vec::new(),
+    };
     // Outstanding Arc key files go with the agent.
     let outstanding: Vec<PathBuf> = lock(&agent.arc_keys)
         .drain(..)
@@ -1017,15 +1054,73 @@ pub(crate) async fn run(data_dir: &Path, args: AgentArgs) -> anyhow::Result<()> 
         .collect();
     remove_files(outstanding);
     if minted {
-        // The secret made at start goes with the agent: a stopped agent leaves no live
-        // credential behind (and its tokens stop working).
-        if let Err(err) =
-            strongroom_cli::remove_workload_credential(data_dir, &agent.credential).await
-        {
-            tracing::warn!(error = %err, "could not delete the agent's client secret");
+        // The secrets made here go with the agent: a stopped agent leaves no live credential
+        // behind (and its tokens stop working).
+        let current = Arc::clone(
+            &agent
+                .credential
+                .read()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for credential in superseded.iter().chain([&current]) {
+            if let Err(err) = strongroom_cli::remove_workload_credential(data_dir, credential).await
+            {
+                tracing::warn!(error = %err, "could not delete the agent's client secret");
+            }
         }
     }
     Ok(())
+}
+
+/// The display name of the secrets the agent mints (`ad sp credential list` shows it).
+const MINTED_SECRET_PURPOSE: &str = "strongroom agent";
+
+/// Replaces the agent's minted secret at half its life, until `stop`. The superseded secret is
+/// left to run out rather than deleted, because tokens already handed to programs were bought
+/// with it and deleting it would revoke them; one that has run out is deleted. Returns the
+/// superseded secrets that may still be live, for the agent to delete when it stops.
+async fn renew_minted_secret(
+    agent: Arc<Agent>,
+    data_dir: PathBuf,
+    identity: String,
+    lifetime: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<Arc<WorkloadCredential>> {
+    /// How soon a failed renewal is tried again.
+    const RETRY: Duration = Duration::from_secs(30);
+    let mut superseded: Option<Arc<WorkloadCredential>> = None;
+    let mut wait = lifetime / 2;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return superseded.into_iter().collect(),
+        }
+        let fresh = new_workload_credential(&data_dir, &identity, MINTED_SECRET_PURPOSE, lifetime);
+        match fresh.await {
+            Ok(fresh) => {
+                let previous = std::mem::replace(
+                    &mut *agent
+                        .credential
+                        .write()
+                        .unwrap_or_else(PoisonError::into_inner),
+                    Arc::new(fresh),
+                );
+                // Superseded a half-life ago, so it has run out by now.
+                if let Some(expired) = superseded.replace(previous)
+                    && let Err(err) =
+                        strongroom_cli::remove_workload_credential(&data_dir, &expired).await
+                {
+                    tracing::warn!(error = %err, "could not delete an expired agent secret");
+                }
+                tracing::info!("the agent's client secret was renewed");
+                wait = lifetime / 2;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "renewing the agent's client secret failed; retrying");
+                wait = RETRY.min(lifetime / 2);
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {

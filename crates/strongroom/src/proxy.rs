@@ -5,7 +5,8 @@
 //!   terminated in the tunnel with a leaf minted for that name (`tls::MintingResolver`) and the
 //!   same application serves the inner connection. Nothing is ever forwarded anywhere.
 //! - Absolute-form `GET http://169.254.169.254/metadata/identity/oauth2/token…`: IMDS, for the
-//!   identity in the proxy credentials (attached as a `ProxyIdentity` extension).
+//!   identity in the proxy credentials (attached as a `ProxyIdentity` extension). A request
+//!   with `X-Forwarded-For` or `Forwarded` gets `400`, as Azure IMDS and the agent answer it.
 //! - `CONNECT` to a destination the operator listed in `--proxy-passthrough`: relayed to the
 //!   real host, byte for byte.
 //! - Anything else: `403` (never an open proxy).
@@ -291,6 +292,12 @@ async fn answer(
                 "this port speaks HTTPS; plain HTTP is accepted only as proxy requests",
             ),
         });
+    }
+    if crate::agent::carries_forwarding(request.headers()) {
+        return Answered::ByProxy(refuse(
+            StatusCode::BAD_REQUEST,
+            crate::agent::FORWARDED_REFUSAL,
+        ));
     }
     let Some(identity) = identity else {
         return Answered::ByProxy(proxy_auth_required(

@@ -211,6 +211,23 @@ async fn imds_needs_proxy_credentials_and_answers_for_their_identity() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imds_through_the_proxy_refuses_forwarded_requests_as_azure_imds_does() {
+    let server = TestServer::start();
+    let (client_id, secret) = admin_proxy_credentials(&server);
+    let credentials = basic(&client_id, &secret);
+    for forwarding in ["X-Forwarded-For: 10.0.0.7", "Forwarded: for=10.0.0.7"] {
+        let request = format!(
+            "GET {IMDS_REQUEST_TARGET} HTTP/1.1\r\nHost: 169.254.169.254\r\nMetadata: true\r\nProxy-Authorization: {credentials}\r\n{forwarding}\r\n\r\n"
+        );
+        let reply = exchange(&mut connect(&server).await, &request).await;
+        assert_eq!(reply.status, 400, "{forwarding}");
+        let body = String::from_utf8_lossy(&reply.body);
+        assert!(body.contains("X-Forwarded-For"), "{body}");
+        assert!(!body.contains("access_token"), "{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tunnel_to_an_azure_vault_name_gets_a_leaf_for_that_name_from_our_ca() {
     let server = TestServer::start();
     let connector = tls_connector(&server);
