@@ -357,4 +357,60 @@ pub trait Store: Send + Sync + 'static {
         vault: VaultId,
         name: &ObjectName,
     ) -> Result<bool, StoreError>;
+
+    // ---- several nodes on one database ----
+    // A backend that other processes may write at the same time (PostgreSQL) must make the
+    // caches of the layers above coherent, serialise deployment start-up, and let background
+    // work run once per deployment. SQLite is written by one process only (the data
+    // directory's lock), so its answers are trivial.
+
+    /// A number that changes (within the same transaction) whenever data that a layer above
+    /// caches changes: tenants, principals and their credentials, vaults (their rows, access
+    /// policies, authorisation mode, group, deletion), meta, name policies, vault documents and
+    /// deployment documents. Writes of object versions, deletions of objects and certificate
+    /// operations need not change it: nothing above caches them when the store is shared.
+    /// `None`: no other process writes this database, so in-process invalidation suffices.
+    async fn cache_generation(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+
+    /// Serialises deployment start-up across nodes (tenant, subscription id, administrator,
+    /// signing key: each "read, else create" runs under it). Held until the guard is dropped.
+    async fn startup_lock(&self) -> Result<StartupLock, StoreError> {
+        Ok(StartupLock::default())
+    }
+
+    /// Records `key` under `scope` until `expires`: `true` for the first claim, `false` while
+    /// an earlier claim of the same (scope, key) has not expired at `now` (an expired one is
+    /// replaced, and the claim succeeds). Atomic across processes and durable before `true`
+    /// returns. `purge_expired(now)` also removes expired claims. Uses: a background job's run
+    /// per time slot (exactly once per deployment), a client assertion's `jti` (once until it
+    /// expires).
+    async fn claim_once(
+        &self,
+        scope: &str,
+        key: &str,
+        now: UnixTime,
+        expires: UnixTime,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Holds a backend's start-up lock until dropped (`Store::startup_lock`).
+#[derive(Default)]
+pub struct StartupLock {
+    _held: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl StartupLock {
+    /// A lock held as long as `held` lives (a backend's connection or guard).
+    #[must_use]
+    pub fn holding(held: Box<dyn std::any::Any + Send + Sync>) -> Self {
+        Self { _held: Some(held) }
+    }
+}
+
+impl std::fmt::Debug for StartupLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartupLock").finish_non_exhaustive()
+    }
 }

@@ -904,3 +904,73 @@ pub(super) async fn reseal_all_or_nothing(store: Arc<dyn Store>) {
         format!("{what}: a first write over an existing value")
     );
 }
+
+pub(super) async fn claims(store: Arc<dyn Store>) {
+    let what = "claims";
+    let t0 = UnixTime(T0);
+    let later = t0.plus_seconds(60);
+    assert!(
+        ok(what, store.claim_once("job", "slot-1", t0, later).await),
+        "{what}: the first claim succeeds"
+    );
+    assert!(
+        !ok(what, store.claim_once("job", "slot-1", t0, later).await),
+        "{what}: a second claim of the same key fails"
+    );
+    assert!(
+        ok(what, store.claim_once("job", "slot-2", t0, later).await),
+        "{what}: another key is its own claim"
+    );
+    assert!(
+        ok(what, store.claim_once("jti", "slot-1", t0, later).await),
+        "{what}: another scope is its own claim"
+    );
+    assert!(
+        !ok(
+            what,
+            store
+                .claim_once("job", "slot-1", later.plus_seconds(-1), later)
+                .await
+        ),
+        "{what}: still held a second before it expires"
+    );
+    assert!(
+        ok(
+            what,
+            store
+                .claim_once("job", "slot-1", later, later.plus_seconds(60))
+                .await
+        ),
+        "{what}: an expired claim is claimed again"
+    );
+    assert!(
+        !ok(what, store.claim_once("job", "slot-1", later, later).await),
+        "{what}: and is then held"
+    );
+    ok(what, store.purge_expired(later.plus_seconds(61)).await);
+    assert!(
+        ok(
+            what,
+            store
+                .claim_once("job", "slot-1", t0, later.plus_seconds(120))
+                .await
+        ),
+        "{what}: purge_expired removed the expired claim"
+    );
+
+    // Concurrent claims of one key: exactly one wins.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.claim_once("race", "k", t0, later).await
+        }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if ok(what, task.await.expect("claim task")) {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "{what}: one of 16 concurrent claims wins");
+}

@@ -44,6 +44,7 @@ where
     }
     check!(
         directory::meta,
+        directory::claims,
         directory::tenants,
         directory::principals,
         directory::vault_authorization_and_group,

@@ -33,6 +33,32 @@ pub(super) fn put_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<(),
     Ok(())
 }
 
+/// `Store::claim_once`: an insert that replaces only an expired claim; one row changed means
+/// this call made the claim.
+pub(super) fn claim_once(
+    conn: &Connection,
+    scope: &str,
+    key: &str,
+    now: UnixTime,
+    expires: UnixTime,
+) -> Result<bool, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "INSERT INTO claims (scope, key, expires) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (scope, key) DO UPDATE SET expires = excluded.expires \
+             WHERE claims.expires <= ?4",
+        )?
+        .execute(params![scope, key, expires.seconds(), now.seconds()])?;
+    Ok(changed == 1)
+}
+
+/// Removes the claims that have expired at `now`.
+pub(super) fn purge_expired_claims(conn: &Connection, now: UnixTime) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM claims WHERE expires <= ?1")?
+        .execute(params![now.seconds()])?;
+    Ok(())
+}
+
 pub(super) fn reseal(conn: &Connection, reseal: &Reseal) -> Result<(), StoreError> {
     let vaults: i64 = conn
         .prepare_cached("SELECT count(*) FROM vaults")?

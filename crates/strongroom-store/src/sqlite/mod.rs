@@ -112,6 +112,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn claim_once(
+        &self,
+        scope: &str,
+        key: &str,
+        now: UnixTime,
+        expires: UnixTime,
+    ) -> Result<bool, StoreError> {
+        let (scope, key) = (scope.to_owned(), key.to_owned());
+        self.writer
+            .write(move |conn| directory::claim_once(conn, &scope, &key, now, expires))
+            .await
+    }
+
     async fn put_tenant(&self, tenant: TenantRow) -> Result<(), StoreError> {
         self.writer
             .write(move |conn| directory::put_tenant(conn, &tenant))
@@ -496,7 +509,10 @@ impl Store for SqliteStore {
         let result = self
             .writer
             .write_and_scrub(
-                move |conn| objects::purge_expired(conn, now),
+                move |conn| {
+                    directory::purge_expired_claims(conn, now)?;
+                    objects::purge_expired(conn, now)
+                },
                 |n_purged| *n_purged > 0,
             )
             .await;

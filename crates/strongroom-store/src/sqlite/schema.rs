@@ -184,6 +184,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE vaults ADD COLUMN deleted INTEGER;
     ",
+    // 11: claims (`Store::claim_once`): a background job's time slot, an assertion's jti.
+    r"
+    CREATE TABLE claims (
+        scope   TEXT NOT NULL,
+        key     TEXT NOT NULL,
+        expires INTEGER NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    ",
 ];
 
 /// The first schema version written with `secure_delete` on.
