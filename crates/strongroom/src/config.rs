@@ -50,9 +50,43 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "STRONGROOM_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
     pub transport: crate::transport::TransportArgs,
     #[command(flatten)]
     pub master_key: crate::master_key::MasterKeyArgs,
+}
+
+/// Where a deployment's data lives (`serve`, `backup`, `migrate`).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct StoreArgs {
+    /// The database: absent, the embedded SQLite file in the data directory; or a PostgreSQL
+    /// URL (`postgres://user:password@host:5432/db?sslmode=disable`) that several nodes share
+    #[arg(long = "store", env = "STRONGROOM_STORE_URL", value_name = "URL")]
+    pub url: Option<String>,
+}
+
+/// What `--store` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StoreLocation {
+    /// `DATA_DIR/strongroom.db`.
+    Embedded,
+    /// A PostgreSQL connection URL (it may carry a password: never print it whole).
+    Postgres(String),
+}
+
+impl StoreArgs {
+    pub(crate) fn location(&self) -> anyhow::Result<StoreLocation> {
+        match self.url.as_deref().map(str::trim) {
+            None | Some("") => Ok(StoreLocation::Embedded),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(StoreLocation::Postgres(url.to_owned()))
+            }
+            Some(_) => anyhow::bail!(
+                "--store must be a PostgreSQL URL (postgres://…), or absent for the embedded database"
+            ),
+        }
+    }
 }
 
 /// `serve --throttle`.

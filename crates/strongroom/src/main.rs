@@ -14,6 +14,7 @@ mod master_key_rotation;
 mod metrics_listener;
 mod proxy;
 mod server;
+mod store_open;
 mod tls;
 mod transport;
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use strongroom_api::{ApiConfig, AppState};
 use strongroom_model::{Clock, ManualClock, SystemClock};
-use strongroom_store::{SqliteStore, Store};
+use strongroom_store::Store;
 use strongroom_vault::VaultCtx;
 use strongroom_vault::keys::{ReleaseConfig, ReleaseSigner};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -39,9 +39,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     let unsettled_master = crate::master_key::load(&dir, &args.master_key)?;
     // The TLS trust root, name-constrained to what this deployment serves.
     let ca = dir.tls_ca(&domain)?;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path(data_dir::DATABASE_FILE)).context("opening the database")?,
-    );
+    let store = crate::store_open::open(&dir, &args.store.location()?).await?;
     let (master, key_home) = crate::master_key::settle(unsettled_master, store.as_ref()).await?;
     let master = Arc::new(master);
     let manual_clock = args.dev_clock.then(ManualClock::default);
