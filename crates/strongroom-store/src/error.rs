@@ -25,4 +25,8 @@ pub enum StoreError {
     Unavailable(String),
     #[error("database error")]
     Sqlite(#[from] rusqlite::Error),
+    /// A PostgreSQL error that is neither a refused write the trait names (unique and foreign
+    /// key violations map to `AlreadyExists`, `NotFound`, …) nor a lost server (`Unavailable`).
+    #[error("database error")]
+    Postgres(#[from] tokio_postgres::Error),
 }

@@ -20,14 +20,19 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod codec;
 mod error;
+mod postgres;
 mod rows;
 mod sqlite;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+#[cfg(any(test, feature = "test-postgres"))]
+pub mod test_postgres;
 
 pub use error::StoreError;
+pub use postgres::{PoolUse, PostgresStore};
 pub use rows::*;
 pub use sqlite::SqliteStore;
 
