@@ -25,6 +25,9 @@ mod error;
 mod postgres;
 mod rows;
 mod sqlite;
+mod tables;
+#[cfg(test)]
+mod tables_tests;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -35,6 +38,7 @@ pub use error::StoreError;
 pub use postgres::{PoolUse, PostgresStore};
 pub use rows::*;
 pub use sqlite::SqliteStore;
+pub use tables::{TableDump, TableValue};
 
 use async_trait::async_trait;
 use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Version};
@@ -362,6 +366,19 @@ pub trait Store: Send + Sync + 'static {
         vault: VaultId,
         name: &ObjectName,
     ) -> Result<bool, StoreError>;
+
+    // ---- the whole deployment (moving it to another backend) ----
+
+    /// Every table of the logical schema, parents first, rows ordered by primary key, read
+    /// from one consistent snapshot while writes go on (`tables.rs` says what is included).
+    /// Two stores with equal contents give equal exports, whatever their backends.
+    async fn export_tables(&self) -> Result<Vec<TableDump>, StoreError>;
+
+    /// Writes an export into this store, in one transaction, keeping every id; afterwards a
+    /// new vault's id is above every id the exporting store ever handed out. `Conflict` if
+    /// the store is not empty, `Corrupt` if `tables` is not the logical schema (tables,
+    /// columns, order) or a value does not fit its column.
+    async fn import_tables(&self, tables: Vec<TableDump>) -> Result<(), StoreError>;
 
     // ---- several nodes on one database ----
     // A backend that other processes may write at the same time (PostgreSQL) must make the

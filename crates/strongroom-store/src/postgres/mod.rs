@@ -38,6 +38,7 @@ mod locks;
 mod objects;
 mod schema;
 mod statements;
+mod tables;
 
 #[cfg(test)]
 mod tests;
@@ -51,7 +52,7 @@ pub use connect::PoolUse;
 use crate::{
     AccessPolicyRow, CertificateRestore, CertificateVersions, CredentialRow, DeletedRow, Deletion,
     NamePolicyRow, NewVault, NewVersion, Page, PageRequest, PrincipalRow, Reseal, StartupLock,
-    Store, StoreError, TenantRow, VaultRow, VersionRow, VersionUpdate,
+    Store, StoreError, TableDump, TenantRow, VaultRow, VersionRow, VersionUpdate,
 };
 use documents::Slot;
 
@@ -647,6 +648,15 @@ impl Store for PostgresStore {
             CERTIFICATE,
             name
         ))
+    }
+
+    async fn export_tables(&self) -> Result<Vec<TableDump>, StoreError> {
+        let mut client = self.client().await?;
+        tables::export(&mut client).await
+    }
+
+    async fn import_tables(&self, dump: Vec<TableDump>) -> Result<(), StoreError> {
+        transaction!(self, |tx| tables::import(tx, &dump))
     }
 
     async fn cache_generation(&self) -> Result<Option<u64>, StoreError> {

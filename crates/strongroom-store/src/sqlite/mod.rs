@@ -14,6 +14,7 @@ mod name_documents;
 mod objects;
 mod readers;
 mod schema;
+mod tables;
 mod writer;
 
 #[cfg(test)]
@@ -29,7 +30,7 @@ use strongroom_model::{ObjectKind, ObjectName, UnixTime, VaultId, VaultName, Ver
 use crate::{
     AccessPolicyRow, CertificateRestore, CertificateVersions, CredentialRow, DeletedRow, Deletion,
     NamePolicyRow, NewVault, NewVersion, Page, PageRequest, PrincipalRow, Reseal, Store,
-    StoreError, TenantRow, VaultRow, VersionRow, VersionUpdate,
+    StoreError, TableDump, TenantRow, VaultRow, VersionRow, VersionUpdate,
 };
 use current_cache::CurrentVersions;
 use name_documents::Slot;
@@ -673,6 +674,19 @@ impl Store for SqliteStore {
         self.writer
             .write(move |conn| name_documents::delete_deployment_document(conn, &kind, &name))
             .await
+    }
+
+    async fn export_tables(&self) -> Result<Vec<TableDump>, StoreError> {
+        self.readers.read(tables::export).await
+    }
+
+    async fn import_tables(&self, dump: Vec<TableDump>) -> Result<(), StoreError> {
+        let result = self
+            .writer
+            .write(move |conn| tables::import(conn, &dump))
+            .await;
+        self.current.invalidate_all();
+        result
     }
 
     async fn put_certificate_operation(
