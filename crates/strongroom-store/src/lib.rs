@@ -38,6 +38,7 @@ pub use error::StoreError;
 pub use postgres::{PoolUse, PostgresStore};
 pub use rows::*;
 pub use sqlite::SqliteStore;
+pub use sqlite::backup::{OnlineBackup, SchemaVersion, online_backup, schema_version};
 pub use tables::{TableDump, TableValue};
 
 use async_trait::async_trait;

@@ -7,6 +7,7 @@
 //! `objects.rs`, `directory.rs` and `name_documents.rs`, the schema and pragmas in `schema.rs`. Object names are
 //! case-insensitive (as in Azure) and keep the spelling they were first written with.
 
+pub(crate) mod backup;
 mod codec;
 mod current_cache;
 mod directory;
