@@ -9,6 +9,7 @@ mod agent;
 mod audit_log;
 mod config;
 mod data_dir;
+mod deployment_backup;
 mod master_key;
 mod master_key_rotation;
 mod metrics_listener;
@@ -24,6 +25,7 @@ use clap::{Parser, Subcommand};
 /// mimalloc's thread-local free lists cut that.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -52,6 +54,14 @@ enum Command {
     /// The audit log that `serve --audit-log` writes
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy a whole deployment into a new directory while `serve` runs: the database as of
+    /// one commit (SQLite online backup), the CAs, credentials and master-key material, and a
+    /// manifest with every file's SHA-256. Prints what it wrote as JSON
+    Backup(deployment_backup::BackupArgs),
+    /// Make a new data directory (it must not exist or be empty) from a backup: every file
+    /// checked against the manifest, the master key proved to open the database. Prints what
+    /// it restored as JSON
+    Restore(deployment_backup::RestoreArgs),
     #[command(flatten)]
     Cli(strongroom_cli::CliCommand),
 }
@@ -103,7 +113,31 @@ fn main() -> ExitCode {
             }
         }
         Command::Audit(AuditCommand::Verify { files }) => audit_log::verify_files(&files),
+        Command::Backup(args) => {
+            print_report(runtime.block_on(deployment_backup::backup(&cli.data_dir, &args)))
+        }
+        Command::Restore(args) => {
+            print_report(runtime.block_on(deployment_backup::restore(&cli.data_dir, &args)))
+        }
         Command::Cli(command) => runtime.block_on(strongroom_cli::run(&cli.data_dir, command)),
+    }
+}
+
+/// A command's answer: its JSON on standard output (the product, not a log), its warnings
+/// and any error on standard error.
+fn print_report(result: anyhow::Result<deployment_backup::Report>) -> ExitCode {
+    match result {
+        Ok(report) => {
+            for warning in &report.warnings {
+                eprintln!("WARNING: {warning}");
+            }
+            let _ = writeln!(std::io::stdout().lock(), "{:#}", report.answer);
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("ERROR: {err:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

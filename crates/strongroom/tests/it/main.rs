@@ -34,12 +34,17 @@
 //! - `master_key`: the master key in a file outside the data directory, or from a passphrase.
 //! - `master_key_rotation`: `master-key rotate` re-seals everything while reads carry on; the
 //!   old key opens nothing; old backups restore; a new passphrase; crash recovery at start.
+//! - `backup`: `backup` under concurrent writes, then `restore` and `serve` of the copy: every
+//!   acknowledged secret, the admin and application credentials and the CA come back;
+//!   restore refuses a non-empty target and an edited or partial backup; passphrase and
+//!   external master keys; a PostgreSQL deployment's files and `pg_dump` recipe.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
 mod admin_only;
 mod agent;
 mod audit;
+mod backup;
 mod ca_constraints;
 mod challenge;
 mod commit_trace;
