@@ -120,7 +120,7 @@ fi
 
 export STRONGROOM_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 export STRONGROOM_TEST_POSTGRES_BIN="$BIN_DIR"
-echo "with-postgres: PostgreSQL $("$BIN_DIR/postgres" --version | awk '{print $NF}') on 127.0.0.1:$PORT" >&2
+echo "with-postgres: PostgreSQL $("$BIN_DIR/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT" >&2
 
 status=0
 "$@" || status=$?

@@ -199,6 +199,44 @@ impl Cluster {
         self.start_server()
     }
 
+    /// Writes `contents` to `name` in the cluster's private directory, readable by the
+    /// server only (0600, its owner); the path.
+    ///
+    /// # Errors
+    /// If it cannot be written.
+    pub fn add_file(&self, name: &str, contents: &[u8]) -> Result<PathBuf, String> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.work_dir.join(name);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|err| format!("creating {}: {err}", path.display()))?;
+        std::io::Write::write_all(&mut file, contents)
+            .map_err(|err| format!("writing {}: {err}", path.display()))?;
+        if let Some((uid, gid)) = self.run_as {
+            std::os::unix::fs::chown(&path, Some(uid), Some(gid))
+                .map_err(|err| format!("giving {} to nobody: {err}", path.display()))?;
+        }
+        Ok(path)
+    }
+
+    /// Appends settings to `postgresql.conf`; they apply from the next (re)start.
+    ///
+    /// # Errors
+    /// If the file cannot be written.
+    pub fn configure(&self, lines: &str) -> Result<(), String> {
+        let path = self.data_dir().join("postgresql.conf");
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|err| format!("opening {}: {err}", path.display()))?;
+        std::io::Write::write_all(&mut file, format!("\n{lines}\n").as_bytes())
+            .map_err(|err| format!("writing {}: {err}", path.display()))
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.work_dir.join("data")
     }

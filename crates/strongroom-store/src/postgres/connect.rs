@@ -4,8 +4,8 @@
 //! is down and the pool reconnects by itself when it is back.
 //!
 //! TLS: `sslmode=disable` (or absent, or `allow`/`prefer`, which permit plain connections)
-//! connects without TLS; `require`, `verify-ca` and `verify-full` are refused with an error
-//! rather than downgraded, until this build speaks TLS to PostgreSQL.
+//! connects without TLS; `require`, `verify-ca` and `verify-full` connect only with TLS,
+//! verified against the CA certificates in `sslrootcert=PATH` (required with them; `tls.rs`).
 //!
 //! The URL may carry a password: no error or log line here repeats any part of it.
 
@@ -15,8 +15,10 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::error::db;
+use super::tls::{self, Verify};
 use crate::StoreError;
 
 /// Connections in the pool when the URL does not say (`pool_size=N`).
@@ -49,6 +51,8 @@ pub struct PoolUse {
 pub(super) struct Settings {
     pub(super) config: tokio_postgres::Config,
     pub(super) pool_size: usize,
+    /// `None`: plain connections.
+    pub(super) tls: Option<MakeRustlsConnect>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -56,6 +60,7 @@ impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
             .field("pool_size", &self.pool_size)
+            .field("tls", &self.tls.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +74,7 @@ pub(super) fn parse(url: &str) -> Result<Settings, StoreError> {
     };
     let mut pool_size = DEFAULT_POOL_SIZE;
     let mut ssl_mode = "disable".to_owned();
+    let mut root_file: Option<String> = None;
     let mut kept = Vec::new();
     for pair in query.split('&').filter(|pair| !pair.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -85,25 +91,28 @@ pub(super) fn parse(url: &str) -> Result<Settings, StoreError> {
                     })?;
             }
             "sslmode" => value.clone_into(&mut ssl_mode),
-            "sslrootcert" => {
-                return Err(invalid(
-                    "names sslrootcert, but this build does not speak TLS to PostgreSQL".to_owned(),
-                ));
-            }
+            "sslrootcert" => root_file = Some(percent_decode(value)),
             _ => kept.push(pair),
         }
     }
-    match ssl_mode.as_str() {
-        "disable" | "allow" | "prefer" => {}
-        "require" | "verify-ca" | "verify-full" => {
+    let verify = match ssl_mode.as_str() {
+        "disable" | "allow" | "prefer" => None,
+        "require" | "verify-ca" => Some(Verify::ChainOnly),
+        "verify-full" => Some(Verify::Full),
+        _ => return Err(invalid("has an unknown sslmode".to_owned())),
+    };
+    let tls = match (verify, root_file) {
+        (None, _) => None,
+        (Some(verify), Some(root_file)) => {
+            Some(tls::connector(std::path::Path::new(&root_file), verify)?)
+        }
+        (Some(_), None) => {
             return Err(invalid(format!(
-                "asks for sslmode={ssl_mode}, but this build does not speak TLS to PostgreSQL \
-                 (it will not fall back to a plain connection); use sslmode=disable on a \
-                 trusted network"
+                "asks for sslmode={ssl_mode} without sslrootcert=PATH: this build always \
+                 verifies the server's certificate, against the CA certificates in that PEM file"
             )));
         }
-        _ => return Err(invalid("has an unknown sslmode".to_owned())),
-    }
+    };
     let rest = if kept.is_empty() {
         base.to_owned()
     } else {
@@ -115,27 +124,36 @@ pub(super) fn parse(url: &str) -> Result<Settings, StoreError> {
     // tokio-postgres's parse errors name the option, never its value.
     let mut config = tokio_postgres::Config::from_str(&rest)
         .map_err(|err| invalid(format!("is not valid: {err}")))?;
-    config.ssl_mode(SslMode::Disable);
+    // A TLS mode is `Require` for tokio-postgres: no fall-back to a plain connection.
+    config.ssl_mode(if tls.is_some() {
+        SslMode::Require
+    } else {
+        SslMode::Disable
+    });
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(POOL_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("strongroom");
     }
-    Ok(Settings { config, pool_size })
+    Ok(Settings {
+        config,
+        pool_size,
+        tls,
+    })
 }
 
 /// The pool: connections made on demand up to `pool_size`, checked only for being closed when
 /// handed out again (a connection the server dropped is replaced, so the pool recovers by
 /// itself after a restart), and prepared statements cached per connection.
 pub(super) fn pool(settings: &Settings) -> Result<Pool, StoreError> {
-    let manager = Manager::from_config(
-        settings.config.clone(),
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match &settings.tls {
+        None => Manager::from_config(settings.config.clone(), NoTls, manager_config),
+        Some(tls) => Manager::from_config(settings.config.clone(), tls.clone(), manager_config),
+    };
     Pool::builder(manager)
         .max_size(settings.pool_size)
         .runtime(Runtime::Tokio1)
@@ -149,13 +167,50 @@ pub(super) fn pool(settings: &Settings) -> Result<Pool, StoreError> {
 /// One connection outside the pool, for what must not go back to it (a session-level
 /// advisory lock). Dropping the client ends the connection, which releases its locks.
 pub(super) async fn dedicated(settings: &Settings) -> Result<Client, StoreError> {
-    let (client, connection) = settings.config.connect(NoTls).await.map_err(db)?;
-    tokio::spawn(async move {
-        if let Err(err) = connection.await {
-            tracing::debug!(%err, "a dedicated PostgreSQL connection ended");
+    let client = match &settings.tls {
+        None => {
+            let (client, connection) = settings.config.connect(NoTls).await.map_err(db)?;
+            tokio::spawn(drive(connection));
+            client
         }
-    });
+        Some(tls) => {
+            let (client, connection) = settings.config.connect(tls.clone()).await.map_err(db)?;
+            tokio::spawn(drive(connection));
+            client
+        }
+    };
     Ok(client)
+}
+
+/// Runs a dedicated connection until its client is dropped or the server goes away.
+async fn drive<F>(connection: F)
+where
+    F: Future<Output = Result<(), tokio_postgres::Error>>,
+{
+    if let Err(err) = connection.await {
+        tracing::debug!(%err, "a dedicated PostgreSQL connection ended");
+    }
+}
+
+/// `%XX` escapes decoded (a path in a URL); anything malformed is kept as written.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| value.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escaped {
+            out.push(byte);
+            index += 3;
+        } else {
+            out.push(bytes[index]);
+            index += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The pool's use now.
@@ -194,13 +249,20 @@ mod tests {
     }
 
     #[test]
-    fn tls_is_refused_rather_than_downgraded() {
+    fn tls_needs_a_root_certificate_and_never_falls_back() {
         for mode in ["require", "verify-ca", "verify-full"] {
             let err = error_of(&format!("postgres://u:secret@h/db?sslmode={mode}"));
-            assert!(err.contains("will not fall back"), "{err}");
+            assert!(err.contains("without sslrootcert"), "{err}");
+            let err = error_of(&format!(
+                "postgres://u:secret@h/db?sslmode={mode}&sslrootcert=/nonexistent%20dir/ca.pem"
+            ));
+            assert!(
+                err.contains("/nonexistent dir/ca.pem") && err.contains("cannot be read"),
+                "{err}"
+            );
         }
-        let err = error_of("postgres://u:secret@h/db?sslrootcert=/ca.pem");
-        assert!(err.contains("sslrootcert"), "{err}");
+        let plain = parse("postgres://u@h/db?sslrootcert=/unused.pem").unwrap();
+        assert!(plain.tls.is_none(), "no TLS mode, no TLS");
     }
 
     #[test]

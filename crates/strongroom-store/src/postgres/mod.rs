@@ -7,7 +7,8 @@
 //! (`transaction!` below, which runs the whole transaction again when PostgreSQL aborted it
 //! for a deadlock or serialisation failure). The SQL lives in `objects.rs`, `directory.rs` and
 //! `documents.rs`, the schema and migrations in `schema.rs`, the URL and pool in
-//! `connect.rs`, the advisory locks in `locks.rs`, the error mapping in `error.rs`.
+//! `connect.rs` (TLS in `tls.rs`), the advisory locks in `locks.rs`, the error mapping in
+//! `error.rs`, the whole-deployment copy in `tables.rs`.
 //!
 //! What SQLite's single writer thread gives for free, this backend does explicitly, because
 //! other processes write the same database: a per-name advisory lock before every object
@@ -39,6 +40,7 @@ mod objects;
 mod schema;
 mod statements;
 mod tables;
+mod tls;
 
 #[cfg(test)]
 mod tests;
@@ -139,11 +141,12 @@ impl PostgresStore {
     /// together), and opens the pool.
     ///
     /// Parameters Strongroom reads itself and takes out of the URL: `pool_size=N` (connections,
-    /// default 16), `sslmode` (`disable`, the default, and `allow`/`prefer`
-    /// connect without TLS; `require`, `verify-ca`, `verify-full` and `sslrootcert` are
-    /// refused: this build does not speak TLS to PostgreSQL and will not silently fall back
-    /// to plain text). The rest goes to tokio-postgres (`connect_timeout`, `application_name`,
-    /// `options`, …). Errors never repeat the URL.
+    /// default 16), `sslmode` and `sslrootcert=PATH`: `disable` (the default), `allow` and
+    /// `prefer` connect without TLS; `require` and `verify-ca` connect with TLS and verify the
+    /// server's chain against the PEM file `sslrootcert` (required with them), `verify-full`
+    /// also its name; never a fall-back to plain text. TLS is rustls on aws-lc-rs. The rest
+    /// goes to tokio-postgres (`connect_timeout`, `application_name`, `options`, …). Errors
+    /// never repeat the URL.
     ///
     /// # Errors
     /// `Unavailable` if the URL is invalid, the server cannot be reached, or the database's

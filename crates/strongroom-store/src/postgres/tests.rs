@@ -514,3 +514,108 @@ async fn another_node_reads_every_write_at_once() {
         elapsed / n_reads
     );
 }
+
+/// A CA and a server certificate signed by it for `names` (and, with `loopback`, the address
+/// 127.0.0.1), as PEM: (CA, server, key).
+fn test_pki(names: &[&str], loopback: bool) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "strongroom test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let server_key = KeyPair::generate().unwrap();
+    let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+    let mut params = CertificateParams::new(names).unwrap();
+    if loopback {
+        params
+            .subject_alt_names
+            .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    }
+    let server = params.signed_by(&server_key, &issuer).unwrap();
+    (ca.pem(), server.pem(), server_key.serialize_pem())
+}
+
+/// Connects with `sslmode=mode` and checks the pooled connection and the start-up lock's
+/// dedicated one both work, the pooled one over TLS.
+async fn connect_over_tls(url: &str, mode: &str) {
+    let store = connect(url).await;
+    store.put_meta("over", b"tls").await.unwrap();
+    let connection = store.client().await.unwrap();
+    let on_tls: bool = connection
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(on_tls, "{mode}: the pooled connection is TLS");
+    drop(store.startup_lock().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_verifies_the_server_and_never_falls_back() {
+    let cluster = Cluster::start().unwrap_or_else(|err| panic!("{err}"));
+    let (ca, server, key) = test_pki(&["localhost"], true);
+    let ca_file = cluster.add_file("ca.pem", ca.as_bytes()).unwrap();
+    let with_mode = |mode: &str, root: &std::path::Path| {
+        format!(
+            "{}?sslmode={mode}&sslrootcert={}",
+            cluster.url(),
+            root.display()
+        )
+    };
+    // The server has no TLS yet: a TLS mode fails instead of going plain.
+    let refused = PostgresStore::connect(&with_mode("verify-full", &ca_file)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "no TLS on the server: {refused:?}"
+    );
+
+    let cert_file = cluster.add_file("server.pem", server.as_bytes()).unwrap();
+    let key_file = cluster.add_file("server-key.pem", key.as_bytes()).unwrap();
+    cluster
+        .configure(&format!(
+            "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'",
+            cert_file.display(),
+            key_file.display()
+        ))
+        .unwrap();
+    cluster.stop().unwrap();
+    cluster.restart().unwrap();
+    for mode in ["verify-full", "verify-ca", "require"] {
+        connect_over_tls(&with_mode(mode, &ca_file), mode).await;
+    }
+    // A CA that did not sign the server's certificate: refused in every mode.
+    let (other_ca, _, _) = test_pki(&["localhost"], true);
+    let other_file = cluster
+        .add_file("other-ca.pem", other_ca.as_bytes())
+        .unwrap();
+    for mode in ["verify-full", "verify-ca", "require"] {
+        let refused = PostgresStore::connect(&with_mode(mode, &other_file)).await;
+        assert!(
+            matches!(refused, Err(StoreError::Unavailable(_))),
+            "{mode} with a CA that did not sign the server's certificate: {refused:?}"
+        );
+    }
+
+    // A certificate for another name: only verify-full checks the name.
+    let (ca, server, key) = test_pki(&["db.example"], false);
+    let ca_file = cluster.add_file("ca.pem", ca.as_bytes()).unwrap();
+    cluster.add_file("server.pem", server.as_bytes()).unwrap();
+    cluster.add_file("server-key.pem", key.as_bytes()).unwrap();
+    cluster.stop().unwrap();
+    cluster.restart().unwrap();
+    let refused = PostgresStore::connect(&with_mode("verify-full", &ca_file)).await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "verify-full to 127.0.0.1 with a certificate for db.example: {refused:?}"
+    );
+    for mode in ["verify-ca", "require"] {
+        connect_over_tls(&with_mode(mode, &ca_file), mode).await;
+    }
+}
