@@ -29,6 +29,15 @@ pub(crate) async fn advance(state: &AppState, query: Option<&str>) -> Result<Res
             )
         })?;
     clock.advance_seconds(seconds);
+    // Every node runs the same clock: the others catch up when they see the write.
+    state
+        .store
+        .put_meta(
+            crate::coherence::DEV_CLOCK_META,
+            clock.offset_seconds().to_string().as_bytes(),
+        )
+        .await
+        .map_err(ApiError::internal)?;
     let purged = strongroom_vault::janitor::run_once(&state.vaults).await?;
     Ok(json_response(
         StatusCode::OK,

@@ -79,13 +79,52 @@ pub enum ApiError {
         code: &'static str,
         message: String,
     },
+    /// 503 `ServiceUnavailable` with `Retry-After`: the store cannot be reached (PostgreSQL
+    /// restarting, a network partition). Not the client's fault, and worth retrying: the
+    /// SDKs' retry policies honour `Retry-After` on 503.
+    #[error("the store is unavailable")]
+    Unavailable,
     /// Anything we did not expect. The source is logged, never sent.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// What a 503 asks a client to wait before retrying, in seconds.
+pub(crate) const UNAVAILABLE_RETRY_AFTER_SECONDS: u64 = 2;
+
+/// Whether `err`, or an error it wraps, is the store being unreachable. The layers wrap a
+/// `StoreError` transparently (`VaultError::Store`, `IdentityError::Store`), which hides it
+/// from `source()`, so each wrapper is looked into by type.
+fn store_unavailable(err: &(dyn std::error::Error + 'static)) -> bool {
+    use strongroom_identity::IdentityError;
+    use strongroom_store::StoreError;
+    let mut next = Some(err);
+    while let Some(err) = next {
+        let store = err
+            .downcast_ref::<StoreError>()
+            .or_else(|| match err.downcast_ref::<VaultError>() {
+                Some(VaultError::Store(store)) => Some(store),
+                _ => None,
+            })
+            .or_else(|| match err.downcast_ref::<IdentityError>() {
+                Some(IdentityError::Store(store)) => Some(store),
+                _ => None,
+            });
+        if matches!(store, Some(StoreError::Unavailable(_))) {
+            return true;
+        }
+        next = err.source();
+    }
+    false
+}
+
 impl ApiError {
+    /// An unexpected failure (500), or `Unavailable` (503) when it is the store's absence.
     pub fn internal(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        if store_unavailable(&err) {
+            tracing::warn!(error = %err, "the store is unavailable");
+            return Self::Unavailable;
+        }
         Self::Internal(Box::new(err))
     }
 
@@ -101,6 +140,7 @@ impl ApiError {
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Custom { status, .. } => *status,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,6 +171,11 @@ impl ApiError {
                 None,
             ),
             Self::Custom { code, message, .. } => (code, message.clone(), None),
+            Self::Unavailable => (
+                "ServiceUnavailable",
+                "The service is temporarily unavailable. Retry after the interval in the Retry-After header.".to_owned(),
+                None,
+            ),
             Self::Internal(_) => (
                 "InternalServerError",
                 "The server encountered an internal error.".to_owned(),
@@ -158,6 +203,12 @@ impl IntoResponse for ApiError {
             tracing::debug!(status = status.as_u16(), error = %self, "request refused");
         }
         let mut response = json_response(status, &self.body());
+        if let Self::Unavailable = &self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            );
+        }
         if let Self::Unauthorized { challenge, .. } = &self
             && let Ok(value) = HeaderValue::from_str(challenge)
         {
@@ -404,5 +455,30 @@ mod tests {
         }
         .body();
         assert_eq!(serde_json::to_string(&body).unwrap().len(), 337);
+    }
+
+    #[test]
+    fn an_unreachable_store_is_a_503_with_retry_after_however_it_is_wrapped() {
+        use strongroom_store::StoreError;
+        let down = || StoreError::Unavailable("connection refused".to_owned());
+        for err in [
+            ApiError::internal(down()),
+            ApiError::from(VaultError::Store(down())),
+            ApiError::internal(strongroom_identity::IdentityError::Store(down())),
+        ] {
+            let response = err.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(
+                response.headers().get(header::RETRY_AFTER).unwrap(),
+                &UNAVAILABLE_RETRY_AFTER_SECONDS.to_string()
+            );
+        }
+        assert_eq!(
+            ApiError::Unavailable.body().error.code,
+            "ServiceUnavailable"
+        );
+        // Any other store failure stays a 500.
+        let corrupt = ApiError::from(VaultError::Store(StoreError::Corrupt("x".to_owned())));
+        assert_eq!(corrupt.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -24,6 +24,7 @@ mod body;
 mod cert_routes;
 mod cert_wire;
 mod certificates;
+mod coherence;
 mod dev_clock;
 mod error;
 mod graph;
@@ -57,7 +58,7 @@ pub use host::{
 };
 pub use imds::{ProxyCredentialsRefused, ProxyIdentity, authenticate_proxy};
 pub use master_key::{MasterKeyRotated, MasterKeyRotationError, MasterKeyRotator, RotationFuture};
-pub use metrics::Metrics;
+pub use metrics::{JobOutcome, LiveCounts, Metrics};
 pub use operation::Operation;
 pub use state::{ApiConfig, AppState};
 pub use throttle::ThrottleMode;

@@ -4,11 +4,17 @@
 //! operation, and tokens issued by grant. Served as Prometheus text by the binary's metrics
 //! listener, apart from the API's own port.
 
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which surface a request reached.
@@ -78,12 +84,121 @@ struct TokenLabels {
     grant: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobLabels {
+    job: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct JobNameLabels {
+    job: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    cache: &'static str,
+    result: &'static str,
+}
+
+/// How one tick of a background job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// This node ran the job's period.
+    Ran,
+    /// Another node had claimed the period (several nodes on one database).
+    Skipped,
+    /// The run, or the claim, failed (logged).
+    Failed,
+}
+
+impl JobOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Ran => "ran",
+            Self::Skipped => "skipped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Numbers the other layers keep themselves, read at each scrape.
+#[derive(Clone, Debug, Default)]
+pub struct LiveCounts {
+    /// (cache, hits, misses) per in-memory cache.
+    pub caches: Vec<(&'static str, u64, u64)>,
+    /// The store's connection pool, if it has one: (size, idle, waiting).
+    pub pool: Option<(u64, u64, u64)>,
+}
+
+type LiveSource = Arc<dyn Fn() -> LiveCounts + Send + Sync>;
+
+/// Encodes `LiveCounts` at scrape time (a Prometheus collector).
+struct LiveCollector {
+    source: Arc<std::sync::OnceLock<LiveSource>>,
+}
+
+impl std::fmt::Debug for LiveCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveCollector").finish_non_exhaustive()
+    }
+}
+
+impl Collector for LiveCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        let Some(source) = self.source.get() else {
+            return Ok(());
+        };
+        let live = source();
+        let mut lookups = encoder.encode_descriptor(
+            "cache_lookups",
+            "Lookups in the in-memory caches, by cache and result (hit or miss)",
+            None,
+            MetricType::Counter,
+        )?;
+        for &(cache, hits, misses) in &live.caches {
+            for (result, count) in [("hit", hits), ("miss", misses)] {
+                let labels = CacheLabels { cache, result };
+                let family = lookups.encode_family(&labels)?;
+                ConstCounter::new(count).encode(family)?;
+            }
+        }
+        if let Some((size, idle, waiting)) = live.pool {
+            for (name, help, value) in [
+                (
+                    "store_pool_connections",
+                    "Connections the store's pool holds",
+                    size,
+                ),
+                (
+                    "store_pool_idle_connections",
+                    "Pool connections not in use",
+                    idle,
+                ),
+                (
+                    "store_pool_waiting",
+                    "Requests waiting for a pool connection",
+                    waiting,
+                ),
+            ] {
+                let gauge = ConstGauge::new(i64::try_from(value).unwrap_or(i64::MAX));
+                let metric = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+                gauge.encode(metric)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The deployment's metrics.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
     tokens: Family<TokenLabels, Counter>,
+    jobs: Family<JobLabels, Counter>,
+    job_duration: Family<JobNameLabels, Histogram, fn() -> Histogram>,
+    live: Arc<std::sync::OnceLock<LiveSource>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -126,11 +241,33 @@ impl Metrics {
             "Access tokens issued, by grant",
             tokens.clone(),
         );
+        let jobs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "background_runs",
+            "Background job ticks, by job and outcome (ran here, skipped: another node ran the period, failed)",
+            jobs.clone(),
+        );
+        let job_duration =
+            Family::<JobNameLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                latency_histogram,
+            );
+        registry.register(
+            "background_run_duration_seconds",
+            "Time a background job's tick took, by job",
+            job_duration.clone(),
+        );
+        let live = Arc::new(std::sync::OnceLock::new());
+        registry.register_collector(Box::new(LiveCollector {
+            source: Arc::clone(&live),
+        }));
         Self {
             registry,
             requests,
             latency,
             tokens,
+            jobs,
+            job_duration,
+            live,
         }
     }
 
@@ -162,6 +299,24 @@ impl Metrics {
             "client_credentials"
         };
         self.tokens.get_or_create(&TokenLabels { grant }).inc();
+    }
+
+    pub(crate) fn job_finished(&self, job: &'static str, outcome: JobOutcome, took: Duration) {
+        self.jobs
+            .get_or_create(&JobLabels {
+                job,
+                outcome: outcome.as_str(),
+            })
+            .inc();
+        self.job_duration
+            .get_or_create(&JobNameLabels { job })
+            .observe(took.as_secs_f64());
+    }
+
+    /// Where the cache and pool numbers come from (set once, when the state that owns them
+    /// exists; later calls are ignored).
+    pub fn set_live_source(&self, source: impl Fn() -> LiveCounts + Send + Sync + 'static) {
+        let _ = self.live.set(Arc::new(source));
     }
 
     /// The Prometheus text exposition (OpenMetrics text, which Prometheus scrapes).

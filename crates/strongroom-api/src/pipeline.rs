@@ -52,6 +52,9 @@ where
             // Readiness answers on every host, before authentication.
             return json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}));
         }
+        if let Err(err) = state.coherence.check(&state).await {
+            return err.into_response();
+        }
         match target {
             HostTarget::Vault(label, zone) => {
                 let origin = origin.as_deref().unwrap_or_default();
@@ -380,7 +383,7 @@ async fn authenticate_with_challenge(
         Err(err) => Err(err),
     };
     admitted.map_err(|err| match err {
-        TokenError::Unavailable => ApiError::internal(err),
+        TokenError::Unavailable => ApiError::Unavailable,
         err => ApiError::Unauthorized {
             message: token_error_message(&err),
             challenge: challenge(),

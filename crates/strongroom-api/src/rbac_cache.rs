@@ -25,12 +25,15 @@ pub(crate) struct RbacCache {
     loading: tokio::sync::Mutex<()>,
     /// Bumped by every invalidation.
     generation: AtomicU64,
+    pub(crate) lookups: strongroom_model::CacheCounts,
 }
 
 impl RbacCache {
     /// The snapshot to decide with: the cached one while fresh, else loaded now.
     pub(crate) async fn snapshot(&self, state: &AppState) -> Result<Arc<RbacSnapshot>, ApiError> {
-        if let Some(fresh) = self.fresh() {
+        let fresh = self.fresh();
+        self.lookups.record(fresh.is_some());
+        if let Some(fresh) = fresh {
             return Ok(fresh);
         }
         let _loading = self.loading.lock().await;

@@ -113,6 +113,8 @@ pub struct AppState {
     pub(crate) metrics: Option<Arc<crate::Metrics>>,
     /// With `serve --audit-log`: every request and every token issued leaves an event.
     pub(crate) audit: Option<Arc<dyn crate::AuditSink>>,
+    /// Keeps the caches above right when other nodes write the store.
+    pub(crate) coherence: crate::coherence::Coherence,
 }
 
 pub(crate) struct Derived {
@@ -149,6 +151,7 @@ impl AppState {
             derived,
             metrics: None,
             audit: None,
+            coherence: crate::coherence::Coherence::default(),
         }
     }
 
@@ -165,6 +168,34 @@ impl AppState {
     pub fn with_metrics(mut self, metrics: Arc<crate::Metrics>) -> Self {
         self.metrics = Some(metrics);
         self
+    }
+
+    /// Counts a background job's tick (when metrics are kept).
+    pub fn record_job(
+        &self,
+        job: &'static str,
+        outcome: crate::JobOutcome,
+        took: std::time::Duration,
+    ) {
+        if let Some(metrics) = &self.metrics {
+            metrics.job_finished(job, outcome, took);
+        }
+    }
+
+    /// (cache, hits, misses) of each in-memory cache, for `Metrics::set_live_source`.
+    pub fn cache_counts(&self) -> Vec<(&'static str, u64, u64)> {
+        [
+            ("vault", self.vaults.vault_cache_counts()),
+            ("token", self.verifier.cache_counts()),
+            ("principal", self.principals.cache_counts()),
+            ("rbac", &self.rbac.lookups),
+        ]
+        .into_iter()
+        .map(|(cache, counts)| {
+            let (hits, misses) = counts.read();
+            (cache, hits, misses)
+        })
+        .collect()
     }
 
     /// Records an audit event for every request and every token issued into `audit`.

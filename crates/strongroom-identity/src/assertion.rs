@@ -12,7 +12,9 @@
 //! (MSAL's ten minutes) plus the skew ahead (`AADSTS700024`); its `jti` has not been seen
 //! before (`AADSTS50027`). The replay guard remembers each accepted `jti` until the assertion
 //! expires, which the lifetime bound keeps short, and holds at most `MAX_REMEMBERED_JTIS`: when
-//! full of live ones it refuses new assertions rather than forget one (a replay window).
+//! full of live ones it refuses new assertions rather than forget one (a replay window). On a
+//! store several nodes share, the `jti` is also claimed in the store (`Store::claim_once`), so a
+//! replay to another node is refused too.
 
 use crate::credentials::find_client;
 use crate::{CLOCK_SKEW_SECONDS, IdentityError};
@@ -292,10 +294,20 @@ pub async fn authenticate_client_assertion(
         .ok_or_else(|| malformed("The assertion has no usable jti claim."))?;
     // Remembered until the assertion could no longer be accepted anyway (expiry plus skew).
     let remember_until = (claims.exp + skew).ceil() as i64;
+    let replayed = || malformed("The client assertion was already used: its jti must be unique.");
     if !replay.first_use(app_id, jti, remember_until, now) {
-        return Err(malformed(
-            "The client assertion was already used: its jti must be unique.",
-        ));
+        return Err(replayed());
+    }
+    // Several nodes on one database: the jti must be new to the deployment, not only to this
+    // node, so it is claimed in the store too.
+    if store.cache_generation().await?.is_some() {
+        let scope = format!("jti:{}", app_id.to_ascii_lowercase());
+        if !store
+            .claim_once(&scope, jti, now, UnixTime(remember_until))
+            .await?
+        {
+            return Err(replayed());
+        }
     }
     let credential_id = credential.key_id.clone();
     Ok(AuthenticatedClient {

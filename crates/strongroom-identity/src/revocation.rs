@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
-use strongroom_model::Caller;
+use strongroom_model::{CacheCounts, Caller};
 use strongroom_store::{PrincipalRow, Store};
 
 use crate::TokenError;
@@ -53,6 +53,7 @@ pub struct PrincipalStates {
     snapshots: RwLock<HashMap<String, Arc<Snapshot>>>,
     /// Bumped by every `forget`: a load that raced one does not cache what it read.
     forgets: AtomicU64,
+    lookups: CacheCounts,
 }
 
 impl PrincipalStates {
@@ -64,7 +65,9 @@ impl PrincipalStates {
         store: &dyn Store,
         caller: Arc<Caller>,
     ) -> Result<Arc<Caller>, TokenError> {
-        let snapshot = match self.fresh(&caller.object_id.0) {
+        let fresh = self.fresh(&caller.object_id.0);
+        self.lookups.record(fresh.is_some());
+        let snapshot = match fresh {
             Some(snapshot) => snapshot,
             None => self.load(store, &caller.object_id.0).await?,
         };
@@ -96,6 +99,21 @@ impl PrincipalStates {
             .write()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(object_id);
+    }
+
+    /// Lookups of principals' snapshots in memory (metrics).
+    pub fn cache_counts(&self) -> &CacheCounts {
+        &self.lookups
+    }
+
+    /// Drops every snapshot: another node changed principals (`Store::cache_generation`).
+    pub fn forget_all(&self) {
+        let mut snapshots = self
+            .snapshots
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.forgets.fetch_add(1, Ordering::AcqRel);
+        snapshots.clear();
     }
 
     fn fresh(&self, object_id: &str) -> Option<Arc<Snapshot>> {

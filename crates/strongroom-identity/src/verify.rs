@@ -23,7 +23,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
-use strongroom_model::{Caller, ObjectId, TenantId, UnixTime};
+use strongroom_model::{CacheCounts, Caller, ObjectId, TenantId, UnixTime};
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
@@ -135,6 +135,7 @@ pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
     cache: TokenCache,
+    lookups: CacheCounts,
 }
 
 impl TokenVerifier {
@@ -162,6 +163,7 @@ impl TokenVerifier {
             key: DecodingKey::from_rsa_raw_components(modulus, exponent),
             validation,
             cache: TokenCache::new(DEFAULT_CACHE_CAPACITY),
+            lookups: CacheCounts::default(),
         }
     }
 
@@ -174,6 +176,11 @@ impl TokenVerifier {
     /// The key id this verifier accepts.
     pub fn kid(&self) -> &str {
         &self.kid
+    }
+
+    /// Lookups of verified tokens in memory (metrics).
+    pub fn cache_counts(&self) -> &CacheCounts {
+        &self.lookups
     }
 
     /// How many verified tokens are cached.
@@ -194,9 +201,12 @@ impl TokenVerifier {
             return Err(TokenError::Missing);
         }
         let (signed_part, hash) = cache_key(bearer);
-        if let Some(cached) = self.cache.get(&hash)
-            && *cached.signed_part == *signed_part
-        {
+        let cached = self
+            .cache
+            .get(&hash)
+            .filter(|cached| *cached.signed_part == *signed_part);
+        self.lookups.record(cached.is_some());
+        if let Some(cached) = cached {
             let result = cached.check(now, audiences);
             if result == Err(TokenError::Expired) {
                 self.cache.remove(&hash);

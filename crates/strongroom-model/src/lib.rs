@@ -18,6 +18,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod cache_counts;
 mod caller;
 mod kind;
 mod names;
@@ -25,6 +26,7 @@ mod permission;
 mod secret;
 mod time;
 
+pub use cache_counts::CacheCounts;
 pub use caller::{Caller, ObjectId, PrincipalKind, TenantId};
 pub use kind::ObjectKind;
 pub use names::{NameError, ObjectName, VaultId, VaultName, Version};

@@ -178,6 +178,13 @@ impl ManualClock {
     pub fn offset_seconds(&self) -> i64 {
         self.offset_seconds.load(Ordering::SeqCst)
     }
+
+    /// Moves the offset up to `offset_seconds` if it is behind (another node's clock moved
+    /// further); never back.
+    pub fn catch_up_to(&self, offset_seconds: i64) {
+        self.offset_seconds
+            .fetch_max(offset_seconds, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

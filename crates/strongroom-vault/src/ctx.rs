@@ -7,8 +7,9 @@
 //!   (`master_key.rs`) holds the write guard from its first read to its swap, so no data key is
 //!   ever sealed under a key the rotation is about to forget.
 //! - Resolved vaults are cached by name for `VAULT_CACHE_TTL`, and dropped at once when this
-//!   process changes or deletes the vault. The short TTL bounds how long another node's change
-//!   (a future multi-node backend) can go unseen.
+//!   process changes or deletes the vault. On a store other nodes write, the API layer drops
+//!   them all (`forget_all_vaults`) before a request that finds the store's cache generation
+//!   moved, so another node's change is seen by the next request that starts after it.
 //! - Opened data keys are cached per vault for the life of the process. The cache key includes
 //!   the vault's name and creation time (the data key's authenticated data), so a vault that
 //!   is deleted and re-created, even under a reused id, never meets the old key.
@@ -22,11 +23,14 @@ use crate::keys::ReleaseConfig;
 use crate::vaults::Vault;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 use strongroom_crypto::keys::PrivateKey;
 use strongroom_crypto::{Aad, DataKey, LocalCa, MasterKey};
-use strongroom_model::{Clock, ObjectName, Sealed, UnixTime, VaultId, VaultName, Version};
+use strongroom_model::{
+    CacheCounts, Clock, ObjectName, Sealed, UnixTime, VaultId, VaultName, Version,
+};
 use strongroom_store::Store;
 
 /// How long a resolved vault is served from memory before the store is asked again.
@@ -43,6 +47,10 @@ pub struct VaultCtx {
     keys: tokio::sync::RwLock<Keyring>,
     vault_cache_ttl: Duration,
     vaults: Mutex<HashMap<VaultName, CachedVault>>,
+    /// Bumped by `forget_all_vaults`: a resolve that read the store before it does not cache
+    /// what it read (it may predate the change that caused the forgetting).
+    vault_epoch: AtomicU64,
+    vault_lookups: CacheCounts,
     // By vault id; an entry serves only the vault whose name and creation time it was sealed
     // for (`DataKeyId`), checked on every hit, so a reused id never finds another's key.
     data_keys: Mutex<HashMap<VaultId, (DataKeyId, Arc<DataKey>)>>,
@@ -133,6 +141,8 @@ impl VaultCtx {
             }),
             vault_cache_ttl: VAULT_CACHE_TTL,
             vaults: Mutex::new(HashMap::new()),
+            vault_epoch: AtomicU64::new(0),
+            vault_lookups: CacheCounts::default(),
             data_keys: Mutex::new(HashMap::new()),
             private_keys: Mutex::new(HashMap::new()),
             release: ReleaseConfig::default(),
@@ -223,7 +233,7 @@ impl VaultCtx {
 
     pub(crate) fn cached_vault(&self, name: &str) -> Option<Arc<Vault>> {
         let mut vaults = lock(&self.vaults);
-        match vaults.get(name) {
+        let found = match vaults.get(name) {
             Some(cached) if cached.fetched.elapsed() < self.vault_cache_ttl => {
                 Some(Arc::clone(&cached.vault))
             }
@@ -232,7 +242,46 @@ impl VaultCtx {
                 None
             }
             None => None,
+        };
+        self.vault_lookups.record(found.is_some());
+        found
+    }
+
+    /// Lookups of resolved vaults in memory (metrics).
+    pub fn vault_cache_counts(&self) -> &CacheCounts {
+        &self.vault_lookups
+    }
+
+    /// The epoch to pass to `cache_vault_read_in`, taken before reading the store.
+    pub(crate) fn vault_epoch(&self) -> u64 {
+        self.vault_epoch.load(Ordering::Acquire)
+    }
+
+    /// `cache_vault` for a vault read from the store during `epoch`: kept only if no
+    /// `forget_all_vaults` happened since, else just returned.
+    pub(crate) fn cache_vault_read_in(&self, vault: &Vault, epoch: u64) -> Arc<Vault> {
+        let mut vaults = lock(&self.vaults);
+        if self.vault_epoch.load(Ordering::Acquire) != epoch {
+            return Arc::new(vault.clone());
         }
+        let shared = Arc::new(vault.clone());
+        vaults.insert(
+            vault.name.clone(),
+            CachedVault {
+                vault: Arc::clone(&shared),
+                fetched: Instant::now(),
+            },
+        );
+        shared
+    }
+
+    /// Forgets every resolved vault: another node changed vaults (`Store::cache_generation`
+    /// moved). Data keys and parsed keys stay: they are immutable for a vault's id, name and
+    /// creation time, which their cache keys include.
+    pub fn forget_all_vaults(&self) {
+        let mut vaults = lock(&self.vaults);
+        self.vault_epoch.fetch_add(1, Ordering::AcqRel);
+        vaults.clear();
     }
 
     pub(crate) fn cache_vault(&self, vault: &Vault) -> Arc<Vault> {

@@ -170,6 +170,7 @@ pub async fn resolve(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Arc<Vaul
     if let Some(vault) = ctx.cached_vault(name.as_str()) {
         return Ok(Some(vault));
     }
+    let epoch = ctx.vault_epoch();
     let Some(row) = ctx.store().get_vault(name).await? else {
         return Ok(None);
     };
@@ -177,7 +178,7 @@ pub async fn resolve(ctx: &VaultCtx, name: &VaultName) -> Result<Option<Arc<Vaul
         return Ok(None);
     }
     let vault = vault_from_row(row)?;
-    Ok(Some(ctx.cache_vault(&vault)))
+    Ok(Some(ctx.cache_vault_read_in(&vault, epoch)))
 }
 
 /// As `resolve`, by the label of a request's host (lower case): a cached vault is found

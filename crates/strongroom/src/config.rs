@@ -10,6 +10,11 @@ pub(crate) struct ServeArgs {
     /// Address to listen on (HTTPS). Port 0 picks a free port; the readiness line tells which.
     #[arg(long, env = "STRONGROOM_LISTEN", default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,
+    /// The port clients reach this node on, when it differs from the listener's (several
+    /// nodes behind a load balancer: the balancer's port). It is part of the vault audience,
+    /// the challenge and the authority, so every node of a deployment must be given the same
+    #[arg(long, env = "STRONGROOM_PUBLIC_PORT")]
+    pub public_port: Option<u16>,
     /// Vaults are served at `{vault}.vault.{domain}`; identity and management at `{domain}`.
     #[arg(long, env = "STRONGROOM_DOMAIN", default_value = "localhost")]
     pub domain: String,
@@ -49,6 +54,11 @@ pub(crate) struct ServeArgs {
     /// (e.g. 127.0.0.1:9464); without it, nothing is counted
     #[arg(long, env = "STRONGROOM_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Seconds between runs of the background work (purging what retention ended, key
+    /// rotations, certificate renewals). With several nodes on one database, each period runs
+    /// on one node only
+    #[arg(long, env = "STRONGROOM_JANITOR_INTERVAL", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub janitor_interval: u64,
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]

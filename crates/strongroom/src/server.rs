@@ -24,7 +24,6 @@ use tokio::sync::{mpsc, watch};
 use tokio_rustls::TlsAcceptor;
 
 const SUBSCRIPTION_META_KEY: &str = "subscription-id";
-const JANITOR_INTERVAL: Duration = Duration::from_secs(60);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// The first byte of a TLS record carrying a handshake (ClientHello).
 const TLS_HANDSHAKE_RECORD: u8 = 0x16;
@@ -40,6 +39,12 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     // The TLS trust root, name-constrained to what this deployment serves.
     let ca = dir.tls_ca(&domain)?;
     let store = crate::store_open::open(&dir, &args.store.location()?).await?;
+    // Nodes starting together on one new database: each "read, else create" below (master-key
+    // check, tenant, subscription, administrator, signing key) runs under this lock.
+    let startup = store
+        .startup_lock()
+        .await
+        .context("taking the store's start-up lock")?;
     let (master, key_home) = crate::master_key::settle(unsettled_master, store.as_ref()).await?;
     let master = Arc::new(master);
     let manual_clock = args.dev_clock.then(ManualClock::default);
@@ -57,7 +62,8 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let local_addr = listener.local_addr()?;
-    let port = local_addr.port();
+    // What clients reach: the listener itself, or the load balancer in front of the nodes.
+    let port = args.public_port.unwrap_or(local_addr.port());
     let metrics_listener = match args.metrics_listen {
         Some(addr) => Some(
             TcpListener::bind(addr)
@@ -107,6 +113,7 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     )
     .await
     .context("preparing the token-signing key")?;
+    drop(startup);
     let verifier = issuer.verifier();
 
     let config = ApiConfig {
@@ -138,6 +145,17 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
         state = state.with_audit(Arc::new(log));
     }
     let state = Arc::new(state);
+    if let Some(metrics) = &metrics {
+        // Weak: the state holds the metrics, so a strong reference here would be a cycle.
+        let state = Arc::downgrade(&state);
+        metrics.set_live_source(move || strongroom_api::LiveCounts {
+            caches: state
+                .upgrade()
+                .map(|state| state.cache_counts())
+                .unwrap_or_default(),
+            pool: None,
+        });
+    }
     let app = strongroom_api::service(state.clone());
 
     let ca_file = dir.path(data_dir::CA_CERT_FILE);
@@ -160,7 +178,11 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     dir.write_public(data_dir::SERVER_INFO_FILE, info.to_string().as_bytes())?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    tokio::spawn(janitor(state.clone(), shutdown_rx.clone()));
+    tokio::spawn(janitor(
+        state.clone(),
+        args.janitor_interval,
+        shutdown_rx.clone(),
+    ));
     if let (Some(listener), Some(metrics)) = (metrics_listener, metrics) {
         tokio::spawn(crate::metrics_listener::serve(
             listener,
@@ -295,15 +317,36 @@ async fn ensure_admin(
     Ok(admin)
 }
 
-async fn janitor(state: Arc<AppState>, mut shutdown: watch::Receiver<bool>) {
+/// The background work, once per `interval_seconds` period of the deployment's clock. Every
+/// node ticks, and the node that first claims the period in the store runs it, so with several
+/// nodes on one database each period runs exactly once, on whichever nodes are up.
+async fn janitor(state: Arc<AppState>, interval_seconds: u64, mut shutdown: watch::Receiver<bool>) {
+    const JOB: &str = "janitor";
+    let interval = i64::try_from(interval_seconds).unwrap_or(i64::MAX);
     loop {
         tokio::select! {
-            () = tokio::time::sleep(JANITOR_INTERVAL) => {}
+            () = tokio::time::sleep(Duration::from_secs(interval_seconds)) => {}
             _ = shutdown.changed() => return,
         }
-        if let Err(err) = strongroom_vault::janitor::run_once(&state.vaults).await {
-            tracing::error!(error = %err, "janitor run failed");
-        }
+        let now = state.vaults.now();
+        let period = now.seconds().div_euclid(interval).to_string();
+        let expires = now.plus_seconds(interval.saturating_mul(2));
+        let started = std::time::Instant::now();
+        let outcome = match state.store.claim_once(JOB, &period, now, expires).await {
+            Ok(false) => strongroom_api::JobOutcome::Skipped,
+            Ok(true) => match strongroom_vault::janitor::run_once(&state.vaults).await {
+                Ok(_) => strongroom_api::JobOutcome::Ran,
+                Err(err) => {
+                    tracing::error!(error = %err, "janitor run failed");
+                    strongroom_api::JobOutcome::Failed
+                }
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "could not claim the janitor's period");
+                strongroom_api::JobOutcome::Failed
+            }
+        };
+        state.record_job(JOB, outcome, started.elapsed());
     }
 }
 

@@ -1,5 +1,6 @@
 //! `serve --metrics-listen`: Prometheus text that counts what the server did (requests by
-//! plane, operation and status; latency; tokens issued), `/healthz` and `/readyz`, on a plain
+//! plane, operation and status; latency; tokens issued; background runs; cache lookups),
+//! `/healthz` and `/readyz`, on a plain
 //! HTTP listener apart from the API; and nothing of it without the flag.
 
 use crate::harness::TestServer;
@@ -33,7 +34,8 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn metrics_count_requests_and_tokens_and_readiness_reads_the_store() {
-    let server = TestServer::start_with(&["--metrics-listen", "127.0.0.1:0"]);
+    let server =
+        TestServer::start_with(&["--metrics-listen", "127.0.0.1:0", "--janitor-interval", "1"]);
     let address: SocketAddr = server.ready["metricsListen"]
         .as_str()
         .expect("server.json names the metrics listener")
@@ -63,8 +65,50 @@ async fn metrics_count_requests_and_tokens_and_readiness_reads_the_store() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{missing}");
 
-    let (status, text) = get(address, "/metrics").await;
-    assert_eq!(status, 200);
+    // The janitor ticks every second; wait for its first run to be counted.
+    let mut text = String::new();
+    for _ in 0..50 {
+        let (status, body) = get(address, "/metrics").await;
+        assert_eq!(status, 200);
+        text = body;
+        if sample(
+            &text,
+            r#"strongroom_background_runs_total{job="janitor",outcome="ran"}"#,
+        )
+        .is_some()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        sample(
+            &text,
+            r#"strongroom_background_run_duration_seconds_count{job="janitor"}"#
+        )
+        .is_some_and(|runs| runs >= 1.0),
+        "{text}"
+    );
+    // Each vault_call resolves the vault: the first misses the cache, the next ones hit it.
+    let vault_lookups = |result: &str| {
+        sample(
+            &text,
+            &format!(r#"strongroom_cache_lookups_total{{cache="vault",result="{result}"}}"#),
+        )
+        .unwrap_or(0.0)
+    };
+    assert!(vault_lookups("miss") >= 1.0, "{text}");
+    assert!(vault_lookups("hit") >= 1.0, "{text}");
+    for result in ["hit", "miss"] {
+        assert!(
+            sample(
+                &text,
+                &format!(r#"strongroom_cache_lookups_total{{cache="token",result="{result}"}}"#)
+            )
+            .is_some_and(|count| count >= 1.0),
+            "verified tokens are cached: {text}"
+        );
+    }
     let requests = |operation: &str, code: u16| {
         sample(
             &text,
