@@ -28,6 +28,10 @@ pub(super) const DEFAULT_POOL_SIZE: usize = 16;
 /// several nodes share it.
 const MAX_POOL_SIZE: usize = 1000;
 
+/// How long data sent to the server may stay unacknowledged before the connection counts as
+/// lost (`tcp_user_timeout`, unless the URL sets it).
+const UNACKNOWLEDGED_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// How long a request waits for a pooled connection, a new connection's TCP and start-up
 /// exchange, or a recycled one's check: long enough for a busy pool, short enough that a
 /// request fails with `Unavailable` (503, `Retry-After`) instead of hanging while the server is
@@ -132,6 +136,12 @@ pub(super) fn parse(url: &str) -> Result<Settings, StoreError> {
     });
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(POOL_TIMEOUT);
+    }
+    // A server that vanished without closing (a partition, a frozen host) is noticed when
+    // data sent to it stays unacknowledged this long, instead of after the kernel's ~15
+    // minutes of retransmissions; the request then fails with `Unavailable`.
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(UNACKNOWLEDGED_TIMEOUT);
     }
     if config.get_application_name().is_none() {
         config.application_name("strongroom");
@@ -243,6 +253,11 @@ mod tests {
         assert_eq!(settings.config.get_dbname(), Some("app"));
         assert_eq!(settings.config.get_user(), Some("u"));
         assert_eq!(settings.config.get_ssl_mode(), SslMode::Disable);
+        assert_eq!(settings.config.get_connect_timeout(), Some(&POOL_TIMEOUT));
+        assert_eq!(
+            settings.config.get_tcp_user_timeout(),
+            Some(&UNACKNOWLEDGED_TIMEOUT)
+        );
         let settings = parse("postgresql://u@h/app?application_name=x").unwrap();
         assert_eq!(settings.pool_size, DEFAULT_POOL_SIZE);
         assert_eq!(settings.config.get_application_name(), Some("x"));
