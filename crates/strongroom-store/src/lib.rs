@@ -1,5 +1,6 @@
-//! Persistence: the `Store` trait, the embedded SQLite backend, and the conformance suite that
-//! every backend must pass.
+//! Persistence: the `Store` trait, the embedded SQLite backend, the PostgreSQL backend that
+//! several stateless nodes share, the conformance suite that every backend must pass, and the
+//! whole deployment as plain tables (`tables.rs`) to move it between backends.
 //!
 //! Must not touch: plaintext secret material (payloads arrive and leave as `Sealed`), policy
 //! decisions, HTTP, the system clock (callers pass every timestamp in).
@@ -7,12 +8,14 @@
 //! Invariants:
 //! - this crate never sees plaintext; it has no means to open a `Sealed` payload;
 //! - a write returns `Ok` only after it is durable (SQLite: WAL + `synchronous=FULL`, the
-//!   commit has returned);
+//!   commit has returned; PostgreSQL: the commit has returned, `synchronous_commit=on`);
+//! - the PostgreSQL backend caches nothing in-process: other nodes write the same rows;
 //! - objects are generic over `ObjectKind`, so secrets, keys and certificates share one
 //!   implementation of versions, soft delete, recover, purge and paging.
 //!
-//! Start reading at `Store` below, then `sqlite/mod.rs`; `conformance` is the executable
-//! form of the trait's contract.
+//! Start reading at `Store` below, then `sqlite/mod.rs` or `postgres/mod.rs`; `conformance` is
+//! the executable form of the trait's contract, `test_postgres` (feature `test-postgres`) the
+//! throwaway PostgreSQL servers tests run it on.
 
 // A request must never panic the server: fallible paths return errors.
 #![cfg_attr(
