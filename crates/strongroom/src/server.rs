@@ -38,7 +38,8 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     let unsettled_master = crate::master_key::load(&dir, &args.master_key)?;
     // The TLS trust root, name-constrained to what this deployment serves.
     let ca = dir.tls_ca(&domain)?;
-    let store = crate::store_open::open(&dir, &args.store.location()?).await?;
+    let opened = crate::store_open::open(&dir, &args.store.location()?).await?;
+    let store = opened.store;
     // Nodes starting together on one new database: each "read, else create" below (master-key
     // check, tenant, subscription, administrator, signing key) runs under this lock.
     let startup = store
@@ -148,12 +149,13 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     if let Some(metrics) = &metrics {
         // Weak: the state holds the metrics, so a strong reference here would be a cycle.
         let state = Arc::downgrade(&state);
+        let opened_pool = opened.pool.clone();
         metrics.set_live_source(move || strongroom_api::LiveCounts {
             caches: state
                 .upgrade()
                 .map(|state| state.cache_counts())
                 .unwrap_or_default(),
-            pool: None,
+            pool: opened_pool.as_ref().map(|pool| pool()),
         });
     }
     let app = strongroom_api::service(state.clone());

@@ -111,6 +111,38 @@ impl TestServer {
         self.data_dir.path()
     }
 
+    /// Starts another node of `first`'s deployment, as an operator adds one: a copy of its
+    /// data directory (CA, master key, administrator; not its lock, database or server.json)
+    /// and the same flags (its `--store` among them), plus `extra_args`.
+    pub(crate) fn start_node_of(first: &TestServer, extra_args: &[&str]) -> Self {
+        let data_dir = tempfile::tempdir().expect("creating a temporary data directory");
+        copy_deployment_files(first.data_dir(), data_dir.path());
+        // As private as `serve` requires (the copy took the source's modes, files only).
+        std::fs::set_permissions(
+            data_dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .expect("making the data directory private");
+        let mut server = Self {
+            data_dir,
+            options: first.options.clone(),
+            extra_args: first
+                .extra_args
+                .iter()
+                .cloned()
+                .chain(extra_args.iter().map(|a| (*a).to_owned()))
+                .collect(),
+            child: None,
+            ready: Value::Null,
+            port: 0,
+            tenant_id: String::new(),
+            subscription_id: String::new(),
+            stderr: Arc::default(),
+        };
+        server.spawn();
+        server
+    }
+
     /// Everything the server wrote to stderr so far (for failure messages).
     pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().map(|s| s.clone()).unwrap_or_default()
@@ -231,10 +263,12 @@ impl TestServer {
         self.child = Some(child);
         self.ready = serde_json::from_str(&line)
             .unwrap_or_else(|err| panic!("readiness JSON {line:?} does not parse: {err}"));
-        self.port = self.ready["port"]
-            .as_u64()
-            .and_then(|p| u16::try_from(p).ok())
-            .unwrap_or_else(|| panic!("readiness JSON has no port: {line}"));
+        // The listener's own port (`port` is the public one, which `--public-port` may set).
+        self.port = self.ready["listen"]
+            .as_str()
+            .and_then(|listen| listen.parse::<SocketAddr>().ok())
+            .map(|listen| listen.port())
+            .unwrap_or_else(|| panic!("readiness JSON has no listen address: {line}"));
         self.tenant_id = self.ready["tenantId"]
             .as_str()
             .unwrap_or_else(|| panic!("readiness JSON has no tenantId: {line}"))
@@ -250,9 +284,10 @@ impl TestServer {
         RawClient::new(&self.data_dir().join("ca.pem"), self.port)
     }
 
-    /// The vault audience and challenge resource, `https://vault.localhost:PORT`.
+    /// The vault audience and challenge resource, `https://vault.localhost:PORT` (the public
+    /// port).
     pub(crate) fn vault_resource(&self) -> String {
-        format!("https://vault.localhost:{}", self.port)
+        format!("https://vault.localhost:{}", self.ready["port"])
     }
 
     /// `{"tenantId","clientId","clientSecret","objectId"}` from `admin.json`.
@@ -417,6 +452,26 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Copies a data directory's files (recursively, modes kept) except what belongs to one
+/// running node: its lock, its SQLite database, its server.json and server certificate.
+fn copy_deployment_files(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("reading the data directory") {
+        let entry = entry.expect("a directory entry");
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == "serve.lock" || name.starts_with("strongroom.db") || name == "server.json" {
+            continue;
+        }
+        let target = to.join(&*name);
+        if entry.file_type().expect("a file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("creating a directory");
+            copy_deployment_files(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copying a data directory file");
+        }
     }
 }
 

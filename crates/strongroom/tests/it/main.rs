@@ -58,6 +58,7 @@ mod hostile_keys;
 mod master_key;
 mod master_key_rotation;
 mod metrics;
+mod multinode;
 mod proxy;
 mod purge_scrub;
 mod revocation;
