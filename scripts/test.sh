@@ -23,12 +23,22 @@
 # Every cargo command that resolves dependencies runs with --locked: Cargo.lock is used as it is,
 # never updated (cargo fmt resolves nothing and takes no --locked).
 # Any failure stops the script with a non-zero exit code.
+# PostgreSQL: STRONGROOM_TEST_POSTGRES_URL, or a throwaway cluster for the whole run
+# (scripts/with-postgres.sh).
 # Environment: SKIP_RUST=1 skips steps 1 and 3 (the SDK suite only; the binary is still rebuilt);
 # PYTEST_ARGS adds arguments to pytest (e.g. PYTEST_ARGS="-k permissions").
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$PWD"
+
+# PostgreSQL for the store's PostgreSQL tests, the multi-node tests and the two-node SDK run: the
+# server STRONGROOM_TEST_POSTGRES_URL names, or else a throwaway cluster that
+# scripts/with-postgres.sh starts (installing Debian's postgresql if needed) and removes when
+# this script ends.
+if [[ -z "${STRONGROOM_TEST_POSTGRES_URL:-}" ]]; then
+    exec "$ROOT/scripts/with-postgres.sh" "$ROOT/scripts/test.sh" "$@"
+fi
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Keep the source tree free of __pycache__ directories.
 export PYTHONDONTWRITEBYTECODE=1
