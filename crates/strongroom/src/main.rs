@@ -13,6 +13,7 @@ mod deployment_backup;
 mod master_key;
 mod master_key_rotation;
 mod metrics_listener;
+mod migrate;
 mod proxy;
 mod server;
 mod store_open;
@@ -62,6 +63,10 @@ enum Command {
     /// checked against the manifest, the master key proved to open the database. Prints what
     /// it restored as JSON
     Restore(deployment_backup::RestoreArgs),
+    /// Copy the deployment in the data directory from its SQLite file into an empty
+    /// PostgreSQL database (serve stopped), verified row for row; then serve it with
+    /// `serve --store URL`. Prints what it copied as JSON
+    Migrate(migrate::MigrateArgs),
     #[command(flatten)]
     Cli(strongroom_cli::CliCommand),
 }
@@ -118,6 +123,9 @@ fn main() -> ExitCode {
         }
         Command::Restore(args) => {
             print_report(runtime.block_on(deployment_backup::restore(&cli.data_dir, &args)))
+        }
+        Command::Migrate(args) => {
+            print_report(runtime.block_on(migrate::migrate(&cli.data_dir, &args)))
         }
         Command::Cli(command) => runtime.block_on(strongroom_cli::run(&cli.data_dir, command)),
     }

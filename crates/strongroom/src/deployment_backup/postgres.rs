@@ -18,7 +18,7 @@ pub(super) fn dump_recipe(url: &str, backup_dir: &Path) -> String {
     format!(
         "pg_dump --format=custom --no-owner --no-privileges --file={} --dbname={}",
         shell_quote(&dump.display().to_string()),
-        shell_quote(&without_password(url))
+        shell_quote(&crate::config::without_password(url))
     )
 }
 
@@ -28,42 +28,9 @@ pub(super) fn restore_recipe(url: &str, backup_dir: &Path) -> String {
     let dump = backup_dir.join(DUMP_FILE);
     format!(
         "pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --dbname={} {}",
-        shell_quote(&without_password(url)),
+        shell_quote(&crate::config::without_password(url)),
         shell_quote(&dump.display().to_string())
     )
-}
-
-/// `url` without a password: the one in the user part, and a `password=` parameter.
-fn without_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info
-                .split_once(':')
-                .map_or(user_info, |(user, _)| user);
-            format!("{user}@{host}")
-        }
-        None => authority.to_owned(),
-    };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let kept: Vec<&str> = query
-                .split('&')
-                .filter(|pair| !pair.to_ascii_lowercase().starts_with("password="))
-                .collect();
-            if kept.is_empty() {
-                path.to_owned()
-            } else {
-                format!("{path}?{}", kept.join("&"))
-            }
-        }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}://{authority}{tail}")
 }
 
 /// `text` as one shell word.
@@ -89,7 +56,7 @@ mod tests {
             ("postgres://u:p%40ss@h/db?Password=x", "postgres://u@h/db"),
             ("postgres://h/db", "postgres://h/db"),
         ] {
-            assert_eq!(without_password(url), expect, "{url}");
+            assert_eq!(crate::config::without_password(url), expect, "{url}");
         }
         let recipe = dump_recipe("postgres://u:s3cret@h/db", Path::new("/b/it's"));
         assert_eq!(

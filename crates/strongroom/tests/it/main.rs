@@ -38,6 +38,12 @@
 //!   acknowledged secret, the admin and application credentials and the CA come back;
 //!   restore refuses a non-empty target and an edited or partial backup; passphrase and
 //!   external master keys; a PostgreSQL deployment's files and `pg_dump` recipe.
+//! - `multinode`: nodes on one PostgreSQL database: writes, revocations, policies, vault
+//!   deletion and the dev clock seen by the next request on another node; tokens shared; one
+//!   janitor run per period of three nodes; a node killed under writes and a PostgreSQL
+//!   outage (503 + `Retry-After`, recovery without restart) lose no acknowledged write.
+//! - `migrate`: `migrate --to postgres://…` moves a whole deployment, refused while serve runs
+//!   or into a database that is not empty; the data directory then serves it with `--store`.
 //! - `proxy`: transparent mode's proxy protocol: refusals (403), proxy credentials (407),
 //!   IMDS, and tunnels whose TLS leaf our CA minted for the requested Azure name.
 
@@ -58,6 +64,7 @@ mod hostile_keys;
 mod master_key;
 mod master_key_rotation;
 mod metrics;
+mod migrate;
 mod multinode;
 mod proxy;
 mod purge_scrub;
