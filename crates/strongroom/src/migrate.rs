@@ -1,4 +1,4 @@
-//! `strongroom migrate --to postgres://…`: moves the deployment in the data directory from its
+//! `strongroom migrate [--from DATA_DIR] --to postgres://…`: moves the deployment in the data directory from its
 //! embedded SQLite file to a PostgreSQL database, for several nodes or an operator's own
 //! database server.
 //!
@@ -22,6 +22,9 @@ use crate::deployment_backup::Report;
 /// `strongroom migrate`
 #[derive(Debug, clap::Args)]
 pub(crate) struct MigrateArgs {
+    /// The data directory whose SQLite deployment moves (default: --data-dir)
+    #[arg(long, value_name = "DATA_DIR")]
+    from: Option<std::path::PathBuf>,
     /// The PostgreSQL database to copy the deployment into (`postgres://user@host/db`); it
     /// must hold no Strongroom data yet
     #[arg(long, value_name = "URL")]
@@ -33,6 +36,7 @@ pub(crate) async fn migrate(data_dir: &Path, args: &MigrateArgs) -> anyhow::Resu
         args.to.starts_with("postgres://") || args.to.starts_with("postgresql://"),
         "--to must be a PostgreSQL URL (postgres://…)"
     );
+    let data_dir = args.from.as_deref().unwrap_or(data_dir);
     let dir = DataDir::open(data_dir)?;
     let database = dir.path(data_dir::DATABASE_FILE);
     anyhow::ensure!(
