@@ -62,6 +62,12 @@ impl Coherence {
         state.vaults.forget_all_vaults();
         state.rbac.invalidate();
         state.principals.forget_all();
+        // A rotation through another node moves the generation too (it re-seals meta).
+        state
+            .vaults
+            .check_master_key()
+            .await
+            .map_err(ApiError::from)?;
         if let Some(clock) = &state.config.dev_clock {
             let stored = state
                 .store

@@ -51,6 +51,9 @@ pub struct VaultCtx {
     /// what it read (it may predate the change that caused the forgetting).
     vault_epoch: AtomicU64,
     vault_lookups: CacheCounts,
+    /// `false` once this node found that the deployment's master key is no longer the one it
+    /// holds (rotated through another node): it then seals nothing new with it.
+    master_current: std::sync::atomic::AtomicBool,
     // By vault id; an entry serves only the vault whose name and creation time it was sealed
     // for (`DataKeyId`), checked on every hit, so a reused id never finds another's key.
     data_keys: Mutex<HashMap<VaultId, (DataKeyId, Arc<DataKey>)>>,
@@ -143,6 +146,7 @@ impl VaultCtx {
             vaults: Mutex::new(HashMap::new()),
             vault_epoch: AtomicU64::new(0),
             vault_lookups: CacheCounts::default(),
+            master_current: std::sync::atomic::AtomicBool::new(true),
             data_keys: Mutex::new(HashMap::new()),
             private_keys: Mutex::new(HashMap::new()),
             release: ReleaseConfig::default(),
@@ -201,6 +205,39 @@ impl VaultCtx {
     /// The deployment keys, exclusively (a rotation).
     pub(crate) async fn keyring_mut(&self) -> tokio::sync::RwLockWriteGuard<'_, Keyring> {
         self.keys.write().await
+    }
+
+    /// Checks that this node's master key is still the deployment's: after a rotation through
+    /// another node the stored backup key is sealed under the new key, and this one no longer
+    /// opens it. A node that finds so stops sealing with its key (`ensure_master_current`), so
+    /// no vault is created that the new key could not open; reads of vaults it already holds
+    /// keys for go on until it is restarted with the new key.
+    pub async fn check_master_key(&self) -> Result<(), VaultError> {
+        let keys = self.keys.read().await;
+        let Some(sealed) = self.store.get_meta(BACKUP_KEY_META).await? else {
+            return Ok(());
+        };
+        let current = keys
+            .master
+            .open_data_key(&Aad::deployment(BACKUP_KEY_META), &Sealed::from(sealed))
+            .is_ok();
+        let was = self.master_current.swap(current, Ordering::AcqRel);
+        if was && !current {
+            tracing::error!(
+                "the deployment's master key was rotated through another node: this node creates no vault until it is restarted with the new key"
+            );
+        }
+        Ok(())
+    }
+
+    /// `Unavailable` when this node's master key is no longer the deployment's.
+    pub(crate) fn ensure_master_current(&self) -> Result<(), VaultError> {
+        if self.master_current.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        Err(VaultError::Store(strongroom_store::StoreError::Unavailable(
+            "this node's master key is no longer the deployment's (it was rotated through another node); restart the node with the new key".to_owned(),
+        )))
     }
 
     /// The key that seals backup blobs.

@@ -133,6 +133,7 @@ pub async fn create_with(ctx: &VaultCtx, spec: NewVaultSpec) -> Result<Vault, Va
     let aad = Aad::data_key(name.as_str(), created.seconds());
     // Held until the row is written: a rotation must see this vault or wait for it.
     let keys = ctx.keyring().await;
+    ctx.ensure_master_current()?;
     let sealed_data_key = keys.master.seal_data_key(&aad, &data_key)?;
     let row = ctx
         .store()

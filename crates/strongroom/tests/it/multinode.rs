@@ -656,3 +656,84 @@ async fn postgres_down_is_503_with_retry_after_and_the_node_recovers_by_itself()
         "the refused write left nothing: {never}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_master_key_rotation_through_one_node_the_others_seal_nothing_with_the_old_key() {
+    let store = fresh_database("multinode_rotate").await;
+    let nodes = nodes(&store, 2, &[]);
+    let (a, b) = (&nodes[0], &nodes[1]);
+    a.create_vault("before").await;
+    let token = a.vault_token().await;
+    let set = call(
+        a,
+        &token,
+        "PUT",
+        "before",
+        &format!("/secrets/s?{API}"),
+        Some(&json!({"value": "sealed early"})),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{set}");
+    let read = call(
+        b,
+        &token,
+        "GET",
+        "before",
+        &format!("/secrets/s?{API}"),
+        None,
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK, "{read}");
+
+    let data_dir = a.data_dir().to_owned();
+    let rotated = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_strongroom"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["master-key", "rotate"])
+            .env_remove("STRONGROOM_DATA_DIR")
+            .output()
+            .expect("running master-key rotate")
+    })
+    .await
+    .expect("the rotation task");
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+
+    // B still holds the old key: it reads what it can, but creates no vault the new key
+    // could not open.
+    let admin = b.admin_token(MANAGEMENT_SCOPE).await;
+    let body = json!({"location": "local", "properties": {"tenantId": b.tenant_id, "sku": {"family": "A", "name": "standard"}}});
+    let refused = management(
+        b,
+        &admin,
+        "PUT",
+        &format!("{}?api-version=2023-07-01", vault_path(b, "after")),
+        &body,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{refused}");
+    let read = call(
+        b,
+        &token,
+        "GET",
+        "before",
+        &format!("/secrets/s?{API}"),
+        None,
+    )
+    .await;
+    assert_eq!(read.status, StatusCode::OK, "{read}");
+    // A, which rotated, carries on.
+    let created = management(
+        a,
+        &admin,
+        "PUT",
+        &format!("{}?api-version=2023-07-01", vault_path(a, "after")),
+        &body,
+    )
+    .await;
+    assert!(created.status.is_success(), "{created}");
+}
