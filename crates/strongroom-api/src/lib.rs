@@ -36,6 +36,7 @@ mod key_routes;
 mod keys;
 mod management;
 mod master_key;
+mod metered_store;
 mod metrics;
 mod objects;
 mod odata;
@@ -58,6 +59,7 @@ pub use host::{
 };
 pub use imds::{ProxyCredentialsRefused, ProxyIdentity, authenticate_proxy};
 pub use master_key::{MasterKeyRotated, MasterKeyRotationError, MasterKeyRotator, RotationFuture};
+pub use metered_store::MeteredStore;
 pub use metrics::{JobOutcome, LiveCounts, Metrics};
 pub use operation::Operation;
 pub use state::{ApiConfig, AppState};

@@ -96,6 +96,17 @@ struct JobNameLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreLabels {
+    operation: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StoreErrorLabels {
+    operation: &'static str,
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     cache: &'static str,
     result: &'static str,
@@ -199,6 +210,8 @@ pub struct Metrics {
     jobs: Family<JobLabels, Counter>,
     job_duration: Family<JobNameLabels, Histogram, fn() -> Histogram>,
     live: Arc<std::sync::OnceLock<LiveSource>>,
+    store_latency: Family<StoreLabels, Histogram, fn() -> Histogram>,
+    store_errors: Family<StoreErrorLabels, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -211,6 +224,11 @@ impl Default for Metrics {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// From 10 µs (a cached SQLite read) to about 10 s (a pool wait that times out).
+fn store_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_01, 2.0, 20))
 }
 
 fn latency_histogram() -> Histogram {
@@ -256,6 +274,21 @@ impl Metrics {
             "Time a background job's tick took, by job",
             job_duration.clone(),
         );
+        let store_latency =
+            Family::<StoreLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+                store_histogram,
+            );
+        registry.register(
+            "store_operation_duration_seconds",
+            "Time a call into the store took (SQLite or PostgreSQL), by operation",
+            store_latency.clone(),
+        );
+        let store_errors = Family::<StoreErrorLabels, Counter>::default();
+        registry.register(
+            "store_errors",
+            "Store calls that failed, by operation and kind (unavailable, conflict, corrupt, refused: an expected answer such as not found, backend)",
+            store_errors.clone(),
+        );
         let live = Arc::new(std::sync::OnceLock::new());
         registry.register_collector(Box::new(LiveCollector {
             source: Arc::clone(&live),
@@ -268,6 +301,8 @@ impl Metrics {
             jobs,
             job_duration,
             live,
+            store_latency,
+            store_errors,
         }
     }
 
@@ -311,6 +346,22 @@ impl Metrics {
         self.job_duration
             .get_or_create(&JobNameLabels { job })
             .observe(took.as_secs_f64());
+    }
+
+    pub(crate) fn store_operation(
+        &self,
+        operation: &'static str,
+        took: Duration,
+        error: Option<&'static str>,
+    ) {
+        self.store_latency
+            .get_or_create(&StoreLabels { operation })
+            .observe(took.as_secs_f64());
+        if let Some(kind) = error {
+            self.store_errors
+                .get_or_create(&StoreErrorLabels { operation, kind })
+                .inc();
+        }
     }
 
     /// Where the cache and pool numbers come from (set once, when the state that owns them

@@ -396,15 +396,11 @@ pub trait Store: Send + Sync + 'static {
     /// deployment documents. Writes of object versions, deletions of objects and certificate
     /// operations need not change it: nothing above caches them when the store is shared.
     /// `None`: no other process writes this database, so in-process invalidation suffices.
-    async fn cache_generation(&self) -> Result<Option<u64>, StoreError> {
-        Ok(None)
-    }
+    async fn cache_generation(&self) -> Result<Option<u64>, StoreError>;
 
     /// Serialises deployment start-up across nodes (tenant, subscription id, administrator,
     /// signing key: each "read, else create" runs under it). Held until the guard is dropped.
-    async fn startup_lock(&self) -> Result<StartupLock, StoreError> {
-        Ok(StartupLock::default())
-    }
+    async fn startup_lock(&self) -> Result<StartupLock, StoreError>;
 
     /// Records `key` under `scope` until `expires`: `true` for the first claim, `false` while
     /// an earlier claim of the same (scope, key) has not expired at `now` (an expired one is

@@ -76,6 +76,11 @@ pub(crate) async fn serve(data_dir: PathBuf, args: ServeArgs) -> anyhow::Result<
     let metrics = metrics_listener
         .as_ref()
         .map(|_| Arc::new(strongroom_api::Metrics::new()));
+    // With metrics, every store call from here on is timed.
+    let store: Arc<dyn Store> = match &metrics {
+        Some(metrics) => Arc::new(strongroom_api::MeteredStore::new(store, metrics.clone())),
+        None => store,
+    };
 
     let leaf = ca
         .issue_server_cert(

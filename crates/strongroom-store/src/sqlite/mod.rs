@@ -114,6 +114,16 @@ impl Store for SqliteStore {
             .await
     }
 
+    /// Only this process writes the file (the data directory's lock): nothing to coordinate.
+    async fn cache_generation(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
+
+    /// The data directory's lock already makes start-up exclusive.
+    async fn startup_lock(&self) -> Result<crate::StartupLock, StoreError> {
+        Ok(crate::StartupLock::default())
+    }
+
     async fn claim_once(
         &self,
         scope: &str,

@@ -89,6 +89,19 @@ async fn metrics_count_requests_and_tokens_and_readiness_reads_the_store() {
         .is_some_and(|runs| runs >= 1.0),
         "{text}"
     );
+    // Store calls are timed by operation: the secret's write and its reads.
+    for operation in ["put_version", "get_version"] {
+        assert!(
+            sample(
+                &text,
+                &format!(
+                    r#"strongroom_store_operation_duration_seconds_count{{operation="{operation}"}}"#
+                )
+            )
+            .is_some_and(|calls| calls >= 1.0),
+            "{operation}: {text}"
+        );
+    }
     // Each vault_call resolves the vault: the first misses the cache, the next ones hit it.
     let vault_lookups = |result: &str| {
         sample(
