@@ -451,6 +451,9 @@ async fn accept_loop(
             proxy::serve_tls_connection(proxy, tls, peer, guard, connection).await;
         });
     }
+    // Closed now, so a load balancer's new connections are refused at once (not left in the
+    // backlog until the drain ends) and go to another node.
+    drop(listener);
     drop(stop_rx);
     let _ = close_tx.send(true);
     drop(drain_tx);

@@ -493,10 +493,13 @@ async fn serve_with<S, IO>(
         // Shutdown: in-flight requests finish (the server bounds the wait as a whole).
         _ = close.changed() => {
             serving.as_mut().graceful_shutdown();
-            let _ = serving.await;
+            let result = serving.await;
+            tracing::debug!(%peer, ?result, "connection drained at shutdown");
         }
         // Idle, evicted or past its head deadline: nothing is in flight, so it just closes.
-        () = connection.must_close() => {}
+        () = connection.must_close() => {
+            tracing::debug!(%peer, "connection closed by its limits");
+        }
     }
 }
 

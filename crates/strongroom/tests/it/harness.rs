@@ -183,7 +183,7 @@ impl TestServer {
     }
 
     /// Sends `signal` (a `kill -SIGNAL` name) to the `serve` process: the `pid` it announced.
-    fn signal_server(&self, signal: &str) {
+    pub(crate) fn signal_server(&self, signal: &str) {
         if let Some(pid) = self.ready["pid"].as_u64() {
             let _ = Command::new("kill")
                 .arg(format!("-{signal}"))

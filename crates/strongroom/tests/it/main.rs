@@ -26,6 +26,8 @@
 //!   issuer, audience or lifetime get 401; an edited admin claim is refused.
 //! - `revocation`: deleted credentials and principals lose access at once; client
 //!   assertions are single-use and short-lived.
+//! - `shutdown`: SIGTERM answers the request in flight (its write kept), refuses new
+//!   connections at once, and exits.
 //! - `slow_clients`: the connection cap and the header-read, idle and request deadlines.
 //! - `throttle`: `--throttle azure` answers Azure's 429 past its per-vault limits (one vault
 //!   only, keys weighed by type and size); the token endpoint locks a client id after ten
@@ -69,5 +71,6 @@ mod multinode;
 mod proxy;
 mod purge_scrub;
 mod revocation;
+mod shutdown;
 mod slow_clients;
 mod throttle;
