@@ -577,6 +577,24 @@ async fn postgres_down_is_503_with_retry_after_and_the_node_recovers_by_itself()
     )
     .await;
     assert_eq!(set.status, StatusCode::OK, "{set}");
+    // A write load that goes on through the outage (retrying 5xx as clients do).
+    node.create_vault("load").await;
+    let addresses = Arc::new(vec![(
+        node.data_dir().join("ca.pem").display().to_string(),
+        node.port,
+    )]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            tokio::spawn(write_load(
+                addresses.clone(),
+                token.clone(),
+                w,
+                stop.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
 
     cluster.stop().unwrap_or_else(|err| panic!("{err}"));
     for path in ["/secrets/before", "/secrets/during"] {
@@ -641,6 +659,30 @@ async fn postgres_down_is_503_with_retry_after_and_the_node_recovers_by_itself()
     )
     .await;
     assert_eq!(set.status, StatusCode::OK, "{set}");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut acknowledged = BTreeMap::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.expect("a writer"));
+    }
+    assert!(
+        acknowledged.len() > 5,
+        "the load wrote too little: {}",
+        acknowledged.len()
+    );
+    for (name, value) in &acknowledged {
+        let got = call(
+            node,
+            &token,
+            "GET",
+            "load",
+            &format!("/secrets/{name}?{API}"),
+            None,
+        )
+        .await;
+        assert_eq!(got.status, StatusCode::OK, "acknowledged {name}: {got}");
+        assert_eq!(got.json()["value"], value.as_str(), "{name}");
+    }
     let never = call(
         node,
         &token,
