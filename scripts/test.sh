@@ -143,6 +143,16 @@ STRONGROOM_AUDIT_WHOLE_SUITE="$([[ -z "${PYTEST_ARGS:-}" ]] && echo 1 || echo 0)
     "$VENV/bin/python" -m pytest "$SDK_DIR" ${PYTEST_ARGS:-}
 elapsed
 
+STEP_START=$SECONDS
+step "pytest tests/sdk-python/test_secrets.py on two nodes (one PostgreSQL database)"
+# The Secrets suite again, against two nodes on a fresh database of STRONGROOM_TEST_POSTGRES_URL
+# behind a round-robin TCP balancer, every request on a connection of its own, so that consecutive
+# requests alternate between the nodes; the session fails unless each node served its share and
+# each node's audit log is sound (tests/sdk-python/conftest.py). Always the whole file (it takes
+# seconds): a PYTEST_ARGS selection meant for the suite could select none of it.
+STRONGROOM_SDK_NODES=2 "$VENV/bin/python" -m pytest "$SDK_DIR/test_secrets.py"
+elapsed
+
 # --- the real Azure CLI ------------------------------------------------------------------------------
 # azure-cli and its ~150 dependencies take minutes to install: the venv lives outside the clone,
 # keyed by the frozen requirements and the Python version, and is rebuilt only when either changes.

@@ -13,6 +13,13 @@
   vault (the SDK otherwise encrypts/verifies/wraps locally with the public key, CLIENT-PROTOCOL.md section 8.7).
 
 The suite needs only a URL and a credential per vault, so the tests can be pointed at a real vault by hand.
+
+Multi-node mode (issue 11): with `STRONGROOM_SDK_NODES=N` (N ≥ 2) and `STRONGROOM_TEST_POSTGRES_URL` (a server
+whose user may create databases; scripts/with-postgres.sh provides one), `server` is N nodes on a fresh database
+behind a round-robin TCP balancer (strongroom_server.StrongroomDeployment, balancer.py), and every HTTP request of
+this process goes on a connection of its own, so consecutive requests of a test alternate between nodes. The session
+then checks that each node served its share of the connections and that each node's audit log is sound.
+scripts/test.sh runs test_secrets.py this way with two nodes.
 """
 
 from __future__ import annotations
@@ -24,16 +31,20 @@ import sys
 from typing import Any, Iterator
 
 import pytest
+import requests.adapters
 from azure.identity import DefaultAzureCredential
 from azure.keyvault.secrets import SecretClient
 
 from audit_check import check_session_audit_log  # noqa: E402
 from strongroom_server import (
+    PostgresDatabase,
+    StrongroomDeployment,
     StrongroomServer,
     WireLog,
     key_vault_maker,
     principal_maker,
     remote_crypto_maker,
+    running_deployment,
     running_server,
     vault_maker,
 )
@@ -91,19 +102,110 @@ def strongroom_bin() -> str:
 
 
 @pytest.fixture(scope="session")
-def server(strongroom_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
+def sdk_nodes() -> int:
+    """`STRONGROOM_SDK_NODES`: unset or 1, one server; N ≥ 2, a deployment of N nodes (the module docstring)."""
+    text = os.environ.get("STRONGROOM_SDK_NODES", "").strip() or "1"
+    if not text.isdigit() or int(text) < 1:
+        pytest.exit(f"STRONGROOM_SDK_NODES={text!r}: want a number of nodes (1, or 2 and more)", 2)
+    return int(text)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_request_per_connection(sdk_nodes: int) -> Iterator[None]:
+    """With several nodes, every request this process makes over `requests` (what azure-core's transport, the
+    credentials and the raw helpers use) asks for its connection to be closed after the response, so the balancer's
+    per-connection round robin sends consecutive requests to different nodes. It is set under the SDK rather than as
+    a policy of the fixtures' clients because the tests build clients of their own too (test_secrets.py: Microsoft's
+    sample unchanged, the api-version pins), and token requests must alternate as well. A response that does not
+    answer `Connection: close` would leave its connection open for the next request (http.client decides on the
+    response's header), so the session fails if any did. One node: nothing changes."""
+    if sdk_nodes == 1:
+        yield
+        return
+    real_send = requests.adapters.HTTPAdapter.send
+    kept_open: list[str] = []
+
+    def send(self: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any):
+        request.headers["Connection"] = "close"
+        response = real_send(self, request, *args, **kwargs)
+        if response.headers.get("Connection", "").lower() != "close":
+            kept_open.append(f"{request.method} {request.url} -> {response.status_code}")
+        return response
+
+    requests.adapters.HTTPAdapter.send = send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        requests.adapters.HTTPAdapter.send = real_send  # type: ignore[method-assign]
+    assert not kept_open, f"responses that kept their connection open (no `Connection: close`): {kept_open[:5]}"
+
+
+def _set_audit_canary(srv: StrongroomServer) -> str:
+    """A value that must never reach the audit log, set through the CLI like any secret."""
+    canary = f"audit-canary-{secrets.token_hex(16)}"
+    vault = str(srv.create_vault("canary")["name"])
+    srv.cli("keyvault", "secret", "set", "--vault-name", vault, "--name", "canary", "--value", canary)
+    return canary
+
+
+@pytest.fixture(scope="session")
+def server(
+    strongroom_bin: str, tmp_path_factory: pytest.TempPathFactory, sdk_nodes: int
+) -> Iterator[StrongroomServer]:
     """The one server the whole session shares (its clock is never moved). It keeps an audit log, which the session
-    checks when it ends (audit_check.py): the whole suite's requests, chained, in Azure's AuditEvent shape."""
+    checks when it ends (audit_check.py): the whole suite's requests, chained, in Azure's AuditEvent shape.
+    With STRONGROOM_SDK_NODES=N ≥ 2 it is a deployment of N nodes instead (`_deployment`)."""
+    if sdk_nodes > 1:
+        yield from _deployment(strongroom_bin, tmp_path_factory, sdk_nodes)
+        return
     root = tmp_path_factory.mktemp("server-main")
     audit_log = root / "audit.log"
     with running_server(strongroom_bin, root, extra_args=("--dev-clock", "--audit-log", str(audit_log))) as srv:
-        # A value that must never reach the log, set through the CLI like any secret.
-        canary = f"audit-canary-{secrets.token_hex(16)}"
-        vault = str(srv.create_vault("canary")["name"])
-        srv.cli("keyvault", "secret", "set", "--vault-name", vault, "--name", "canary", "--value", canary)
+        canary = _set_audit_canary(srv)
         yield srv
         whole_suite = os.environ.get("STRONGROOM_AUDIT_WHOLE_SUITE") == "1"
         check_session_audit_log(strongroom_bin, audit_log, (canary,), whole_suite)
+
+
+# Each node must have served at least this fraction of an even split of the session's connections (30 % each for
+# two nodes). Round robin gives each node its even share give or take one connection; the bound only has to catch a
+# mode that quietly runs on fewer nodes (a balancer that lost a backend, clients that keep one connection).
+MIN_SHARE_OF_EVEN_SPLIT = 0.6
+
+# What the terminal summary reports about a multi-node session (the connections each node served).
+_DEPLOYMENT_SUMMARY: list[str] = []
+
+
+def _deployment(binary: str, tmp_path_factory: pytest.TempPathFactory, node_count: int) -> Iterator[StrongroomServer]:
+    """`node_count` nodes on a fresh database of the test PostgreSQL server, each started as the single server is
+    (`--dev-clock`, an audit log of its own) plus `--store` and the balancer's `--public-port`. When the session
+    ends: every node served its share of the connections, and each node's audit log passes the session check (the
+    whole-suite operation coverage is off: this mode runs a selection of the suite, test_secrets.py)."""
+    postgres_url = os.environ.get("STRONGROOM_TEST_POSTGRES_URL")
+    if not postgres_url:
+        pytest.exit(
+            f"STRONGROOM_SDK_NODES={node_count} needs STRONGROOM_TEST_POSTGRES_URL, a PostgreSQL server whose user "
+            "may create databases: run pytest under scripts/with-postgres.sh",
+            2,
+        )
+    database = PostgresDatabase(postgres_url, os.environ.get("STRONGROOM_TEST_POSTGRES_BIN"))
+    root = tmp_path_factory.mktemp("deployment-main")
+    deployment: StrongroomDeployment
+    with running_deployment(binary, root, database, node_count, extra_args=("--dev-clock",)) as deployment:
+        canary = _set_audit_canary(deployment)
+        yield deployment
+        balancer = deployment.balancer
+        counts, shares = list(balancer.connections), balancer.shares()
+        split = ", ".join(
+            f"node {chr(ord('a') + i)} {count} ({share:.0%})" for i, (count, share) in enumerate(zip(counts, shares))
+        )
+        _DEPLOYMENT_SUMMARY.append(f"{node_count} nodes on database {database.name}: connections {split}")
+        assert balancer.error is None, f"the balancer stopped by itself: {balancer.error!r}"
+        assert not balancer.failures, f"the balancer could not reach a node: {balancer.failures}"
+        least = MIN_SHARE_OF_EVEN_SPLIT / node_count
+        assert all(share >= least for share in shares), f"a node served under {least:.0%} of the connections: {split}"
+        for audit_log in deployment.audit_logs:
+            check_session_audit_log(binary, audit_log, (canary,), whole_suite=False)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -183,3 +285,9 @@ pytest_plugins = ["no_skips"]
 def pytest_report_header(config: pytest.Config) -> str:
     binary = os.environ.get("STRONGROOM_BIN", "(STRONGROOM_BIN unset)")
     return f"strongroom binary: {binary}; python {sys.version.split()[0]}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """In multi-node mode, how the session's connections were split between the nodes."""
+    for line in _DEPLOYMENT_SUMMARY:
+        terminalreporter.write_line(line)

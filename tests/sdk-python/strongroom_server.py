@@ -8,6 +8,8 @@
   variables the machine presets, CLIENT-PROTOCOL.md section 7.3) and restores the old values afterwards.
 - `jwk_from_private_key` / `public_key_from_jwk` convert between `cryptography` keys and the SDK's `JsonWebKey`
   (for the Keys suite: importing locally made keys, checking the vault's results locally).
+- `StrongroomDeployment` (`running_deployment`): several nodes on one fresh PostgreSQL database behind a
+  `Balancer` (balancer.py), behaving towards the tests as one `StrongroomServer` (STRONGROOM_SDK_NODES, conftest.py).
 - `vault_maker`, `key_vault_maker`, `principal_maker`, `remote_crypto_maker` (and `WireLog`): what conftest.py's
   session fixtures hand out, for any server (test_no_leaks.py runs one of its own at trace level).
 """
@@ -19,13 +21,14 @@ import json
 import os
 import queue
 import shlex
+import shutil
 import subprocess
 import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit, urlunsplit
 
 import requests
 from azure.identity import ClientSecretCredential
@@ -35,6 +38,8 @@ from azure.keyvault.keys.crypto._providers import NoLocalCryptography
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from azure.keyvault.secrets import SecretClient
+
+from balancer import Balancer
 
 READY_PREFIX = b"strongroom ready: "
 READY_TIMEOUT_S = 60.0
@@ -377,6 +382,169 @@ def running_server(
         yield server
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Several nodes of one deployment on one PostgreSQL database, behind a load balancer (issue 11), as an operator runs
+# them (crates/strongroom/tests/it/multinode.rs does the same in Rust).
+
+
+def _postgres_client(bin_dir: str | None) -> str:
+    """`psql`: from `STRONGROOM_TEST_POSTGRES_BIN`, else from the directory its `postgres` links to (scripts/
+    with-postgres.sh may find the server through /usr/local/bin links to it, which hold no client), else PATH."""
+    candidates: list[Path] = []
+    if bin_dir:
+        candidates.append(Path(bin_dir) / "psql")
+        candidates.append(Path(os.path.realpath(Path(bin_dir) / "postgres")).parent / "psql")
+    for candidate in candidates:
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("psql")
+    if found is None:
+        raise RuntimeError(f"no psql in {[str(c) for c in candidates]} nor on PATH: cannot create the test database")
+    return found
+
+
+class PostgresDatabase:
+    """A new database of the session's own on the test server (`STRONGROOM_TEST_POSTGRES_URL`, whose user may
+    create databases), so that a run starts from an empty store and leaves nothing behind: made with `psql`, dropped
+    by `drop()` (with FORCE, in case a node still holds a connection)."""
+
+    def __init__(self, server_url: str, bin_dir: str | None, prefix: str = "strongroom_sdk"):
+        self.server_url = server_url
+        self.psql = _postgres_client(bin_dir)
+        self.name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        parts = urlsplit(server_url)
+        assert parts.scheme in ("postgres", "postgresql"), f"not a postgres:// URL: {server_url}"
+        # The same server, user and options; only the database differs.
+        self.url = urlunsplit(parts._replace(path=f"/{self.name}"))
+        self.created = False
+
+    def _run(self, sql: str) -> None:
+        done = subprocess.run(
+            [self.psql, "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1", "--dbname", self.server_url, "-c", sql],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"psql {sql!r} exited {done.returncode}: {done.stderr.strip()}")
+
+    def create(self) -> "PostgresDatabase":
+        self._run(f'CREATE DATABASE "{self.name}"')
+        self.created = True
+        return self
+
+    def drop(self) -> None:
+        if self.created:
+            self._run(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self.created = False
+
+
+def copy_node_data_dir(source: Path, target: Path) -> None:
+    """Another node's data directory: the first node's, without what belongs to one process (its lock, its SQLite
+    file, its server.json), private as `serve` requires (harness.rs `copy_deployment_files`)."""
+
+    def node_local(_directory: str, names: list[str]) -> set[str]:
+        return {n for n in names if n in ("serve.lock", "server.json") or n.startswith("strongroom.db")}
+
+    shutil.copytree(source, target, ignore=node_local)
+    target.chmod(0o700)
+
+
+class StrongroomDeployment(StrongroomServer):
+    """Several `strongroom serve` nodes on one PostgreSQL database, behind a `Balancer` whose port is every node's
+    `--public-port`. It is node A itself (its data directory, its server.json, the CLI pointed at it), so the tests
+    get what a single server gives them: vault URLs, audience and authority name the balancer's port (node A's
+    server.json says so), and the CLI reaches node A at its `listen` address. The other nodes start from copies of
+    A's data directory with the same flags; each node writes its own audit log (`audit_logs`). `stop()` stops every
+    node and the balancer, and drops the database."""
+
+    def __init__(
+        self,
+        binary: str,
+        root: Path,
+        database: PostgresDatabase,
+        node_count: int = 2,
+        extra_args: tuple[str, ...] = ("--dev-clock",),
+        audit_log: bool = True,
+        log_filter: str | None = None,
+    ):
+        assert node_count >= 2, "a deployment of one node is a StrongroomServer"
+        self.database = database
+        self.balancer = Balancer()
+        self.node_roots = [root / f"node-{chr(ord('a') + i)}" for i in range(node_count)]
+        self.audit_logs = [node_root / "audit.log" for node_root in self.node_roots] if audit_log else []
+        common = (*extra_args, "--store", database.url, "--public-port", str(self.balancer.port))
+
+        def node_args(index: int) -> tuple[str, ...]:
+            return (*common, "--audit-log", str(self.audit_logs[index])) if audit_log else common
+
+        super().__init__(binary, self.node_roots[0] / "data", self.node_roots[0] / "logs", node_args(0), log_filter)
+        self.other_nodes = [
+            StrongroomServer(binary, node_root / "data", node_root / "logs", node_args(i), log_filter)
+            for i, node_root in enumerate(self.node_roots[1:], start=1)
+        ]
+
+    @property
+    def nodes(self) -> list[StrongroomServer]:
+        return [self, *self.other_nodes]
+
+    def start(self) -> "StrongroomDeployment":
+        try:
+            self.database.create()
+            # Node A makes the deployment in the database (tenant, administrator, signing key); the others join it.
+            super().start()
+            assert self.port == self.balancer.port, f"node A announces port {self.port}, not the public port"
+            for node in self.other_nodes:
+                copy_node_data_dir(self.data_dir, node.data_dir)
+                node.start()
+            self.balancer.start([str(node.info["listen"]) for node in self.nodes])
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        # Every step runs even if one before it fails: the other nodes, node A, the balancer, then the database.
+        with contextlib.ExitStack() as steps:
+            steps.callback(self.database.drop)
+            steps.callback(self.balancer.stop)
+            steps.callback(super().stop)
+            for node in self.other_nodes:
+                steps.callback(node.stop)
+
+    def assert_running(self) -> None:
+        for node in self.other_nodes:
+            node.assert_running()
+        super().assert_running()
+
+    def log_tail(self, n_bytes: int = 4000) -> str:
+        return "\n".join(
+            f"=== node {chr(ord('a') + i)} ===\n{StrongroomServer.log_tail(node, n_bytes)}"
+            for i, node in enumerate(self.nodes)
+        )
+
+    def log_bytes(self) -> bytes:
+        return b"".join(StrongroomServer.log_bytes(node) for node in self.nodes)
+
+
+@contextlib.contextmanager
+def running_deployment(
+    binary: str,
+    root: Path,
+    database: PostgresDatabase,
+    node_count: int = 2,
+    extra_args: tuple[str, ...] = ("--dev-clock",),
+    audit_log: bool = True,
+) -> Iterator[StrongroomDeployment]:
+    """`running_server` for a deployment of `node_count` nodes on `database` (created here, dropped at the end)."""
+    deployment = StrongroomDeployment(binary, root, database, node_count, extra_args, audit_log).start()
+    try:
+        yield deployment
+    finally:
+        deployment.stop()
 
 
 @dataclass
