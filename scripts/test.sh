@@ -6,12 +6,15 @@
 #   2. a venv at target/sdk-venv with the official SDKs' pinned requirements (reinstalled only
 #      when tests/sdk-python/requirements.txt changes); they include `cryptography`, which the
 #      Rust certs tests also use, through this venv's python (STRONGROOM_TEST_PYTHON)
-#   3. cargo test --workspace (the Rust suites; every failing test binary is reported, not just
+#   3. cargo test --workspace (the Rust suites, PostgreSQL's included: the store conformance suite
+#      on both backends, tests/it/multinode.rs; every failing test binary is reported, not just
 #      the first); the certs tests also need the `openssl` command and the commit-order test
 #      (crates/strongroom/tests/it/commit_trace.rs) `strace`: installed if missing
 #   4. cargo build of the binary (a no-op after step 1; with SKIP_RUST=1 it is what keeps pytest
 #      from running a stale binary), then the official-SDK suite: pytest against it
 #      (STRONGROOM_BIN). A skipped or xfailed test fails the suite (tests/sdk-python/no_skips.py).
+#      Then test_secrets.py again against two nodes on one PostgreSQL database behind a
+#      round-robin TCP balancer, one request per connection (STRONGROOM_SDK_NODES=2).
 #   5. the Azure CLI suite: the pinned azure-cli (tests/az/requirements.txt) in a venv cached
 #      outside the clone (STRONGROOM_CACHE_DIR, default ~/.cache/strongroom), then pytest tests/az:
 #      the real `az` through transparent mode (STRONGROOM_AZ).
