@@ -10,7 +10,7 @@
 #      on both backends, tests/it/multinode.rs; every failing test binary is reported, not just
 #      the first); the certs tests also need the `openssl` command and the commit-order test
 #      (crates/strongroom/tests/it/commit_trace.rs) `strace`: installed if missing
-#   4. cargo build of the binary (a no-op after step 1; with SKIP_RUST=1 it is what keeps pytest
+#   4. cargo build again (a no-op after step 1; with SKIP_RUST=1 it is what keeps pytest
 #      from running a stale binary), then the official-SDK suite: pytest against it
 #      (STRONGROOM_BIN). A skipped or xfailed test fails the suite (tests/sdk-python/no_skips.py).
 #      Then test_secrets.py again against two nodes on one PostgreSQL database behind a
@@ -130,9 +130,12 @@ if [[ "${SKIP_RUST:-0}" != "1" ]]; then
 fi
 
 # Always: with SKIP_RUST=1 nothing else has built the binary, and pytest must not run a stale one.
+# The same selection as step 1 (the workspace, every target), so the features cargo unifies are
+# the same and this is a no-op after it: building the binary alone would leave out the test
+# support features the workspace's dev-dependencies turn on, and rebuild the crates below it.
 STEP_START=$SECONDS
-step "cargo build --locked -p strongroom --bin strongroom"
-cargo build --locked -p strongroom --bin strongroom
+step "cargo build --locked --workspace --all-targets (the binary under test)"
+cargo build --locked --workspace --all-targets
 elapsed
 STRONGROOM_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/strongroom"
 export STRONGROOM_BIN
