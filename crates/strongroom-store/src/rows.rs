@@ -223,6 +223,37 @@ pub struct DeletedRow {
     pub deletion: Deletion,
 }
 
+impl DeletedRow {
+    /// A deleted name as a backend reads it: both dates must be there.
+    pub(crate) fn from_stored(
+        current: VersionRow,
+        deleted_date: Option<i64>,
+        scheduled_purge_date: Option<i64>,
+    ) -> Result<Self, crate::StoreError> {
+        let (Some(deleted_date), Some(scheduled_purge_date)) = (deleted_date, scheduled_purge_date)
+        else {
+            return Err(crate::StoreError::Corrupt(
+                "a deleted name has no purge date".to_owned(),
+            ));
+        };
+        Ok(Self {
+            current,
+            deletion: Deletion {
+                deleted_date: UnixTime(deleted_date),
+                scheduled_purge_date: UnixTime(scheduled_purge_date),
+            },
+        })
+    }
+}
+
+/// A stored object name, which was valid when written.
+pub(crate) fn stored_object_name(
+    stored: &str,
+) -> Result<strongroom_model::ObjectName, crate::StoreError> {
+    strongroom_model::ObjectName::parse(stored)
+        .map_err(|err| crate::StoreError::Corrupt(format!("stored name: {err}")))
+}
+
 /// One page request: up to `limit` items strictly after `after` (an opaque cursor the store
 /// produced for the previous page). A `limit` of 0 is taken as 1.
 #[derive(Debug, Clone, PartialEq, Eq)]

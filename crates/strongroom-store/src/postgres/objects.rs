@@ -18,6 +18,7 @@ use super::error;
 use super::locks;
 use super::statements::{execute, execute_raw, get, query, query_opt, to_i64};
 use crate::codec::{decode_tags, encode_tags};
+use crate::rows::stored_object_name as object_name;
 use crate::{
     CertificateRestore, CertificateVersions, DeletedRow, Deletion, NewVersion, Page, PageRequest,
     StoreError, VersionAttributes, VersionRow, VersionUpdate,
@@ -779,25 +780,9 @@ fn version_row(row: &Row) -> Result<VersionRow, StoreError> {
 }
 
 fn deleted_row(row: &Row) -> Result<DeletedRow, StoreError> {
-    let current = version_row(row)?;
-    let dates = (
+    DeletedRow::from_stored(
+        version_row(row)?,
         get::<Option<i64>>(row, EXTRA)?,
         get::<Option<i64>>(row, EXTRA + 1)?,
-    );
-    let (Some(deleted_date), Some(scheduled_purge_date)) = dates else {
-        return Err(StoreError::Corrupt(
-            "a deleted name has no purge date".to_owned(),
-        ));
-    };
-    Ok(DeletedRow {
-        current,
-        deletion: Deletion {
-            deleted_date: UnixTime(deleted_date),
-            scheduled_purge_date: UnixTime(scheduled_purge_date),
-        },
-    })
-}
-
-fn object_name(stored: &str) -> Result<ObjectName, StoreError> {
-    ObjectName::parse(stored).map_err(|err| StoreError::Corrupt(format!("stored name: {err}")))
+    )
 }

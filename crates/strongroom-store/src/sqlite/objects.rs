@@ -11,6 +11,7 @@ use strongroom_model::{ObjectKind, ObjectName, Sealed, UnixTime, VaultId, Versio
 
 use super::codec::{decode_tags, encode_tags, to_i64};
 use super::name_documents::{self, Slot};
+use crate::rows::stored_object_name as object_name;
 use crate::{
     CertificateRestore, CertificateVersions, DeletedRow, Deletion, NewVersion, Page, PageRequest,
     StoreError, VersionAttributes, VersionRow, VersionUpdate,
@@ -702,27 +703,11 @@ fn version_row(row: &Row<'_>) -> Result<VersionRow, StoreError> {
 }
 
 fn deleted_row(row: &Row<'_>) -> Result<DeletedRow, StoreError> {
-    let current = version_row(row)?;
-    let dates = (
+    DeletedRow::from_stored(
+        version_row(row)?,
         row.get::<_, Option<i64>>(EXTRA)?,
         row.get::<_, Option<i64>>(EXTRA + 1)?,
-    );
-    let (Some(deleted_date), Some(scheduled_purge_date)) = dates else {
-        return Err(StoreError::Corrupt(
-            "a deleted name has no purge date".to_owned(),
-        ));
-    };
-    Ok(DeletedRow {
-        current,
-        deletion: Deletion {
-            deleted_date: UnixTime(deleted_date),
-            scheduled_purge_date: UnixTime(scheduled_purge_date),
-        },
-    })
-}
-
-fn object_name(stored: &str) -> Result<ObjectName, StoreError> {
-    ObjectName::parse(stored).map_err(|err| StoreError::Corrupt(format!("stored name: {err}")))
+    )
 }
 
 fn text<'r>(row: &'r Row<'_>, index: usize) -> Result<&'r str, StoreError> {
