@@ -657,12 +657,23 @@ fn progress(label: &str, result: &PhaseResult) {
 pub(crate) struct StartedServer {
     pub(crate) server: ChildServer,
     pub(crate) data_dir: PathBuf,
+    /// The port it listens on.
     pub(crate) port: u16,
     pub(crate) tenant: String,
 }
 
 /// Starts `strongroom serve` on `WORK/data` (log in `WORK/server.log`) and waits for it.
 pub(crate) fn start_server(server_bin: &Path, work: &Path) -> anyhow::Result<StartedServer> {
+    start_server_with(server_bin, work, &[])
+}
+
+/// `start_server` with more `serve` flags (`--store URL`, `--public-port P`, `--audit-log
+/// FILE`); `WORK/data` may already hold a deployment's files (another node's copy).
+pub(crate) fn start_server_with(
+    server_bin: &Path,
+    work: &Path,
+    serve_args: &[std::ffi::OsString],
+) -> anyhow::Result<StartedServer> {
     let data_dir = work.join("data");
     std::fs::create_dir_all(&data_dir)?;
     eprintln!(
@@ -675,14 +686,25 @@ pub(crate) fn start_server(server_bin: &Path, work: &Path) -> anyhow::Result<Sta
         .arg("serve")
         .arg("--data-dir")
         .arg(&data_dir)
-        .args(["--listen", "127.0.0.1:0"]);
+        .args(["--listen", "127.0.0.1:0"])
+        .args(serve_args);
     let server = ChildServer::spawn(
         "strongroom",
         serve,
         "strongroom ready: ",
         &work.join("server.log"),
     )?;
-    let port = server.port()?;
+    // `port` is the public port (`--public-port`, a load balancer's); `listen` is where this
+    // node listens.
+    let port = match server
+        .ready
+        .get("listen")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|listen| listen.parse::<std::net::SocketAddr>().ok())
+    {
+        Some(listen) => listen.port(),
+        None => server.port()?,
+    };
     let tenant = server
         .ready
         .get("tenantId")

@@ -7,6 +7,10 @@
 //! differ only by what the server does. Connections are opened (TLS handshake included) before
 //! the clock starts; each phase has an unmeasured warm-up, then a measured window. A request
 //! counts when it completes inside the window; its latency is from send to last body byte.
+//!
+//! A phase may spread its connections over several targets (`run_spread`: the nodes of one
+//! deployment behind a load balancer that spreads connections) and sample the CPU of several
+//! groups of processes at the window's edges (each node, the database server's processes).
 
 use crate::stats::{self, Latencies};
 use anyhow::{Context, bail};
@@ -189,17 +193,45 @@ impl PhaseResult {
     }
 }
 
-fn per_request(cpu: Option<Duration>, requests: u64) -> Option<Duration> {
+/// `cpu` divided by `requests` (none for no requests).
+pub(crate) fn per_request(cpu: Option<Duration>, requests: u64) -> Option<Duration> {
     let requests = u32::try_from(requests).ok().filter(|n| *n > 0)?;
     cpu.map(|cpu| cpu / requests)
 }
 
 struct ConnectionOutcome {
     requests: u64,
+    /// Successful requests in warm-up, window and after it (everything the server answered).
+    completed: u64,
     errors: u64,
     first_error: Option<String>,
     latencies_us: Vec<u32>,
     response_bytes: usize,
+}
+
+/// Reads the CPU time some processes have used so far (one figure for the group).
+pub(crate) type CpuSampler = Arc<dyn Fn() -> Option<Duration> + Send + Sync>;
+
+/// The CPU sampler of one process.
+pub(crate) fn process_sampler(pid: u32) -> CpuSampler {
+    Arc::new(move || stats::process_cpu(pid))
+}
+
+/// What a phase spread over several targets measured, beyond the totals.
+#[derive(Debug, Clone)]
+pub(crate) struct SpreadResult {
+    /// The totals: `server_cpu` is the sum over every CPU group, so `other_cpu` leaves all of
+    /// them out.
+    pub(crate) result: PhaseResult,
+    /// Requests completed in the window, per target (connection `i` goes to target
+    /// `i % targets`).
+    pub(crate) target_requests: Vec<u64>,
+    /// CPU each group used during the window, in the order given.
+    pub(crate) group_cpu: Vec<Option<Duration>>,
+    /// Successful requests over the whole phase (warm-up, window, and those answered after
+    /// it): what the server did between the phase's start and its end, for counters read
+    /// around the phase.
+    pub(crate) completed: u64,
 }
 
 /// Runs one phase against `target`; `server_pid` is sampled for CPU time.
@@ -209,9 +241,23 @@ pub(crate) async fn run_phase(
     make: MakeRequest,
     server_pid: u32,
 ) -> anyhow::Result<PhaseResult> {
+    let spread = run_spread(&[target], phase, make, vec![process_sampler(server_pid)]).await?;
+    Ok(spread.result)
+}
+
+/// Runs one phase with its connections spread over `targets` (connection `i` to target
+/// `i % targets.len()`, as a load balancer spreading connections would), sampling each of
+/// `cpu_groups` at the window's edges.
+pub(crate) async fn run_spread(
+    targets: &[Arc<Target>],
+    phase: Phase,
+    make: MakeRequest,
+    cpu_groups: Vec<CpuSampler>,
+) -> anyhow::Result<SpreadResult> {
+    anyhow::ensure!(!targets.is_empty(), "a phase needs a target");
     let mut senders = Vec::with_capacity(phase.connections);
-    for _ in 0..phase.connections {
-        senders.push(target.connect().await?);
+    for index in 0..phase.connections {
+        senders.push(targets[index % targets.len()].connect().await?);
     }
     let start = Instant::now();
     let window_start = start + phase.warmup;
@@ -221,7 +267,7 @@ pub(crate) async fn run_phase(
         tokio::time::sleep_until(window_start.into()).await;
         let sample = || {
             (
-                stats::process_cpu(server_pid),
+                cpu_groups.iter().map(|group| group()).collect::<Vec<_>>(),
                 stats::own_cpu(),
                 stats::machine_busy(),
             )
@@ -230,11 +276,19 @@ pub(crate) async fn run_phase(
         tokio::time::sleep_until(window_end.into()).await;
         let after = sample();
         let delta = |a: Option<Duration>, b: Option<Duration>| Some(b?.saturating_sub(a?));
-        let server = delta(before.0, after.0);
+        let groups: Vec<Option<Duration>> = before
+            .0
+            .iter()
+            .zip(&after.0)
+            .map(|(a, b)| delta(*a, *b))
+            .collect();
+        let server = groups
+            .iter()
+            .try_fold(Duration::ZERO, |sum, group| Some(sum + (*group)?));
         let client = delta(before.1, after.1);
         let machine = delta(before.2, after.2);
         let other = (|| Some(machine?.saturating_sub(server? + client?)))();
-        (server, client, other)
+        (groups, server, client, other)
     });
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -243,6 +297,7 @@ pub(crate) async fn run_phase(
         tasks.spawn(async move {
             let mut outcome = ConnectionOutcome {
                 requests: 0,
+                completed: 0,
                 errors: 0,
                 first_error: None,
                 latencies_us: Vec::new(),
@@ -260,6 +315,7 @@ pub(crate) async fn run_phase(
                 let done = Instant::now();
                 match result {
                     Ok((status, body)) if status.is_success() => {
+                        outcome.completed += 1;
                         if done >= window_start && done < window_end {
                             outcome.requests += 1;
                             outcome.latencies_us.push(stats::micros_u32(done - sent));
@@ -282,7 +338,7 @@ pub(crate) async fn run_phase(
                     }
                 }
             }
-            outcome
+            (index, outcome)
         });
     }
 
@@ -297,10 +353,14 @@ pub(crate) async fn run_phase(
         other_cpu: None,
         response_bytes: 0,
     };
+    let mut target_requests = vec![0u64; targets.len()];
+    let mut completed = 0u64;
     let mut samples = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let outcome = joined.context("a load connection task failed")?;
+        let (index, outcome) = joined.context("a load connection task failed")?;
         result.requests += outcome.requests;
+        target_requests[index % targets.len()] += outcome.requests;
+        completed += outcome.completed;
         result.errors += outcome.errors;
         if result.first_error.is_none() {
             result.first_error = outcome.first_error;
@@ -309,11 +369,17 @@ pub(crate) async fn run_phase(
         samples.extend_from_slice(&outcome.latencies_us);
     }
     result.latencies = Latencies::from_samples(samples);
-    let (server_cpu, client_cpu, other_cpu) = cpu_probe.await.context("the CPU probe failed")?;
+    let (group_cpu, server_cpu, client_cpu, other_cpu) =
+        cpu_probe.await.context("the CPU probe failed")?;
     result.server_cpu = server_cpu;
     result.client_cpu = client_cpu;
     result.other_cpu = other_cpu;
-    Ok(result)
+    Ok(SpreadResult {
+        result,
+        target_requests,
+        group_cpu,
+        completed,
+    })
 }
 
 /// A request with the target's `Host`, an optional bearer token and an optional JSON body.

@@ -14,6 +14,11 @@
 //!   ECDSA P-256) with warm-up and many iterations.
 //! - `all` runs both; `--write-markdown FILE` rewrites FILE (BENCHMARKS.md) with the results,
 //!   the machine and the exact command.
+//! - `store` runs secret GET and SET on SQLite (with and without `--audit-log`) and on
+//!   PostgreSQL with one and two nodes, next to the bare endpoint: CPU per request per node
+//!   and in the database, statements per request from `pg_stat_statements`, the consistency
+//!   check's price, and a model for N machines (`store.rs`, `postgres.rs`,
+//!   `store_report.rs`); `--append-markdown FILE` replaces only its own section.
 //!
 //! Every loop is bounded by a count and a time; all traffic stays on 127.0.0.1.
 //! Start reading at `http.rs`.
@@ -28,10 +33,13 @@ mod load;
 mod machine;
 mod oha;
 mod pipeline;
+mod postgres;
 mod process;
 mod report;
 mod soak;
 mod stats;
+mod store;
+mod store_report;
 mod timing;
 
 /// The server's allocator (`crates/strongroom/src/main.rs`), so the bare endpoint (this
@@ -79,6 +87,9 @@ enum Command {
     },
     /// A bounded soak: RSS and open descriptors of the real server under minutes of load.
     Soak(soak::SoakArgs),
+    /// Secret GET and SET on SQLite and PostgreSQL (one and two nodes), with and without the
+    /// audit log, next to the bare endpoint; statements per request; the consistency check.
+    Store(store::StoreArgs),
     /// The bare endpoint as a child process (started by `http`; not for direct use).
     #[command(hide = true)]
     BareServe(bare::BareServeArgs),
@@ -169,6 +180,24 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::BareServe(args) => bare::serve_main(&args),
         Command::Soak(args) => soak::run(&args).map(|_| ()),
+        Command::Store(args) => {
+            let results = store::run(&args)?;
+            // The URL may hold a password: the report names it only as `URL`.
+            let command_line = match &args.postgres {
+                Some(url) => command_line.replace(url.as_str(), "URL"),
+                None => command_line,
+            };
+            let markdown =
+                store_report::markdown(&results, &machine::Machine::probe(), &command_line);
+            match &args.append_markdown {
+                Some(path) => {
+                    report::replace_section(path, store_report::HEADING, &markdown)?;
+                    eprintln!("store: wrote its section of {}", path.display());
+                }
+                None => println!("{markdown}"),
+            }
+            Ok(())
+        }
         Command::Crypto { crypto, output } => {
             let results = crypto::run(&crypto)?;
             finish(

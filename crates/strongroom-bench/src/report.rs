@@ -8,7 +8,9 @@ use crate::http::HttpResults;
 use crate::load::PhaseResult;
 use crate::machine::Machine;
 use crate::oha::OhaResult;
+use anyhow::Context as _;
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 /// The target: secret GET at least this share of the bare endpoint's rate.
@@ -22,12 +24,12 @@ pub(crate) struct Report {
     pub(crate) crypto: Option<Vec<CryptoResult>>,
 }
 
-fn ms(duration: Duration) -> String {
+pub(crate) fn ms(duration: Duration) -> String {
     format!("{:.2} ms", duration.as_secs_f64() * 1000.0)
 }
 
 /// Microseconds: one decimal below 100 µs, where the difference between two rows matters.
-fn us(duration: Option<Duration>) -> String {
+pub(crate) fn us(duration: Option<Duration>) -> String {
     duration.map_or_else(
         || "n/a".to_owned(),
         |d| {
@@ -42,7 +44,7 @@ fn us(duration: Option<Duration>) -> String {
 }
 
 /// `12345` → `12,345`.
-fn thousands(value: f64) -> String {
+pub(crate) fn thousands(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -132,6 +134,32 @@ pub(crate) fn markdown(report: &Report, machine: &Machine) -> String {
     out
 }
 
+/// Replaces the section of `path` that starts with the line `heading` (up to the next `## `
+/// heading, or the end) with `section`, or appends `section` if there is none; the rest of
+/// the file is kept byte for byte. For the runs that write one section each (`soak`,
+/// `store`) after `all` has rewritten the file.
+pub(crate) fn replace_section(path: &Path, heading: &str, section: &str) -> anyhow::Result<()> {
+    let existing = std::fs::read_to_string(path).unwrap_or_default();
+    let line = format!("{heading}\n");
+    let found = if existing.starts_with(&line) {
+        Some(0)
+    } else {
+        existing.find(&format!("\n{line}")).map(|i| i + 1)
+    };
+    let updated = match found {
+        Some(start) => {
+            let rest = &existing[start + 1..];
+            let end = rest.find("\n## ").map_or(existing.len(), |i| start + 1 + i);
+            format!("{}{section}{}", &existing[..start], &existing[end..])
+        }
+        None => format!(
+            "{}\n{section}",
+            existing.trim_end_matches('\n').to_owned() + "\n"
+        ),
+    };
+    std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))
+}
+
 fn verdict(ratio: f64, target: f64) -> &'static str {
     if ratio >= target {
         "met"
@@ -141,11 +169,11 @@ fn verdict(ratio: f64, target: f64) -> &'static str {
 }
 
 /// The "other load" column: CPUs the rest of the machine kept busy.
-fn other_load(cpus: Option<f64>) -> String {
+pub(crate) fn other_load(cpus: Option<f64>) -> String {
     cpus.map_or_else(|| "n/a".to_owned(), |cpus| format!("{cpus:.2}"))
 }
 
-fn percent(ratio: Option<f64>) -> String {
+pub(crate) fn percent(ratio: Option<f64>) -> String {
     ratio.map_or_else(|| "n/a".to_owned(), |r| format!("{:.1} %", r * 100.0))
 }
 
@@ -798,6 +826,36 @@ mod tests {
     fn flags_a_disturbed_run() {
         let disturbed = render(results(76_000, 0.9));
         assert!(disturbed.contains("**Disturbed run:** other processes kept up to 0.90 CPUs busy"));
+    }
+
+    #[test]
+    fn a_section_is_replaced_in_place_or_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("B.md");
+        std::fs::write(&path, "# Bench\n\n## A\na\n\n## Soak\n\ns\n").unwrap();
+        replace_section(&path, "## P, Q", "## P, Q\n\none\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# Bench\n\n## A\na\n\n## Soak\n\ns\n\n## P, Q\n\none\n"
+        );
+        // Replaced where it stands; a `###` inside it is part of it; later sections stay.
+        std::fs::write(
+            &path,
+            "# Bench\n\n## P, Q\n\nold\n\n### sub\n\nx\n\n## Soak\n\ns\n",
+        )
+        .unwrap();
+        replace_section(&path, "## P, Q", "## P, Q\n\nnew\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# Bench\n\n## P, Q\n\nnew\n\n## Soak\n\ns\n"
+        );
+        // A heading that only starts like it is another section.
+        std::fs::write(&path, "## P, Q and more\n\nz\n").unwrap();
+        replace_section(&path, "## P, Q", "## P, Q\n\nnew\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "## P, Q and more\n\nz\n\n## P, Q\n\nnew\n"
+        );
     }
 
     #[test]

@@ -238,19 +238,7 @@ fn markdown(args: &SoakArgs, idle: (u64, u64), samples: &[Sample]) -> String {
 /// Replaces the `## Soak` section of `path` (to the next `## ` heading or the end), or
 /// appends it.
 fn write_section(path: &Path, section: &str) -> anyhow::Result<()> {
-    let existing = std::fs::read_to_string(path).unwrap_or_default();
-    let updated = match existing.find("## Soak\n") {
-        Some(start) => {
-            let rest = &existing[start + 1..];
-            let end = rest.find("\n## ").map_or(existing.len(), |i| start + 1 + i);
-            format!("{}{section}{}", &existing[..start], &existing[end..])
-        }
-        None => format!(
-            "{}\n{section}",
-            existing.trim_end_matches('\n').to_owned() + "\n"
-        ),
-    };
-    std::fs::write(path, updated).with_context(|| format!("writing {}", path.display()))
+    crate::report::replace_section(path, "## Soak", section)
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {

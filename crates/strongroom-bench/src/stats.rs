@@ -95,6 +95,67 @@ fn cpu_from_stat(stat: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 1000 / USER_HZ))
 }
 
+/// CPU time of a process and its direct children so far: the process's own user + system
+/// time, what its children that already exited used (`cutime`, `cstime`, collected when it
+/// reaped them), and each live child's user + system time (children found by their parent
+/// pid in `/proc/*/stat`). For a PostgreSQL postmaster, that is the whole server: backends,
+/// WAL writer, checkpointer, autovacuum, and backends that came and went. `None` if the root
+/// cannot be read.
+pub(crate) fn process_tree_cpu(root: u32) -> Option<Duration> {
+    let root_stat = std::fs::read_to_string(format!("/proc/{root}/stat")).ok()?;
+    let mut ticks = tree_root_ticks(&root_stat)?;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == root {
+            continue;
+        }
+        // A process may end between the listing and the read: it is then in `cutime`.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some((parent, own)) = child_ticks(&stat)
+            && parent == root
+        {
+            ticks += own;
+        }
+    }
+    Some(Duration::from_millis(ticks * 1000 / USER_HZ))
+}
+
+/// The fields after the `)` that closes the command name: index 0 is the state (field 3).
+fn fields_after_name(stat: &str) -> Option<Vec<&str>> {
+    Some(stat[stat.rfind(')')? + 1..].split_whitespace().collect())
+}
+
+/// `utime + stime + cutime + cstime` (fields 14 to 17) of a process, in ticks.
+fn tree_root_ticks(stat: &str) -> Option<u64> {
+    let fields = fields_after_name(stat)?;
+    (11..=14)
+        .map(|i| fields.get(i)?.parse::<u64>().ok())
+        .sum::<Option<u64>>()
+}
+
+/// `(ppid, utime + stime)` of a process (fields 4, 14, 15), in ticks.
+fn child_ticks(stat: &str) -> Option<(u32, u64)> {
+    let fields = fields_after_name(stat)?;
+    let parent = fields.get(1)?.parse().ok()?;
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((parent, utime + stime))
+}
+
+/// The parent pid of a process (field 4 of `/proc/PID/stat`).
+pub(crate) fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    child_ticks(&stat).map(|(parent, _)| parent)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +178,20 @@ mod tests {
             "4242 (tokio worker (1)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 3 0";
         assert_eq!(cpu_from_stat(stat), Some(Duration::from_millis(3250)));
         assert!(own_cpu().is_some());
+    }
+
+    #[test]
+    fn counts_a_process_tree() {
+        // utime 250, stime 75, cutime 30, cstime 5 after the state and ppid.
+        let root = "77 (postgres) S 1 77 77 0 -1 4194560 100 0 0 0 250 75 30 5 20 0 3 0";
+        assert_eq!(tree_root_ticks(root), Some(360));
+        let child = "78 (postgres: bench) S 77 78 78 0 -1 4194560 100 0 0 0 40 2 0 0 20 0 1 0";
+        assert_eq!(child_ticks(child), Some((77, 42)));
+        // This test's own process has a parent and is counted in its parent's tree.
+        let me = std::process::id();
+        let parent = parent_pid(me).unwrap();
+        assert!(process_tree_cpu(parent).is_some());
+        assert_eq!(process_tree_cpu(u32::MAX), None);
     }
 
     #[test]
