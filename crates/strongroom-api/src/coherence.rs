@@ -9,12 +9,15 @@
 //! acknowledged by any node sees that write. A cache fill that read the store before a drop
 //! is not kept (each cache has its own guard for that).
 //!
-//! The price is one small query per request on a shared store; on SQLite (one process) the
-//! first request learns there is nothing to do and later requests pay one atomic load.
+//! The price is one small query per request on a shared store, shared in flight: a read that
+//! began after a request arrived answers that request too, so concurrent requests share one
+//! read (`GenerationReads`) without weakening the guarantee. On SQLite (one process) the first
+//! request learns there is nothing to do and later requests pay one atomic load.
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use strongroom_store::{Store, StoreError};
 
 /// The store's answer is not known yet.
 const UNKNOWN: u8 = 0;
@@ -29,6 +32,7 @@ pub(crate) const DEV_CLOCK_META: &str = "dev-clock-offset-seconds";
 #[derive(Default)]
 pub(crate) struct Coherence {
     mode: AtomicU8,
+    reads: GenerationReads,
     /// The newest generation whose changes this node's caches reflect.
     seen: AtomicU64,
     /// Held while dropping caches, so no request passes a drop still under way.
@@ -41,7 +45,7 @@ impl Coherence {
         if self.mode.load(Ordering::Relaxed) == PRIVATE {
             return Ok(());
         }
-        let generation = match state.store.cache_generation().await {
+        let generation = match self.reads.read(state.store.as_ref()).await {
             Ok(Some(generation)) => generation,
             Ok(None) => {
                 self.mode.store(PRIVATE, Ordering::Relaxed);
@@ -86,4 +90,91 @@ impl Coherence {
 /// The dev clock's offset as stored (decimal seconds).
 pub(crate) fn parse_offset(bytes: &[u8]) -> Option<i64> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+/// The store's cache generation, read once for many requests. Each request takes an arrival
+/// number; a read records the arrival count when it begins, and its answer serves every
+/// request whose number is at most that count (they arrived before it began, so it reflects
+/// every write acknowledged before they arrived). A request that finds no such answer either
+/// starts the next read, or waits for the one in flight and looks again.
+struct GenerationReads {
+    arrivals: AtomicU64,
+    reading: AtomicBool,
+    /// The last finished read: the arrival count when it began, and its answer (`None`: it
+    /// failed).
+    latest: tokio::sync::watch::Sender<(u64, Option<Option<u64>>)>,
+}
+
+impl Default for GenerationReads {
+    fn default() -> Self {
+        Self {
+            arrivals: AtomicU64::new(0),
+            reading: AtomicBool::new(false),
+            latest: tokio::sync::watch::Sender::new((0, None)),
+        }
+    }
+}
+
+impl GenerationReads {
+    async fn read(&self, store: &dyn Store) -> Result<Option<u64>, StoreError> {
+        let ticket = self.arrivals.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut latest = self.latest.subscribe();
+        loop {
+            let (began, answer) = *latest.borrow_and_update();
+            if began >= ticket {
+                return answer.ok_or_else(|| {
+                    StoreError::Unavailable("the cache generation could not be read".to_owned())
+                });
+            }
+            if !self.reading.swap(true, Ordering::AcqRel) {
+                let began = self.arrivals.load(Ordering::Acquire);
+                let result = store.cache_generation().await;
+                self.latest
+                    .send_replace((began, result.as_ref().ok().copied()));
+                self.reading.store(false, Ordering::Release);
+                return result;
+            }
+            // Another request's read is in flight: its end (or a later one) is announced.
+            if latest.changed().await.is_err() {
+                return store.cache_generation().await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use strongroom_store::SqliteStore;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_share_reads_and_each_gets_one_begun_after_it_arrived() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("s.db")).unwrap());
+        let reads = Arc::new(GenerationReads::default());
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let (reads, store) = (reads.clone(), store.clone());
+            tasks.push(tokio::spawn(
+                async move { reads.read(store.as_ref()).await },
+            ));
+        }
+        for task in tasks {
+            assert_eq!(
+                task.await.unwrap().unwrap(),
+                None,
+                "SQLite has no generation"
+            );
+        }
+        // A request that arrives after every read so far gets a fresh read, never an old one.
+        let (began_before, _) = *reads.latest.borrow();
+        reads.read(store.as_ref()).await.unwrap();
+        let (began_after, _) = *reads.latest.borrow();
+        assert!(
+            began_after > began_before,
+            "{began_before} -> {began_after}"
+        );
+        assert_eq!(began_after, reads.arrivals.load(Ordering::Acquire));
+    }
 }
