@@ -87,12 +87,6 @@ const LIST_DELETED: &str = concat!(
 const FIND_NAME: &str = "SELECT id, name, deleted_date IS NOT NULL FROM object_names \
                          WHERE vault_id = $1 AND kind = $2 AND lower(name) = lower($3)";
 
-/// `FIND_NAME` for a key's or a secret's write, with the certificate that may own the name in
-/// the same round trip: the last column says whether the row is that certificate's.
-const FIND_NAME_AND_OWNER: &str = "SELECT id, name, deleted_date IS NOT NULL, kind = $3 \
-                                   FROM object_names WHERE vault_id = $1 AND kind IN ($2, $3) \
-                                   AND lower(name) = lower($4)";
-
 const INSERT_NAME: &str =
     "INSERT INTO object_names (vault_id, kind, name) VALUES ($1, $2, $3) RETURNING id";
 
@@ -282,29 +276,18 @@ async fn put_locked_version(
     kind: ObjectKind,
     new: &NewVersion,
 ) -> Result<VersionRow, StoreError> {
-    if kind == ObjectKind::Certificate {
-        return put_owned_version(tx, vault, kind, new).await;
-    }
     // A certificate owns the key and the secret of its name (live or deleted): they are
-    // written with it only (`put_certificate_versions`), never on their own. Looked up with
-    // the name itself: one round trip, not two.
-    let owner = ObjectKind::Certificate.tag();
-    let rows = query(
-        tx,
-        FIND_NAME_AND_OWNER,
-        &[&vault.0, &kind.tag(), &owner, &new.name.as_str()],
-    )
-    .await?;
-    let mut found = None;
-    for row in &rows {
-        if get::<bool>(row, 3)? {
-            return Err(StoreError::OwnedName {
-                owner: ObjectKind::Certificate,
-            });
-        }
-        found = Some(found_name(row, &new.name)?);
+    // written with it only (`put_certificate_versions`), never on their own.
+    if kind != ObjectKind::Certificate
+        && find_name(tx, vault, ObjectKind::Certificate, &new.name)
+            .await?
+            .is_some()
+    {
+        return Err(StoreError::OwnedName {
+            owner: ObjectKind::Certificate,
+        });
     }
-    put_found_version(tx, vault, kind, new, found).await
+    put_owned_version(tx, vault, kind, new).await
 }
 
 /// `put_version` without the ownership check: a certificate's own write.
@@ -314,19 +297,7 @@ async fn put_owned_version(
     kind: ObjectKind,
     new: &NewVersion,
 ) -> Result<VersionRow, StoreError> {
-    let found = find_name(tx, vault, kind, &new.name).await?;
-    put_found_version(tx, vault, kind, new, found).await
-}
-
-/// `put_version` once the name was looked up (`found`: its row, if it has one).
-async fn put_found_version(
-    tx: &Transaction<'_>,
-    vault: VaultId,
-    kind: ObjectKind,
-    new: &NewVersion,
-    found: Option<FoundName>,
-) -> Result<VersionRow, StoreError> {
-    let (name_id, name) = match found {
+    let (name_id, name) = match find_name(tx, vault, kind, &new.name).await? {
         Some(found) if found.deleted => return Err(StoreError::NameDeleted),
         Some(found) => (found.id, found.name),
         None => (
@@ -742,22 +713,17 @@ async fn find_name<C: GenericClient>(
     else {
         return Ok(None);
     };
-    found_name(&row, name).map(Some)
-}
-
-/// A `FIND_NAME`-shaped row (id, stored name, deleted) for `name`.
-fn found_name(row: &Row, name: &ObjectName) -> Result<FoundName, StoreError> {
-    let stored: &str = get(row, 1)?;
-    Ok(FoundName {
-        id: get(row, 0)?,
+    let stored: &str = get(&row, 1)?;
+    Ok(Some(FoundName {
+        id: get(&row, 0)?,
         // Keep the spelling the name was first written with.
         name: if stored == name.as_str() {
             name.clone()
         } else {
             object_name(stored)?
         },
-        deleted: get(row, 2)?,
-    })
+        deleted: get(&row, 2)?,
+    }))
 }
 
 async fn insert_name(
