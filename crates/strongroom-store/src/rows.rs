@@ -246,11 +246,31 @@ impl DeletedRow {
     }
 }
 
+/// What every backend checks of a restore's versions before writing them: at least one, all
+/// of `name` (ASCII case aside). Returns the last, which becomes current.
+pub(crate) fn restored_versions_check<'v>(
+    name: &ObjectName,
+    versions: &'v [NewVersion],
+) -> Result<&'v NewVersion, crate::StoreError> {
+    let Some(last) = versions.last() else {
+        return Err(crate::StoreError::Corrupt(
+            "a restore needs at least one version".to_owned(),
+        ));
+    };
+    if versions
+        .iter()
+        .any(|v| !v.name.as_str().eq_ignore_ascii_case(name.as_str()))
+    {
+        return Err(crate::StoreError::Corrupt(
+            "a restored version names another object".to_owned(),
+        ));
+    }
+    Ok(last)
+}
+
 /// A stored object name, which was valid when written.
-pub(crate) fn stored_object_name(
-    stored: &str,
-) -> Result<strongroom_model::ObjectName, crate::StoreError> {
-    strongroom_model::ObjectName::parse(stored)
+pub(crate) fn stored_object_name(stored: &str) -> Result<ObjectName, crate::StoreError> {
+    ObjectName::parse(stored)
         .map_err(|err| crate::StoreError::Corrupt(format!("stored name: {err}")))
 }
 

@@ -649,19 +649,7 @@ async fn restore_locked(
     name: &ObjectName,
     versions: &[NewVersion],
 ) -> Result<VersionRow, StoreError> {
-    let Some(last) = versions.last() else {
-        return Err(StoreError::Corrupt(
-            "a restore needs at least one version".to_owned(),
-        ));
-    };
-    if versions
-        .iter()
-        .any(|v| !v.name.as_str().eq_ignore_ascii_case(name.as_str()))
-    {
-        return Err(StoreError::Corrupt(
-            "a restored version names another object".to_owned(),
-        ));
-    }
+    let last = crate::rows::restored_versions_check(name, versions)?;
     if find_name(tx, vault, kind, name).await?.is_some() {
         return Err(StoreError::AlreadyExists);
     }

@@ -551,19 +551,7 @@ pub(super) fn restore(
     name: &ObjectName,
     versions: Vec<NewVersion>,
 ) -> Result<VersionRow, StoreError> {
-    if versions.is_empty() {
-        return Err(StoreError::Corrupt(
-            "a restore needs at least one version".to_owned(),
-        ));
-    }
-    if versions
-        .iter()
-        .any(|v| !v.name.as_str().eq_ignore_ascii_case(name.as_str()))
-    {
-        return Err(StoreError::Corrupt(
-            "a restored version names another object".to_owned(),
-        ));
-    }
+    crate::rows::restored_versions_check(name, &versions)?;
     if find_name(conn, vault, kind, name)?.is_some() {
         return Err(StoreError::AlreadyExists);
     }
