@@ -117,6 +117,15 @@ impl Default for GenerationReads {
 
 impl GenerationReads {
     async fn read(&self, store: &dyn Store) -> Result<Option<u64>, StoreError> {
+        self.read_with(|| store.cache_generation()).await
+    }
+
+    /// `read` with the store's call given as `fetch` (tests give one that never answers).
+    async fn read_with<F, Fut>(&self, fetch: F) -> Result<Option<u64>, StoreError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<u64>, StoreError>>,
+    {
         let ticket = self.arrivals.fetch_add(1, Ordering::AcqRel) + 1;
         let mut latest = self.latest.subscribe();
         loop {
@@ -127,18 +136,30 @@ impl GenerationReads {
                 });
             }
             if !self.reading.swap(true, Ordering::AcqRel) {
+                // Released however this read ends: a request dropped mid-read (its client
+                // went away) must not leave every later request waiting for it.
+                let _in_flight = ReadInFlight(self);
                 let began = self.arrivals.load(Ordering::Acquire);
-                let result = store.cache_generation().await;
+                let result = fetch().await;
                 self.latest
                     .send_replace((began, result.as_ref().ok().copied()));
-                self.reading.store(false, Ordering::Release);
                 return result;
             }
-            // Another request's read is in flight: its end (or a later one) is announced.
+            // Another request's read is in flight: its end (or its abandonment) is announced.
             if latest.changed().await.is_err() {
-                return store.cache_generation().await;
+                return fetch().await;
             }
         }
+    }
+}
+
+/// The one read in flight: on drop, lets the next request read and wakes the waiting ones.
+struct ReadInFlight<'a>(&'a GenerationReads);
+
+impl Drop for ReadInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.reading.store(false, Ordering::Release);
+        self.0.latest.send_modify(|_| {});
     }
 }
 
@@ -176,5 +197,34 @@ mod tests {
             "{began_before} -> {began_after}"
         );
         assert_eq!(began_after, reads.arrivals.load(Ordering::Acquire));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_abandoned_mid_flight_does_not_stall_the_requests_after_it() {
+        let reads = Arc::new(GenerationReads::default());
+        let stuck = {
+            let reads = reads.clone();
+            tokio::spawn(async move {
+                reads
+                    .read_with(std::future::pending::<Result<Option<u64>, StoreError>>)
+                    .await
+            })
+        };
+        // Wait until the stuck read is in flight, then let a second request wait on it.
+        while !reads.reading.load(Ordering::Acquire) {
+            tokio::task::yield_now().await;
+        }
+        let waiting = {
+            let reads = reads.clone();
+            tokio::spawn(async move { reads.read_with(|| async { Ok(Some(7)) }).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stuck.abort();
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("the waiting request was not left waiting")
+            .unwrap();
+        assert_eq!(answer.unwrap(), Some(7));
+        assert!(!reads.reading.load(Ordering::Acquire));
     }
 }
