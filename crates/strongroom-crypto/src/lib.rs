@@ -30,6 +30,7 @@ mod digest;
 mod envelope;
 mod error;
 pub mod keys;
+mod password;
 mod random;
 mod secret_hash;
 mod signing;
@@ -42,6 +43,7 @@ pub use client_cert::{
 pub use digest::sha256;
 pub use envelope::{Aad, DataKey, MasterKey};
 pub use error::CryptoError;
+pub use password::{PASSWORD_HASH_PARAMS, hash_password, hash_password_with, verify_password};
 pub use random::{random_bytes, random_token};
 pub use secret_hash::{SecretHash, hash_secret, verify_secret};
 pub use signing::{

@@ -104,6 +104,15 @@ fn classify(err: &IdentityError) -> AadError {
             50_027,
             "The certificate is not a valid, unexpired RSA X.509 certificate.".to_owned(),
         ),
+        // Never reach the token endpoint (only the management API manages users).
+        IdentityError::InvalidUserPrincipalName { .. }
+        | IdentityError::WeakPassword
+        | IdentityError::UserExists { .. } => (
+            400,
+            "invalid_request",
+            90_014,
+            "The request is not valid.".to_owned(),
+        ),
         // Never reaches the token endpoint (only the management API adds credentials).
         IdentityError::InvalidCredentialLifetime => (
             400,

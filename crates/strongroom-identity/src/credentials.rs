@@ -124,9 +124,12 @@ pub(crate) async fn find_client(
         });
     }
     let tenant = resolve_tenant(store, tenant_id).await?;
+    // A user's row keeps its user principal name where an application keeps its client id
+    // (users.rs); a user is never a client.
     let Some(principal) = store
         .get_principal_by_app_id(&client_id.to_ascii_lowercase())
         .await?
+        .filter(|principal| principal.kind != crate::USER_KIND)
     else {
         return Err(IdentityError::UnknownClient {
             client_id: client_id.to_owned(),

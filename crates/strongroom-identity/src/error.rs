@@ -40,6 +40,15 @@ pub enum IdentityError {
     /// A credential's requested end is not in the future.
     #[error("a credential must end after it starts")]
     InvalidCredentialLifetime,
+    /// Not `alias@domain` as Entra requires of a user principal name.
+    #[error("{upn:?} is not a valid user principal name")]
+    InvalidUserPrincipalName { upn: String },
+    /// A new password is shorter than 8 characters or mixes fewer than three classes.
+    #[error("the password does not meet the complexity requirements")]
+    WeakPassword,
+    /// A principal already has this user principal name.
+    #[error("a user named {upn} already exists")]
+    UserExists { upn: String },
     #[error("principal {object_id} was not found")]
     PrincipalNotFound { object_id: String },
     /// The stored token-signing key could not be opened or parsed (wrong master key?).

@@ -37,6 +37,7 @@ mod error;
 mod managed;
 mod revocation;
 mod token;
+mod users;
 mod verify;
 
 pub use aad_errors::{aad_error_body, aad_error_body_with_ids};
@@ -61,6 +62,11 @@ pub use revocation::{PrincipalStates, SNAPSHOT_TTL};
 pub use token::{
     AuthenticatedClient, IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer,
     TokenRequest, resource_from_scope, token_response_v1, token_response_v2,
+};
+pub use users::{
+    NewUser, SignInRefusal, SignedInUser, USER_KIND, UserAccount, UserChanges, check_password,
+    check_password_complexity, check_user_principal_name, create_user, delete_user, find_user,
+    list_users, set_password, update_user,
 };
 pub use verify::{CLOCK_SKEW_SECONDS, DEFAULT_CACHE_CAPACITY, TokenVerifier};
 
