@@ -18,6 +18,7 @@
 #   5. the Azure CLI suite: the pinned azure-cli (tests/az/requirements.txt) in a venv cached
 #      outside the clone (STRONGROOM_CACHE_DIR, default ~/.cache/strongroom), then pytest tests/az:
 #      the real `az` through transparent mode (STRONGROOM_AZ).
+#   5b. the browser suite (scripts/test-browser.sh): Debian's Chromium and Playwright, sign-in and pages.
 #   6. the official JavaScript SDK suite (scripts/test-sdk-js.sh: npm ci into a cache outside the
 #      clone keyed by tests/sdk-js/package-lock.json, then node --test), direct, transparent and agent.
 #   7. the official Rust SDK suite (scripts/test-sdk-rust.sh: its own Cargo project, built in a
@@ -183,6 +184,15 @@ STEP_START=$SECONDS
 step "pytest tests/az (STRONGROOM_AZ=$AZ_VENV/bin/az)"
 # shellcheck disable=SC2086 # PYTEST_ARGS is split on purpose
 STRONGROOM_AZ="$AZ_VENV/bin/az" "$VENV/bin/python" -m pytest "$ROOT/tests/az" ${PYTEST_ARGS:-}
+elapsed
+
+# --- the browser suite -------------------------------------------------------------------------------
+# Debian's headless Chromium driven by Playwright: interactive sign-in with the SDK's credentials and the
+# real az, screenshots and accessibility checks (scripts/test-browser.sh; Chromium installed when missing,
+# its venv and axe-core cached outside the clone like the az venv).
+STEP_START=$SECONDS
+step "tests/browser (scripts/test-browser.sh)"
+STRONGROOM_AZ="$AZ_VENV/bin/az" "$ROOT/scripts/test-browser.sh"
 elapsed
 
 # --- the official JavaScript SDKs ---------------------------------------------------------------------
