@@ -59,6 +59,9 @@ pub use managed::{
     selects_identity,
 };
 pub use revocation::{PrincipalStates, SNAPSHOT_TTL};
+/// A new user password's stored form (Argon2id, slow on purpose: hash on a blocking thread),
+/// for [`create_user`] and [`set_password`]; the API may not depend on `strongroom-crypto`.
+pub use strongroom_crypto::hash_password;
 pub use token::{
     AuthenticatedClient, IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer,
     TokenRequest, resource_from_scope, token_response_v1, token_response_v2,
