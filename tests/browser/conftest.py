@@ -27,6 +27,7 @@ import json
 import os
 import re
 import secrets
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ FAILURES = ARTIFACTS / "browser-failures"
 ACTION_TIMEOUT_MS = 15_000
 # axe impacts that fail a test; `moderate` and `minor` ones are reported in the message and the JSON only.
 FAILING_IMPACTS = ("serious", "critical")
+# What Chromium reaches without the proxy.
+LOOPBACK_NAMES = "localhost,*.localhost,127.0.0.1,[::1]"
 
 
 # -- the binary and the server ----------------------------------------------------------------------------------
@@ -77,6 +80,38 @@ def admin_credential(server: StrongroomServer) -> dict[str, str]:
     return json.loads((server.data_dir / "admin.json").read_text())
 
 
+# -- name resolution inside this process (as the SDK suite does it) ---------------------------------------------
+
+_real_getaddrinfo = socket.getaddrinfo
+
+
+def _loopback_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    # `*.vault.localhost` does not resolve through glibc, and `localhost` may resolve to ::1 first while the server
+    # listens on 127.0.0.1 only. TLS still sees the original name (SNI and the certificate check). Chromium
+    # resolves `*.localhost` to loopback on its own.
+    name = host.decode("ascii", "replace") if isinstance(host, bytes) else host
+    if isinstance(name, str) and (name.lower().rstrip(".") == "localhost" or name.lower().rstrip(".").endswith(".localhost")):
+        host = "127.0.0.1"
+    return _real_getaddrinfo(host, *args, **kwargs)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def resolve_localhost_names() -> Iterator[None]:
+    socket.getaddrinfo = _loopback_getaddrinfo
+    saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
+    for name, value in saved.items():
+        os.environ[name] = ",".join(filter(None, [value, "localhost", ".localhost", "127.0.0.1"]))
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = _real_getaddrinfo
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 # -- users --------------------------------------------------------------------------------------------------------
 
 
@@ -96,8 +131,12 @@ def new_password() -> str:
     return f"Sr-{secrets.token_urlsafe(12)}-7q"
 
 
-def upn_for(server: StrongroomServer, prefix: str) -> str:
-    return f"{unique_name(prefix)}@{server.domain}"
+# Users' UPN domain: any DNS name with a dot (Graph's rule); `.test` is reserved, so it is nobody's real domain.
+UPN_DOMAIN = "strongroom.test"
+
+
+def upn_for(prefix: str) -> str:
+    return f"{unique_name(prefix)}@{UPN_DOMAIN}"
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +144,7 @@ def make_user(server: StrongroomServer) -> Callable[..., User]:
     """`make_user(prefix, admin=False) -> User`: `strongroom user create` with a fresh UPN and password."""
 
     def make(prefix: str = "user", admin: bool = False) -> User:
-        upn = upn_for(server, prefix)
+        upn = upn_for(prefix)
         password = new_password()
         display_name = f"{prefix.capitalize()} {upn.split('@')[0].rsplit('-', 1)[-1]}"
         args = ["user", "create", "--display-name", display_name, "--password", password, "--user-principal-name", upn]
@@ -165,9 +204,11 @@ def browser(
         headless=True,
         env=env,
         # Transparent mode: Azure's names (login.microsoftonline.com) reach Strongroom through its listener, which
-        # is loopback-only here and so takes proxy requests without credentials. Loopback destinations (the
-        # server's own names, redirect URIs on localhost) never go through a proxy in Chromium.
-        proxy={"server": f"http://{server.info['listen']}"},
+        # is loopback-only here and so takes proxy requests without credentials. Loopback names go direct, as in a
+        # browser with a proxy configured: the server's own names and the loopback redirect URIs of public clients
+        # (`http://localhost:PORT`, where az and azure-identity listen). Playwright would otherwise send loopback
+        # through the proxy too (it adds Chromium's `<-loopback>` rule), and the proxy forwards no plain HTTP.
+        proxy={"server": f"http://{server.info['listen']}", "bypass": LOOPBACK_NAMES},
     )
     try:
         yield browser
