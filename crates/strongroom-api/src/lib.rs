@@ -25,6 +25,7 @@ mod cert_routes;
 mod cert_wire;
 mod certificates;
 mod coherence;
+mod console;
 mod dev_clock;
 mod error;
 mod graph;
@@ -53,6 +54,7 @@ mod unread_body;
 pub mod wire;
 
 pub use audit::{AuditSink, ClientAddr};
+pub use console::CONSOLE_CLIENT_ID;
 pub use error::ApiError;
 pub use host::{
     AZURE_CLOUDS, AzureCloud, IMDS_HOST, certificate_name_is_served, intercepts, strip_port,

@@ -1,5 +1,6 @@
-//! The service host (anything that is not a vault host): the identity provider and the
-//! management API (`/healthz` is answered earlier, on every host). Routed by path here, in one place.
+//! The service host (anything that is not a vault host): the web console (`/` and
+//! `/console/…`), the identity provider and the management API (`/healthz` is answered
+//! earlier, on every host). Routed by path here, in one place.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -11,6 +12,9 @@ pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
+        console if crate::console::serves(console) => {
+            crate::console::handle(&state.config, request.method(), console)
+        }
         ["subscriptions", ..] | ["v1.0", ..] | ["strongroom", ..] => {
             crate::management::handle(&state, request, crate::management::Surface::Service)
                 .await

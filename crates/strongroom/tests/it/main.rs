@@ -16,6 +16,8 @@
 //! - `ca_constraints`: the local CA vouches only for the names served (webpki and `openssl
 //!   verify` refuse a leaf for any other), and an unconstrained CA is replaced at start.
 //! - `challenge`: the exact 401 challenge, also for an expired token (dev clock).
+//! - `console`: the web console's page and assets (media types, Content-Security-Policy
+//!   and hardening headers, 404s) and the vault hosts' CORS for the console's origin only.
 //! - `commit_trace`: the database is in WAL mode, and (under `strace`) the fsync of a write's
 //!   commit returns before the answer is written to the client's socket.
 //! - `datadir`: one `serve` per data directory (two first starts leave one master key).
@@ -56,6 +58,7 @@ mod backup;
 mod ca_constraints;
 mod challenge;
 mod commit_trace;
+mod console;
 mod crash_scale;
 mod datadir;
 mod durability;
