@@ -144,6 +144,9 @@ def test_a_user_without_an_access_policy_is_forbidden(
     assert isinstance(outcome, HttpResponseError), f"a user without a policy read the secret: {outcome}"
     assert outcome.status_code == 403, outcome
     assert outcome.error is not None and outcome.error.code == "Forbidden", outcome
+    # As Azure words it for a user: the caller's object id, and what it lacks.
+    assert f"oid={other.object_id}" in outcome.error.message, outcome.error.message
+    assert "does not have secrets get permission" in outcome.error.message, outcome.error.message
 
 
 def test_device_code_credential_completes_when_the_code_is_approved_in_the_browser(
