@@ -9,6 +9,7 @@ import * as secrets from "./secrets.js";
 import * as keys from "./keys.js";
 import * as certificates from "./certificates.js";
 import * as objects from "./objects.js";
+import { vaultPage } from "./objects.js";
 import * as access from "./access.js";
 import * as principals from "./principals.js";
 
@@ -84,12 +85,28 @@ async function render(ctx) {
         await show(ctx, ...args);
       } catch (error) {
         if (error instanceof SignInRequired) return signedOut(ctx, error.message);
-        page({ title: "Something went wrong" }, errorBox(error));
+        showFailure(ctx, hash, error);
       }
       return;
     }
   }
   page({ title: "Page not found" }, h("p", {}, "There is no such page. "), h("a", { href: "#/vaults" }, "Go to key vaults"));
+}
+
+const TAB_TITLES = { secrets: "Secrets", keys: "Keys", certificates: "Certificates", deleted: "Deleted objects", access: "Access" };
+
+/**
+ * A page that failed (Azure's error shown); inside a vault, the vault's tabs stay so a user
+ * refused one kind of object can still reach the others.
+ */
+function showFailure(ctx, hash, error) {
+  const match = /^#\/vault\/([^/]+)(?:\/(new\/)?([^/]+))?/.exec(hash);
+  const vault = match && ctx.vaults.get(decodeURIComponent(match[1]));
+  if (vault) {
+    const tab = match[3] && TAB_TITLES[match[3]] ? match[3] : "secrets";
+    return vaultPage(ctx, vault, { title: `${TAB_TITLES[tab]} in ${vault.name}`, tab }, errorBox(error));
+  }
+  return page({ title: "Something went wrong" }, errorBox(error));
 }
 
 /** The side navigation marks the section of the current page. */
