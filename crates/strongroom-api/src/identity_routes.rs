@@ -23,6 +23,11 @@ const MAX_TOKEN_REQUEST_BYTES: usize = 64 * 1024;
 pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let origin = public_origin(state, &request);
+    let request = match crate::signin::route(state, request, &segments, &origin).await {
+        Ok(response) => return response,
+        Err(request) => request,
+    };
     let method = request.method().clone();
     let result = match (method, segments.as_slice()) {
         (Method::POST, [tenant, "oauth2", "v2.0", "token"]) => {
@@ -171,8 +176,9 @@ async fn token(
 ) -> Result<Response, IdentityError> {
     let tenant_path = tenant;
     let tenant = resolve_tenant(state.store.as_ref(), tenant_path).await?;
+    let origin = public_origin(state, &request);
     let audiences = assertion_audiences(
-        &public_origin(state, &request),
+        &origin,
         state.issuer.config().origin(),
         &[tenant_path, tenant.tenant_id.as_str()],
     );
@@ -192,6 +198,14 @@ async fn token(
     };
     match field("grant_type") {
         Some("client_credentials") => {}
+        Some(user_grant)
+            if flavour == TokenFlavour::V2
+                && crate::signin::grants::USER_GRANT_TYPES.contains(&user_grant) =>
+        {
+            let owned = |name: &str| field(name).map(str::to_owned);
+            return crate::signin::grants::redeem(state, tenant_path, user_grant, &owned, &origin)
+                .await;
+        }
         Some(other) => {
             return Err(IdentityError::UnsupportedGrantType {
                 grant_type: other.to_owned(),

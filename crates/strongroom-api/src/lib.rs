@@ -48,6 +48,7 @@ mod rbac_cache;
 mod request_id;
 mod secrets;
 mod service;
+mod signin;
 mod state;
 mod throttle;
 mod unread_body;

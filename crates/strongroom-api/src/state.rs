@@ -101,6 +101,11 @@ pub struct AppState {
     pub assertion_replay: AssertionReplayGuard,
     /// The token endpoint's limit on failed authentications (always on).
     pub(crate) token_guard: TokenGuard,
+    /// The same limit for people: wrong passwords per user name, wrong device codes per
+    /// browser (`signin/`).
+    pub(crate) signin_guard: TokenGuard,
+    /// Password checks (Argon2id, deliberately slow) that may run at once.
+    pub(crate) password_checks: tokio::sync::Semaphore,
     /// Azure's per-vault transaction limits, with `serve --throttle azure`.
     pub(crate) vault_throttle: Option<VaultThrottle>,
     /// Rotates the master key where the binary keeps it (`None`: the route answers 404).
@@ -116,6 +121,10 @@ pub struct AppState {
     /// Keeps the caches above right when other nodes write the store.
     pub(crate) coherence: crate::coherence::Coherence,
 }
+
+/// Concurrent password checks: each takes a core for tens of milliseconds, and the machine
+/// must keep serving everything else while someone guesses.
+const PASSWORD_CHECKS: usize = 2;
 
 pub(crate) struct Derived {
     pub(crate) challenge: String,
@@ -144,6 +153,8 @@ impl AppState {
             principals: PrincipalStates::default(),
             assertion_replay: AssertionReplayGuard::default(),
             token_guard: TokenGuard::new(config.dev_clock.clone()),
+            signin_guard: TokenGuard::new(config.dev_clock.clone()),
+            password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS),
             vault_throttle: None,
             master_key_rotator: None,
             rbac: crate::rbac_cache::RbacCache::default(),

@@ -319,6 +319,7 @@ mod tests {
         Arc::new(Caller {
             tenant_id: TenantId(tenant.into()),
             object_id: ObjectId(oid.into()),
+            kind: strongroom_model::PrincipalKind::ServicePrincipal,
             app_id: "app".into(),
             issuer: "iss".into(),
             is_admin: false,

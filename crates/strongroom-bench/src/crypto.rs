@@ -518,6 +518,7 @@ fn token_benches(total: Duration) -> anyhow::Result<Vec<CryptoResult>> {
         audience,
         is_admin: false,
         credential_id: Some("5e1d1b1c-6a7e-4d1f-9a51-0c3b2d9f8e11".to_owned()),
+        user: None,
     };
     let now = SystemClock.now();
     let token = issuer.issue(&request, now)?.access_token;

@@ -104,6 +104,11 @@ fn classify(err: &IdentityError) -> AadError {
             50_027,
             "The certificate is not a valid, unexpired RSA X.509 certificate.".to_owned(),
         ),
+        IdentityError::Grant {
+            error,
+            code,
+            message,
+        } => (400, *error, *code, message.clone()),
         // Never reach the token endpoint (only the management API manages users).
         IdentityError::InvalidUserPrincipalName { .. }
         | IdentityError::WeakPassword

@@ -42,9 +42,16 @@ pub fn openid_configuration(
         "issuer": issuer,
         "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
         "token_endpoint": format!("{base}/oauth2/v2.0/token"),
+        "device_authorization_endpoint": format!("{base}/oauth2/v2.0/devicecode"),
+        "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
         "jwks_uri": format!("{base}/discovery/v2.0/keys"),
         "token_endpoint_auth_methods_supported": ["client_secret_post"],
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": [
+            "client_credentials",
+            "authorization_code",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code"
+        ],
         "response_modes_supported": ["query", "fragment", "form_post"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "subject_types_supported": ["pairwise"],

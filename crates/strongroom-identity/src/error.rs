@@ -49,6 +49,14 @@ pub enum IdentityError {
     /// A principal already has this user principal name.
     #[error("a user named {upn} already exists")]
     UserExists { upn: String },
+    /// A user grant (authorization code, refresh token, device code) refused: OAuth's
+    /// `error`, the AADSTS number and Entra's text. Always status 400.
+    #[error("{error} (AADSTS{code})")]
+    Grant {
+        error: &'static str,
+        code: u32,
+        message: String,
+    },
     #[error("principal {object_id} was not found")]
     PrincipalNotFound { object_id: String },
     /// The stored token-signing key could not be opened or parsed (wrong master key?).

@@ -36,6 +36,7 @@ mod discovery;
 mod error;
 mod managed;
 mod revocation;
+mod signin;
 mod token;
 mod users;
 mod verify;
@@ -59,12 +60,17 @@ pub use managed::{
     selects_identity,
 };
 pub use revocation::{PrincipalStates, SNAPSHOT_TTL};
+pub use signin::{
+    Artifact, ArtifactRefusal, AuthorizationCode, DeviceGrant, RefreshGrant, SignInSession,
+    client_info, constant_time_eq, new_artifact_id, pkce_matches, random_bytes, random_token,
+    user_token_response,
+};
 /// A new user password's stored form (Argon2id, slow on purpose: hash on a blocking thread),
 /// for [`create_user`] and [`set_password`]; the API may not depend on `strongroom-crypto`.
 pub use strongroom_crypto::hash_password;
 pub use token::{
     AuthenticatedClient, IssuedToken, SIGNING_KEY_META, TOKEN_LIFETIME_SECONDS, TokenIssuer,
-    TokenRequest, resource_from_scope, token_response_v1, token_response_v2,
+    TokenRequest, UserClaims, resource_from_scope, token_response_v1, token_response_v2,
 };
 pub use users::{
     NewUser, SignInRefusal, SignedInUser, USER_KIND, UserAccount, UserChanges, check_password,

@@ -45,6 +45,22 @@ pub(crate) struct AccessClaims {
     /// The key id of the credential the client authenticated with (revocation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) strongroom_cred: Option<String>,
+    /// Delegated (user) tokens: Entra's `scp`, `upn`, `unique_name` and `name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) scp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) upn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unique_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+}
+
+/// The person a delegated token is for (absent for an application's own token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserClaims {
+    pub user_principal_name: String,
+    pub display_name: String,
 }
 
 /// Who a token is for and which resource it is for.
@@ -58,6 +74,8 @@ pub struct TokenRequest {
     pub is_admin: bool,
     /// The credential the client authenticated with; its deletion revokes the token.
     pub credential_id: Option<String>,
+    /// A user's token (`idtyp: user`, `scp`, `upn`); `None` for an application's.
+    pub user: Option<UserClaims>,
 }
 
 impl TokenRequest {
@@ -71,6 +89,30 @@ impl TokenRequest {
             audience: audience.into(),
             is_admin: principal.is_admin,
             credential_id: Some(client.credential_id.clone()),
+            user: None,
+        }
+    }
+
+    /// A request for a signed-in user (`user`, its password's key id `credential_id`),
+    /// through the public client `client_id`, to reach `audience`.
+    pub fn for_user(
+        user: &crate::UserAccount,
+        credential_id: &str,
+        client_id: &str,
+        audience: impl Into<String>,
+    ) -> Self {
+        let principal = &user.principal;
+        Self {
+            tenant_id: TenantId(principal.tenant_id.clone()),
+            object_id: ObjectId(principal.object_id.clone()),
+            app_id: client_id.to_ascii_lowercase(),
+            audience: audience.into(),
+            is_admin: principal.is_admin,
+            credential_id: Some(credential_id.to_owned()),
+            user: Some(UserClaims {
+                user_principal_name: user.user_principal_name.clone(),
+                display_name: principal.display_name.clone(),
+            }),
         }
     }
 }
@@ -117,6 +159,8 @@ pub struct TokenIssuer {
     exponent: Vec<u8>,
     /// base64url of `{"typ":"JWT","alg":"RS256","kid":…}`, the same for every token.
     encoded_header: String,
+    /// The public half, to open what this issuer signed (`signin.rs`'s artifacts).
+    decoding: jsonwebtoken::DecodingKey,
 }
 
 impl TokenIssuer {
@@ -155,7 +199,9 @@ impl TokenIssuer {
             ..jsonwebtoken::Header::default()
         };
         let encoded_header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header)?);
+        let decoding = jsonwebtoken::DecodingKey::from_rsa_raw_components(&modulus, &exponent);
         Ok(Self {
+            decoding,
             config,
             key,
             kid,
@@ -198,26 +244,60 @@ impl TokenIssuer {
             nbf: now.0,
             exp: expires_on.0,
             appid: request.app_id.clone(),
-            idtyp: "app".to_owned(),
+            idtyp: if request.user.is_some() {
+                "user"
+            } else {
+                "app"
+            }
+            .to_owned(),
             oid: request.object_id.0.clone(),
             sub: request.object_id.0.clone(),
             tid: request.tenant_id.0.clone(),
             ver: "1.0".to_owned(),
             strongroom_admin: request.is_admin,
             strongroom_cred: request.credential_id.clone(),
+            scp: request
+                .user
+                .as_ref()
+                .map(|_| "user_impersonation".to_owned()),
+            upn: request.user.as_ref().map(|u| u.user_principal_name.clone()),
+            unique_name: request.user.as_ref().map(|u| u.user_principal_name.clone()),
+            name: request.user.as_ref().map(|u| u.display_name.clone()),
         };
-        let mut token = self.encoded_header.clone();
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(&claims)?, &mut token);
-        let signature = self.key.sign_rs256(token.as_bytes())?;
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        let token = self.sign(&claims)?;
         Ok(IssuedToken {
             access_token: token,
             expires_in: TOKEN_LIFETIME_SECONDS - 1,
             expires_on,
             not_before: now,
         })
+    }
+
+    /// A JWT of `claims` signed with the deployment key (RS256, our `kid`): access tokens,
+    /// and the sign-in artifacts of `signin_artifacts.rs`, which carry their own audience so
+    /// that none is accepted as another.
+    pub(crate) fn sign(&self, claims: &impl Serialize) -> Result<String, IdentityError> {
+        let mut token = self.encoded_header.clone();
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut token);
+        let signature = self.key.sign_rs256(token.as_bytes())?;
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+        Ok(token)
+    }
+
+    /// The claims of a JWT this issuer signed (RS256, any claims; the caller checks `aud` and
+    /// `exp`). `None` for anything else.
+    pub(crate) fn verify_signed<T: serde::de::DeserializeOwned>(&self, token: &str) -> Option<T> {
+        let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims = std::collections::HashSet::new();
+        jsonwebtoken::decode::<T>(token, &self.decoding, &validation)
+            .ok()
+            .map(|data| data.claims)
     }
 
     /// The JSON Web Key Set publishing the public key (`/{tenant}/discovery/v2.0/keys`).

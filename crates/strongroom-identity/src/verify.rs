@@ -23,7 +23,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
-use strongroom_model::{CacheCounts, Caller, ObjectId, TenantId, UnixTime};
+use strongroom_model::{CacheCounts, Caller, ObjectId, PrincipalKind, TenantId, UnixTime};
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const CLOCK_SKEW_SECONDS: i64 = 60;
@@ -222,6 +222,11 @@ impl TokenVerifier {
             caller: Arc::new(Caller {
                 tenant_id: TenantId(claims.tid),
                 object_id: ObjectId(claims.oid),
+                kind: if claims.idtyp == "user" {
+                    PrincipalKind::User
+                } else {
+                    PrincipalKind::ServicePrincipal
+                },
                 app_id: claims.appid,
                 issuer: claims.iss.clone(),
                 is_admin: claims.strongroom_admin,
@@ -290,6 +295,7 @@ mod tests {
             caller: Arc::new(Caller {
                 tenant_id: TenantId("t".to_owned()),
                 object_id: ObjectId("o".to_owned()),
+                kind: PrincipalKind::ServicePrincipal,
                 app_id: "a".to_owned(),
                 issuer: "i".to_owned(),
                 is_admin: false,

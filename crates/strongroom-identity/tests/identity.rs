@@ -126,6 +126,7 @@ async fn issue_then_verify_round_trip() {
         Caller {
             tenant_id: TenantId(tid.clone()),
             object_id: ObjectId(principal.object_id.clone()),
+            kind: strongroom_model::PrincipalKind::ServicePrincipal,
             app_id: principal.app_id.clone(),
             issuer: format!("https://sts.strongroom.localhost/{tid}/"),
             is_admin: false,
@@ -702,6 +703,7 @@ async fn revocation_admits_only_a_caller_whose_credential_the_principal_still_ho
         std::sync::Arc::new(Caller {
             tenant_id: TenantId(deployment.tenant.tenant_id.clone()),
             object_id: ObjectId(principal.object_id.clone()),
+            kind: strongroom_model::PrincipalKind::ServicePrincipal,
             app_id: principal.app_id.clone(),
             issuer: "https://sts.strongroom.localhost/t/".to_owned(),
             is_admin: false,

@@ -36,6 +36,8 @@ impl fmt::Debug for ObjectId {
 pub enum PrincipalKind {
     ServicePrincipal,
     ManagedIdentity,
+    /// A person who signed in (authorization code or device code), acting through an app.
+    User,
 }
 
 /// An authenticated caller. Only `strongroom-identity` constructs one, from a verified token.
@@ -43,6 +45,9 @@ pub enum PrincipalKind {
 pub struct Caller {
     pub tenant_id: TenantId,
     pub object_id: ObjectId,
+    /// A user, or an application acting as itself (managed identities are service
+    /// principals here, as in Azure's role assignments).
+    pub kind: PrincipalKind,
     /// The application (client) id the token was issued to.
     pub app_id: String,
     /// The token's issuer, echoed in Azure's 403 message.

@@ -148,6 +148,7 @@ pub(crate) fn caller() -> Caller {
     Caller {
         tenant_id: TenantId(TENANT.to_owned()),
         object_id: ObjectId(CALLER_OID.to_owned()),
+        kind: strongroom_model::PrincipalKind::ServicePrincipal,
         app_id: "test-app".to_owned(),
         issuer: "https://sts.strongroom.test/tenant/".to_owned(),
         is_admin: false,

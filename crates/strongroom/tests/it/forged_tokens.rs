@@ -230,6 +230,7 @@ async fn mint(server: &TestServer, credential_id: Option<String>) -> Minted {
         audience: audience.to_owned(),
         is_admin: true,
         credential_id: credential_id.clone(),
+        user: None,
     };
     let sign = |issuer: &TokenIssuer, audience: &str, at: i64| {
         issuer
