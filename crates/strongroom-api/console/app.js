@@ -142,7 +142,7 @@ function signedOut(ctx, message = null) {
 async function start() {
   document.querySelector(".skip-link")?.addEventListener("click", (event) => {
     event.preventDefault();
-    document.getElementById("page-title")?.focus() ?? document.getElementById("main").focus();
+    (document.getElementById("page-title") ?? document.getElementById("main")).focus();
   });
   loading("Strongroom");
   let config;
