@@ -140,7 +140,11 @@ where
     if let Some(console) = console {
         console.decorate(headers);
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Azure's `no-cache`, unless the answer chose its own (the sign-in pages' `no-store`, the
+    // console's cacheable assets).
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    }
     headers.insert(SERVICE_VERSION, HeaderValue::from_static("1.9.3019.1"));
     // The id's own buffer becomes the header value (no second copy); it is always a valid
     // header value (hex digits and dashes), so the error arm is unreachable in practice.

@@ -34,6 +34,9 @@ use strongroom_model::UnixTime;
 use strongroom_store::TenantRow;
 use zeroize::Zeroizing;
 
+/// How long a sign-in waits for a turn to check its password.
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Sign-in forms are small; anything bigger is refused.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
@@ -517,7 +520,10 @@ async fn check_credentials(
         Ok(user) => user.filter(|u| u.principal.tenant_id == tenant.tenant_id),
         Err(_) => return Err(BUSY),
     };
-    let Ok(_permit) = state.password_checks.acquire().await else {
+    // Waiting is bounded: under a flood of guesses a sign-in fails fast instead of queueing.
+    let Ok(Ok(_permit)) =
+        tokio::time::timeout(PASSWORD_CHECK_WAIT, state.password_checks.acquire()).await
+    else {
         return Err(BUSY);
     };
     let password = Zeroizing::new(password.to_owned());
