@@ -75,5 +75,6 @@ mod proxy;
 mod purge_scrub;
 mod revocation;
 mod shutdown;
+mod signin;
 mod slow_clients;
 mod throttle;

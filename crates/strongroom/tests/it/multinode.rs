@@ -9,6 +9,8 @@
 //! - The janitor's period runs on one node of three.
 //! - A node killed under a write load loses no acknowledged write, and the writers carry on
 //!   through the other node.
+//! - A sign-in (issue 12) crosses nodes: a code issued by one is redeemed once, on any; a
+//!   device code started on one is approved on another and redeemed on a third request.
 //! - PostgreSQL stopped under load: 503 `ServiceUnavailable` with `Retry-After`; started again:
 //!   the same node serves again, without a restart, and no acknowledged write is lost.
 
@@ -778,4 +780,51 @@ async fn after_a_master_key_rotation_through_one_node_the_others_seal_nothing_wi
     )
     .await;
     assert!(created.status.is_success(), "{created}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_started_on_one_node_completes_on_another() {
+    use crate::signin::{
+        AZURE_CLI, CONSOLE, approve_device_code, create_user, poll_device_code, redeem, refresh,
+        sign_in, start_device_code,
+    };
+    let store = fresh_database("multinode_signin").await;
+    let nodes = nodes(&store, 2, &[]);
+    let (a, b) = (&nodes[0], &nodes[1]);
+    create_user(a, "hedy@contoso.com", false);
+
+    // Authorization code: the page on A, the redemption on B, once only, on either.
+    let (code, verifier, _) = sign_in(a, "hedy@contoso.com", crate::signin::PASSWORD)
+        .await
+        .expect("signed in on A");
+    let tokens = redeem(b, CONSOLE, &code, &verifier).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{tokens}");
+    let again = redeem(a, CONSOLE, &code, &verifier).await;
+    assert_eq!(again.json()["error_codes"][0], 54_005, "{again}");
+    let refresh_token = tokens.json()["refresh_token"]
+        .as_str()
+        .expect("rt")
+        .to_owned();
+    let renewed = refresh(a, CONSOLE, &refresh_token, crate::harness::MANAGEMENT_SCOPE).await;
+    assert_eq!(renewed.status, StatusCode::OK, "{renewed}");
+
+    // Device code: started on A, pending on B, approved on B's pages, redeemed on A, once.
+    let (user_code, device_code) = start_device_code(a).await;
+    let pending = poll_device_code(b, &device_code).await;
+    assert_eq!(
+        pending.json()["error"],
+        "authorization_pending",
+        "{pending}"
+    );
+    let done = approve_device_code(b, &user_code, "hedy@contoso.com").await;
+    assert!(done.contains("id=\"done\""), "{done}");
+    let redeemed = poll_device_code(a, &device_code).await;
+    assert_eq!(redeemed.status, StatusCode::OK, "{redeemed}");
+    assert_eq!(
+        redeemed.json()["scope"],
+        "https://vault.azure.net/user_impersonation https://vault.azure.net/.default"
+    );
+    let twice = poll_device_code(b, &device_code).await;
+    assert_eq!(twice.json()["error"], "invalid_grant", "{twice}");
+    let _ = AZURE_CLI;
 }
