@@ -1,5 +1,6 @@
 //! The management API's edge: authenticates the caller (only deployment administrators pass,
-//! with ARM's 401 and 403 bodies), reads the body once, and hands the request to Azure Resource
+//! with ARM's 401 and 403 bodies, except the open reads: ARM's subscription and tenant reads
+//! and Graph's `GET /v1.0/me`), reads the body once, and hands the request to Azure Resource
 //! Manager's routes ([`crate::arm`]), Microsoft Graph's ([`crate::graph`]) or Strongroom's own
 //! (`/strongroom/…`).
 
@@ -60,6 +61,14 @@ pub(crate) async fn handle(
         && let Some(answer) = crate::arm::open_reads(state, &caller, &segments).await
     {
         return answer;
+    }
+    // Graph's `/me`: every signed-in user may read their own user object (`az ad
+    // signed-in-user show`, the console); the rest of Graph is for administrators.
+    if !matches!(surface, Surface::Arm(_))
+        && parts.method == Method::GET
+        && segments.as_slice() == ["v1.0", "me"]
+    {
+        return crate::graph::me(state, &caller, parts.uri.query()).await;
     }
     if !caller.is_admin {
         return Err(ApiError::Custom {

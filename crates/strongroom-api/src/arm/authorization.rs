@@ -588,13 +588,12 @@ async fn put_assignment(
         .await?
         .ok_or_else(|| role_not_found(&properties.role_definition_id))?;
     let principal_id = properties.principal_id.to_ascii_lowercase();
-    let known = state
+    let principal = state
         .store
         .get_principal_by_object_id(&principal_id)
         .await
-        .map_err(ApiError::internal)?
-        .is_some();
-    if !known {
+        .map_err(ApiError::internal)?;
+    let Some(principal) = principal else {
         return Err(bad_request(
             "PrincipalNotFound",
             format!(
@@ -620,10 +619,27 @@ async fn put_assignment(
             ),
         ));
     }
-    // Managed identities are service principals to Graph and to role assignments alike.
-    let principal_type = properties
-        .principal_type
-        .unwrap_or_else(|| "ServicePrincipal".to_owned());
+    // Managed identities are service principals to Graph and to role assignments alike;
+    // users are users. A stated type must be the principal's, as Azure checks.
+    let actual_type = if principal.kind == strongroom_identity::USER_KIND {
+        "User"
+    } else {
+        "ServicePrincipal"
+    };
+    if let Some(stated) = &properties.principal_type
+        && !stated.eq_ignore_ascii_case(actual_type)
+    {
+        return Err(bad_request(
+            "UnmatchedPrincipalType",
+            // Azure's message, its spacing and its "PrinciaplType" included.
+            format!(
+                "The PrincipalId '{}' has type '{actual_type}' , which is different from \
+                 specified PrinciaplType '{stated}'.",
+                principal_id.replace('-', "")
+            ),
+        ));
+    }
+    let principal_type = actual_type.to_owned();
     let stored = StoredAssignment {
         principal_id,
         principal_type,

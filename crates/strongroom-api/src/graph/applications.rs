@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use strongroom_identity::{MANAGED_IDENTITY_KIND, application_object_id};
+use strongroom_identity::{MANAGED_IDENTITY_KIND, USER_KIND, application_object_id};
 use strongroom_store::PrincipalRow;
 
 /// Longest display name Graph takes for an application.
@@ -41,8 +41,9 @@ pub(super) fn application_json(principal: &PrincipalRow) -> Value {
     })
 }
 
-fn is_application(principal: &PrincipalRow) -> bool {
-    principal.kind != MANAGED_IDENTITY_KIND
+/// Managed identities and users have no application.
+pub(super) fn is_application(principal: &PrincipalRow) -> bool {
+    principal.kind != MANAGED_IDENTITY_KIND && principal.kind != USER_KIND
 }
 
 /// `GET /applications[?$filter=…]`, in creation order.

@@ -1,9 +1,12 @@
 //! Graph's `directoryObjects/getByIds`: the objects behind a list of ids, which is how `az role
 //! assignment list` names each assignment's principal (`principalName`). Ids that name nothing
-//! are left out, as Graph leaves them out.
+//! are left out, as Graph leaves them out. A user is a `#microsoft.graph.user` (never a
+//! service principal or an application), which is how `az role assignment create
+//! --assignee-object-id` learns that the principal type is `User`.
 
-use super::applications::application_json;
+use super::applications::{application_json, is_application};
 use super::service_principals::principal_json;
+use super::users::user_json;
 use crate::body::parse_json;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -11,7 +14,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashSet;
-use strongroom_identity::{MANAGED_IDENTITY_KIND, application_object_id};
+use strongroom_identity::{USER_KIND, application_object_id};
 
 /// Graph takes at most this many ids in one request.
 const MAX_IDS: usize = 1000;
@@ -50,16 +53,33 @@ pub(super) async fn get_by_ids(state: &AppState, body: &[u8]) -> Result<Response
         .await
         .map_err(ApiError::internal)?;
     let mut value = Vec::new();
+    let mut asked_users = false;
     for principal in &principals {
+        if principal.kind == USER_KIND {
+            asked_users |= ids.contains(&principal.object_id);
+            continue;
+        }
         if wants("servicePrincipal") && ids.contains(&principal.object_id) {
             value.push(typed(principal_json(principal), "servicePrincipal"));
         }
         if wants("application")
-            && principal.kind != MANAGED_IDENTITY_KIND
+            && is_application(principal)
             && ids.contains(&application_object_id(&principal.app_id))
         {
             value.push(typed(application_json(principal), "application"));
         }
+    }
+    // Users carry a profile document: read them only when one was asked for.
+    if asked_users && wants("user") {
+        let users = strongroom_identity::list_users(state.store.as_ref())
+            .await
+            .map_err(ApiError::internal)?;
+        value.extend(
+            users
+                .iter()
+                .filter(|user| ids.contains(user.object_id()))
+                .map(|user| typed(user_json(user), "user")),
+        );
     }
     Ok(super::collection("directoryObjects", value))
 }

@@ -1,11 +1,13 @@
 //! Microsoft Graph, as far as Strongroom serves it (`/v1.0/…`). One router table ([`route`]);
-//! one resource type per module.
+//! one resource type per module. Users (`users.rs`) are principals too, but never appear as
+//! service principals or applications, and those views never answer for a user.
 
 mod applications;
 mod credentials;
 mod directory_objects;
 mod filter;
 mod service_principals;
+mod users;
 
 use crate::error::{ApiError, json_response};
 use crate::state::AppState;
@@ -18,6 +20,8 @@ use service_principals::{
     create_service_principal, delete_service_principal, find_principal, principal_json,
     update_directory_object,
 };
+use strongroom_identity::USER_KIND;
+pub(crate) use users::me;
 
 /// Answers `segments` if they are a Graph path (`v1.0/…`); `None` when they are not one.
 pub(crate) async fn route(
@@ -43,6 +47,18 @@ pub(crate) async fn route(
             Method::GET => list_applications(state, query).await,
             _ => not_allowed(),
         },
+        ["users"] => match *m {
+            Method::POST => users::create(state, body).await,
+            Method::GET => users::list(state, query).await,
+            _ => not_allowed(),
+        },
+        // GET is answered before the administrator check (management.rs), for every user.
+        ["me"] => not_allowed(),
+        ["users", id] => user(state, m, &users::selector(id), query, body).await,
+        [id] if id.starts_with("users(") => user(state, m, &users::selector(id), query, body).await,
+        // Users have no navigation properties or actions here (groups, manager, …).
+        ["users", _, action, ..] => Err(unknown_segment(&[action])),
+        [id, action, ..] if id.starts_with("users(") => Err(unknown_segment(&[action])),
         ["directoryObjects", "getByIds"] => match *m {
             Method::POST => directory_objects::get_by_ids(state, body).await,
             _ => not_allowed(),
@@ -71,6 +87,22 @@ pub(crate) async fn route(
         },
         _ => return None,
     })
+}
+
+/// One user: GET, PATCH (204), DELETE (204).
+async fn user(
+    state: &AppState,
+    m: &Method,
+    selector: &str,
+    query: Option<&str>,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    match *m {
+        Method::GET => users::show(state, selector, query).await,
+        Method::PATCH => users::update(state, selector, body).await,
+        Method::DELETE => users::delete(state, selector).await,
+        _ => Err(ApiError::MethodNotAllowed(m.to_string())),
+    }
 }
 
 /// Which of Graph's two objects over one Strongroom principal a path addresses.
@@ -133,7 +165,7 @@ pub(super) fn collection(set: &str, value: Vec<Value>) -> Response {
     )
 }
 
-fn with_context(context: &str, mut object: Value) -> Value {
+pub(super) fn with_context(context: &str, mut object: Value) -> Value {
     if let Value::Object(map) = &mut object {
         map.insert(
             "@odata.context".to_owned(),
@@ -171,6 +203,7 @@ async fn list_service_principals(
         .map_err(ApiError::internal)?;
     let value: Vec<Value> = principals
         .iter()
+        .filter(|principal| principal.kind != USER_KIND)
         .filter(|principal| {
             filter
                 .as_ref()

@@ -64,13 +64,19 @@ pub(super) async fn find_principal(
         }
     }
     .map_err(ApiError::internal)?;
-    found.ok_or_else(|| {
-        arm_error(
-            StatusCode::NOT_FOUND,
-            "Request_ResourceNotFound",
-            format!("Resource '{selector}' does not exist or one of its queried reference-property objects are not present."),
-        )
-    })
+    // A user is not a service principal (its app id column holds its user principal name).
+    found
+        .filter(|principal| principal.kind != strongroom_identity::USER_KIND)
+        .ok_or_else(|| {
+            arm_error(
+                StatusCode::NOT_FOUND,
+                "Request_ResourceNotFound",
+                format!(
+                    "Resource '{selector}' does not exist or one of its queried \
+                     reference-property objects are not present."
+                ),
+            )
+        })
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,10 +105,12 @@ pub(super) async fn create_service_principal(
                 .store
                 .get_principal_by_app_id(&app_id.to_ascii_lowercase())
                 .await
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::internal)?
+                .filter(|principal| principal.kind != strongroom_identity::USER_KIND);
             found.ok_or_else(|| {
                 bad_request(format!(
-                    "The appId '{app_id}' of the service principal does not reference a valid                      application object."
+                    "The appId '{app_id}' of the service principal does not reference a valid \
+                     application object."
                 ))
             })?
         }
