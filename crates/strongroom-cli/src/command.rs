@@ -11,6 +11,7 @@ use strongroom_model::{CertificatePermission, KeyPermission, SecretPermission, S
 
 use crate::cert_command::CertificateCommand;
 use crate::key_command::KeyCommand;
+use crate::users::UserCommand;
 
 /// Resource group used when `--resource-group` is not given. Vault names are unique in the
 /// whole deployment, so the group only shows up in resource ids.
@@ -25,6 +26,9 @@ pub enum CliCommand {
     /// Manage service principals (like `az ad`)
     #[command(subcommand)]
     Ad(AdCommand),
+    /// Manage user accounts: people who sign in with a password (like `az ad user`)
+    #[command(subcommand)]
+    User(UserCommand),
     /// Manage user-assigned managed identities (like `az identity`)
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -511,6 +515,9 @@ pub enum AdCommand {
     /// Manage service principals
     #[command(subcommand)]
     Sp(SpCommand),
+    /// Manage user accounts (the same as `strongroom user`)
+    #[command(subcommand)]
+    User(UserCommand),
 }
 
 /// `strongroom ad sp …`

@@ -224,6 +224,14 @@ impl Endpoints {
         ))
     }
 
+    /// `GET /strongroom/audit/events?{query}`: the audit log's events (Strongroom's own API).
+    pub(crate) fn audit_events(&self, query: &[(&str, &str)]) -> Target {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        self.identity(format!("/strongroom/audit/events?{query}"))
+    }
+
     /// `POST /strongroom/master-key/rotate`
     pub(crate) fn master_key_rotation(&self) -> Target {
         self.identity("/strongroom/master-key/rotate".to_owned())
@@ -277,6 +285,22 @@ impl Endpoints {
             "/v1.0/servicePrincipals/{}/addCertificate",
             segment(object_id)
         ))
+    }
+
+    /// Graph `/v1.0/users[?$filter=…]`
+    pub(crate) fn users(&self, filter: Option<&str>) -> Target {
+        let query = filter.map_or_else(String::new, |filter| {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .append_pair("$filter", filter)
+                .finish();
+            format!("?{query}")
+        });
+        self.identity(format!("/v1.0/users{query}"))
+    }
+
+    /// Graph `/v1.0/users/{id-or-userPrincipalName}`
+    pub(crate) fn user(&self, id_or_upn: &str) -> Target {
+        self.identity(format!("/v1.0/users/{}", segment(id_or_upn)))
     }
 
     /// `/secrets/{name}[/{version}]` on the vault's host.

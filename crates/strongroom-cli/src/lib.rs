@@ -1,4 +1,5 @@
-//! The az-shaped command line: `strongroom keyvault …`, `strongroom ad sp …`, `strongroom env`.
+//! The az-shaped command line: `strongroom keyvault …`, `strongroom ad sp …`, `strongroom user …`,
+//! `strongroom env`.
 //!
 //! Owns: the clap tree for every subcommand except `serve` ([`CliCommand`]), running one
 //! command ([`run`]), `az`-like output (2-space indented JSON on stdout) and exit codes, and a
@@ -51,6 +52,7 @@ mod session;
 mod sp_credentials;
 #[cfg(test)]
 mod test_peer;
+mod users;
 mod vault_app;
 mod workload;
 
@@ -84,6 +86,10 @@ pub use key_command::{
     KeyOperationArgs, ListDeletedKeysArgs, ListKeyVersionsArgs, ListKeysArgs, NewKeyArgs,
     RandomArgs, ReleasePolicyArgs, RestoreKeyArgs, RotationPolicyCommand, RotationPolicyUpdateArgs,
     SetKeyAttributesArgs, ShowKeyArgs, SignArgs, VerifyArgs,
+};
+pub use users::{
+    CreateUserArgs, ListUsersArgs, PASSWORD_ENV, PasswordArgs, SetPasswordArgs, UpdateUserArgs,
+    UserCommand, UserIdArgs,
 };
 pub use workload::{
     AGENT_FILE, AgentInfo, FetchedToken, MINTED_SECRET_LIFETIME, TokenClient, WorkloadCredential,
@@ -261,6 +267,9 @@ async fn execute(data_dir: &Path, command: CliCommand) -> Result<Output, CliErro
             let session = Session::open(data)?;
             sp_credentials::delete(&session, &args).await?;
             Ok(Output::Nothing)
+        }
+        CliCommand::User(command) | CliCommand::Ad(AdCommand::User(command)) => {
+            users::run(&Session::open(data)?, command).await
         }
         CliCommand::Keyvault(command) => keyvault_command(&Session::open(data)?, command).await,
         CliCommand::Ad(AdCommand::Sp(SpCommand::CreateForRbac(args))) => {
