@@ -4,7 +4,8 @@
 //! `durationMs`, `callerIpAddress`, `correlationId`, `identity.claim`, `properties`), so tooling
 //! that reads Azure's reads these. An event holds who, what (vault, object names and versions,
 //! never a value, key, token or body), when, from where and how it ended. The binary's sink
-//! writes them as hash-chained lines.
+//! writes them as hash-chained lines, and reads them back for `GET /strongroom/audit/events`
+//! (`audit_query.rs`).
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -13,10 +14,18 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use strongroom_model::{Caller, UnixTime};
 
+use crate::audit_query::{AuditPage, AuditQuery, AuditReadError, OBJECT_ID_CLAIM};
+
 /// Where events go: the binary's hash-chained file (or standard output).
 pub trait AuditSink: Send + Sync {
     /// Takes one event, a JSON object.
     fn record(&self, event: &str);
+
+    /// The events `query` matches, newest first: at most `query.top`, and where the next page
+    /// starts when one more matches. Blocking file reads (the caller runs it on the blocking
+    /// pool); a sink with nothing to read back answers
+    /// [`AuditReadError::WrittenToStandardOutput`].
+    fn query(&self, query: &AuditQuery) -> Result<AuditPage, AuditReadError>;
 }
 
 /// Characters of a request's URI an event keeps: enough for any Key Vault or ARM path, and a
@@ -160,7 +169,7 @@ fn timestamp(now: std::time::SystemTime) -> String {
 /// Azure's `identity`: the caller's claims.
 fn identity(object_id: &str, app_id: &str, tenant_id: &str) -> Value {
     json!({"claim": {
-        "http://schemas.microsoft.com/identity/claims/objectidentifier": object_id,
+        OBJECT_ID_CLAIM: object_id,
         "appid": app_id,
         "http://schemas.microsoft.com/identity/claims/tenantid": tenant_id,
     }})

@@ -20,6 +20,7 @@
 
 mod arm;
 mod audit;
+mod audit_query;
 mod body;
 mod cert_routes;
 mod cert_wire;
@@ -55,6 +56,10 @@ mod unread_body;
 pub mod wire;
 
 pub use audit::{AuditSink, ClientAddr};
+pub use audit_query::{
+    AuditCursor, AuditPage, AuditQuery, AuditReadError, BadAuditQuery, CURSOR_HASH_DIGITS,
+    LineVerdict,
+};
 pub use console::CONSOLE_CLIENT_ID;
 pub use error::ApiError;
 pub use host::{

@@ -113,6 +113,9 @@ pub(crate) async fn handle(
             Method::POST => crate::master_key::rotate(state, &body).await,
             _ => Err(ApiError::MethodNotAllowed(method.to_string())),
         },
+        ["strongroom", "audit", "events"] if own => {
+            crate::audit_query::events(state, method, parts.uri.query()).await
+        }
         ["strongroom", "dev", "clock"] if own && *method == Method::POST => {
             crate::dev_clock::advance(state, parts.uri.query()).await
         }

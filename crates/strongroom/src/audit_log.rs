@@ -12,12 +12,19 @@
 //! `strongroom audit verify`); the chain continues across restarts (the last line is read back)
 //! and across rotations (the next file's first line names the previous file's last hash).
 //! Truncating the newest lines is not detectable from the file alone.
+//!
+//! Reading back (`GET /strongroom/audit/events`, [`strongroom_api::AuditSink::query`]): the
+//! live file and the rotated ones, newest line first, each read backwards in blocks through
+//! its own handle, never under the writer's lock; the scan stops once a page and one more
+//! match are found, so memory is a block, a line and the page. A last line without its
+//! newline (being appended) is skipped.
 
 use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use strongroom_api::{AuditCursor, AuditPage, AuditQuery, AuditReadError, LineVerdict};
 
 /// The `prevHash` of a log's very first line.
 pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -32,6 +39,15 @@ const HASH_MEMBER_LEN: usize = 9 + 64 + 2;
 #[derive(Debug)]
 pub(crate) struct AuditLog {
     sink: Mutex<Sink>,
+    /// The files to read back; `None` for standard output.
+    files: Option<LogFiles>,
+}
+
+/// The live file's path and how many rotated files sit beside it, for readers.
+#[derive(Debug, Clone)]
+struct LogFiles {
+    path: PathBuf,
+    keep: usize,
 }
 
 #[derive(Debug)]
@@ -60,6 +76,7 @@ impl AuditLog {
                 sink: Mutex::new(Sink::Stdout {
                     last_hash: GENESIS.to_owned(),
                 }),
+                files: None,
             });
         }
         let io = |source: std::io::Error| anyhow::anyhow!("audit log {}: {source}", path.display());
@@ -91,6 +108,10 @@ impl AuditLog {
                 keep: keep.max(1),
                 last_hash,
             })),
+            files: Some(LogFiles {
+                path: path.to_owned(),
+                keep: keep.max(1),
+            }),
         })
     }
 }
@@ -116,6 +137,217 @@ impl strongroom_api::AuditSink for AuditLog {
         };
         if let Err(err) = result {
             tracing::error!(error = %err, "audit line could not be written");
+        }
+    }
+
+    fn query(&self, query: &AuditQuery) -> Result<AuditPage, AuditReadError> {
+        match &self.files {
+            Some(files) => Ok(files.query(query)?),
+            None => Err(AuditReadError::WrittenToStandardOutput),
+        }
+    }
+}
+
+/// Bytes read at a time, from the end of a file towards its start.
+const READ_BLOCK: usize = 64 * 1024;
+/// The longest line a cursor's lookup reads (the writer's lines are a few KiB).
+const MAX_CURSOR_LINE: u64 = 1024 * 1024;
+
+impl LogFiles {
+    /// File `n`: the live file for 0, `PATH.n` after.
+    fn name(&self, n: usize) -> PathBuf {
+        if n == 0 {
+            self.path.clone()
+        } else {
+            rotated(&self.path, n)
+        }
+    }
+
+    /// One page of `query`, newest first, from the live file to `PATH.{keep}`.
+    ///
+    /// Each file is opened by name when its turn comes; a rotation meanwhile renames the file
+    /// just read to the next name, so a file already read (same inode) is skipped, and no
+    /// line is returned twice.
+    fn query(&self, query: &AuditQuery) -> std::io::Result<AuditPage> {
+        let mut page = AuditPage::default();
+        let mut read: Vec<FileId> = Vec::new();
+        let (first, mut resumed) = match &query.start {
+            None => (0, None),
+            Some(cursor) => match self.find(cursor)? {
+                Some((n, lines)) => (n, Some(lines)),
+                // The line went with a rotated file dropped since, and every older line too.
+                None => return Ok(page),
+            },
+        };
+        for n in first..=self.keep {
+            let mut lines = match resumed.take() {
+                Some(lines) => lines,
+                None => match File::open(self.name(n)) {
+                    Ok(file) => {
+                        let end = file.metadata()?.len();
+                        Backwards::new(file, end)
+                    }
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(err) => return Err(err),
+                },
+            };
+            let id = FileId::of(&lines.file)?;
+            if read.contains(&id) {
+                continue;
+            }
+            read.push(id);
+            while let Some(line) = lines.next_line()? {
+                if !line.terminated {
+                    continue;
+                }
+                let Ok(text) = std::str::from_utf8(&line.text) else {
+                    continue;
+                };
+                match query.judge(text) {
+                    LineVerdict::Skip => {}
+                    LineVerdict::Stop => return Ok(page),
+                    LineVerdict::Match if page.events.len() < query.top => {
+                        page.events.push(text.to_owned());
+                    }
+                    LineVerdict::Match => {
+                        page.next = Some(AuditCursor {
+                            file: n,
+                            offset: line.offset,
+                            hash: cursor_hash(&line.text),
+                        });
+                        return Ok(page);
+                    }
+                }
+            }
+        }
+        Ok(page)
+    }
+
+    /// The file that holds a cursor's line now (its own number, or a higher one after
+    /// rotations), read backwards from the end of that line; `None` when it is gone.
+    fn find(&self, cursor: &AuditCursor) -> std::io::Result<Option<(usize, Backwards)>> {
+        for n in cursor.file..=self.keep {
+            let mut file = match File::open(self.name(n)) {
+                Ok(file) => file,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(err) => return Err(err),
+            };
+            if file.metadata()?.len() <= cursor.offset {
+                continue;
+            }
+            file.seek(SeekFrom::Start(cursor.offset))?;
+            let mut line = Vec::new();
+            BufReader::new(Read::by_ref(&mut file).take(MAX_CURSOR_LINE))
+                .read_until(b'\n', &mut line)?;
+            if line.pop() == Some(b'\n') && cursor_hash(&line) == cursor.hash {
+                let end = cursor.offset + line.len() as u64 + 1;
+                return Ok(Some((n, Backwards::new(file, end))));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// What a cursor keeps of its line's SHA-256.
+fn cursor_hash(line: &[u8]) -> String {
+    let mut hash = hex(&sha256(line));
+    hash.truncate(strongroom_api::CURSOR_HASH_DIGITS);
+    hash
+}
+
+/// A file's identity, to notice the same file under a second name.
+#[derive(Debug, PartialEq, Eq)]
+struct FileId(u64, u64);
+
+impl FileId {
+    #[cfg(unix)]
+    fn of(file: &File) -> std::io::Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = file.metadata()?;
+        Ok(Self(metadata.dev(), metadata.ino()))
+    }
+
+    #[cfg(not(unix))]
+    fn of(_: &File) -> std::io::Result<Self> {
+        // No cheap identity: every file counts as new (a rotation during a read may repeat
+        // a file's lines).
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Ok(Self(
+            0,
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        ))
+    }
+}
+
+/// A file's lines, last first, read backwards in blocks from a given end.
+struct Backwards {
+    file: File,
+    /// The file offset of `buffer[0]`; the bytes before it are not read yet.
+    start: u64,
+    /// Bytes `start..start + buffer.len()` of the file, not yet returned.
+    buffer: Vec<u8>,
+}
+
+/// One line from [`Backwards`].
+struct BackLine {
+    /// Where the line starts in the file.
+    offset: u64,
+    /// The line without its newline.
+    text: Vec<u8>,
+    /// Whether a newline ended it (only the file's last line can lack one: being written).
+    terminated: bool,
+}
+
+impl Backwards {
+    /// Reads `file` backwards from byte `end`.
+    fn new(file: File, end: u64) -> Self {
+        Self {
+            file,
+            start: end,
+            buffer: Vec::new(),
+        }
+    }
+
+    fn next_line(&mut self) -> std::io::Result<Option<BackLine>> {
+        loop {
+            if self.buffer.is_empty() && self.start == 0 {
+                return Ok(None);
+            }
+            let terminated = self.buffer.last() == Some(&b'\n');
+            let content = self.buffer.len() - usize::from(terminated);
+            if let Some(at) = self.buffer[..content].iter().rposition(|&b| b == b'\n') {
+                let line = BackLine {
+                    offset: self.start + at as u64 + 1,
+                    text: self.buffer[at + 1..content].to_vec(),
+                    terminated,
+                };
+                self.buffer.truncate(at + 1);
+                return Ok(Some(line));
+            }
+            if self.start == 0 {
+                let mut text = std::mem::take(&mut self.buffer);
+                text.truncate(content);
+                return Ok(Some(BackLine {
+                    offset: 0,
+                    text,
+                    terminated,
+                }));
+            }
+            // The block before: a whole block, so the buffer holds at most a block and the
+            // line it is in the middle of.
+            let size = READ_BLOCK.min(usize::try_from(self.start).unwrap_or(READ_BLOCK));
+            let from = self.start - size as u64;
+            let mut block = vec![0; size];
+            self.file.seek(SeekFrom::Start(from))?;
+            match self.file.read_exact(&mut block) {
+                Ok(()) => {}
+                // Shortened under us (by hand: the writer only appends): nothing more here.
+                Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+                Err(err) => return Err(err),
+            }
+            block.extend_from_slice(&self.buffer);
+            self.buffer = block;
+            self.start = from;
         }
     }
 }
@@ -453,6 +685,134 @@ mod tests {
         write(&log, 1);
         drop(log);
         assert_eq!(verify(File::open(&path).unwrap()).unwrap().lines, 2);
+    }
+
+    /// The `n` of each event of a page.
+    fn numbers(page: &AuditPage) -> Vec<u64> {
+        page.events
+            .iter()
+            .map(|line| {
+                serde_json::from_str::<serde_json::Value>(line).unwrap()["n"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    }
+
+    fn query(log: &AuditLog, text: &str) -> AuditPage {
+        strongroom_api::AuditSink::query(log, &AuditQuery::parse(Some(text)).unwrap()).unwrap()
+    }
+
+    fn next_token(page: &AuditPage) -> String {
+        page.next.as_ref().unwrap().to_token()
+    }
+
+    #[test]
+    fn reading_back_pages_newest_first_across_rotated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path, 4096, 9).unwrap();
+        for n in 0..120 {
+            write(&log, n);
+        }
+        assert!(rotated(&path, 2).exists(), "the events span several files");
+        let first = query(&log, "top=50");
+        assert_eq!(numbers(&first), (70..120).rev().collect::<Vec<_>>());
+        // Lines written after the first page do not move the second.
+        for n in 120..125 {
+            write(&log, n);
+        }
+        let token = next_token(&first);
+        let second = query(&log, &format!("top=50&skipToken={token}"));
+        assert_eq!(numbers(&second), (20..70).rev().collect::<Vec<_>>());
+        let third = query(&log, &format!("top=50&skipToken={}", next_token(&second)));
+        assert_eq!(numbers(&third), (0..20).rev().collect::<Vec<_>>());
+        assert!(third.next.is_none(), "the last page has no next");
+        // A page that ends exactly at the oldest line has no next either.
+        let all = query(&log, "top=125");
+        assert_eq!(all.events.len(), 125);
+        assert!(all.next.is_none());
+        assert_eq!(numbers(&query(&log, "top=1")), [124]);
+        // Only matching lines count.
+        assert!(query(&log, "operation=SecretSet").events.is_empty());
+    }
+
+    #[test]
+    fn a_cursor_survives_a_rotation_and_ends_when_its_file_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path, 4096, 2).unwrap();
+        for n in 0..10 {
+            write(&log, n);
+        }
+        let first = query(&log, "top=3");
+        assert_eq!(numbers(&first), [9, 8, 7]);
+        assert_eq!(first.next.as_ref().unwrap().file, 0);
+        // Enough lines to rotate the live file once: the cursor's line is now in `PATH.1`.
+        let mut n = 10;
+        while !rotated(&path, 1).exists() {
+            write(&log, n);
+            n += 1;
+        }
+        let second = query(&log, &format!("top=3&skipToken={}", next_token(&first)));
+        assert_eq!(numbers(&second), [6, 5, 4]);
+        // Rotated out of the two files kept: nothing older is left.
+        while !rotated(&path, 2).exists()
+            || std::fs::read_to_string(rotated(&path, 2))
+                .unwrap()
+                .contains("\"n\":6,")
+        {
+            write(&log, n);
+            n += 1;
+        }
+        let gone = query(&log, &format!("top=3&skipToken={}", next_token(&second)));
+        assert_eq!(gone, AuditPage::default());
+    }
+
+    #[test]
+    fn a_partial_last_line_and_foreign_lines_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path, DEFAULT_MAX_BYTES, DEFAULT_KEEP).unwrap();
+        for n in 0..3 {
+            write(&log, n);
+        }
+        // Another line being appended right now: half of it is there.
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"operationName":"SecretGet","n":3,"prev"#)
+            .unwrap();
+        assert_eq!(numbers(&query(&log, "")), [2, 1, 0]);
+        // A line that ends but is not JSON (written by hand) is not an event.
+        file.write_all(b"\nnot json\n").unwrap();
+        assert_eq!(numbers(&query(&log, "")), [2, 1, 0]);
+    }
+
+    #[test]
+    fn lines_longer_than_a_block_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let log = AuditLog::open(&path, DEFAULT_MAX_BYTES, DEFAULT_KEEP).unwrap();
+        write(&log, 0);
+        let long =
+            serde_json::json!({"operationName": "SecretGet", "n": 1, "agent": "é".repeat(100_000)});
+        strongroom_api::AuditSink::record(&log, &long.to_string());
+        write(&log, 2);
+        let page = query(&log, "top=2");
+        assert_eq!(numbers(&page), [2, 1]);
+        assert_eq!(
+            numbers(&query(&log, &format!("skipToken={}", next_token(&page)))),
+            [0]
+        );
+    }
+
+    #[test]
+    fn standard_output_has_nothing_to_read_back() {
+        let log = AuditLog::open(Path::new("-"), DEFAULT_MAX_BYTES, DEFAULT_KEEP).unwrap();
+        let refused = strongroom_api::AuditSink::query(&log, &AuditQuery::parse(None).unwrap());
+        assert!(matches!(
+            refused,
+            Err(AuditReadError::WrittenToStandardOutput)
+        ));
     }
 
     #[test]
