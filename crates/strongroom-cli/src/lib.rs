@@ -25,6 +25,7 @@
 //! `endpoints.rs` (every URL) and `https.rs` (the wire).
 
 mod admin;
+mod audit;
 mod az_time;
 mod cert_admin;
 mod cert_command;
@@ -63,6 +64,7 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 pub use admin::read_passphrase;
+pub use audit::{AuditListArgs, AuditResultArg, audit_list};
 pub use cert_command::{
     AddContactArgs, AddIssuerAdminArgs, BackupCertificateArgs, CertificateCommand,
     CertificateIdArgs, ContactCommand, CreateCertificateArgs, CreateIssuerArgs, DefaultPolicyArgs,

@@ -82,6 +82,9 @@ enum AuditCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// List a vault's audit events (or all), newest first, from the running server (`GET
+    /// /strongroom/audit/events`, as the administrator). Prints a JSON array
+    List(strongroom_cli::AuditListArgs),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +121,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Audit(AuditCommand::Verify { files }) => audit_log::verify_files(&files),
+        Command::Audit(AuditCommand::List(args)) => {
+            runtime.block_on(strongroom_cli::audit_list(&cli.data_dir, args))
+        }
         Command::Backup(args) => {
             print_report(runtime.block_on(deployment_backup::backup(&cli.data_dir, &args)))
         }
