@@ -3,6 +3,8 @@
 //! `127.0.0.1:0` with a temporary data directory (`harness::TestServer`) and drives it with
 //! a raw HTTPS client that sends what the official SDKs never do.
 //!
+//! - `audit_events`: `GET /strongroom/audit/events` and `audit list` over a rotating log:
+//!   a vault's events only, newest first, filters, paging across files, 400/403/404.
 //! - `hostile`: malformed, oversized and odd requests get Azure-shaped 4xx, never a 5xx,
 //!   and the server keeps serving.
 //! - `hostile_keys`: the same for every key endpoint: bad bodies, algorithms, base64url,
@@ -54,6 +56,7 @@
 mod admin_only;
 mod agent;
 mod audit;
+mod audit_events;
 mod backup;
 mod ca_constraints;
 mod challenge;
