@@ -232,14 +232,6 @@ impl Endpoints {
         self.identity(format!("/strongroom/audit/events?{query}"))
     }
 
-    /// `GET /strongroom/audit/events?{query}`: the audit log's events (Strongroom's own API).
-    pub(crate) fn audit_events(&self, query: &[(&str, &str)]) -> Target {
-        let query = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(query)
-            .finish();
-        self.identity(format!("/strongroom/audit/events?{query}"))
-    }
-
     /// `POST /strongroom/master-key/rotate`
     pub(crate) fn master_key_rotation(&self) -> Target {
         self.identity("/strongroom/master-key/rotate".to_owned())
