@@ -75,9 +75,11 @@ pub(crate) fn is_same_site_post(
         presented.len() == expected.len()
             && strongroom_identity::constant_time_eq(presented.as_bytes(), expected.as_bytes())
     });
+    // `Origin: null` is the browser declining to say: Chromium sends it on every form post
+    // from a page under `Referrer-Policy: no-referrer`, as ours are; `Sec-Fetch-Site` still says.
     let origin_ok = headers
         .get(header::ORIGIN)
-        .is_none_or(|value| value.as_bytes() == origin.as_bytes());
+        .is_none_or(|value| value.as_bytes() == origin.as_bytes() || value == "null");
     let fetch_site_ok = headers
         .get("sec-fetch-site")
         .is_none_or(|value| value == "same-origin" || value == "none");
@@ -113,6 +115,18 @@ mod tests {
         assert!(!is_same_site_post(&cross, Some(TOKEN), "https://h:1"));
         let no_origin = headers(&[("cookie", &cookie)]);
         assert!(is_same_site_post(&no_origin, Some(TOKEN), "https://h:1"));
+        let null_origin = headers(&[
+            ("cookie", &cookie),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin"),
+        ]);
+        assert!(is_same_site_post(&null_origin, Some(TOKEN), "https://h:1"));
+        let null_cross = headers(&[
+            ("cookie", &cookie),
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site"),
+        ]);
+        assert!(!is_same_site_post(&null_cross, Some(TOKEN), "https://h:1"));
     }
 
     #[test]
