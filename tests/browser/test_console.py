@@ -3,7 +3,7 @@ PKCE through the real sign-in page), creates a vault, sets a secret and reveals 
 certificate and waits for its issuance, downloads it, grants a colleague (a user who is not an administrator) read
 access to the vault's secrets, and signs out; the colleague then signs in, is refused the vault list by Resource
 Manager (the console says so and offers to open a vault by name), opens the vault, reads the secret, is refused its
-keys, and signs out.
+keys, and signs out. The authorization code comes back in the URL's fragment and never reaches a server.
 
 Every main page is screenshotted (target/browser-screenshots/console-*.png) and passes the accessibility check
 (axe-core: no serious or critical violation); every page runs under the server's real Content-Security-Policy (the
@@ -14,6 +14,7 @@ each navigation moves focus to the new page's heading.
 from __future__ import annotations
 
 from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -36,6 +37,14 @@ class Console:
         self.screenshot = screenshot
         self.check_accessibility = check_accessibility
         self.origin = f"https://{server.domain}:{server.port}"
+        # Every URL this tab requested with an authorization code in its query string: none may, the console asks
+        # for the code in the fragment (`response_mode=fragment`), which never leaves the browser.
+        self.codes_sent: list[str] = []
+        page.on("request", lambda request: self._watch(request.url))
+
+    def _watch(self, url: str) -> None:
+        if "code" in parse_qs(urlsplit(url).query):
+            self.codes_sent.append(url)
 
     def heading(self, name: str) -> None:
         """Waits for the page whose heading is `name`, which has focus (the console moves it there)."""
@@ -53,6 +62,10 @@ class Console:
         self.page.get_by_role("button", name="Sign in").click()
         complete_sign_in(self.page, user, on_step=lambda page, name: self.check_accessibility(page, name), prefix=prefix)
         expect(self.page.locator("#account")).to_contain_text(user.display_name)
+        # The code came back in the fragment, was read and cleared from the address bar (and the history entry).
+        assert not self.codes_sent, f"an authorization code reached a server: {self.codes_sent}"
+        address = urlsplit(self.page.url)
+        assert address.query == "" and address.fragment.startswith("/"), self.page.url
 
     def open_landing(self) -> None:
         """A fresh visit: the console tries a silent sign-in, finds no session and shows its landing page."""

@@ -1,5 +1,8 @@
 // Sign-in: the OAuth2 authorization-code flow with PKCE (S256) against Strongroom's identity
-// service, as the public client of `config.json`. Tokens live in this module's memory only:
+// service, as the public client of `config.json`. The code comes back in the URL's fragment
+// (`response_mode=fragment`), which the browser never sends to a server: it reaches no access
+// or audit log, and is cleared from the address bar as soon as it is read. Tokens live in this
+// module's memory only:
 // a reload signs in again (silently, `prompt=none`, while the identity service's own session
 // lasts). Only the one-use PKCE verifier, state and nonce cross the redirect, in
 // sessionStorage, and are removed as soon as the browser is back.
@@ -71,7 +74,7 @@ export class Session {
       nonce,
       code_challenge: await s256(verifier),
       code_challenge_method: "S256",
-      response_mode: "query",
+      response_mode: "fragment",
     });
     if (prompt) query.set("prompt", prompt);
     window.location.assign(`${this.authorizeEndpoint}?${query}`);
@@ -84,12 +87,13 @@ export class Session {
   }
 
   /**
-   * Finishes a sign-in if the URL carries its answer (`?code=` or `?error=`): returns
-   * `{returnTo}` when signed in, `{error, description, prompt}` when the identity service
-   * refused, `null` when the URL has neither.
+   * Finishes a sign-in if the URL's fragment carries its answer (`#code=…` or `#error=…`;
+   * the console's own routes are `#/…`): returns `{returnTo}` when signed in, `{error,
+   * description, prompt}` when the identity service refused, `null` when there is none.
    */
   async complete() {
-    const query = new URLSearchParams(window.location.search);
+    const fragment = window.location.hash.replace(/^#/, "");
+    const query = new URLSearchParams(fragment.startsWith("/") ? "" : fragment);
     if (!query.has("code") && !query.has("error")) return null;
     const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? "null");
     sessionStorage.removeItem(PENDING);
