@@ -526,7 +526,37 @@ fn token_benches(total: Duration) -> anyhow::Result<Vec<CryptoResult>> {
     warm.verify(&token, now, &audiences)
         .map_err(|err| anyhow::anyhow!("the issued token does not verify: {err:?}"))?;
 
+    // Interactive sign-in (issue 12): a password check, and a refresh token's seal and open.
+    let password_hash = strongroom_crypto::hash_password("Corr3ct-horse-battery")?;
+    let grant = strongroom_identity::RefreshGrant {
+        jti: "bm90IGEgcmVhbCBqdGk".to_owned(),
+        oid: request.object_id.0.clone(),
+        tid: request.tenant_id.0.clone(),
+        cred: "5e1d1b1c-6a7e-4d1f-9a51-0c3b2d9f8e11".to_owned(),
+        client_id: "04b07795-8ddb-461a-bbee-02f9e1bf7b46".to_owned(),
+        auth_time: now.0,
+    };
+    let sealed_grant = issuer.seal_artifact(&grant, now)?;
+
     Ok(vec![
+        bench(
+            "password verify (Argon2id m=19 MiB t=2 p=1: one sign-in)",
+            total,
+            || {
+                strongroom_crypto::verify_password(
+                    &password_hash,
+                    black_box("Corr3ct-horse-battery"),
+                )
+            },
+        ),
+        bench(
+            "refresh token seal (claims JSON + RS256 sign)",
+            total,
+            || issuer.seal_artifact(black_box(&grant), now),
+        ),
+        bench("refresh token open (RS256 verify + claims)", total, || {
+            issuer.open_artifact::<strongroom_identity::RefreshGrant>(black_box(&sealed_grant), now)
+        }),
         bench("token issue (claims JSON + RS256 sign)", total, || {
             issuer.issue(black_box(&request), now)
         }),
