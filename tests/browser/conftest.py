@@ -1,7 +1,7 @@
 """Fixtures for the browser suite: the real `strongroom` binary, Debian's headless Chromium driven by Playwright.
 
 - The server is the SDK suite's (tests/sdk-python/strongroom_server.py): one `strongroom serve` per session on a
-  fresh data directory, `--dev-clock`, loopback only, so its transparent proxy needs no credentials.
+  fresh data directory, `--dev-clock`, `--audit-log`, loopback only, so its transparent proxy needs no credentials.
 - Chromium is `/usr/bin/chromium` from Debian (`STRONGROOM_CHROMIUM`), never a browser Playwright downloads. It runs
   with a HOME of its own whose NSS database (`~/.pki/nssdb`, made with `certutil`) trusts the server's local CA, so
   TLS is verified for real (the CA's name constraints included): no `ignore_https_errors`. It is launched with the
@@ -70,7 +70,9 @@ def strongroom_bin() -> str:
 
 @pytest.fixture(scope="session")
 def server(strongroom_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[StrongroomServer]:
-    with running_server(strongroom_bin, tmp_path_factory.mktemp("browser-server")) as srv:
+    root = tmp_path_factory.mktemp("browser-server")
+    # The audit log, read back by the console's "Audit log" tab (test_console.py).
+    with running_server(strongroom_bin, root, extra_args=("--dev-clock", "--audit-log", str(root / "audit.log"))) as srv:
         yield srv
 
 

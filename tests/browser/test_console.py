@@ -3,7 +3,9 @@ PKCE through the real sign-in page), creates a vault, sets a secret and reveals 
 certificate and waits for its issuance, downloads it, grants a colleague (a user who is not an administrator) read
 access to the vault's secrets, and signs out; the colleague then signs in, is refused the vault list by Resource
 Manager (the console says so and offers to open a vault by name), opens the vault, reads the secret, is refused its
-keys, and signs out. The authorization code comes back in the URL's fragment and never reaches a server.
+keys and the audit log (an administrator's), and signs out. The administrator's audit log tab shows what they did
+and filters it (operation, caller, result) from the keyboard. The authorization code comes back in the URL's fragment
+and never reaches a server.
 
 Every main page is screenshotted (target/browser-screenshots/console-*.png) and passes the accessibility check
 (axe-core: no serious or critical violation); every page runs under the server's real Content-Security-Policy (the
@@ -53,14 +55,19 @@ class Console:
         expect(title).to_be_focused()
 
     def record(self, name: str) -> None:
-        self.screenshot(self.page, f"console-{name}")
-        self.check_accessibility(self.page, f"console-{name}")
+        self.record_page(self.page, f"console-{name}")
+
+    def record_page(self, page: Page, name: str) -> None:
+        # The last actions' notifications ("Secret created.", gone after a few seconds) would cover the page.
+        page.evaluate("() => document.querySelectorAll('#toast .toast').forEach((toast) => toast.remove())")
+        self.screenshot(page, name)
+        self.check_accessibility(page, name)
 
     def sign_in(self, user: User, prefix: str) -> None:
         """From the signed-out landing page through the sign-in page and back."""
         self.heading("Sign in to Strongroom")
         self.page.get_by_role("button", name="Sign in").click()
-        complete_sign_in(self.page, user, on_step=lambda page, name: self.check_accessibility(page, name), prefix=prefix)
+        complete_sign_in(self.page, user, on_step=self.record_page, prefix=prefix)
         expect(self.page.locator("#account")).to_contain_text(user.display_name)
         # The code came back in the fragment, was read and cleared from the address bar (and the history entry).
         assert not self.codes_sent, f"an authorization code reached a server: {self.codes_sent}"
@@ -198,10 +205,42 @@ def test_console_administrator_then_colleague(
     console.heading(f"Access policies of {vault}")
     policies = page.get_by_role("table", name="Access policies")
     expect(policies).to_contain_text(colleague.object_id)
+    console.record("access-policies-granted")
 
     console.tab("Deleted objects")
     console.heading(f"Deleted objects in {vault}")
     console.record("deleted-objects")
+
+    # The audit log (the server runs with --audit-log): what was just done, newest first, then filtered with the
+    # keyboard alone (type an operation, Enter submits); the filters ride in the address.
+    console.tab("Audit log")
+    console.heading(f"Audit log of {vault}")
+    events = page.get_by_role("table", name=f"Audit events of {vault}, newest first")
+    for operation in ("SecretSet", "SecretGet", "KeyCreate", "CertificateCreate"):
+        expect(events).to_contain_text(operation)
+    console.record("audit-log")
+    page.get_by_label("Operation").focus()
+    page.keyboard.type("SecretGet")
+    page.keyboard.press("Tab")
+    page.keyboard.type(admin.object_id)
+    page.keyboard.press("Enter")
+    console.heading(f"Audit log of {vault}")
+    assert "operation=SecretGet" in page.url, page.url
+    filtered = page.get_by_role("table", name=f"Audit events of {vault}, newest first (filtered)")
+    expect(filtered).to_be_visible()
+    operations = filtered.locator("tbody tr td:nth-child(2)")
+    expect(operations.first).to_have_text("SecretGet")
+    assert set(operations.all_inner_texts()) == {"SecretGet"}, operations.all_inner_texts()
+    expect(filtered).to_contain_text(f"{admin.object_id} (you)")
+    console.record("audit-log-filtered")
+    expect(page.get_by_label("Operation")).to_have_value("SecretGet")
+    page.get_by_label("Result").select_option("failure")
+    page.get_by_role("button", name="Apply filters").click()
+    console.heading(f"Audit log of {vault}")
+    expect(page.get_by_text("No event matches these filters.")).to_be_visible()
+    page.get_by_role("link", name="Clear filters").click()
+    console.heading(f"Audit log of {vault}")
+    expect(page.get_by_role("table", name=f"Audit events of {vault}, newest first")).to_contain_text("KeyCreate")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Principals").click()
     console.heading("Principals")
     expect(page.get_by_role("table", name="Users")).to_contain_text(colleague.upn)
@@ -234,4 +273,10 @@ def test_console_administrator_then_colleague(
     other.heading(f"Keys in {vault}")
     assert "does not have keys list permission" in other.alert()
     other.record("colleague-keys-refused")
+    # The audit log is for deployment administrators: the console shows the API's refusal.
+    other.tab("Audit log")
+    other.heading(f"Audit log of {vault}")
+    refusal = other.alert()
+    assert "AuthorizationFailed" in refusal and colleague.object_id in refusal, refusal
+    other.record("colleague-audit-refused")
     other.sign_out()

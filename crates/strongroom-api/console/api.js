@@ -172,6 +172,13 @@ export class Api {
     return this.arm(id, { method: "DELETE", version: IDENTITY_VERSION });
   }
 
+  // --- Strongroom's own API (same origin, the management token) ---
+
+  /** A page of audit events: `/strongroom/audit/events?…` (or a `nextLink`'s path and query). */
+  auditEvents(pathAndQuery) {
+    return this.call(pathAndQuery, { scope: this.config.managementScope }).then((r) => r.body);
+  }
+
   // --- Microsoft Graph (same origin) ---
 
   graph(path, { method = "GET", body } = {}) {

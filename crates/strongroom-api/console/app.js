@@ -12,6 +12,7 @@ import * as objects from "./objects.js";
 import { vaultPage } from "./objects.js";
 import * as access from "./access.js";
 import * as principals from "./principals.js";
+import * as audit from "./audit.js";
 
 const ROUTES = [
   [/^#\/vaults$/, (ctx) => vaults.list(ctx)],
@@ -30,6 +31,8 @@ const ROUTES = [
   [/^#\/vault\/([^/]+)\/certificates\/([^/]+)$/, (ctx, v, n) => certificates.detail(ctx, v, n)],
   [/^#\/vault\/([^/]+)\/deleted$/, (ctx, v) => objects.deleted(ctx, v)],
   [/^#\/vault\/([^/]+)\/access$/, (ctx, v) => access.page(ctx, v)],
+  // The filters ride in the address after `?` (read by the page itself, undecoded).
+  [/^#\/vault\/([^/?]+)\/audit(?:\?.*)?$/, (ctx, v) => audit.page(ctx, v, window.location.hash.split("?")[1] ?? "")],
   [/^#\/principals$/, (ctx) => principals.list(ctx)],
   [/^#\/identities$/, (ctx) => principals.identities(ctx)],
 ];
@@ -93,14 +96,14 @@ async function render(ctx) {
   page({ title: "Page not found" }, h("p", {}, "There is no such page. "), h("a", { href: "#/vaults" }, "Go to key vaults"));
 }
 
-const TAB_TITLES = { secrets: "Secrets", keys: "Keys", certificates: "Certificates", deleted: "Deleted objects", access: "Access" };
+const TAB_TITLES = { secrets: "Secrets", keys: "Keys", certificates: "Certificates", deleted: "Deleted objects", access: "Access", audit: "Audit log" };
 
 /**
  * A page that failed (Azure's error shown); inside a vault, the vault's tabs stay so a user
  * refused one kind of object can still reach the others.
  */
 function showFailure(ctx, hash, error) {
-  const match = /^#\/vault\/([^/]+)(?:\/(new\/)?([^/]+))?/.exec(hash);
+  const match = /^#\/vault\/([^/]+)(?:\/(new\/)?([^/?]+))?/.exec(hash);
   const vault = match && ctx.vaults.get(decodeURIComponent(match[1]));
   if (vault) {
     const tab = match[3] && TAB_TITLES[match[3]] ? match[3] : "secrets";

@@ -26,6 +26,7 @@ export function vaultPage(ctx, vault, { title, tab, crumbs = [], actions = null 
     ["certificates", "Certificates", vaultHref(vault.name, "certificates")],
     ["deleted", "Deleted objects", vaultHref(vault.name, "deleted")],
     ["access", vault.resource?.properties.enableRbacAuthorization ? "Access control (IAM)" : "Access policies", vaultHref(vault.name, "access")],
+    ["audit", "Audit log", vaultHref(vault.name, "audit")],
   ];
   page(
     {

@@ -59,6 +59,7 @@ const ASSETS: &[Asset] = &[
     asset!("certificates.js", JS),
     asset!("access.js", JS),
     asset!("principals.js", JS),
+    asset!("audit.js", JS),
 ];
 
 /// Whether the service host answers `path` with the console (`/` and `/console/…`); every

@@ -59,6 +59,11 @@ async fn the_console_is_served_with_its_policy_and_media_types() {
             "text/javascript; charset=utf-8",
             "import",
         ),
+        (
+            "/console/audit.js",
+            "text/javascript; charset=utf-8",
+            "/strongroom/audit/events",
+        ),
         ("/console/console.css", "text/css; charset=utf-8", ":root"),
         ("/console/favicon.svg", "image/svg+xml", "<svg"),
         (
