@@ -2,8 +2,9 @@
 
 - `Pkce.new()`: a verifier (43 characters of the unreserved set, as MSAL makes them) and its S256 challenge.
 - `authorize_url(...)`: `{origin}/{tenant}/oauth2/v2.0/authorize?...` with PKCE, state and nonce.
-- `RedirectCatcher`: answers, inside the browser context, every request to a redirect URI (GET with the code in the
-  query, or the POST of `response_mode=form_post`), and records what it carried; nothing listens on that port.
+- `LoopbackReceiver`: the loopback listener a public client runs at its redirect URI `http://localhost:PORT`; it
+  records what each request carried (the code in the query, or the POST of `response_mode=form_post`).
+- `start_flow(...)`: a `Flow` (PKCE, state, scope, a receiver) and its authorization URL.
 - `token(...)`: a POST to the token endpoint with `requests`, trusting the server's CA.
 - `Background`: runs a blocking client call (an SDK credential, which waits for the browser) in a thread while the
   test's own thread drives Playwright (whose sync API belongs to the thread that started it).
@@ -17,12 +18,13 @@ import queue
 import random
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Generic, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
-from playwright.sync_api import BrowserContext, Page, Route
+from playwright.sync_api import BrowserContext, Page
 
 from strongroom_server import StrongroomServer
 
@@ -80,43 +82,64 @@ class CaughtRedirect:
     params: dict[str, str]
 
 
-@dataclass
-class RedirectCatcher:
-    """Answers every request whose URL starts with `redirect_uri` in `context` with a small page, recording it."""
+class LoopbackReceiver:
+    """What a public client runs to receive the code: an HTTP listener on 127.0.0.1 (as msal's and azure-identity's
+    are), whose redirect URI is `http://localhost:PORT`. It answers every request with a small page and records
+    the query (a redirect) or the form (`response_mode=form_post`). A real listener, not Playwright's request
+    interception: Playwright offers only the first request of a redirect chain to a route, and the code arrives
+    on a redirect."""
 
-    context: BrowserContext
-    redirect_uri: str
-    caught: list[CaughtRedirect] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.caught: list[CaughtRedirect] = []
+        receiver = self
 
-    def __post_init__(self) -> None:
-        self.context.route(lambda url: url.startswith(self.redirect_uri), self._answer)
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self, form: str) -> None:
+                params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+                params.update(parse_qsl(form, keep_blank_values=True))
+                receiver.caught.append(CaughtRedirect(self.command, self.path, params))
+                body = b"<!doctype html><html lang='en'><title>Signed in</title><p>Received by the test.</p></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
-    def _answer(self, route: Route) -> None:
-        request = route.request
-        params = dict(parse_qsl(urlsplit(request.url).query, keep_blank_values=True))
-        if request.method == "POST":
-            params.update(parse_qsl(request.post_data or "", keep_blank_values=True))
-        self.caught.append(CaughtRedirect(request.method, request.url, params))
-        route.fulfill(status=200, content_type="text/html",
-                      body="<!doctype html><html lang='en'><title>Signed in</title><p>Caught by the test.</p></html>")  # fmt: skip
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self._record("")
+
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                self._record(self.rfile.read(length).decode("utf-8", "replace"))
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.redirect_uri = f"http://localhost:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, name="loopback-receiver", daemon=True).start()
 
     def wait(self, page: Page, timeout_ms: int = 15_000) -> CaughtRedirect:
-        """The first redirect that carried a code or an error (the browser got there by GET or form_post)."""
-        deadline_step = 100
-        waited = 0
-        while waited < timeout_ms:
+        """The first request that carried a code or an error (the browser got there by redirect or form_post)."""
+        step_ms = 100
+        for _ in range(timeout_ms // step_ms):
             for caught in self.caught:
                 if "code" in caught.params or "error" in caught.params:
                     return caught
-            page.wait_for_timeout(deadline_step)
-            waited += deadline_step
+            page.wait_for_timeout(step_ms)
         raise AssertionError(
-            f"no redirect to {self.redirect_uri} within {timeout_ms} ms; caught {self.caught}; the page is at "
+            f"nothing reached {self.redirect_uri} within {timeout_ms} ms (received {self.caught}); the page is at "
             f"{page.url}:\n{page_text(page)}"
         )
 
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
 
 def loopback_redirect_uri() -> str:
+    """A loopback redirect URI that nothing listens on (for requests whose redirect must never happen)."""
     return f"http://localhost:{random.randrange(20_000, 60_000)}"
 
 
@@ -128,7 +151,7 @@ class Flow:
     pkce: Pkce
     state: str
     scope: str
-    catcher: RedirectCatcher
+    receiver: LoopbackReceiver
     url: str
 
     def redeem(self, server: StrongroomServer, code: str, **changes: str) -> requests.Response:
@@ -137,12 +160,15 @@ class Flow:
 
 
 def start_flow(server: StrongroomServer, context: BrowserContext, scope: str | None = None, **extra: str) -> Flow:
-    redirect_uri = loopback_redirect_uri()
+    """An authorization request whose code comes back to a fresh loopback receiver (closed with the context)."""
+    receiver = LoopbackReceiver()
+    context.on("close", lambda _: receiver.close())
+    redirect_uri = receiver.redirect_uri
     pkce = Pkce.new()
     state = secrets.token_urlsafe(16)
     scope = scope or f"{vault_scope(server)} openid profile offline_access"
     url = authorize_url(server, redirect_uri=redirect_uri, pkce=pkce, state=state, scope=scope, **extra)
-    return Flow(redirect_uri, pkce, state, scope, RedirectCatcher(context, redirect_uri), url)
+    return Flow(redirect_uri, pkce, state, scope, receiver, url)
 
 
 def page_text(page: Page, limit: int = 2000) -> str:

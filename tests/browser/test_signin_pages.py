@@ -45,7 +45,7 @@ def test_sign_in_form_and_its_error(
 
     # The error is announced and tied to the form; the right password still gets in.
     submit_sign_in(page, user)
-    flow.catcher.wait(page)
+    flow.receiver.wait(page)
 
 
 def test_account_picker(
@@ -56,7 +56,7 @@ def test_account_picker(
     first = start_flow(server, page.context)
     page.goto(first.url)
     submit_sign_in(page, user)
-    first.catcher.wait(page)
+    first.receiver.wait(page)
     again = start_flow(server, page.context, prompt="select_account")
     page.goto(again.url)
     page.locator("#continue").wait_for(state="visible")

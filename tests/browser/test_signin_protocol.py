@@ -2,7 +2,7 @@
 what it is refused.
 
 The tests play the client themselves (PKCE, state, the token endpoint with `requests`); the redirect URI is a
-loopback `http://localhost:PORT` that nothing listens on: the browser context answers it (`RedirectCatcher`) and
+loopback `http://localhost:PORT` where a `LoopbackReceiver` listens, as az's and azure-identity's listeners do, and
 records the code, whether it came in the query or by `response_mode=form_post`.
 """
 
@@ -39,7 +39,7 @@ def signed_in_code(server: StrongroomServer, page: Page, user: User, **extra: st
     flow = start_flow(server, page.context, **extra)
     page.goto(flow.url)
     complete_sign_in(page, user)
-    caught = flow.catcher.wait(page)
+    caught = flow.receiver.wait(page)
     assert "error" not in caught.params, caught
     assert caught.params.get("state") == flow.state, caught
     return flow, caught.params["code"]
@@ -118,7 +118,7 @@ def test_the_account_picker_continues_a_session_and_offers_another_account(
     label = page.locator("#continue").inner_text() + " " + page_text(page)
     assert user.upn.lower() in label.lower() or user.display_name in label, label
     page.locator("#continue").click()
-    caught = again.catcher.wait(page)
+    caught = again.receiver.wait(page)
     assert caught.params.get("state") == again.state
     assert again.redeem(server, caught.params["code"]).status_code == 200
 
@@ -134,7 +134,9 @@ def test_sign_out_ends_the_session(server: StrongroomServer, page: Page, make_us
     flow, code = signed_in_code(server, page, user)
     logout = f"{server.authority_host}/{server.tenant_id}/oauth2/v2.0/logout"
     page.goto(f"{logout}?post_logout_redirect_uri={flow.redirect_uri}")
-    page.wait_for_load_state()
+    # Back to the client's own (registered) redirect URI, with nothing in the query.
+    page.wait_for_url(lambda current: current.startswith(flow.redirect_uri))
+    assert flow.receiver.caught[-1].params == {}, flow.receiver.caught
     after = start_flow(server, page.context, prompt="select_account")
     page.goto(after.url)
     page.locator("#password, #continue").first.wait_for(state="visible")
@@ -197,10 +199,10 @@ def test_a_wrong_password_shows_an_error_and_gives_no_code(
     assert user.password not in page.content()
     assert page.locator("#password").is_visible() and page.locator("#password").input_value() == ""
     page.wait_for_timeout(300)
-    assert flow.catcher.caught == []
+    assert flow.receiver.caught == []
     # The right password still works after one mistake.
     submit_sign_in(page, user)
-    caught = flow.catcher.wait(page)
+    caught = flow.receiver.wait(page)
     assert flow.redeem(server, caught.params["code"]).status_code == 200
 
 
@@ -220,13 +222,13 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(
     locked_message = sign_in_error(page)
     assert locked_message, "no error for a locked account"
     page.wait_for_timeout(300)
-    assert flow.catcher.caught == [], "a locked account got a code with the right password"
+    assert flow.receiver.caught == [], "a locked account got a code with the right password"
 
     # The lockout is the user's, not the browser's or the client's: another user signs in from the same page.
     other_flow = start_flow(server, page.context)
     page.goto(other_flow.url)
     submit_sign_in(page, bystander)
-    assert other_flow.redeem(server, other_flow.catcher.wait(page).params["code"]).status_code == 200
+    assert other_flow.redeem(server, other_flow.receiver.wait(page).params["code"]).status_code == 200
 
     # And it ends: an hour later (the dev clock) the right password works again.
     admin_token = server.token(
@@ -237,5 +239,5 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(
     page.context.clear_cookies()
     page.goto(later.url)
     submit_sign_in(page, user)
-    caught = later.catcher.wait(page)
+    caught = later.receiver.wait(page)
     assert later.redeem(server, caught.params["code"]).status_code == 200, (wrong_message, locked_message)

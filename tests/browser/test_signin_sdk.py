@@ -115,8 +115,9 @@ def test_interactive_browser_credential_signs_a_user_in_with_pkce_and_reads_a_gr
     assert query["code_challenge_method"] == "S256" and query["code_challenge"]
     assert query["redirect_uri"].startswith("http://localhost:")
 
-    # The token names the user, and the credential reuses it (or refreshes silently): no second browser.
-    token = credential.get_token(f"{server.vault_audience}/.default")
+    # The token names the user, and the credential reuses it (or refreshes silently): no second browser. The Key
+    # Vault clients ask with enable_cae=True, which azure-identity serves from a cache of its own, so ask the same.
+    token = credential.get_token(f"{server.vault_audience}/.default", enable_cae=True)
     claims = jwt_claims(token.token)
     assert claims["oid"] == user.object_id
     assert claims["tid"] == server.tenant_id
@@ -176,5 +177,5 @@ def test_device_code_credential_completes_when_the_code_is_approved_in_the_brows
 
     secret = call.result(TIMEOUT_S)
     assert secret.value == vault.secret_value
-    claims = jwt_claims(credential.get_token(f"{server.vault_audience}/.default").token)
+    claims = jwt_claims(credential.get_token(f"{server.vault_audience}/.default", enable_cae=True).token)
     assert claims["oid"] == user.object_id
