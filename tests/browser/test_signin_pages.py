@@ -96,6 +96,33 @@ def test_device_code_pages_and_the_device_code_grant(
     assert again.status_code == 400, again.text
 
 
+def test_an_unknown_code_is_refused_and_a_denied_one_is_declined(
+    server: StrongroomServer, page: Page, make_user: Callable[..., User], screenshot: Check,
+    check_accessibility: Check,
+) -> None:  # fmt: skip
+    user = make_user("denier")
+    started = token_endpoint_devicecode(server)
+    page.goto(started["verification_uri"])
+    page.locator("#user_code").fill("NOT-A-CODE")
+    page.locator("#next").click()
+    assert sign_in_error(page), "an unknown code without an error"
+    assert page.locator("#user_code").is_visible() and not page.locator("#approve").count()
+    screenshot(page, "signin-device-code-unknown")
+    check_accessibility(page, "signin-device-code-unknown")
+
+    def on_step(current: Page, name: str) -> None:
+        if name == "device-code-denied":
+            screenshot(current, f"signin-{name}")
+            check_accessibility(current, f"signin-{name}")
+
+    done = approve_device_code(page, started["verification_uri"], started["user_code"], user, on_step, approve=False)
+    assert "cancel" in done.lower(), done
+    declined = poll_device_code(server, started["device_code"])
+    assert declined.status_code == 400 and declined.json()["error"] == "authorization_declined", declined.text
+    # What a screen reader announces first must not contradict the page.
+    assert "signed in" not in page.title().lower(), f"a cancelled sign-in titled {page.title()!r}"
+
+
 def test_error_page_of_a_refused_authorization_request(
     server: StrongroomServer, page: Page, screenshot: Check, check_accessibility: Check
 ) -> None:
