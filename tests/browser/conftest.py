@@ -6,8 +6,10 @@
   with a HOME of its own whose NSS database (`~/.pki/nssdb`, made with `certutil`) trusts the server's local CA, so
   TLS is verified for real (the CA's name constraints included): no `ignore_https_errors`. It is launched with the
   server's listener as its HTTP proxy, so `https://login.microsoftonline.com/...` reaches Strongroom through
-  transparent mode as it does for `az`; the server's own names (`localhost`, `*.vault.localhost`) and the loopback
-  redirect URIs of public clients are loopback, which Chromium never sends through a proxy.
+  transparent mode as it does for `az`; loopback names (the server's own `localhost` and `*.vault.localhost`, and the
+  loopback redirect URIs of public clients, where az and azure-identity listen) bypass the proxy (`LOOPBACK_NAMES`).
+- In this process `localhost` and `*.localhost` resolve to 127.0.0.1 (as in the SDK suite), for the in-process SDK
+  clients; Chromium resolves them to loopback itself.
 - Every test gets a fresh browser context (no cookies, no sign-in session); `new_context()` makes more (two users at
   once). Pages run under the server's real Content-Security-Policy (no `bypass_csp`): a CSP violation or an uncaught
   script error reported by any page fails the test that caused it. A failing test leaves a screenshot and the HTML
