@@ -8,6 +8,7 @@ records the code, whether it came in the query or by `response_mode=form_post`.
 
 from __future__ import annotations
 
+import html
 from typing import Callable
 
 import pytest
@@ -185,6 +186,33 @@ def test_a_foreign_redirect_uri_gets_an_error_page_and_never_a_redirect(
     assert not page.locator("#password").count(), "a sign-in form for a client that would send the code elsewhere"
     page.wait_for_timeout(300)
     assert reached == [], f"the browser went to the foreign redirect URI: {reached}"
+
+
+def test_a_sign_in_posted_from_another_site_is_refused(
+    server: StrongroomServer, context: BrowserContext, page: Page, make_user: Callable[..., User]
+) -> None:
+    """CSRF: a page elsewhere that posts a person's credentials (or a login of the attacker's) to the authorization
+    endpoint gets no session and no code, even though the browser has visited the sign-in page before."""
+    user = make_user("csrf")
+    flow = start_flow(server, context)
+    page.goto(flow.url)
+    page.locator("#password").wait_for(state="visible")
+    attacker = "https://attacker.invalid/"
+    fields = {"username": user.upn, "password": user.password, "step": "signin", "csrf": "x" * 43}
+    inputs = "".join(f"<input type='hidden' name='{k}' value='{html.escape(v)}'>" for k, v in fields.items())
+    form = f"<form method='post' action='{html.escape(flow.url)}'>{inputs}<button id='go'>Go</button></form>"
+    context.route(attacker, lambda route: route.fulfill(
+        status=200, content_type="text/html", body=f"<!doctype html><html lang='en'><title>x</title>{form}</html>"
+    ))  # fmt: skip
+    page.goto(attacker)
+    with page.expect_navigation():
+        page.locator("#go").click()
+    assert page.url.startswith(server.authority_host), page.url
+    text = page_text(page)
+    assert "Sign-in failed" in text and "AADSTS" in text, text
+    page.wait_for_timeout(300)
+    assert flow.receiver.caught == [], "a cross-site post got a code"
+    assert not [c for c in context.cookies() if "session" in c["name"]], context.cookies()
 
 
 def test_a_wrong_password_shows_an_error_and_gives_no_code(
