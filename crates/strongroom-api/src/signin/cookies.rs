@@ -2,8 +2,11 @@
 //!
 //! - `__Host-strongroom-session`: the sign-in session (a signed `SignInSession`), so the next
 //!   authorization request in this browser needs no password. `__Host-` pins it to this
-//!   host, `Secure`, `Path=/`; `HttpOnly` keeps it from scripts; `SameSite=Lax` keeps it off
-//!   cross-site subrequests and form posts.
+//!   host, `Secure`, `Path=/`; `HttpOnly` keeps it from scripts; `SameSite=Strict` keeps it
+//!   on this site's own requests only. Cookies are not bound to a port, and browsers treat
+//!   `http://localhost` as secure: with the domain `localhost`, a Lax cookie would follow a
+//!   top-level navigation to a native client's loopback listener (`http://localhost:PORT`);
+//!   a Strict one does not (another scheme is another site).
 //! - `__Host-strongroom-csrf`: a random value echoed in every form (double submit). A post
 //!   is accepted only when the form's value equals the cookie's (constant time) and, when the
 //!   browser says where the request came from (`Origin`, `Sec-Fetch-Site`), it came from
@@ -29,7 +32,7 @@ pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
 }
 
 fn set(name: &str, value: &str, max_age: i64) -> String {
-    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+    format!("{name}={value}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={max_age}")
 }
 
 /// `Set-Cookie` for a new sign-in session.
@@ -134,7 +137,7 @@ mod tests {
         let (token, set_cookie) = csrf_token(&HeaderMap::new());
         let set_cookie = set_cookie.unwrap();
         assert!(set_cookie.starts_with(&format!("{CSRF_COOKIE}={token};")));
-        assert!(set_cookie.contains("Secure; HttpOnly; SameSite=Lax"));
+        assert!(set_cookie.contains("Secure; HttpOnly; SameSite=Strict"));
         let cookie = format!("{CSRF_COOKIE}={token}");
         let (again, none) = csrf_token(&headers(&[("cookie", &cookie)]));
         assert_eq!(again, token);

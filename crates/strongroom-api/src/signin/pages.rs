@@ -292,6 +292,11 @@ pub(crate) fn device_code_confirm(csrf: &str, user_code: &str, app: &str, upn: &
 
 /// Device code: the end.
 pub(crate) fn device_code_done(app: &str, approved: bool) -> Page {
+    let title = if approved {
+        "Signed in"
+    } else {
+        "Sign-in cancelled"
+    };
     let body = if approved {
         format!(
             "<h1>You have signed in</h1>\n<p id=\"done\">You have signed in to {} on your \
@@ -303,7 +308,7 @@ pub(crate) fn device_code_done(app: &str, approved: bool) -> Page {
          close this window.</p>"
             .to_owned()
     };
-    Page::new("Signed in", body)
+    Page::new(title, body)
 }
 
 #[cfg(test)]
