@@ -6,15 +6,21 @@ or applications, `directoryObjects/getByIds` names them `#microsoft.graph.user`,
 `principalType: User`, access policies take their object ids. Only administrators manage users (403 otherwise);
 `/me` is open to every signed-in caller and is Graph's 400 for an application.
 
-Not here yet: a user's own token (sign-in is another change), so neither `/me` answering a user nor a deleted user's
-token being refused is tested; both belong with the sign-in tests.
+A user's own token comes from the sign-in form (authorization code + PKCE, as the console signs in; the protocol's
+own tests are crates/strongroom/tests/it/signin.rs): `/me` answers it, a plain user gets 403 from the rest of Graph
+and an `--admin` user does not, and deleting the user or replacing its password refuses its token at once.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import re
+import secrets
 import subprocess
 import uuid
+from urllib.parse import parse_qs, urlencode, urlsplit
 from typing import Any, Callable
 
 import pytest
@@ -344,3 +350,76 @@ def test_role_assignments_and_access_policies_name_users(
 def test_usage_errors_name_what_is_missing(server: StrongroomServer, args: tuple[str, ...]) -> None:
     res = server.cli(*args, check=False)
     assert res.returncode != 0 and res.stdout == "", res
+
+
+CONSOLE_CLIENT_ID = "3331b43c-9750-4aad-bfea-85b7bf2f071f"
+
+
+def user_token(server: StrongroomServer, name: str, password: str) -> str:
+    """Signs `name` in as the console does: the sign-in form (CSRF cookie and field, `Origin`), then the code redeemed
+    with its PKCE verifier; a management-audience access token."""
+    verifier = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    origin = server.authority_host.rstrip("/")
+    query = urlencode({
+        "client_id": CONSOLE_CLIENT_ID, "response_type": "code", "redirect_uri": f"{origin}/",
+        "scope": f"{MANAGEMENT} openid offline_access", "state": "s", "nonce": "n",
+        "code_challenge": challenge, "code_challenge_method": "S256",
+    })  # fmt: skip
+    url = f"{origin}/organizations/oauth2/v2.0/authorize?{query}"
+    with requests.Session() as browser:
+        page = browser.get(url, verify=server.ca_file, timeout=30)
+        assert page.status_code == 200, page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf, page.text
+        form = {"csrf": csrf.group(1), "step": "signin", "username": name, "password": password}
+        answer = browser.post(url, data=form, headers={"Origin": origin}, allow_redirects=False, verify=server.ca_file, timeout=30)
+    assert answer.status_code == 303, f"{answer.status_code} {answer.text}"
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    token = requests.post(
+        f"{origin}/organizations/oauth2/v2.0/token",
+        data={
+            "grant_type": "authorization_code", "client_id": CONSOLE_CLIENT_ID, "code": code,
+            "redirect_uri": f"{origin}/", "code_verifier": verifier, "scope": MANAGEMENT,
+        },
+        verify=server.ca_file,
+        timeout=30,
+    )  # fmt: skip
+    assert token.status_code == 200, token.text
+    return str(token.json()["access_token"])
+
+
+def test_me_answers_a_signed_in_user_until_the_user_is_deleted(server: StrongroomServer) -> None:
+    name = upn("me")
+    created = create_user(server, name)
+    token = user_token(server, name, PASSWORD)
+
+    me = graph(server, token, "GET", "me")
+    assert me.status_code == 200, me.text
+    assert me.json() == created
+    res = graph(server, token, "GET", "me", params={"$select": "id,userPrincipalName,accountEnabled"})
+    assert res.json() == {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName,accountEnabled)/$entity",
+        "id": created["id"],
+        "userPrincipalName": name,
+        "accountEnabled": True,
+    }, res.text
+    # A user who is not an administrator reads only themself.
+    for method, path in (("GET", "users"), ("GET", f"users/{created['id']}"), ("POST", "users"), ("PATCH", "me")):
+        res = graph(server, token, method, path, json={} if method != "GET" else None)
+        assert res.status_code == 403 and res.json()["error"]["code"] == "AuthorizationFailed", (method, path, res.text)
+
+    server.cli("user", "delete", "--id", name)
+    assert graph(server, token, "GET", "me").status_code == 401
+
+
+def test_a_new_password_ends_the_token_and_admin_users_manage_users(server: StrongroomServer) -> None:
+    name = upn("boss")
+    create_user(server, name, "--admin")
+    token = user_token(server, name, PASSWORD)
+    listed = graph(server, token, "GET", "users", params={"$filter": f"userPrincipalName eq '{name}'"})
+    assert listed.status_code == 200 and [u["userPrincipalName"] for u in listed.json()["value"]] == [name], listed.text
+
+    server.cli("user", "set-password", "--id", name, "--password", "N3w-Passw0rd!")
+    assert graph(server, token, "GET", "me").status_code == 401
+    assert graph(server, user_token(server, name, "N3w-Passw0rd!"), "GET", "me").status_code == 200
