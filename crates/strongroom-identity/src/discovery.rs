@@ -103,8 +103,13 @@ mod tests {
               ],
               "cloud_graph_host_name": "localhost:8443",
               "cloud_instance_name": "localhost",
+              "device_authorization_endpoint": "https://localhost:8443/adfs/oauth2/v2.0/devicecode",
+              "end_session_endpoint": "https://localhost:8443/adfs/oauth2/v2.0/logout",
               "grant_types_supported": [
-                "client_credentials"
+                "client_credentials",
+                "authorization_code",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code"
               ],
               "id_token_signing_alg_values_supported": [
                 "RS256"
