@@ -40,6 +40,7 @@ pub(crate) async fn handle(
     state: &AppState,
     request: Request,
     surface: Surface,
+    facts: &crate::audit::RequestFacts,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let caller = authenticate(state, &parts.headers, &state.derived.management_audiences)
@@ -52,6 +53,8 @@ pub(crate) async fn handle(
             },
             other => other,
         })?;
+    // Who made a management request goes into its audit event, as a data-plane caller does.
+    let _ = facts.caller.set(caller.clone());
     let path = parts.uri.path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     // What Azure lets every signed-in principal read (`az login` lists them): the

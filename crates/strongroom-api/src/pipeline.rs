@@ -96,6 +96,7 @@ where
                     &state,
                     request.map(Body::new),
                     surface,
+                    &facts,
                 ))
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
@@ -104,6 +105,7 @@ where
                 Box::pin(crate::service::handle(
                     state.clone(),
                     request.map(Body::new),
+                    &facts,
                 ))
                 .await
             }

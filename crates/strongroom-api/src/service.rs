@@ -8,7 +8,11 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 
-pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
+pub(crate) async fn handle(
+    state: Arc<AppState>,
+    request: Request,
+    facts: &crate::audit::RequestFacts,
+) -> Response {
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -16,7 +20,7 @@ pub(crate) async fn handle(state: Arc<AppState>, request: Request) -> Response {
             crate::console::handle(&state.config, request.method(), console)
         }
         ["subscriptions", ..] | ["v1.0", ..] | ["strongroom", ..] => {
-            crate::management::handle(&state, request, crate::management::Surface::Service)
+            crate::management::handle(&state, request, crate::management::Surface::Service, facts)
                 .await
                 .unwrap_or_else(IntoResponse::into_response)
         }

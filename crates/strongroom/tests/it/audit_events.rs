@@ -252,12 +252,20 @@ async fn a_vaults_events_filter_page_and_span_rotated_files() {
         last_get < unauthenticated && unauthenticated < forbidden && forbidden < set_at,
         "{operations:?}"
     );
-    assert!(
-        alpha.iter().any(|e| e["properties"]["httpMethod"] == "PUT"
+    let created = alpha.iter().find(|e| {
+        e["properties"]["httpMethod"] == "PUT"
             && e["properties"]["id"]
                 .as_str()
-                .is_some_and(|id| id.ends_with("/providers/Microsoft.KeyVault/vaults/alpha"))),
-        "the management request that created alpha is alpha's: {operations:?}"
+                .is_some_and(|id| id.ends_with("/providers/Microsoft.KeyVault/vaults/alpha"))
+    });
+    let created = created.unwrap_or_else(|| {
+        panic!("the management request that created alpha is alpha's: {operations:?}")
+    });
+    // A management request names its caller, as a data-plane request does.
+    assert_eq!(
+        created["identity"]["claim"][OBJECT_ID_CLAIM],
+        server.admin_credential()["objectId"],
+        "{created}"
     );
     assert!(
         !alpha.iter().any(|e| e["operationName"] == "TokenIssue"),
