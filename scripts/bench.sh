@@ -88,3 +88,4 @@ target/release/strongroom-bench store \
     --server-bin target/release/strongroom \
     "${store_args[@]}" \
     --append-markdown BENCHMARKS.md
+target/release/strongroom-bench signin --server-bin target/release/strongroom --append-markdown BENCHMARKS.md

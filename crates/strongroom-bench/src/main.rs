@@ -19,6 +19,10 @@
 //!   and in the database, statements per request from `pg_stat_statements`, the consistency
 //!   check's price, and a model for N machines (`store.rs`, `postgres.rs`,
 //!   `store_report.rs`); `--append-markdown FILE` replaces only its own section.
+//! - `signin` measures interactive sign-in (issue 12): the `refresh_token` grant next to the
+//!   bare endpoint, password sign-in next to Argon2id's ceiling, and secret GET during a
+//!   wrong-password flood (`signin.rs`, `signin_report.rs`); `--append-markdown FILE`
+//!   replaces only its own section.
 //!
 //! Every loop is bounded by a count and a time; all traffic stays on 127.0.0.1.
 //! Start reading at `http.rs`.
@@ -36,6 +40,8 @@ mod pipeline;
 mod postgres;
 mod process;
 mod report;
+mod signin;
+mod signin_report;
 mod soak;
 mod stats;
 mod store;
@@ -90,6 +96,9 @@ enum Command {
     /// Secret GET and SET on SQLite and PostgreSQL (one and two nodes), with and without the
     /// audit log, next to the bare endpoint; statements per request; the consistency check.
     Store(store::StoreArgs),
+    /// Interactive sign-in: the refresh grant next to the bare endpoint, password sign-in next
+    /// to the Argon2id ceiling, and secret GET during a wrong-password flood.
+    Signin(signin::SigninArgs),
     /// The bare endpoint as a child process (started by `http`; not for direct use).
     #[command(hide = true)]
     BareServe(bare::BareServeArgs),
@@ -193,6 +202,19 @@ fn main() -> anyhow::Result<()> {
                 Some(path) => {
                     report::replace_section(path, store_report::HEADING, &markdown)?;
                     eprintln!("store: wrote its section of {}", path.display());
+                }
+                None => println!("{markdown}"),
+            }
+            Ok(())
+        }
+        Command::Signin(args) => {
+            let results = signin::run(&args)?;
+            let markdown =
+                signin_report::markdown(&results, &machine::Machine::probe(), &command_line);
+            match &args.append_markdown {
+                Some(path) => {
+                    report::replace_section(path, signin_report::HEADING, &markdown)?;
+                    eprintln!("signin: wrote its section of {}", path.display());
                 }
                 None => println!("{markdown}"),
             }
