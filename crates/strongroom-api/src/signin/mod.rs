@@ -286,16 +286,9 @@ async fn authorize(
     if !is_post {
         let prompt = query.get("prompt");
         return match (prompt, session) {
-            (Some("none"), Some((session, user))) => issue_code(
-                state,
-                &flow,
-                &user,
-                &session.cred,
-                session.auth_time,
-                now,
-                None,
-                false,
-            ),
+            (Some("none"), Some((session, user))) => {
+                issue_code_for_session(state, &flow, &session, &user, now, false)
+            }
             (Some("none"), None) => flow.error_to_client(
                 "login_required",
                 50_058,
@@ -321,16 +314,9 @@ async fn authorize(
                 query.get("login_hint").unwrap_or_default(),
                 None,
             ),
-            (_, Some((session, user))) => issue_code(
-                state,
-                &flow,
-                &user,
-                &session.cred,
-                session.auth_time,
-                now,
-                None,
-                false,
-            ),
+            (_, Some((session, user))) => {
+                issue_code_for_session(state, &flow, &session, &user, now, false)
+            }
         };
     }
 
@@ -344,16 +330,9 @@ async fn authorize(
     }
     match form.get("step").map(|v| v.as_str()) {
         Some("continue") => match session {
-            Some((session, user)) => issue_code(
-                state,
-                &flow,
-                &user,
-                &session.cred,
-                session.auth_time,
-                now,
-                None,
-                true,
-            ),
+            Some((session, user)) => {
+                issue_code_for_session(state, &flow, &session, &user, now, true)
+            }
             None => sign_in_page(&flow, &headers, "", None),
         },
         Some("signin") => {
@@ -408,6 +387,27 @@ fn csrf_refused() -> Response {
          page is too old. Go back and try again.",
     )
     .into_response()
+}
+
+/// [`issue_code`] for the browser's existing sign-in session.
+fn issue_code_for_session(
+    state: &AppState,
+    flow: &Authorization<'_>,
+    session: &SignInSession,
+    user: &UserAccount,
+    now: UnixTime,
+    after_post: bool,
+) -> Response {
+    issue_code(
+        state,
+        flow,
+        user,
+        &session.cred,
+        session.auth_time,
+        now,
+        None,
+        after_post,
+    )
 }
 
 /// Signs an authorization code for `user` and sends it to the client; `session_cookie`, when
