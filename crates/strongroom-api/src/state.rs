@@ -104,7 +104,8 @@ pub struct AppState {
     /// The same limit for people: wrong passwords per user name, wrong device codes per
     /// browser (`signin/`).
     pub(crate) signin_guard: TokenGuard,
-    /// Password checks (Argon2id, deliberately slow) that may run at once.
+    /// Argon2id runs (sign-in's password checks, Graph's new passwords) that may run at
+    /// once: each is deliberately slow.
     pub(crate) password_checks: tokio::sync::Semaphore,
     /// Azure's per-vault transaction limits, with `serve --throttle azure`.
     pub(crate) vault_throttle: Option<VaultThrottle>,

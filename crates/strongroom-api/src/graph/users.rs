@@ -16,21 +16,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use std::sync::LazyLock;
 use strongroom_identity::{
     IdentityError, NewUser, UserAccount, UserChanges, check_password_complexity,
     check_user_principal_name,
 };
 use strongroom_model::Caller;
-use tokio::sync::Semaphore;
 
 /// Graph's longest display name, given name and surname.
 const MAX_NAME_CHARS: usize = 256;
 /// Graph's longest `mailNickname`.
 const MAX_MAIL_NICKNAME_CHARS: usize = 64;
-/// Password hashes computed at once: each takes ~19 MiB and a core for ~25-50 ms.
-static HASHING: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
-
 /// Every property a user has here, as Graph names it, and whether Graph returns it without
 /// `$select` (its default set).
 const PROPERTIES: &[(&str, bool)] = &[
@@ -216,10 +211,15 @@ fn check_mail_nickname(nickname: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Hashes a new password on a blocking thread (Argon2id is slow on purpose), at most
-/// [`HASHING`]'s permits at once.
-async fn hash(password: String) -> Result<String, ApiError> {
-    let _permit = HASHING.acquire().await.map_err(ApiError::internal)?;
+/// Hashes a new password on a blocking thread (Argon2id is slow on purpose), holding one of
+/// the deployment's Argon2id slots (`AppState::password_checks`, which sign-in shares), so
+/// hashing and checking together never take more than those slots' cores.
+async fn hash(state: &AppState, password: String) -> Result<String, ApiError> {
+    let _permit = state
+        .password_checks
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     tokio::task::spawn_blocking(move || strongroom_identity::hash_password(&password))
         .await
         .map_err(ApiError::internal)?
@@ -300,7 +300,7 @@ pub(super) async fn create(state: &AppState, body: &[u8]) -> Result<Response, Ap
     {
         return Err(user_error(IdentityError::UserExists { upn }, ""));
     }
-    let password_hash = hash(password).await?;
+    let password_hash = hash(state, password).await?;
     let new = NewUser {
         user_principal_name: upn.clone(),
         display_name,
@@ -469,7 +469,7 @@ pub(super) async fn update(
     }
     // Hashed before anything is written, so a failure leaves the user as it was.
     let password_hash = match update.password {
-        Some(password) => Some(hash(password).await?),
+        Some(password) => Some(hash(state, password).await?),
         None => None,
     };
     let store = state.store.as_ref();
