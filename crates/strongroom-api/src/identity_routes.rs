@@ -57,13 +57,16 @@ pub(crate) async fn handle(state: &AppState, request: Request) -> Response {
             .into_response_boxed();
         }
     };
-    result.unwrap_or_else(|err| {
-        let (status, body) = aad_error_body(&err, state.vaults.now());
-        json_response(
-            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-            &body,
-        )
-    })
+    result.unwrap_or_else(|err| entra_error_response(state, &err))
+}
+
+/// An identity failure as Entra answers it: its status and `{"error","error_description",…}`.
+pub(crate) fn entra_error_response(state: &AppState, err: &IdentityError) -> Response {
+    let (status, body) = aad_error_body(err, state.vaults.now());
+    json_response(
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        &body,
+    )
 }
 
 /// Where the client reached the identity provider: `https://{host}` on Azure's login hosts

@@ -119,15 +119,6 @@ async fn save(
     Ok(())
 }
 
-/// Entra's error body for the device-code endpoint (400).
-fn oauth_error(state: &AppState, err: &IdentityError) -> Response {
-    let (status, body) = strongroom_identity::aad_error_body(err, state.vaults.now());
-    json_response(
-        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-        &body,
-    )
-}
-
 /// `POST /{tenant}/oauth2/v2.0/devicecode`.
 pub(super) async fn start(
     state: &AppState,
@@ -137,7 +128,7 @@ pub(super) async fn start(
 ) -> Response {
     match start_flow(state, request, tenant_path, origin).await {
         Ok(response) => response,
-        Err(err) => oauth_error(state, &err),
+        Err(err) => crate::identity_routes::entra_error_response(state, &err),
     }
 }
 
