@@ -258,6 +258,11 @@ async fn a_new_password_ends_every_token_refresh_token_and_session_bought_with_t
     let refresh_token = tokens["refresh_token"].as_str().expect("refresh token");
     assert_eq!(subscriptions(&server, access).await, StatusCode::OK);
     assert!(silent_sign_in(&server, &browser).await.contains("code="));
+    // The user principal name signs in; the object id, another name for the account, does not.
+    let by_id = sign_in(&server, &user, PASSWORD)
+        .await
+        .expect_err("object id");
+    assert!(by_id.text().contains("AADSTS50126"), "{by_id}");
 
     server.cli(&[
         "user",
