@@ -74,8 +74,8 @@ pub use token::{
 };
 pub use users::{
     NewUser, SignInRefusal, SignedInUser, USER_KIND, UserAccount, UserChanges, check_password,
-    check_password_complexity, check_user_principal_name, create_user, delete_user, find_user,
-    list_users, set_password, update_user,
+    check_password_complexity, check_user_principal_name, create_user, delete_user, find_live_user,
+    find_user, list_users, set_password, update_user,
 };
 pub use verify::{CLOCK_SKEW_SECONDS, DEFAULT_CACHE_CAPACITY, TokenVerifier};
 

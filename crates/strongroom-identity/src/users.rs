@@ -265,6 +265,19 @@ pub async fn find_user(
     Ok(Some(account(principal, profile)))
 }
 
+/// The user `object_id` if what was granted with password `credential_id` still holds: the
+/// user exists, is enabled and still has that password. Every sign-in artifact (session,
+/// code, refresh token, device code) is checked with this before it is honoured.
+pub async fn find_live_user(
+    store: &dyn Store,
+    object_id: &str,
+    credential_id: &str,
+) -> Result<Option<UserAccount>, IdentityError> {
+    Ok(find_user(store, object_id).await?.filter(|user| {
+        user.account_enabled && user.password().map(|c| c.key_id.as_str()) == Some(credential_id)
+    }))
+}
+
 /// Every user, by user principal name.
 pub async fn list_users(store: &dyn Store) -> Result<Vec<UserAccount>, IdentityError> {
     let profiles: std::collections::HashMap<String, Profile> = store

@@ -19,8 +19,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use strongroom_identity::{
     Artifact, ArtifactRefusal, AuthorizationCode, DeviceGrant, IdentityError, RefreshGrant,
-    TokenRequest, UserAccount, client_info, find_user, new_artifact_id, resolve_tenant,
-    user_token_response,
+    TokenRequest, UserAccount, client_info, new_artifact_id, resolve_tenant, user_token_response,
 };
 use strongroom_model::UnixTime;
 
@@ -294,14 +293,9 @@ async fn live_user(
     object_id: &str,
     credential_id: &str,
 ) -> Result<UserAccount, IdentityError> {
-    let user = find_user(state.store.as_ref(), object_id)
+    strongroom_identity::find_live_user(state.store.as_ref(), object_id, credential_id)
         .await?
-        .ok_or_else(revoked)?;
-    let current = user.password().map(|c| c.key_id.as_str());
-    if !user.account_enabled || current != Some(credential_id) {
-        return Err(revoked());
-    }
-    Ok(user)
+        .ok_or_else(revoked)
 }
 
 async fn respond(

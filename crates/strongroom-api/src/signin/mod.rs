@@ -489,9 +489,11 @@ async fn current_session(
     if session.tid != tenant.tenant_id {
         return None;
     }
-    let user = find_user(state.store.as_ref(), &session.oid).await.ok()??;
-    let current = user.password().map(|c| c.key_id.as_str());
-    (user.account_enabled && current == Some(session.cred.as_str())).then_some((session, user))
+    let user =
+        strongroom_identity::find_live_user(state.store.as_ref(), &session.oid, &session.cred)
+            .await
+            .ok()??;
+    Some((session, user))
 }
 
 /// Checks a user name and password in `tenant`, behind the lockout and the bound on
