@@ -141,6 +141,17 @@ fn harden(config: &ApiConfig, mut response: Response) -> Response {
     if let Ok(csp) = HeaderValue::from_str(&content_security_policy(config)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
+    browser_page_headers(headers);
+    headers.insert(
+        CROSS_ORIGIN_OPENER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// What every page Strongroom serves to a browser (the console's, the sign-in pages) carries
+/// besides its own CSP: no content sniffing, no referrer, no framing.
+pub(crate) fn browser_page_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -150,11 +161,6 @@ fn harden(config: &ApiConfig, mut response: Response) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        CROSS_ORIGIN_OPENER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    response
 }
 
 fn file(bytes: &'static [u8], content_type: &'static str) -> Response {

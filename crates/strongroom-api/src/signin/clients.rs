@@ -17,7 +17,7 @@ pub(crate) const AZURE_CLI: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
 /// Azure PowerShell's application id.
 pub(crate) const AZURE_POWERSHELL: &str = "1950a258-227b-4e31-a9cf-717495945fc2";
 /// The Strongroom web console's application id (docs/CONTRACTS.md).
-pub(crate) const CONSOLE: &str = "3331b43c-9750-4aad-bfea-85b7bf2f071f";
+pub(crate) const CONSOLE: &str = crate::console::CONSOLE_CLIENT_ID;
 
 /// A client that may sign users in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

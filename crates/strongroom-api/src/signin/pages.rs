@@ -111,17 +111,10 @@ impl Page {
     }
 }
 
-/// Headers every identity page and asset carries.
+/// Headers every identity page and asset carries: the console's hardening, and never kept
+/// in a cache (the pages hold CSRF tokens, codes and password forms).
 pub(crate) fn security_headers(headers: &mut axum::http::HeaderMap) {
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    crate::console::browser_page_headers(headers);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
